@@ -1,0 +1,3 @@
+from glassarena.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""battles/formats"""

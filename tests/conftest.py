@@ -1,0 +1,71 @@
+"""Fixtures shared by the whole suite: the real services, and the shipped data set."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+LLMFAO = Path(__file__).resolve().parents[1] / "src" / "glassarena" / "data" / "llmfao"
+POSTGRES_URL = os.environ.get(
+    "GLASSARENA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("GLASSARENA_TEST_REDIS", "redis://127.0.0.1:6379/0")
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _require(service: str, reachable: bool) -> None:
+    """Skip when a service is missing on a developer's machine; fail in CI, where it must run."""
+    if reachable:
+        return
+    message = f"{service} is not reachable"
+    if os.environ.get("GLASSARENA_REQUIRE_SERVICES"):
+        pytest.fail(f"{message}, and GLASSARENA_REQUIRE_SERVICES is set", pytrace=False)
+    pytest.skip(message)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def llmfao_dir() -> Path:
+    return LLMFAO
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty schema on the real PostgreSQL server, dropped afterwards."""
+    _require("PostgreSQL at 127.0.0.1:5432", _port_open("127.0.0.1", 5432))
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    _require("Redis at 127.0.0.1:6379", _port_open("127.0.0.1", 6379))
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    _require(f"Chromium at {CHROMIUM}", Path(CHROMIUM).exists())
+    return CHROMIUM
