@@ -1,0 +1,53 @@
+"""Errors as JSON the browser can show as is: `{"error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from glassarena.arena.errors import ArenaError, RateLimited
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+async def _arena_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ArenaError)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    return error_response(error.status, _snake_case(type(error).__name__), error.message, headers)
+
+
+def describe_validation_errors(error: RequestValidationError) -> str:
+    """One sentence per problem, each naming the field: `prompt: ...; choice: ...`."""
+    problems = []
+    for detail in error.errors():
+        location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body")
+        problems.append(f"{location or 'request body'}: {detail.get('msg', 'is not valid')}")
+    return "Invalid request — " + "; ".join(problems) + "."
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return error_response(422, "invalid_request", describe_validation_errors(error))
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    return error_response(error.status_code, "http_error", str(error.detail), headers=error.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ArenaError, _arena_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

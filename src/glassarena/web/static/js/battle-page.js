@@ -1,0 +1,253 @@
+// One controller for every battle page: anonymous arena, recorded battles, side by side, chat.
+// The page's <section class="battle"> says which through its data attributes.
+//
+// Model output arrives in two forms: plain text deltas while streaming (placed with
+// textContent, so nothing in them is ever parsed as HTML) and, once a side is done, HTML
+// rendered and sanitised by the server.
+
+import { postEventStream, postJson } from "./api.js";
+
+const root = document.querySelector("section.battle");
+const mode = root.dataset.mode;
+const kind = root.dataset.kind;
+const allowsFollowUps = root.dataset.followUps === "true";
+const panes = new Map(
+  [...root.querySelectorAll(".pane")].map((pane) => [pane.dataset.side, pane]),
+);
+const find = (role) => root.querySelector(`[data-role="${role}"]`);
+const composer = find("composer");
+const promptBox = composer ? composer.querySelector("textarea") : null;
+const sendButton = find("send");
+const notice = find("notice");
+const afterVote = find("after-vote");
+const newBattleButton = find("new-battle");
+const voteButtons = [...root.querySelectorAll("button.vote")];
+const pickers = [...root.querySelectorAll('[data-role="model-picker"]')];
+const recordedPrompt = find("recorded-prompt");
+
+let battle = null;
+
+function freshBattle() {
+  return { id: null, answers: new Map(), failed: false, busy: false, voted: false };
+}
+
+function showNotice(message, tone = "info") {
+  notice.textContent = message;
+  notice.dataset.tone = tone;
+  notice.hidden = !message;
+}
+
+function setStatus(side, text, state) {
+  const status = panes.get(side).querySelector('[data-role="status"]');
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+function setComposerEnabled(enabled) {
+  if (!composer) return;
+  promptBox.disabled = !enabled;
+  sendButton.disabled = !enabled;
+  if (enabled) promptBox.focus();
+}
+
+function setVotingEnabled(enabled) {
+  for (const button of voteButtons) button.disabled = !enabled;
+  root.classList.toggle("voting-open", enabled);
+}
+
+function resetPanes() {
+  for (const [side, pane] of panes) {
+    const conversation = pane.querySelector('[data-role="conversation"]');
+    conversation.replaceChildren();
+    pane.classList.remove("winner", "revealed", "failed");
+    const title = pane.querySelector(".pane-title");
+    title.textContent = title.dataset.blindTitle || title.textContent;
+    title.dataset.blindTitle = title.textContent;
+    setStatus(side, "", "idle");
+  }
+  if (recordedPrompt) recordedPrompt.hidden = true;
+  for (const button of voteButtons) button.classList.remove("chosen");
+}
+
+function appendMessage(side, role, text) {
+  const message = document.createElement("div");
+  message.className = `message ${role}`;
+  const body = document.createElement("div");
+  body.className = "message-body";
+  body.textContent = text;
+  message.append(body);
+  panes.get(side).querySelector('[data-role="conversation"]').append(message);
+  return body;
+}
+
+function handleEvent(event) {
+  switch (event.type) {
+    case "battle":
+      battle.id = event.battle_id;
+      if (kind === "recorded") {
+        recordedPrompt.querySelector('[data-role="recorded-prompt-text"]').textContent =
+          event.prompt;
+        recordedPrompt.hidden = false;
+      }
+      for (const side of panes.keys()) {
+        if (kind !== "recorded") appendMessage(side, "user", event.prompt);
+        const answer = appendMessage(side, "assistant", "");
+        answer.classList.add("streaming");
+        battle.answers.set(side, answer);
+        setStatus(side, "Writing…", "streaming");
+      }
+      break;
+    case "delta":
+      battle.answers.get(event.side).append(event.text);
+      break;
+    case "rendered": {
+      const answer = battle.answers.get(event.side);
+      // Sanitised on the server (allow-list), and the page's CSP forbids inline script.
+      answer.innerHTML = event.html;
+      answer.classList.remove("streaming");
+      break;
+    }
+    case "done":
+      setStatus(event.side, "Done", "done");
+      break;
+    case "failed": {
+      battle.failed = true;
+      const answer = battle.answers.get(event.side);
+      answer.classList.remove("streaming");
+      const error = document.createElement("p");
+      error.className = "answer-error";
+      error.textContent = event.message;
+      answer.after(error);
+      panes.get(event.side).classList.add("failed");
+      setStatus(event.side, "Failed", "failed");
+      break;
+    }
+    case "complete":
+      finishTurn(event.voting_open);
+      break;
+  }
+}
+
+function finishTurn(votingOpen) {
+  battle.busy = false;
+  root.classList.remove("busy");
+  if (battle.failed) {
+    showNotice(
+      "This battle failed: a model could not answer. It will not count. Start a new one.",
+      "error",
+    );
+    setVotingEnabled(false);
+    setComposerEnabled(false);
+    afterVote.hidden = false;
+    return;
+  }
+  const canVote = mode !== "single" && votingOpen;
+  setVotingEnabled(canVote);
+  setComposerEnabled(allowsFollowUps);
+  if (canVote) showNotice("");
+}
+
+function chosenModels() {
+  return pickers.map((picker) => picker.value);
+}
+
+async function runTurn(prompt) {
+  const starting = battle.id === null;
+  const url = starting ? "/api/battles" : `/api/battles/${encodeURIComponent(battle.id)}/turns`;
+  const body = starting ? { mode, kind, prompt, models: chosenModels() } : { prompt };
+  battle.busy = true;
+  root.classList.add("busy");
+  setVotingEnabled(false);
+  setComposerEnabled(false);
+  for (const picker of pickers) picker.disabled = true;
+  showNotice("");
+  try {
+    await postEventStream(url, body, handleEvent);
+    if (battle.busy) {
+      // The stream ended without "complete": the connection dropped.
+      battle.failed = true;
+      finishTurn(false);
+    }
+  } catch (error) {
+    battle.busy = false;
+    root.classList.remove("busy");
+    showNotice(error.message, "error");
+    if (starting && battle.id === null) {
+      for (const picker of pickers) picker.disabled = false;
+      setComposerEnabled(true);
+    } else {
+      setComposerEnabled(allowsFollowUps && !battle.failed);
+    }
+  }
+}
+
+function showReveal(reveal) {
+  battle.voted = true;
+  setVotingEnabled(false);
+  setComposerEnabled(false);
+  for (const [side, pane] of panes) {
+    const name = reveal.models[side];
+    if (name) pane.querySelector(".pane-title").textContent = name;
+    pane.classList.add("revealed");
+    pane.classList.toggle("winner", reveal.choice === side);
+  }
+  for (const button of voteButtons) {
+    button.classList.toggle("chosen", button.dataset.choice === reveal.choice);
+  }
+  showNotice(reveal.message, "success");
+  afterVote.hidden = false;
+}
+
+async function vote(choice) {
+  setVotingEnabled(false);
+  try {
+    showReveal(await postJson(`/api/battles/${encodeURIComponent(battle.id)}/vote`, { choice }));
+  } catch (error) {
+    showNotice(error.message, "error");
+    setVotingEnabled(!battle.voted && error.status !== 404 && error.status !== 409);
+  }
+}
+
+function startOver() {
+  battle = freshBattle();
+  resetPanes();
+  showNotice("");
+  setVotingEnabled(false);
+  for (const picker of pickers) picker.disabled = false;
+  if (kind === "recorded") {
+    afterVote.hidden = true;
+    runTurn(null);
+    return;
+  }
+  afterVote.hidden = true;
+  setComposerEnabled(true);
+}
+
+if (composer) {
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const prompt = promptBox.value.trim();
+    if (!prompt) {
+      showNotice("Write a prompt first.", "error");
+      return;
+    }
+    if (battle.busy) return;
+    promptBox.value = "";
+    runTurn(prompt);
+  });
+  promptBox.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+}
+for (const button of voteButtons) {
+  button.addEventListener("click", () => vote(button.dataset.choice));
+}
+newBattleButton.addEventListener("click", startOver);
+
+battle = freshBattle();
+resetPanes();
+setVotingEnabled(false);
+if (kind === "recorded") afterVote.hidden = false;
