@@ -1,0 +1,267 @@
+"""Turn battles into integer codes and aggregate them into sufficient statistics.
+
+Bradley-Terry depends on the data only through, per unordered pair of models, the weighted
+wins of each side. The sandwich and the bootstrap need one level finer: battles of the same
+pair with the same outcome (a "cell") share their score, so a cell is summarised by its
+battle count and weight and never expanded back into rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from glassarena.ratings.errors import (
+    EmptyInputError,
+    InvalidInputError,
+    InvalidOutcomeError,
+    SelfBattleError,
+    UnknownModelError,
+)
+
+VALID_OUTCOMES = (0.0, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class EncodedBattles:
+    """Battles with models replaced by their index into the sorted `models`."""
+
+    models: NDArray[np.str_]
+    index_a: NDArray[np.intp]
+    index_b: NDArray[np.intp]
+    outcome: NDArray[np.float64]
+    weight: NDArray[np.float64]
+
+    @property
+    def n_models(self) -> int:
+        return len(self.models)
+
+    def battles_per_model(self) -> NDArray[np.int64]:
+        counted = self.weight > 0
+        return np.bincount(self.index_a[counted], minlength=self.n_models) + np.bincount(
+            self.index_b[counted], minlength=self.n_models
+        )
+
+
+@dataclass(frozen=True)
+class PairTable:
+    """Aggregated battles: unique pairs (first < second) and their outcome cells.
+
+    Cells are sorted by pair; `cell_outcome` is the outcome for the pair's `first` model.
+    """
+
+    n_models: int
+    first: NDArray[np.intp]
+    second: NDArray[np.intp]
+    cell_pair: NDArray[np.intp]
+    cell_outcome: NDArray[np.float64]
+    cell_count: NDArray[np.float64]
+    cell_weight: NDArray[np.float64]
+
+    @property
+    def n_battles(self) -> float:
+        return float(self.cell_count.sum())
+
+    def pair_sums(
+        self, cell_count: NDArray[np.float64] | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Weighted wins of `first` and weighted battles per pair, for given cell counts.
+
+        `cell_count` may be a matrix (rounds x cells) to aggregate many bootstrap rounds at once.
+        """
+        counts = self.cell_count if cell_count is None else cell_count
+        weighted = counts * self.cell_weight
+        starts = np.flatnonzero(np.r_[True, np.diff(self.cell_pair) != 0])
+        totals = np.add.reduceat(weighted, starts, axis=-1)
+        wins = np.add.reduceat(weighted * self.cell_outcome, starts, axis=-1)
+        return wins, totals
+
+
+def encode_battles(
+    model_a: ArrayLike,
+    model_b: ArrayLike,
+    outcome: ArrayLike,
+    weights: ArrayLike | None = None,
+    reweight: bool = False,
+) -> EncodedBattles:
+    """Validate the battle arrays and code the models as indices into their sorted names."""
+    names_a = _as_names(model_a, "model_a")
+    names_b = _as_names(model_b, "model_b")
+    outcomes = _as_outcomes(outcome)
+    lengths = {"model_a": len(names_a), "model_b": len(names_b), "outcome": len(outcomes)}
+    weight = _as_weights(weights, len(outcomes))
+    if weights is not None:
+        lengths["weights"] = len(weight)
+    if len(set(lengths.values())) != 1:
+        raise InvalidInputError(f"battle arrays differ in length: {lengths}")
+    if len(outcomes) == 0:
+        raise EmptyInputError("no battles to rate: model_a, model_b and outcome are empty")
+    if not weight.any():
+        raise EmptyInputError(f"all {len(weight)} battles have weight 0; nothing to rate")
+
+    both = np.concatenate([names_a, names_b])
+    distinct = set(both.tolist())
+    _require_names(distinct, names_a, names_b)
+    models = sorted(distinct)
+    code = {name: index for index, name in enumerate(models)}
+    codes = np.fromiter(map(code.__getitem__, both), dtype=np.intp, count=len(both))
+    index_a, index_b = codes[: len(names_a)], codes[len(names_a) :]
+
+    self_battles = np.flatnonzero(index_a == index_b)
+    if len(self_battles):
+        raise SelfBattleError(self_battles.tolist(), names_a[self_battles].tolist())
+
+    kept = weight > 0
+    if not kept.all():
+        index_a, index_b, outcomes, weight = (
+            index_a[kept],
+            index_b[kept],
+            outcomes[kept],
+            weight[kept],
+        )
+        present = np.unique(np.concatenate([index_a, index_b]))
+        if len(present) < len(models):
+            remap = np.full(len(models), -1, dtype=np.intp)
+            remap[present] = np.arange(len(present))
+            models = [models[i] for i in present]
+            index_a, index_b = remap[index_a], remap[index_b]
+
+    if reweight:
+        weight = _inverse_pair_frequency(index_a, index_b, len(models), weight)
+    return EncodedBattles(np.array(models, dtype=str), index_a, index_b, outcomes, weight)
+
+
+def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:
+    """Group battles into (pair, outcome) cells; with per-battle weights, also by weight.
+
+    `uniform_within_pair` says every battle of a pair has the same weight (no caller weights,
+    maybe inverse-pair-frequency ones), which allows a single integer key and a bincount.
+    """
+    n = battles.n_models
+    swap = battles.index_a > battles.index_b
+    low = np.where(swap, battles.index_b, battles.index_a)
+    high = np.where(swap, battles.index_a, battles.index_b)
+    oriented = np.where(swap, 1.0 - battles.outcome, battles.outcome)
+    key = (low.astype(np.int64) * n + high) * 3 + np.rint(oriented * 2).astype(np.int64)
+
+    if uniform_within_pair:
+        cell_key, inverse, count = _group_keys(key, n * n * 3)
+        weight = np.bincount(inverse, battles.weight, len(cell_key)) / count
+    else:
+        order = np.lexsort((battles.weight, key))
+        sorted_key, sorted_weight = key[order], battles.weight[order]
+        starts = np.flatnonzero(
+            np.r_[True, (np.diff(sorted_key) != 0) | (np.diff(sorted_weight) != 0)]
+        )
+        cell_key, weight = sorted_key[starts], sorted_weight[starts]
+        count = np.diff(np.r_[starts, len(key)]).astype(np.float64)
+
+    pair_key = cell_key // 3
+    unique_pairs, cell_pair = np.unique(pair_key, return_inverse=True)
+    return PairTable(
+        n_models=n,
+        first=(unique_pairs // n).astype(np.intp),
+        second=(unique_pairs % n).astype(np.intp),
+        cell_pair=cell_pair.astype(np.intp),
+        cell_outcome=(cell_key % 3) / 2.0,
+        cell_count=count.astype(np.float64),
+        cell_weight=weight,
+    )
+
+
+def _group_keys(
+    key: NDArray[np.int64], key_space: int
+) -> tuple[NDArray[np.int64], NDArray[np.intp], NDArray[np.float64]]:
+    """Sorted unique keys, each row's position among them, and how often each occurs."""
+    if key_space <= max(4 * len(key), 1 << 20):
+        counts = np.bincount(key, minlength=key_space)
+        present = np.flatnonzero(counts)
+        position = np.zeros(key_space, dtype=np.intp)
+        position[present] = np.arange(len(present))
+        return present, position[key], counts[present].astype(np.float64)
+    unique, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return unique, inverse, counts.astype(np.float64)
+
+
+def _inverse_pair_frequency(
+    index_a: NDArray[np.intp], index_b: NDArray[np.intp], n: int, weight: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Weight each battle by 1 / (battles of its unordered pair), rescaled to the same total."""
+    pair = np.minimum(index_a, index_b).astype(np.int64) * n + np.maximum(index_a, index_b)
+    _, inverse, pair_counts = _group_keys(pair, n * n)
+    reweighted = weight / pair_counts[inverse]
+    return reweighted * (weight.sum() / reweighted.sum())
+
+
+def _as_names(values: ArrayLike, name: str) -> NDArray[np.object_]:
+    array = np.asarray(values, dtype=object)
+    if array.ndim != 1:
+        raise InvalidInputError(f"{name} must be one-dimensional, got shape {array.shape}")
+    return array
+
+
+def _require_names(
+    distinct: set[object], names_a: NDArray[np.object_], names_b: NDArray[np.object_]
+) -> None:
+    """Checks the few distinct values first, and only looks for the rows when one is wrong."""
+    if all(isinstance(value, str) for value in distinct):
+        return
+    for column, names in (("model_a", names_a), ("model_b", names_b)):
+        bad = [i for i, value in enumerate(names.tolist()) if not isinstance(value, str)]
+        if bad:
+            raise InvalidInputError(
+                f"{column} must hold model names (str); row {bad[0]} holds {names[bad[0]]!r}"
+                + (f" ({len(bad) - 1} more rows too)" if len(bad) > 1 else "")
+            )
+
+
+def _as_outcomes(values: ArrayLike) -> NDArray[np.float64]:
+    raw = np.asarray(values)
+    if raw.ndim != 1:
+        raise InvalidInputError(f"outcome must be one-dimensional, got shape {raw.shape}")
+    try:
+        outcomes = raw.astype(np.float64)
+    except (TypeError, ValueError):
+        bad_rows = [i for i, value in enumerate(raw.tolist()) if not _is_number(value)]
+        raise InvalidOutcomeError(bad_rows, raw[bad_rows].tolist()) from None
+    valid = (outcomes == 0.0) | (outcomes == 0.5) | (outcomes == 1.0)
+    if not valid.all():
+        bad_rows = np.flatnonzero(~valid)
+        raise InvalidOutcomeError(bad_rows.tolist(), raw[bad_rows].tolist())
+    return outcomes
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _as_weights(values: ArrayLike | None, n: int) -> NDArray[np.float64]:
+    if values is None:
+        return np.ones(n)
+    weight = np.asarray(values, dtype=np.float64)
+    if weight.ndim != 1:
+        raise InvalidInputError(f"weights must be one-dimensional, got shape {weight.shape}")
+    bad = np.flatnonzero(~np.isfinite(weight) | (weight < 0))
+    if len(bad):
+        raise InvalidInputError(
+            f"weights must be finite and >= 0; row {bad[0]} holds {weight[bad[0]]!r}"
+            + (f" ({len(bad) - 1} more rows too)" if len(bad) > 1 else "")
+        )
+    return weight
+
+
+def model_indices(models: Sequence[str], names: ArrayLike) -> NDArray[np.intp]:
+    """Indices of `names` in the fitted `models`; raises for names never seen in the fit."""
+    position = {name: index for index, name in enumerate(models)}
+    array = np.atleast_1d(np.asarray(names, dtype=object))
+    unknown = [name for name in array.tolist() if name not in position]
+    if unknown:
+        raise UnknownModelError(unknown)
+    return np.fromiter(map(position.__getitem__, array.tolist()), dtype=np.intp, count=len(array))
