@@ -23,7 +23,7 @@ CODE_CSS_CLASS = "code"
 _ALLOWED_TAGS = {
     "p", "br", "hr", "blockquote", "pre", "code", "span", "div",
     "h1", "h2", "h3", "h4", "h5", "h6",
-    "ul", "ol", "li", "strong", "em", "del", "s", "a",
+    "ul", "ol", "li", "strong", "em", "s", "a",
     "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 _ALLOWED_ATTRIBUTES = {
