@@ -1,0 +1,388 @@
+"""The execution check: does a generated app load, run without errors, and show something?
+
+`AppChecker` owns one headless Chromium and a fixed number of workers fed by a bounded
+queue, so a burst of battles queues up instead of starting browsers without limit. Each
+check gets a fresh browser context, loads the app top-level under the same CSP sandbox the
+preview uses (the response is fulfilled by request interception, and every other request is
+refused), waits for `load` under a time limit, lets scripts settle, and takes a screenshot.
+A renderer that hangs or runs out of its V8 heap is killed with its context; a browser that
+stops answering is closed and launched afresh before the next check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from PIL import Image
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from glassarena.webdev.sandbox import SandboxPolicy
+
+# The app's address inside the checker. ".invalid" can never resolve, so nothing but the
+# interception below can answer it.
+APP_URL = "https://app.glassarena.invalid/"
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
+)
+_MAX_MESSAGES = 20
+_MAX_MESSAGE_CHARS = 500
+
+
+class CheckerBusy(Exception):
+    """The check queue is full; the caller records the app as not checked and moves on."""
+
+
+@dataclass
+class CheckResult:
+    """What happened when an app was loaded. JSON-serialisable except `screenshot_png`.
+
+    `failure` names why the check ended early ("timeout: ...", "crashed: ...",
+    "no runnable app: ..."), or is None when it ran to the end.
+    """
+
+    loaded: bool
+    rendered: bool
+    load_ms: float | None
+    uncaught_errors: list[str]
+    console_errors: list[str]
+    failure: str | None
+    screenshot_png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def runs(self) -> bool:
+        """Loaded, rendered something, and threw no uncaught error: an app that runs."""
+        return self.loaded and self.rendered and not self.uncaught_errors
+
+    def to_json(self) -> dict[str, Any]:
+        record = asdict(self)
+        del record["screenshot_png"]
+        record["runs"] = self.runs
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> CheckResult:
+        fields = ("loaded", "rendered", "load_ms", "uncaught_errors", "console_errors", "failure")
+        missing = [name for name in fields if name not in record]
+        if missing:
+            raise ValueError(f"check result record is missing {', '.join(missing)}")
+        return cls(**{name: record[name] for name in fields})
+
+    @classmethod
+    def failed(cls, reason: str) -> CheckResult:
+        """A check that never loaded the app, e.g. the answer had none (`ExtractedApp.reason`)."""
+        return cls(False, False, None, [], [], failure=reason)
+
+
+@dataclass(frozen=True)
+class CheckerSettings:
+    """Limits of one check. Times are seconds; the heap limit applies to every renderer."""
+
+    workers: int = 2
+    max_queued: int = 200
+    load_timeout_s: float = 8.0
+    settle_s: float = 0.5
+    screenshot_timeout_s: float = 3.0
+    close_timeout_s: float = 5.0
+    heap_limit_mb: int = 256
+    viewport: tuple[int, int] = (1024, 768)
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"CheckerSettings.workers must be at least 1, got {self.workers}")
+        if self.max_queued < 1:
+            raise ValueError(
+                f"CheckerSettings.max_queued must be at least 1, got {self.max_queued}"
+            )
+        if self.load_timeout_s <= 0 or self.screenshot_timeout_s <= 0:
+            raise ValueError("CheckerSettings timeouts must be positive")
+
+
+@dataclass
+class _Job:
+    html: str
+    result: asyncio.Future[CheckResult]
+
+
+@dataclass
+class _Observation:
+    """What one check has seen so far, turned into a CheckResult when it ends."""
+
+    uncaught_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    load_ms: float | None = None
+    crashed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def ended(self, failure: str) -> CheckResult:
+        loaded = self.load_ms is not None
+        return CheckResult(
+            loaded, False, self.load_ms, self.uncaught_errors, self.console_errors, failure
+        )
+
+    def finished(self, screenshot: bytes) -> CheckResult:
+        rendered = not _uniform(screenshot)
+        return CheckResult(
+            True,
+            rendered,
+            self.load_ms,
+            self.uncaught_errors,
+            self.console_errors,
+            None,
+            screenshot,
+        )
+
+
+class AppChecker:
+    """A bounded pool of execution checks on one shared Chromium.
+
+    Use as `async with AppChecker(chromium_path) as checker: await checker.check(html)`.
+    """
+
+    def __init__(
+        self,
+        chromium_path: str = "/usr/bin/chromium",
+        policy: SandboxPolicy | None = None,
+        settings: CheckerSettings | None = None,
+    ) -> None:
+        self.chromium_path = chromium_path
+        self.policy = policy or SandboxPolicy()
+        self.settings = settings or CheckerSettings()
+        self._headers = {
+            **self.policy.response_headers(),
+            "content-type": "text/html; charset=utf-8",
+        }
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=self.settings.max_queued)
+        self._workers: list[asyncio.Task[None]] = []
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._browser_lock = asyncio.Lock()
+        self.browser_launches = 0
+
+    async def __aenter__(self) -> AppChecker:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        if self._workers:
+            return
+        await self._ensure_browser()
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"webdev-check-{index}")
+            for index in range(self.settings.workers)
+        ]
+
+    async def close(self) -> None:
+        for worker in self._workers:
+            worker.cancel()
+        for worker in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        self._workers = []
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if not job.result.done():
+                job.result.cancel()
+        await self._shut_down_browser()
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, html: str) -> asyncio.Future[CheckResult]:
+        """Queue a check without waiting for it; raises CheckerBusy when the queue is full."""
+        if not self._workers:
+            raise RuntimeError("AppChecker.submit called before start()")
+        job = _Job(html, asyncio.get_running_loop().create_future())
+        try:
+            self._queue.put_nowait(job)
+        except asyncio.QueueFull:
+            raise CheckerBusy(
+                f"{self.settings.max_queued} app checks are already queued; try again later"
+            ) from None
+        return job.result
+
+    async def check(self, html: str) -> CheckResult:
+        return await self.submit(html)
+
+    async def _work(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                if job.result.done():
+                    continue
+                result = await self._check_one(job.html)
+                if not job.result.done():
+                    job.result.set_result(result)
+            except asyncio.CancelledError:
+                if not job.result.done():
+                    job.result.cancel()
+                raise
+            except Exception as error:  # a worker must outlive any one app
+                if not job.result.done():
+                    job.result.set_exception(error)
+            finally:
+                self._queue.task_done()
+
+    async def _check_one(self, html: str) -> CheckResult:
+        browser = await self._ensure_browser()
+        try:
+            context = await self._new_context(browser)
+        except PlaywrightError:
+            # The browser died between checks: launch a fresh one and try once more.
+            await self._recycle_browser(browser)
+            browser = await self._ensure_browser()
+            context = await self._new_context(browser)
+        settings = self.settings
+        budget = settings.load_timeout_s + settings.settle_s + settings.screenshot_timeout_s + 5
+        try:
+            return await asyncio.wait_for(self._load(context, html), budget)
+        except TimeoutError:
+            return CheckResult.failed(f"timeout: the check did not finish within {budget:g} s")
+        except PlaywrightError as error:
+            return CheckResult.failed(
+                f"error: the browser failed during the check: {error.message}"
+            )
+        finally:
+            try:
+                await asyncio.wait_for(context.close(), settings.close_timeout_s)
+            except (TimeoutError, PlaywrightError):
+                await self._recycle_browser(browser)
+
+    async def _new_context(self, browser: Browser) -> BrowserContext:
+        width, height = self.settings.viewport
+        return await browser.new_context(
+            viewport={"width": width, "height": height},
+            service_workers="block",
+            accept_downloads=False,
+        )
+
+    async def _load(self, context: BrowserContext, html: str) -> CheckResult:
+        settings = self.settings
+        seen = _Observation()
+
+        async def answer(route: Route) -> None:
+            request = route.request
+            if request.url == APP_URL and request.is_navigation_request():
+                await route.fulfill(status=200, headers=self._headers, body=html)
+            elif _origin(request.url) in self.policy.allowed_cdns:
+                await route.continue_()
+            else:
+                await route.abort("blockedbyclient")
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                _keep(seen.console_errors, message.text)
+
+        await context.route("**/*", answer)
+        page: Page = await context.new_page()
+        page.on("pageerror", lambda error: _keep(seen.uncaught_errors, str(error)))
+        page.on("console", on_console)
+        page.on("crash", lambda _page: seen.crashed.set())
+
+        started = time.perf_counter()
+        try:
+            await page.goto(APP_URL, wait_until="load", timeout=settings.load_timeout_s * 1000)
+        except PlaywrightTimeoutError:
+            limit = f"{settings.load_timeout_s:g} s"
+            return seen.ended(f"timeout: the app did not finish loading within {limit}")
+        except PlaywrightError as error:
+            if seen.crashed.is_set() or "crash" in error.message.lower():
+                return seen.ended("crashed: the renderer died while loading (often memory)")
+            return seen.ended(f"error: {error.message}")
+        seen.load_ms = (time.perf_counter() - started) * 1000
+        await asyncio.sleep(settings.settle_s)
+        if seen.crashed.is_set():
+            return seen.ended("crashed: the renderer died after loading (often memory)")
+        try:
+            screenshot = await page.screenshot(
+                type="png", timeout=settings.screenshot_timeout_s * 1000, animations="allow"
+            )
+        except PlaywrightTimeoutError:
+            return seen.ended("timeout: the page stopped responding after it loaded")
+        except PlaywrightError:
+            return seen.ended("crashed: the renderer died after loading (often memory)")
+        return seen.finished(screenshot)
+
+    async def _ensure_browser(self) -> Browser:
+        async with self._browser_lock:
+            if self._browser is not None and self._browser.is_connected():
+                return self._browser
+            if self._playwright is None:
+                self._playwright = await async_playwright().start()
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=self.chromium_path,
+                args=[
+                    *CHROMIUM_ARGS,
+                    f"--js-flags=--max-old-space-size={self.settings.heap_limit_mb}",
+                ],
+                headless=True,
+            )
+            self.browser_launches += 1
+            return self._browser
+
+    async def _recycle_browser(self, browser: Browser) -> None:
+        """Close a browser that stopped answering; the next check launches a new one."""
+        async with self._browser_lock:
+            if self._browser is not browser:
+                return
+            self._browser = None
+            try:
+                await asyncio.wait_for(browser.close(), self.settings.close_timeout_s)
+            except (TimeoutError, PlaywrightError):
+                # Stopping the driver kills every process it launched.
+                playwright, self._playwright = self._playwright, None
+                if playwright is not None:
+                    with contextlib.suppress(PlaywrightError):
+                        await playwright.stop()
+
+    async def _shut_down_browser(self) -> None:
+        async with self._browser_lock:
+            browser, self._browser = self._browser, None
+            playwright, self._playwright = self._playwright, None
+        if browser is not None:
+            with contextlib.suppress(TimeoutError, PlaywrightError):
+                await asyncio.wait_for(browser.close(), self.settings.close_timeout_s)
+        if playwright is not None:
+            with contextlib.suppress(PlaywrightError):
+                await playwright.stop()
+
+
+def _keep(messages: list[str], text: str) -> None:
+    if len(messages) < _MAX_MESSAGES:
+        messages.append(text[:_MAX_MESSAGE_CHARS])
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def _uniform(png: bytes) -> bool:
+    """True when every pixel of the screenshot has the same colour: nothing visible rendered."""
+    with Image.open(io.BytesIO(png)) as image:
+        extrema = image.convert("RGB").getextrema()
+    return all(low == high for low, high in extrema)

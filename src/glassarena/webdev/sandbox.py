@@ -1,0 +1,191 @@
+"""The sandbox a generated app runs in: its policy, its response headers, and its own URL.
+
+An app is served from its own URL, `/sandbox/{token}`, never through `srcdoc`: a srcdoc
+frame inherits the arena page's CSP (`script-src 'self'`), which would block the app's inline
+scripts, and loosening the arena page's CSP would expose the arena. The response carries a
+CSP whose `sandbox` directive gives the document an opaque origin even when opened directly,
+so it can read no arena cookie or storage and call no arena API, while `connect-src 'none'`
+and friends stop it from talking to anyone. The embedding `<iframe sandbox>` repeats the
+sandbox for browsers that honour only one of the two.
+
+The token is random (`secrets`), unguessable and unrelated to the model, the voter or the
+battle, so neither the URL nor the document reveals who built the app.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,86}$")
+_CDN_ORIGIN = re.compile(
+    r"^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?$"
+)
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+# Features a generated app never needs and that a hostile one could abuse.
+_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=(), "
+    "payment=(), display-capture=(), clipboard-read=(), publickey-credentials-get=(), "
+    "browsing-topics=()"
+)
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """What a deployment lets generated apps do. The defaults contain the app completely.
+
+    `allowed_cdns`: https origins apps may load scripts and stylesheets from.
+    `allow_forms`: lets `submit` events fire so apps with `<form onsubmit=...>` work; every
+        real submission is still refused by `form-action 'none'`. Without it such apps look
+        broken, which would bias votes against them.
+    `allow_popups`, `allow_modals`: opt-ins for `window.open` and `alert()`/`confirm()`.
+    `origin`: where previews are served from, "" for the arena's own origin. A separate
+        site (e.g. "https://previews.example.org") adds process isolation on browsers without
+        sandboxed-frame isolation and keeps the arena's cookies off preview requests.
+    `path_prefix`: the mount path of `sandbox_app`.
+
+    `allow-same-origin` and `allow-top-navigation` are never offered: either would hand the
+    app the arena page.
+    """
+
+    allowed_cdns: tuple[str, ...] = ()
+    allow_forms: bool = True
+    allow_popups: bool = False
+    allow_modals: bool = False
+    origin: str = ""
+    path_prefix: str = "/sandbox"
+
+    def __post_init__(self) -> None:
+        for cdn in self.allowed_cdns:
+            if not _CDN_ORIGIN.match(cdn):
+                raise ValueError(
+                    f"SandboxPolicy.allowed_cdns: {cdn!r} is not an https origin such as "
+                    "'https://cdn.jsdelivr.net' (no path, wildcard or quotes)"
+                )
+        if self.origin and not _ORIGIN.match(self.origin):
+            raise ValueError(
+                f"SandboxPolicy.origin: {self.origin!r} is not an origin such as "
+                "'https://previews.example.org'"
+            )
+        if not self.path_prefix.startswith("/") or self.path_prefix.endswith("/"):
+            raise ValueError(
+                f"SandboxPolicy.path_prefix: {self.path_prefix!r} must start with '/' "
+                "and not end with one"
+            )
+
+    @property
+    def sandbox_flags(self) -> tuple[str, ...]:
+        flags = ["allow-scripts"]
+        if self.allow_forms:
+            flags.append("allow-forms")
+        if self.allow_popups:
+            flags.append("allow-popups")
+        if self.allow_modals:
+            flags.append("allow-modals")
+        return tuple(flags)
+
+    def content_security_policy(self) -> str:
+        cdns = "".join(f" {cdn}" for cdn in self.allowed_cdns)
+        directives = [
+            f"sandbox {' '.join(self.sandbox_flags)}",
+            "default-src 'none'",
+            f"script-src 'unsafe-inline' 'unsafe-eval' blob:{cdns}",
+            f"style-src 'unsafe-inline'{cdns}",
+            "img-src data: blob:",
+            "media-src data: blob:",
+            "font-src data:",
+            "connect-src 'none'",
+            "frame-src 'none'",
+            "child-src 'none'",
+            "worker-src 'none'",
+            "manifest-src 'none'",
+            "object-src 'none'",
+            "form-action 'none'",
+            "base-uri 'none'",
+        ]
+        return "; ".join(directives)
+
+    def response_headers(self) -> dict[str, str]:
+        """Headers for the app document, shared by the preview route and the checker."""
+        return {
+            "content-security-policy": self.content_security_policy(),
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+            "permissions-policy": _PERMISSIONS_POLICY,
+            "cross-origin-opener-policy": "same-origin",
+            "cache-control": "private, max-age=3600",
+        }
+
+    def app_url(self, token: str) -> str:
+        return f"{self.origin}{self.path_prefix}/{token}"
+
+
+def iframe_attributes(policy: SandboxPolicy, token: str, title: str) -> dict[str, str]:
+    """Attributes of the `<iframe>` that embeds app `token`; the caller escapes when rendering."""
+    return {
+        "src": policy.app_url(token),
+        "sandbox": " ".join(policy.sandbox_flags),
+        "referrerpolicy": "no-referrer",
+        "allow": "",
+        "loading": "eager",
+        "title": title,
+    }
+
+
+def new_app_token() -> str:
+    """A fresh unguessable token (256 bits) naming one stored app document."""
+    return secrets.token_urlsafe(32)
+
+
+class AppDocumentStore(Protocol):
+    """Where app documents live, by token. The arena's storage implements this."""
+
+    async def get_app(self, token: str) -> str | None: ...
+
+
+class MemoryAppStore:
+    """App documents in process memory, the oldest dropped beyond `capacity`.
+
+    For a single-process deployment and for tests; a multi-process deployment needs the
+    database-backed store so that any worker can serve any preview.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"MemoryAppStore capacity must be at least 1, got {capacity}")
+        self._capacity = capacity
+        self._documents: OrderedDict[str, str] = OrderedDict()
+
+    def put_app(self, html: str) -> str:
+        token = new_app_token()
+        self._documents[token] = html
+        while len(self._documents) > self._capacity:
+            self._documents.popitem(last=False)
+        return token
+
+    async def get_app(self, token: str) -> str | None:
+        return self._documents.get(token)
+
+
+def sandbox_app(store: AppDocumentStore, policy: SandboxPolicy | None = None) -> Starlette:
+    """An ASGI app serving `GET /{token}`; mount it at `policy.path_prefix`."""
+    active = policy or SandboxPolicy()
+    headers = active.response_headers()
+
+    async def serve(request: Request) -> Response:
+        token = request.path_params["token"]
+        document = await store.get_app(token) if _TOKEN.match(token) else None
+        if document is None:
+            # The sandbox headers go on the error too: nothing under this path runs unconfined.
+            return PlainTextResponse("No app with this address.", status_code=404, headers=headers)
+        return HTMLResponse(document, headers=headers)
+
+    return Starlette(routes=[Route("/{token}", serve, methods=["GET", "HEAD"])])
