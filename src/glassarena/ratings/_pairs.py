@@ -34,6 +34,8 @@ class EncodedBattles:
     index_b: NDArray[np.intp]
     outcome: NDArray[np.float64]
     weight: NDArray[np.float64]
+    rows: NDArray[np.intp]
+    """Positions of these battles in the caller's arrays (battles of weight 0 are dropped)."""
 
     @property
     def n_models(self) -> int:
@@ -115,12 +117,14 @@ def encode_battles(
         raise SelfBattleError(self_battles.tolist(), names_a[self_battles].tolist())
 
     kept = weight > 0
+    rows = np.arange(len(weight))
     if not kept.all():
-        index_a, index_b, outcomes, weight = (
+        index_a, index_b, outcomes, weight, rows = (
             index_a[kept],
             index_b[kept],
             outcomes[kept],
             weight[kept],
+            rows[kept],
         )
         present = np.unique(np.concatenate([index_a, index_b]))
         if len(present) < len(models):
@@ -131,7 +135,7 @@ def encode_battles(
 
     if reweight:
         weight = _inverse_pair_frequency(index_a, index_b, len(models), weight)
-    return EncodedBattles(np.array(models, dtype=str), index_a, index_b, outcomes, weight)
+    return EncodedBattles(np.array(models, dtype=str), index_a, index_b, outcomes, weight, rows)
 
 
 def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:

@@ -1,0 +1,287 @@
+"""Style-controlled (contextual) Bradley-Terry, as LMArena's style control.
+
+logit P(a beats b) = (theta_a - theta_b) + sum_k beta_k x_k, with the style difference
+x_k = (a_k - b_k) / (a_k + b_k + 1) of raw per-side counts, standardised over the battles.
+Continuous features defeat aggregation, so every step is a vectorised pass over the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
+from scipy.stats import norm
+
+from glassarena.ratings._estimator import RatingEstimator
+from glassarena.ratings._graph import require_finite_mle
+from glassarena.ratings._newton import STEP_TOLERANCE, fit_pairs
+from glassarena.ratings._pairs import EncodedBattles, aggregate, encode_battles
+from glassarena.ratings.errors import InvalidInputError, RatingError
+
+MAX_ITERATIONS = 100
+BOOTSTRAP_ITERATIONS = 30
+
+
+@dataclass(frozen=True)
+class _Design:
+    """Rows of the contextual model: who played whom, the outcome and the style columns."""
+
+    index_a: NDArray[np.intp]
+    index_b: NDArray[np.intp]
+    pair_key: NDArray[np.intp]
+    outcome: NDArray[np.float64]
+    weight: NDArray[np.float64]
+    features: NDArray[np.float64]
+    n_models: int
+
+    @property
+    def n_parameters(self) -> int:
+        return self.n_models + self.features.shape[1]
+
+    def logits(self, parameters: NDArray[np.float64]) -> NDArray[np.float64]:
+        theta, beta = parameters[: self.n_models], parameters[self.n_models :]
+        return theta[self.index_a] - theta[self.index_b] + self.features @ beta
+
+    def log_likelihood(self, parameters: NDArray[np.float64], weight: NDArray[np.float64]) -> float:
+        logit = self.logits(parameters)
+        return float(weight @ (self.outcome * logit - np.logaddexp(0.0, logit)))
+
+    def gradient(self, per_row: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sum over rows of per_row * z_row, z = (e_a - e_b, x)."""
+        n = self.n_models
+        by_model = np.bincount(self.index_a, per_row, n) - np.bincount(self.index_b, per_row, n)
+        return np.concatenate([by_model, self.features.T @ per_row])
+
+    def outer_sum(self, per_row: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sum over rows of per_row * z_row z_row' (the Hessian's and J's shape)."""
+        n, size = self.n_models, self.n_parameters
+        matrix = np.empty((size, size))
+        ordered = np.bincount(self.pair_key, per_row, n * n).reshape(n, n)
+        ordered = ordered + ordered.T
+        matrix[:n, :n] = -ordered
+        matrix[np.arange(n), np.arange(n)] = ordered.sum(axis=1)
+        weighted = self.features * per_row[:, None]
+        cross = np.stack(
+            [
+                np.bincount(self.index_a, column, n) - np.bincount(self.index_b, column, n)
+                for column in weighted.T
+            ],
+            axis=1,
+        )
+        matrix[:n, n:] = cross
+        matrix[n:, :n] = cross.T
+        matrix[n:, n:] = self.features.T @ weighted
+        return matrix
+
+
+class StyleControlledBradleyTerry(RatingEstimator):
+    """Bradley-Terry with style covariates; ratings_ are the style-controlled ratings.
+
+    `style_coef_` are on the logit scale per standard deviation of each standardised
+    style difference (as LMArena reports them).
+    """
+
+    def fit(
+        self,
+        model_a: ArrayLike,
+        model_b: ArrayLike,
+        outcome: ArrayLike,
+        features_a: ArrayLike,
+        features_b: ArrayLike,
+        feature_names: Sequence[str] | None = None,
+        weights: ArrayLike | None = None,
+    ) -> StyleControlledBradleyTerry:
+        self._check_options()
+        battles = encode_battles(model_a, model_b, outcome, weights, self.reweight)
+        raw_a = _as_counts(features_a, "features_a")
+        raw_b = _as_counts(features_b, "features_b")
+        names = _feature_names(feature_names, raw_a, raw_b, len(np.asarray(outcome)))
+        raw_a, raw_b = raw_a[battles.rows], raw_b[battles.rows]
+        difference = (raw_a - raw_b) / (raw_a + raw_b + 1.0)
+        self.feature_mean_ = difference.mean(axis=0)
+        self.feature_scale_ = difference.std(axis=0)
+        constant = [name for name, sd in zip(names, self.feature_scale_, strict=True) if sd == 0]
+        if constant:
+            raise InvalidInputError(
+                f"style feature(s) {', '.join(constant)} have the same difference in every "
+                f"battle, so their effect cannot be estimated; leave them out"
+            )
+        design = _design(battles, (difference - self.feature_mean_) / self.feature_scale_)
+
+        table = aggregate(battles, uniform_within_pair=weights is None)
+        if self.prior == 0:
+            require_finite_mle(battles.models, table)
+        wins, totals = table.pair_sums()
+        start = np.zeros(design.n_parameters)
+        start[: design.n_models] = fit_pairs(
+            table.first, table.second, wins, totals, table.n_models, self.prior
+        )
+        parameters = _fit_rows(design, design.weight, self.prior, start, MAX_ITERATIONS)
+        if parameters is None:
+            raise RatingError(
+                "style-controlled fit did not converge; the style features may separate "
+                "the outcomes, pass a small prior (e.g. prior=1.0)"
+            )
+        n = design.n_models
+        self.feature_names_ = np.array(names, dtype=str)
+        self.style_coef_ = parameters[n:]
+        self.log_likelihood_ = design.log_likelihood(parameters, design.weight)
+        self.n_battles_ = len(design.outcome)
+        self.unstable_rounds_ = 0
+        battle_counts = battles.battles_per_model()
+        self.style_lower_ = self.style_upper_ = None
+        if self.ci == "sandwich":
+            covariance = _sandwich(design, parameters, self.prior)
+            self._publish(battles.models, battle_counts, parameters[:n], covariance[:n, :n])
+            self.style_covariance_ = covariance[n:, n:]
+            half_width = norm.ppf(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
+            self.style_lower_ = self.style_coef_ - half_width
+            self.style_upper_ = self.style_coef_ + half_width
+        elif self.ci == "bootstrap":
+            samples = self._bootstrap(design, parameters)
+            self._publish(battles.models, battle_counts, parameters[:n], samples=samples[:, :n])
+            tail = (1.0 - self.level) / 2.0
+            self.style_covariance_ = np.cov(samples[:, n:], rowvar=False, ndmin=2)
+            self.style_lower_ = np.quantile(samples[:, n:], tail, axis=0)
+            self.style_upper_ = np.quantile(samples[:, n:], 1.0 - tail, axis=0)
+        else:
+            self._publish(battles.models, battle_counts, parameters[:n])
+            self.style_covariance_ = None
+        return self
+
+    def _bootstrap(self, design: _Design, parameters: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Resample battles (rows) with replacement; each round is a warm-started refit."""
+        rng = np.random.default_rng(self.seed)
+        rows = len(design.outcome)
+        samples = np.empty((self.rounds, design.n_parameters))
+        unstable = 0
+        for round_number in range(self.rounds):
+            drawn = np.bincount(rng.integers(0, rows, rows), minlength=rows)
+            fitted = _fit_rows(
+                design, design.weight * drawn, self.prior, parameters, BOOTSTRAP_ITERATIONS
+            )
+            if fitted is None:
+                unstable += 1
+                fitted = parameters
+            samples[round_number] = fitted
+            if self.progress is not None:
+                self.progress(round_number + 1, self.rounds)
+        self.unstable_rounds_ = unstable
+        return samples
+
+
+def _fit_rows(
+    design: _Design,
+    weight: NDArray[np.float64],
+    prior: float,
+    start: NDArray[np.float64],
+    max_iterations: int,
+) -> NDArray[np.float64] | None:
+    """Damped Newton on the rows; None when it does not converge in max_iterations."""
+    n, size = design.n_models, design.n_parameters
+    gauge = _gauge(n, size, prior)
+    penalty = np.full(size, prior)
+    parameters = start.copy()
+    current = design.log_likelihood(parameters, weight) - 0.5 * prior * parameters @ parameters
+    for _ in range(max_iterations):
+        probability = expit(design.logits(parameters))
+        gradient = design.gradient(weight * (design.outcome - probability))
+        gradient -= penalty * parameters
+        hessian = design.outer_sum(weight * probability * (1.0 - probability)) + gauge
+        step = np.linalg.solve(hessian, gradient)
+        size_factor = 1.0
+        while True:
+            candidate = parameters + size_factor * step
+            value = design.log_likelihood(candidate, weight) - 0.5 * prior * candidate @ candidate
+            if value >= current - 1e-12 * abs(current) or size_factor < 1e-8:
+                break
+            size_factor /= 2.0
+        parameters, current = candidate, value
+        if np.max(np.abs(size_factor * step)) < STEP_TOLERANCE:
+            return parameters
+    return None
+
+
+def _sandwich(
+    design: _Design, parameters: NDArray[np.float64], prior: float
+) -> NDArray[np.float64]:
+    """H^-1 J H^-1 with J from per-battle scores; the exact pseudo-inverse without a prior."""
+    n, size = design.n_models, design.n_parameters
+    probability = expit(design.logits(parameters))
+    weight = design.weight
+    hessian = design.outer_sum(weight * probability * (1.0 - probability))
+    score_covariance = design.outer_sum((weight * (design.outcome - probability)) ** 2)
+    if prior > 0:
+        # At the penalised optimum the scores sum to prior * parameters; centre them.
+        total_score = prior * parameters
+        score_covariance -= np.outer(total_score, total_score) / len(weight)
+        inverse = np.linalg.inv(hessian + prior * np.eye(size))
+    else:
+        gauge = _gauge(n, size, prior)
+        inverse = np.linalg.inv(hessian + gauge) - gauge
+    return inverse @ score_covariance @ inverse
+
+
+def _gauge(n: int, size: int, prior: float) -> NDArray[np.float64]:
+    """prior * I, or v v' with v the unit all-ones direction of the ratings (H's null space)."""
+    if prior > 0:
+        return prior * np.eye(size)
+    gauge = np.zeros((size, size))
+    gauge[:n, :n] = 1.0 / n
+    return gauge
+
+
+def _design(battles: EncodedBattles, features: NDArray[np.float64]) -> _Design:
+    n = battles.n_models
+    return _Design(
+        index_a=battles.index_a,
+        index_b=battles.index_b,
+        pair_key=battles.index_a * n + battles.index_b,
+        outcome=battles.outcome,
+        weight=battles.weight,
+        features=np.ascontiguousarray(features),
+        n_models=n,
+    )
+
+
+def _as_counts(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    try:
+        counts = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"{name} must be numeric style counts: {error}") from None
+    if counts.ndim == 1:
+        counts = counts[:, None]
+    if counts.ndim != 2:
+        raise InvalidInputError(f"{name} must be a (battles x features) array, got {counts.shape}")
+    bad = np.argwhere(~np.isfinite(counts) | (counts < 0))
+    if len(bad):
+        row, column = bad[0]
+        raise InvalidInputError(
+            f"{name} must hold finite counts >= 0; row {row}, feature {column} holds "
+            f"{counts[row, column]!r}" + (f" ({len(bad) - 1} more too)" if len(bad) > 1 else "")
+        )
+    return counts
+
+
+def _feature_names(
+    names: Sequence[str] | None,
+    raw_a: NDArray[np.float64],
+    raw_b: NDArray[np.float64],
+    n_battles: int,
+) -> list[str]:
+    if raw_a.shape != raw_b.shape:
+        raise InvalidInputError(
+            f"features_a and features_b differ in shape: {raw_a.shape} vs {raw_b.shape}"
+        )
+    if len(raw_a) != n_battles:
+        raise InvalidInputError(
+            f"features have {len(raw_a)} rows but there are {n_battles} battles"
+        )
+    width = raw_a.shape[1]
+    chosen = [f"feature_{k}" for k in range(width)] if names is None else list(names)
+    if len(chosen) != width:
+        raise InvalidInputError(f"{len(chosen)} feature_names given for {width} features")
+    return chosen
