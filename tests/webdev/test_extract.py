@@ -194,5 +194,5 @@ def test_tilde_fences_and_longer_fences() -> None:
 
 def test_code_style_counts_lines_and_blocks() -> None:
     assert code_style(SEVERAL_BLOCKS).as_features() == {"lines_of_code": 16, "code_blocks": 3}
-    assert code_style(UNFENCED_HTML).as_features() == {"lines_of_code": 6, "code_blocks": 1}
+    assert code_style(UNFENCED_HTML).as_features() == {"lines_of_code": 7, "code_blocks": 1}
     assert code_style(PROSE_ONLY).as_features() == {"lines_of_code": 0, "code_blocks": 0}
