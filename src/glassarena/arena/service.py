@@ -1,0 +1,484 @@
+"""The arena's use cases: start a battle, continue it, follow its events, vote, look at it.
+
+Generation runs in asyncio tasks owned by the service, not by the HTTP request that started
+it: a client that disconnects loses nothing, and can replay the turn from `events()`. Both
+sides stream concurrently. Everything a user is told has been committed first.
+
+Blinding: events and states never carry a model name, provider or version before the vote
+(named and single battles excepted: there the user chose the models).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+
+from glassarena.arena.errors import (
+    AlreadyVoted,
+    BattleBusy,
+    BattleClosed,
+    BattleFailed,
+    InvalidRequest,
+    NoContestants,
+    NotFound,
+    PromptEmpty,
+    PromptTooLong,
+    UnknownModel,
+    VotingNotOpen,
+)
+from glassarena.arena.generation import generate_answer, user_failure_message
+from glassarena.arena.live import Event, LiveBattle
+from glassarena.arena.ratelimit import RateLimiter, RateLimits
+from glassarena.arena.recorded import RecordedCatalogue, RecordedPrompt
+from glassarena.arena.reveal import BattleState, Reveal
+from glassarena.arena.roster import RegisteredModel, Roster
+from glassarena.arena.sampling import SamplingPolicy
+from glassarena.arena.vote_log import VoteLog
+from glassarena.arena.voter import IpHasher, Voter
+from glassarena.arena.votes import VoteAcceptance, VoteContext
+from glassarena.battles.record import WINNER_LABELS, Winner
+from glassarena.battles.style import side_style
+from glassarena.providers.base import ChatMessage
+from glassarena.storage.repository import AnswerResult, ArenaRepository, DuplicateVoteError
+from glassarena.storage.schema import Battle
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["anonymous", "named", "single"]
+Kind = Literal["text", "webdev", "recorded"]
+MODES: tuple[str, ...] = ("anonymous", "named", "single")
+KINDS: tuple[str, ...] = ("text", "webdev", "recorded")
+PUBLIC_ID_BYTES = 18
+ABANDONED_GRACE = timedelta(seconds=60)
+_OTHER_WORKER_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class BattleRequest:
+    mode: Mode = "anonymous"
+    kind: Kind = "text"
+    prompt: str | None = None
+    models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArenaLimits:
+    max_prompt_chars: int = 8_000
+    max_turns: int = 10
+    answer_timeout_seconds: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class _SidePlan:
+    side: str
+    model: RegisteredModel
+    messages: list[ChatMessage]
+
+
+class ArenaService:
+    def __init__(
+        self,
+        *,
+        repository: ArenaRepository,
+        roster: Roster,
+        sampling: SamplingPolicy,
+        acceptance: VoteAcceptance,
+        vote_log: VoteLog,
+        rate_limiter: RateLimiter,
+        ip_hasher: IpHasher,
+        rate_limits: RateLimits | None = None,
+        limits: ArenaLimits | None = None,
+        recorded: RecordedCatalogue | None = None,
+    ) -> None:
+        self.repository = repository
+        self.roster = roster
+        self._sampling = sampling
+        self._acceptance = acceptance
+        self._vote_log = vote_log
+        self._rate_limiter = rate_limiter
+        self._ip_hasher = ip_hasher
+        self._rate_limits = rate_limits or RateLimits()
+        self.limits = limits or ArenaLimits()
+        self._recorded = recorded
+        self._live: dict[str, LiveBattle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- identity and choices -------------------------------------------------------------
+
+    def voter(self, voter_id: str, ip: str) -> Voter:
+        """The voter behind a request: cookie id plus the keyed hash of the client IP."""
+        return self._ip_hasher.voter(voter_id, ip)
+
+    def model_names(self, kind: str = "text") -> list[str]:
+        """Models a user may pick by name in named or single mode."""
+        return list(self.roster.names(kind))
+
+    # -- battles ----------------------------------------------------------------------------
+
+    async def start(self, voter: Voter, request: BattleRequest) -> LiveBattle:
+        if request.mode not in MODES:
+            raise InvalidRequest(f"mode must be one of {', '.join(MODES)}, not {request.mode!r}.")
+        if request.kind not in KINDS:
+            raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}, not {request.kind!r}.")
+        recorded_prompt: RecordedPrompt | None = None
+        if request.kind == "recorded":
+            if request.prompt:
+                raise InvalidRequest("Recorded battles use a recorded prompt; leave prompt empty.")
+            recorded_prompt = self._pick_recorded_prompt(request)
+            prompt = recorded_prompt.text
+        else:
+            prompt = self._checked_prompt(request.prompt)
+        models = self._pick_models(request, recorded_prompt)
+        self._rate_limiter.acquire(voter, self._rate_limits.for_battles(), "battles")
+
+        battle_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
+        await asyncio.to_thread(
+            self.repository.create_battle,
+            public_id=battle_id,
+            mode=request.mode,
+            kind=request.kind,
+            category=request.kind,
+            model_a_id=models[0].version_id,
+            model_b_id=models[1].version_id if len(models) > 1 else None,
+            voter_id=voter.voter_id,
+            ip_hash=voter.ip_hash,
+            prompt=prompt,
+            recorded_prompt_id=recorded_prompt.prompt_id if recorded_prompt else None,
+        )
+        messages: list[ChatMessage] = [{"role": "user", "content": prompt}]
+        plans = [
+            _SidePlan(side, model, list(messages))
+            for side, model in zip(("a", "b"), models, strict=False)
+        ]
+        return self._launch(battle_id, 1, prompt, plans)
+
+    async def follow_up(self, voter: Voter, battle_id: str, prompt: str) -> LiveBattle:
+        """Continue both conversations with a new prompt, each with its own full history."""
+        checked = self._checked_prompt(prompt)
+        battle = await self._owned_battle(voter, battle_id)
+        if battle.kind == "recorded":
+            raise BattleClosed("Recorded battles have a single prompt; start a new battle.")
+        if battle.vote is not None:
+            raise BattleClosed()
+        if battle.status == "generating":
+            raise BattleBusy()
+        if battle.status == "failed":
+            raise BattleFailed()
+        if len(battle.turns) >= self.limits.max_turns:
+            raise BattleClosed(
+                f"This battle has reached its limit of {self.limits.max_turns} prompts; "
+                "please vote or start a new battle."
+            )
+        self._rate_limiter.acquire(voter, self._rate_limits.for_battles(), "battles")
+        number = len(battle.turns) + 1
+        try:
+            await asyncio.to_thread(self.repository.add_turn, battle_id, number, checked)
+        except IntegrityError:
+            raise BattleBusy() from None
+        plans = []
+        for side, version in _sides(battle):
+            model = self._model_for_version(version.name, version.id)
+            history = _history(battle, side)
+            plans.append(_SidePlan(side, model, [*history, {"role": "user", "content": checked}]))
+        return self._launch(battle_id, number, checked, plans)
+
+    async def events(self, voter: Voter, battle_id: str) -> AsyncIterator[Event]:
+        """The latest turn's events from its start: live if it is being generated here,
+        otherwise rebuilt from the database (waiting for another worker to finish it)."""
+        battle = await self._owned_battle(voter, battle_id)
+        live = self._live.get(battle_id)
+        if live is not None:
+            async for event in live.events():
+                yield event
+            return
+        while battle.status == "generating":
+            await asyncio.sleep(_OTHER_WORKER_POLL_SECONDS)
+            live = self._live.get(battle_id)
+            if live is not None:
+                async for event in live.events():
+                    yield event
+                return
+            battle = await self._owned_battle(voter, battle_id)
+        for event in _replayed_events(battle):
+            yield event
+
+    def vote(self, voter: Voter, battle_id: str, choice: Winner | str) -> Reveal:
+        """Store the vote (committed before this returns) and reveal the models."""
+        winner = _parse_choice(choice)
+        self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
+        battle = self._settled(self._load_owned(voter, battle_id))
+        if battle.vote is not None:
+            raise AlreadyVoted()
+        if battle.status == "generating":
+            raise VotingNotOpen()
+        if battle.status == "failed":
+            raise BattleFailed()
+        verdict = self._acceptance.judge(
+            VoteContext(
+                mode=battle.mode,
+                kind=battle.kind,
+                category=battle.category,
+                battle_failed=battle.status == "failed",
+                voter=voter,
+            )
+        )
+        try:
+            self.repository.record_vote(
+                battle_id,
+                winner=winner.value,
+                voter_id=voter.voter_id,
+                ip_hash=voter.ip_hash,
+                counted=verdict.counted,
+                not_counted_reason=verdict.reason,
+                log=self._vote_log.append,
+            )
+        except DuplicateVoteError:
+            raise AlreadyVoted() from None
+        return Reveal.of(battle, winner=winner.value, counted=verdict.counted)
+
+    def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
+        """What the user may see of a battle: blinded until the vote (anonymous mode)."""
+        battle = self._settled(self._load_owned(voter, battle_id))
+        generating_here = battle_id in self._live
+        return BattleState.of(battle, generating=generating_here or battle.status == "generating")
+
+    async def aclose(self) -> None:
+        """Stop generating (at server shutdown); unfinished battles are marked failed."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _checked_prompt(self, prompt: str | None) -> str:
+        if prompt is None or not prompt.strip():
+            raise PromptEmpty()
+        if len(prompt) > self.limits.max_prompt_chars:
+            raise PromptTooLong(len(prompt), self.limits.max_prompt_chars)
+        return prompt
+
+    def _pick_recorded_prompt(self, request: BattleRequest) -> RecordedPrompt:
+        if self._recorded is None:
+            raise NoContestants("This arena has no recorded answers to show.")
+        available = set(self.roster.names("recorded"))
+        wanted = set(request.models)
+        if unknown := sorted(wanted - available):
+            raise UnknownModel(unknown[0])
+        needed = 1 if request.mode == "single" else 2
+        eligible = [
+            prompt
+            for prompt in self._recorded.prompts()
+            if len(set(prompt.models) & available) >= needed and wanted <= set(prompt.models)
+        ]
+        if not eligible:
+            raise NoContestants("No recorded prompt was answered by the models asked for.")
+        return secrets.choice(eligible)
+
+    def _pick_models(
+        self, request: BattleRequest, recorded_prompt: RecordedPrompt | None
+    ) -> list[RegisteredModel]:
+        candidates = list(self.roster.names(request.kind))
+        if recorded_prompt is not None:
+            candidates = [name for name in candidates if name in recorded_prompt.models]
+        if request.mode == "anonymous":
+            if request.models:
+                raise InvalidRequest(
+                    "Anonymous battles choose their models; leave models empty "
+                    "(or use named mode to pick them)."
+                )
+            pairing = self._sampling.choose(candidates)
+            if pairing.model_a == pairing.model_b:
+                raise RuntimeError("the sampling policy paired a model with itself")
+            return [self.roster.get(pairing.model_a), self.roster.get(pairing.model_b)]
+        expected = 2 if request.mode == "named" else 1
+        if len(request.models) != expected:
+            raise InvalidRequest(
+                f"{request.mode.capitalize()} mode needs exactly {expected} model "
+                f"name{'s' if expected > 1 else ''} in models; got {len(request.models)}."
+            )
+        if len(set(request.models)) != len(request.models):
+            raise InvalidRequest("Pick two different models for a named battle.")
+        chosen = [self.roster.get(name) for name in request.models]
+        for model in chosen:
+            if model.name not in candidates:
+                raise InvalidRequest(
+                    f"The model {model.name!r} does not take part in {request.kind} battles."
+                )
+        return chosen
+
+    def _model_for_version(self, name: str, version_id: int) -> RegisteredModel:
+        model = self.roster.get(name)
+        if model.version_id != version_id:
+            # The settings changed since this battle began: its remaining turns must not be
+            # answered by a different configuration than the one the vote will name.
+            raise BattleClosed(
+                "The models in this battle have been updated since it started; "
+                "please start a new battle."
+            )
+        return model
+
+    def _launch(
+        self, battle_id: str, number: int, prompt: str, plans: Sequence[_SidePlan]
+    ) -> LiveBattle:
+        live = LiveBattle(battle_id, number, prompt)
+        self._live[battle_id] = live
+        task = asyncio.create_task(
+            self._run_turn(live, plans), name=f"glassarena battle {battle_id} turn {number}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return live
+
+    async def _run_turn(self, live: LiveBattle, plans: Sequence[_SidePlan]) -> None:
+        try:
+            results = await asyncio.gather(*(self._run_side(live, plan) for plan in plans))
+            failures = [
+                f"side {plan.side}: {result.failure_kind}: {result.failure_reason}"
+                for plan, result in zip(plans, results, strict=True)
+                if result.status == "failed"
+            ]
+            styles = {
+                plan.side: side_style(
+                    [*plan.messages, {"role": "assistant", "content": result.text}],
+                    plan.side,  # type: ignore[arg-type]
+                )
+                for plan, result in zip(plans, results, strict=True)
+            }
+            await asyncio.to_thread(
+                self.repository.finish_turn,
+                live.battle_id,
+                failure_reason="; ".join(failures) or None,
+                style_a=styles.get("a"),
+                style_b=styles.get("b"),
+            )
+            live.close({"type": "complete", "voting_open": not failures})
+        except asyncio.CancelledError:
+            await asyncio.to_thread(
+                self.repository.fail_abandoned, live.battle_id, "the server stopped"
+            )
+            raise
+        except Exception:
+            logger.exception("battle %s turn %s could not be completed", live.battle_id, live.turn)
+            await asyncio.to_thread(
+                self.repository.fail_abandoned, live.battle_id, "internal error, see server log"
+            )
+        finally:
+            if not live.closed:
+                live.close({"type": "complete", "voting_open": False})
+            self._live.pop(live.battle_id, None)
+
+    async def _run_side(self, live: LiveBattle, plan: _SidePlan) -> AnswerResult:
+        def on_text(text: str) -> None:
+            live.emit({"type": "delta", "side": plan.side, "text": text})
+
+        result = await generate_answer(
+            plan.model.provider, plan.messages, on_text, self.limits.answer_timeout_seconds
+        )
+        style = side_style([{"role": "assistant", "content": result.text}], plan.side)  # type: ignore[arg-type]
+        stored = replace(result, style=style)
+        await asyncio.to_thread(
+            self.repository.finish_answer, live.battle_id, live.turn, plan.side, stored
+        )
+        if result.status == "failed":
+            logger.warning(
+                "battle %s side %s (%s) failed: %s: %s",
+                live.battle_id,
+                plan.side,
+                plan.model.name,
+                result.failure_kind,
+                result.failure_reason,
+            )
+            live.emit(
+                {
+                    "type": "failed",
+                    "side": plan.side,
+                    "message": user_failure_message(result.failure_kind),
+                }
+            )
+        else:
+            live.emit({"type": "done", "side": plan.side})
+        return stored
+
+    def _load_owned(self, voter: Voter, battle_id: str) -> Battle:
+        battle = self.repository.load_battle(battle_id) if battle_id else None
+        # Someone else's battle looks exactly like a missing one: ids cannot be probed.
+        if battle is None or not secrets.compare_digest(battle.voter_id, voter.voter_id):
+            raise NotFound()
+        return battle
+
+    async def _owned_battle(self, voter: Voter, battle_id: str) -> Battle:
+        battle = await asyncio.to_thread(self._load_owned, voter, battle_id)
+        return await asyncio.to_thread(self._settled, battle)
+
+    def _settled(self, battle: Battle) -> Battle:
+        """A battle left `generating` by a process that died is failed, not open forever."""
+        if battle.status != "generating" or battle.public_id in self._live:
+            return battle
+        deadline = timedelta(seconds=self.limits.answer_timeout_seconds) + ABANDONED_GRACE
+        if datetime.now(UTC) - _aware(battle.updated_at) <= deadline:
+            return battle
+        self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
+        reloaded = self.repository.load_battle(battle.public_id)
+        assert reloaded is not None
+        return reloaded
+
+
+def _parse_choice(choice: Winner | str) -> Winner:
+    if isinstance(choice, Winner):
+        return choice
+    winner = WINNER_LABELS.get(choice) if isinstance(choice, str) else None
+    if winner is None:
+        labels = ", ".join(repr(w.value) for w in Winner)
+        raise InvalidRequest(f"choice must be one of {labels}, not {choice!r}.")
+    return winner
+
+
+def _sides(battle: Battle) -> list[tuple[str, Any]]:
+    sides = [("a", battle.model_a)]
+    if battle.model_b is not None:
+        sides.append(("b", battle.model_b))
+    return sides
+
+
+def _history(battle: Battle, side: str) -> list[ChatMessage]:
+    messages: list[ChatMessage] = []
+    for turn in battle.turns:
+        answer = next(answer for answer in turn.answers if answer.side == side)
+        messages.append({"role": "user", "content": turn.prompt})
+        messages.append({"role": "assistant", "content": answer.text})
+    return messages
+
+
+def _replayed_events(battle: Battle) -> list[Event]:
+    turn = battle.turns[-1]
+    events: list[Event] = [
+        {
+            "type": "battle",
+            "battle_id": battle.public_id,
+            "turn": turn.number,
+            "prompt": turn.prompt,
+        }
+    ]
+    for answer in turn.answers:
+        if answer.text:
+            events.append({"type": "delta", "side": answer.side, "text": answer.text})
+        if answer.status == "failed":
+            message = user_failure_message(answer.failure_kind)
+            events.append({"type": "failed", "side": answer.side, "message": message})
+        else:
+            events.append({"type": "done", "side": answer.side})
+    voting_open = battle.status == "complete" and battle.vote is None
+    events.append({"type": "complete", "voting_open": voting_open})
+    return events
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they were written in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,89 @@
+"""Open the arena database: SQLite by default, PostgreSQL through the same code.
+
+SQLite runs in WAL mode with `synchronous=NORMAL`: a committed transaction survives the
+process being killed (only a power loss can drop the last commits), and readers never block
+the writer. A busy timeout lets several worker processes share one file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from glassarena.storage.errors import DatabaseUnavailableError
+from glassarena.storage.migrate import upgrade_to_head
+
+DEFAULT_DATABASE_URL = "sqlite:///glassarena.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def redact_url(url: str | URL) -> str:
+    """The URL as it may be shown in logs and errors: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "<unparseable database URL>"
+
+
+def _normalise(url: URL) -> URL:
+    """Plain `postgresql://` URLs use psycopg 3, the driver glassarena ships with."""
+    if url.drivername in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_database_engine(url: str | URL) -> Engine:
+    parsed = _normalise(make_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+class Database:
+    """An engine and its session factory, with the schema migrated to head."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def redacted_url(self) -> str:
+        return redact_url(self.engine.url)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str | URL = DEFAULT_DATABASE_URL) -> Database:
+    """Connect, migrate to the newest schema, and fail clearly if the database is unreachable."""
+    try:
+        engine = create_database_engine(url)
+    except (SQLAlchemyError, ValueError) as error:
+        raise DatabaseUnavailableError(redact_url(url), error) from error
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        upgrade_to_head(engine)
+    except (SQLAlchemyError, OSError) as error:
+        engine.dispose()
+        cause = getattr(error, "orig", None) or error
+        raise DatabaseUnavailableError(redact_url(url), cause) from error
+    return Database(engine)

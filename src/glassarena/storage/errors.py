@@ -1,0 +1,19 @@
+"""Errors raised by the storage layer."""
+
+from __future__ import annotations
+
+
+class StorageError(RuntimeError):
+    """Base class for storage failures."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database could not be reached or prepared at start; the URL is shown redacted."""
+
+    def __init__(self, redacted_url: str, cause: BaseException) -> None:
+        self.redacted_url = redacted_url
+        super().__init__(
+            f"cannot open the database at {redacted_url}: {cause}. "
+            "Check that the server is running and the URL (--database-url / "
+            "GLASSARENA_DATABASE_URL) is right."
+        )

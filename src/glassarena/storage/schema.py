@@ -1,0 +1,168 @@
+"""The arena's tables, as typed SQLAlchemy 2 ORM classes.
+
+The Alembic migrations in `storage/migrations/` create exactly these tables; a test checks
+that the two never drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def version_label(name: str, version: int) -> str:
+    """The name shown on the leaderboard: versions after the first carry their number."""
+    return name if version == 1 else f"{name} (v{version})"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        dict[str, Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class ModelVersion(Base):
+    """One immutable configuration of a contestant: votes stay attached to the exact version."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+        UniqueConstraint("name", "settings_fingerprint", name="uq_model_versions_name_settings"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    provider_kind: Mapped[str] = mapped_column(String(50))
+    settings: Mapped[dict[str, Any]]
+    settings_fingerprint: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    @property
+    def label(self) -> str:
+        return version_label(self.name, self.version)
+
+
+class Battle(Base):
+    __tablename__ = "battles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Random and unguessable; the only identifier that ever leaves the server.
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    mode: Mapped[str] = mapped_column(String(20))  # anonymous | named | single
+    kind: Mapped[str] = mapped_column(String(20))  # text | webdev | recorded
+    category: Mapped[str] = mapped_column(String(50))
+    model_a_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    model_b_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    # generating | complete | failed | voted
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    voter_id: Mapped[str] = mapped_column(String(100), index=True)
+    ip_hash: Mapped[str] = mapped_column(String(128))
+    recorded_prompt_id: Mapped[str | None] = mapped_column(String(100))
+    # Style metadata over the whole conversation (LMArena's conv_metadata), per side.
+    style_a: Mapped[dict[str, Any] | None]
+    style_b: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    model_a: Mapped[ModelVersion] = relationship(foreign_keys=[model_a_id], lazy="joined")
+    model_b: Mapped[ModelVersion | None] = relationship(foreign_keys=[model_b_id], lazy="joined")
+    turns: Mapped[list[Turn]] = relationship(
+        back_populates="battle", order_by="Turn.number", cascade="all, delete-orphan"
+    )
+    vote: Mapped[Vote | None] = relationship(back_populates="battle")
+
+
+class Turn(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("battle_id", "number", name="uq_turns_battle_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    battle_id: Mapped[int] = mapped_column(ForeignKey("battles.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1-based, as shown to the user
+    prompt: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    battle: Mapped[Battle] = relationship(back_populates="turns")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="turn", order_by="Answer.side", cascade="all, delete-orphan"
+    )
+
+
+class Answer(Base):
+    """One side's answer to one turn, with how it was produced."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("turn_id", "side", name="uq_answers_turn_side"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
+    side: Mapped[str] = mapped_column(String(1))  # a | b
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20))  # generating | done | failed
+    failure_kind: Mapped[str | None] = mapped_column(String(50))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    first_token_seconds: Mapped[float | None] = mapped_column(Float)
+    total_seconds: Mapped[float | None] = mapped_column(Float)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    finish_reason: Mapped[str | None] = mapped_column(String(50))
+    style: Mapped[dict[str, Any] | None]
+
+    turn: Mapped[Turn] = relationship(back_populates="answers")
+
+
+class Vote(Base):
+    """The one vote a battle can receive; stored even when it does not count."""
+
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    battle_id: Mapped[int] = mapped_column(ForeignKey("battles.id"), unique=True)
+    winner: Mapped[str] = mapped_column(String(20))  # model_a | model_b | tie | tie (bothbad)
+    voter_id: Mapped[str] = mapped_column(String(100), index=True)
+    ip_hash: Mapped[str] = mapped_column(String(128), index=True)
+    counted: Mapped[bool] = mapped_column(Boolean, index=True)
+    not_counted_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    battle: Mapped[Battle] = relationship(back_populates="vote")
+
+
+class VoteLogEntry(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "vote_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"))
+    battle_public_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(50))
+    model_a: Mapped[str] = mapped_column(String(200))
+    model_a_version: Mapped[int] = mapped_column(Integer)
+    model_b: Mapped[str | None] = mapped_column(String(200))
+    model_b_version: Mapped[int | None] = mapped_column(Integer)
+    winner: Mapped[str] = mapped_column(String(20))
+    counted: Mapped[bool] = mapped_column(Boolean)
+    voter_id: Mapped[str] = mapped_column(String(100))
+    ip_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
