@@ -1,0 +1,197 @@
+"""Embedded GGUF models run in-process through llama-cpp-python (the optional `local` extra).
+
+A llama.cpp context is not thread-safe, so each loaded model has one lock and answers one
+request at a time; generation runs in a worker thread and hands text to the event loop as it
+comes. Models load on first use (or at warm-up) and stay loaded for the process's lifetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glassarena.providers.base import (
+    ChatMessage,
+    Finished,
+    GenerationSettings,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    Timeouts,
+)
+from glassarena.providers.deadlines import Deadlines
+from glassarena.providers.prompt_formats import GEMMA_STOP, gemma_prompt
+from glassarena.providers.weights import LOCAL_EXTRA_HINT, PromptFormat
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+# First token includes waiting for the model's lock behind other requests.
+LOCAL_TIMEOUTS = Timeouts(connect=1.0, first_token=300.0, idle=60.0, total=900.0)
+
+
+def default_threads() -> int:
+    """Leave a core for the web server and database on small machines."""
+    cores = os.cpu_count() or 1
+    return max(1, min(cores - 1, 8)) if cores > 2 else cores
+
+
+@dataclass
+class _LoadedModel:
+    llama: Llama
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_loaded: dict[tuple[Path, int, int], _LoadedModel] = {}
+_loading_lock = threading.Lock()
+
+
+def _load(path: Path, n_ctx: int, n_threads: int) -> _LoadedModel:
+    key = (path, n_ctx, n_threads)
+    with _loading_lock:
+        if key not in _loaded:
+            try:
+                from llama_cpp import Llama
+            except ImportError as error:
+                raise ProviderError(
+                    "unavailable", f"embedded models need llama-cpp-python: {LOCAL_EXTRA_HINT}"
+                ) from error
+            try:
+                llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+            except (ValueError, RuntimeError, OSError) as error:
+                raise ProviderError("unavailable", f"could not load {path}: {error}") from error
+            _loaded[key] = _LoadedModel(llama)
+        return _loaded[key]
+
+
+# What the worker thread hands to the event loop.
+_Item = TextDelta | Finished | ProviderError
+
+
+class LocalGGUFProvider:
+    def __init__(
+        self,
+        *,
+        weights: Path | Callable[[], Path],
+        generation: GenerationSettings,
+        prompt_format: PromptFormat = "embedded",
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        timeouts: Timeouts = LOCAL_TIMEOUTS,
+    ) -> None:
+        self.generation = generation
+        self.prompt_format = prompt_format
+        self._weights = weights
+        self._label = weights.name if isinstance(weights, Path) else weights.__name__
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads or default_threads()
+        self._timeouts = timeouts
+
+    def __repr__(self) -> str:
+        return f"LocalGGUFProvider(weights={self._label!r}, format={self.prompt_format!r})"
+
+    def model_path(self) -> Path:
+        """The GGUF file, located (and for Gemma assembled) on first call."""
+        return self._weights() if callable(self._weights) else self._weights
+
+    async def warm_up(self) -> None:
+        """Locate and load the model now rather than in the first battle."""
+        await asyncio.to_thread(self._model)
+
+    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[StreamEvent]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[_Item] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def hand_over(item: _Item) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is gone: nobody is listening any more
+                cancelled.set()
+
+        worker = threading.Thread(
+            target=self._generate,
+            args=(self.generation.conversation(messages), hand_over, cancelled),
+            name="glassarena-llama",
+            daemon=True,
+        )
+        deadlines = Deadlines(self._timeouts, f"local model {self._label}")
+        worker.start()
+        try:
+            while True:
+                item = await deadlines.wait(queue.get())
+                if isinstance(item, ProviderError):
+                    raise item
+                yield item
+                if isinstance(item, Finished):
+                    return
+                deadlines.mark_received()
+        finally:
+            # Stops generation between tokens when the caller leaves early or times out.
+            cancelled.set()
+
+    def _model(self) -> _LoadedModel:
+        return _load(self.model_path(), self._n_ctx, self._n_threads)
+
+    def _generate(
+        self,
+        conversation: list[ChatMessage],
+        hand_over: Callable[[_Item], None],
+        cancelled: threading.Event,
+    ) -> None:
+        try:
+            model = self._model()
+            with model.lock:
+                if cancelled.is_set():
+                    return
+                text: list[str] = []
+                finish_reason: str | None = None
+                for piece, reason in self._pieces(model.llama, conversation):
+                    if cancelled.is_set():
+                        return
+                    if piece:
+                        text.append(piece)
+                        hand_over(TextDelta(piece))
+                    finish_reason = reason or finish_reason
+                tokens = model.llama.tokenize("".join(text).encode("utf-8"), add_bos=False)
+            hand_over(Finished(completion_tokens=len(tokens), finish_reason=finish_reason))
+        except ProviderError as error:
+            hand_over(error)
+        except ValueError as error:  # llama.cpp's way of saying the prompt does not fit
+            hand_over(ProviderError("refused", f"{self._label}: {error}"))
+        except Exception as error:
+            hand_over(ProviderError("dropped", f"{self._label} failed: {error!r}"))
+
+    def _pieces(
+        self, llama: Llama, conversation: list[ChatMessage]
+    ) -> Iterator[tuple[str, str | None]]:
+        """(text, finish_reason) per streamed chunk, in the model's prompt format."""
+        settings = self.generation
+        options: dict[str, Any] = {
+            "max_tokens": settings.max_tokens,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "seed": settings.seed,
+        }
+        options = {key: value for key, value in options.items() if value is not None}
+        if self.prompt_format == "gemma":
+            stop = [*settings.stop, *GEMMA_STOP]
+            chunks = llama.create_completion(
+                gemma_prompt(conversation), stop=stop, stream=True, **options
+            )
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                yield choice["text"], choice["finish_reason"]
+        else:
+            stop = list(settings.stop) or None
+            chunks = llama.create_chat_completion(
+                messages=list(conversation), stop=stop, stream=True, **options
+            )
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                yield choice["delta"].get("content") or "", choice["finish_reason"]
