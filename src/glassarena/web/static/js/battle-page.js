@@ -84,6 +84,7 @@ function handleEvent(event) {
   switch (event.type) {
     case "battle":
       battle.id = event.battle_id;
+      if (mode !== "anonymous") showChosenNames();
       if (kind === "recorded") {
         recordedPrompt.querySelector('[data-role="recorded-prompt-text"]').textContent =
           event.prompt;
@@ -147,6 +148,12 @@ function finishTurn(votingOpen) {
   if (canVote) showNotice("");
 }
 
+function showChosenNames() {
+  for (const picker of pickers) {
+    panes.get(picker.dataset.side).querySelector(".pane-title").textContent = picker.value;
+  }
+}
+
 function chosenModels() {
   return pickers.map((picker) => picker.value);
 }
@@ -181,27 +188,43 @@ async function runTurn(prompt) {
   }
 }
 
-function showReveal(reveal) {
+const WINNING_SIDE = { model_a: "a", model_b: "b" };
+
+function revealMessage(reveal) {
+  if (reveal.counted) return "Thanks! Your vote counts toward the leaderboard.";
+  if (mode === "anonymous") return "Thanks! Your vote is stored, but this battle does not count.";
+  return "Thanks! Your vote is stored; comparisons with visible names never count.";
+}
+
+function showReveal(reveal, choice) {
   battle.voted = true;
   setVotingEnabled(false);
   setComposerEnabled(false);
   for (const [side, pane] of panes) {
-    const name = reveal.models[side];
-    if (name) pane.querySelector(".pane-title").textContent = name;
+    const model = reveal.models[side];
+    if (model) {
+      const title = pane.querySelector(".pane-title");
+      title.textContent = model.name;
+      const version = document.createElement("span");
+      version.className = "pane-version";
+      version.textContent = `v${model.version} · ${model.provider_kind}`;
+      title.append(" ", version);
+    }
     pane.classList.add("revealed");
-    pane.classList.toggle("winner", reveal.choice === side);
+    pane.classList.toggle("winner", WINNING_SIDE[reveal.winner] === side);
   }
   for (const button of voteButtons) {
-    button.classList.toggle("chosen", button.dataset.choice === reveal.choice);
+    button.classList.toggle("chosen", button.dataset.choice === choice);
   }
-  showNotice(reveal.message, "success");
+  showNotice(revealMessage(reveal), "success");
   afterVote.hidden = false;
 }
 
 async function vote(choice) {
   setVotingEnabled(false);
   try {
-    showReveal(await postJson(`/api/battles/${encodeURIComponent(battle.id)}/vote`, { choice }));
+    const url = `/api/battles/${encodeURIComponent(battle.id)}/vote`;
+    showReveal(await postJson(url, { choice }), choice);
   } catch (error) {
     showNotice(error.message, "error");
     setVotingEnabled(!battle.voted && error.status !== 404 && error.status !== 409);

@@ -1,0 +1,96 @@
+"""The battle API: start a battle, ask a follow-up, vote, read the state.
+
+Starting and follow-ups answer with a text/event-stream of the service's blinded events.
+Errors raised before the stream starts (bad prompt, rate limit, unknown battle) are JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import asyncio
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import StreamingResponse
+
+from glassarena.arena.service import BattleRequest
+from glassarena.battles.record import Winner
+from glassarena.web.dependencies import ServiceDependency, VoterDependency
+from glassarena.web.event_stream import event_stream_response
+
+# A transport guard only: the configured prompt limit, enforced by the service, is lower
+# and comes with a friendlier message.
+MAX_REQUEST_PROMPT_CHARS = 1_000_000
+MAX_BATTLE_ID_CHARS = 100
+
+VOTE_CHOICES: dict[str, Winner] = {
+    "a": Winner.MODEL_A,
+    "b": Winner.MODEL_B,
+    "tie": Winner.TIE,
+    "both_bad": Winner.BOTH_BAD,
+}
+
+router = APIRouter(prefix="/api/battles")
+
+
+class StartBattle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["anonymous", "named", "single"] = "anonymous"
+    kind: Literal["text", "webdev", "recorded"] = "text"
+    prompt: str | None = Field(default=None, max_length=MAX_REQUEST_PROMPT_CHARS)
+    models: list[str] = Field(default_factory=list, max_length=2)
+
+
+class FollowUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(max_length=MAX_REQUEST_PROMPT_CHARS)
+
+
+class CastVote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    choice: Literal["a", "b", "tie", "both_bad"]
+
+
+@router.post("", name="start_battle")
+async def start_battle(
+    body: StartBattle, service: ServiceDependency, voter: VoterDependency
+) -> StreamingResponse:
+    live = await service.start(
+        voter,
+        BattleRequest(
+            mode=body.mode, kind=body.kind, prompt=body.prompt, models=tuple(body.models)
+        ),
+    )
+    return event_stream_response(live.events())
+
+
+@router.post("/{battle_id}/turns", name="follow_up")
+async def follow_up(
+    battle_id: str, body: FollowUp, service: ServiceDependency, voter: VoterDependency
+) -> StreamingResponse:
+    live = await service.follow_up(voter, battle_id[:MAX_BATTLE_ID_CHARS], body.prompt)
+    return event_stream_response(live.events())
+
+
+@router.post("/{battle_id}/vote", name="vote")
+async def vote(
+    battle_id: str, body: CastVote, service: ServiceDependency, voter: VoterDependency
+) -> dict[str, Any]:
+    # The vote is one short database transaction; a thread keeps it off the event loop,
+    # where the other battles' streams are being served.
+    reveal = await asyncio.to_thread(
+        service.vote, voter, battle_id[:MAX_BATTLE_ID_CHARS], VOTE_CHOICES[body.choice]
+    )
+    return reveal.to_dict()
+
+
+@router.get("/{battle_id}", name="battle_state")
+async def battle_state(
+    battle_id: str, service: ServiceDependency, voter: VoterDependency
+) -> dict[str, Any]:
+    state = await asyncio.to_thread(service.battle_state, voter, battle_id[:MAX_BATTLE_ID_CHARS])
+    return state.to_dict()

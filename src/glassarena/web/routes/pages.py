@@ -1,0 +1,52 @@
+"""The battle pages. They carry no model data before a vote: the anonymous pages are the
+same bytes for everyone, and names only ever arrive in a reveal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from glassarena.web.dependencies import ServiceDependency
+from glassarena.web.templating import templates
+
+router = APIRouter()
+
+
+def _page(request: Request, template: str, active: str, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, {"active": active, **context})
+
+
+@router.get("/", response_class=HTMLResponse, name="arena_page")
+async def arena_page(request: Request, service: ServiceDependency) -> HTMLResponse:
+    return _page(
+        request, "arena.html", "arena_page", max_prompt_chars=service.limits.max_prompt_chars
+    )
+
+
+@router.get("/recorded", response_class=HTMLResponse, name="recorded_page")
+async def recorded_page(request: Request) -> HTMLResponse:
+    return _page(request, "recorded.html", "recorded_page")
+
+
+@router.get("/side-by-side", response_class=HTMLResponse, name="side_by_side_page")
+async def side_by_side_page(request: Request, service: ServiceDependency) -> HTMLResponse:
+    return _page(
+        request,
+        "side_by_side.html",
+        "side_by_side_page",
+        models=service.model_names(),
+        max_prompt_chars=service.limits.max_prompt_chars,
+    )
+
+
+@router.get("/chat", response_class=HTMLResponse, name="chat_page")
+async def chat_page(request: Request, service: ServiceDependency) -> HTMLResponse:
+    return _page(
+        request,
+        "chat.html",
+        "chat_page",
+        models=service.model_names(),
+        max_prompt_chars=service.limits.max_prompt_chars,
+    )
