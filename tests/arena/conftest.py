@@ -24,24 +24,29 @@ from glassarena.storage.repository import ArenaRepository
 
 
 class ScriptedProvider:
-    """Answers every conversation with `reply(messages)`, in a few deltas."""
+    """Answers every conversation with `reply(messages)`, in a few deltas.
+
+    Replies carry a `signature` (not the model's name), so tests can tell the sides apart
+    while checking that nothing reveals which model is which.
+    """
 
     def __init__(
         self,
-        name: str,
+        signature: str,
         *,
         fail: str | None = None,
         gate: asyncio.Event | None = None,
         delay: float = 0.0,
     ) -> None:
-        self.name = name
+        self.signature = signature
         self.fail = fail
         self.gate = gate
         self.delay = delay
         self.conversations: list[list[ChatMessage]] = []
 
     def reply(self, messages: list[ChatMessage]) -> str:
-        return f"{self.name} answers turn {sum(m['role'] == 'user' for m in messages)}."
+        turn = sum(message["role"] == "user" for message in messages)
+        return f"Reply {self.signature} to turn {turn}."
 
     async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[StreamEvent]:
         self.conversations.append(list(messages))
@@ -54,23 +59,31 @@ class ScriptedProvider:
                 await asyncio.sleep(self.delay)
             yield TextDelta(word if position == 0 else " " + word)
             if self.fail and position == 1:
-                raise ProviderError(self.fail, f"{self.name} at upstream.example failed")
+                raise ProviderError(self.fail, f"{self.signature} at upstream.example failed")
         yield Finished(completion_tokens=len(words), finish_reason="stop")
 
 
+MODEL_NAMES = ("alpha-model", "beta-model", "gamma-model")
 SECRET = "test-secret-for-ip-hashing-0123456789"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'arena.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'arena.db'}")
+def database(database_url: str) -> Iterator[Database]:
+    database = open_database(database_url)
     yield database
     database.dispose()
 
 
 @pytest.fixture
 def providers() -> dict[str, ScriptedProvider]:
-    return {name: ScriptedProvider(name) for name in ("alpha", "beta", "gamma")}
+    return {name: ScriptedProvider(f"S{index}") for index, name in enumerate(MODEL_NAMES)}
 
 
 def make_service(

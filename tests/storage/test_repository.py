@@ -1,0 +1,215 @@
+"""The repository on SQLite and PostgreSQL: versions, battles, votes, the vote log."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import DBAPIError
+
+from glassarena.arena.vote_log import DatabaseVoteLog
+from glassarena.storage.database import Database, open_database
+from glassarena.storage.repository import AnswerResult, ArenaRepository, DuplicateVoteError
+from glassarena.storage.schema import Base
+
+
+def _battle(
+    repository: ArenaRepository, model_a_id: int, model_b_id: int | None, mode: str = "anonymous"
+) -> str:
+    public_id = secrets.token_urlsafe(18)
+    repository.create_battle(
+        public_id=public_id,
+        mode=mode,
+        kind="text",
+        category="text",
+        model_a_id=model_a_id,
+        model_b_id=model_b_id,
+        voter_id="voter",
+        ip_hash="f" * 64,
+        prompt="Why is the sky blue?",
+    )
+    return public_id
+
+
+def _complete(repository: ArenaRepository, public_id: str, sides: str = "ab") -> None:
+    for side in sides:
+        repository.finish_answer(
+            public_id, 1, side, AnswerResult(text=f"answer {side}", status="done")
+        )
+    style = {"sum_assistant_a_tokens": 2, "header_count_a": {"h1": 0}}
+    repository.finish_turn(public_id, failure_reason=None, style_a=style, style_b=None)
+
+
+def _vote(repository: ArenaRepository, public_id: str, winner: str, counted: bool = True) -> None:
+    repository.record_vote(
+        public_id,
+        winner=winner,
+        voter_id="voter",
+        ip_hash="f" * 64,
+        counted=counted,
+        not_counted_reason=None if counted else "named mode",
+        log=DatabaseVoteLog().append,
+    )
+
+
+def test_migrations_create_exactly_the_orm_schema(database: Database) -> None:
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_opening_twice_finds_the_schema_at_head(database_url: str, database: Database) -> None:
+    again = open_database(database_url)
+    with again.engine.connect() as connection:
+        revisions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    again.dispose()
+    assert revisions == [("0001",)]
+
+
+def test_same_settings_keep_their_version(repository: ArenaRepository) -> None:
+    first = repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1")
+    again = repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1")
+    assert (again.id, again.version) == (first.id, 1)
+
+
+def test_changed_settings_make_a_new_version_and_old_votes_stay(
+    repository: ArenaRepository,
+) -> None:
+    alpha_v1 = repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1")
+    beta = repository.ensure_version("beta", "openai", {}, "fp-beta")
+    old_battle = _battle(repository, alpha_v1.id, beta.id)
+    _complete(repository, old_battle)
+    _vote(repository, old_battle, "model_a")
+
+    alpha_v2 = repository.ensure_version("alpha", "openai", {"temperature": 0.2}, "fp2")
+    assert (alpha_v2.version, alpha_v2.id != alpha_v1.id) == (2, True)
+    new_battle = _battle(repository, beta.id, alpha_v2.id)
+    _complete(repository, new_battle)
+    _vote(repository, new_battle, "model_b")
+
+    votes = repository.counted_votes()
+    assert [(vote.model_a, vote.model_b, vote.winner) for vote in votes] == [
+        ("alpha", "beta", "model_a"),
+        ("beta", "alpha (v2)", "model_b"),
+    ]
+    stored = repository.load_battle(old_battle)
+    assert stored is not None and stored.model_a.settings == {"temperature": 0.7}
+    assert [v.version for v in repository.versions("alpha")] == [1, 2]
+    # Going back to the first settings finds the first version again.
+    assert repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1").version == 1
+
+
+def test_battle_round_trip(repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "anthropic", {}, "b")
+    public_id = _battle(repository, alpha.id, beta.id)
+    repository.finish_answer(
+        public_id,
+        1,
+        "a",
+        AnswerResult(
+            text="Rayleigh scattering.",
+            status="done",
+            first_token_seconds=0.25,
+            total_seconds=1.5,
+            completion_tokens=4,
+            finish_reason="stop",
+            style={"sum_assistant_a_tokens": 4},
+        ),
+    )
+    repository.finish_answer(
+        public_id,
+        1,
+        "b",
+        AnswerResult(
+            text="Because",
+            status="failed",
+            failure_kind="dropped",
+            failure_reason="stream ended early",
+        ),
+    )
+    repository.finish_turn(public_id, failure_reason="side b: dropped", style_a=None, style_b=None)
+    repository.add_turn(public_id, 2, "And sunsets?")
+
+    battle = repository.load_battle(public_id)
+    assert battle is not None
+    assert battle.status == "generating"
+    assert [turn.prompt for turn in battle.turns] == ["Why is the sky blue?", "And sunsets?"]
+    first_a, first_b = battle.turns[0].answers
+    assert (first_a.side, first_a.text, first_a.first_token_seconds) == (
+        "a",
+        "Rayleigh scattering.",
+        0.25,
+    )
+    assert first_a.style == {"sum_assistant_a_tokens": 4}
+    assert (first_b.status, first_b.failure_kind) == ("failed", "dropped")
+    assert [answer.status for answer in battle.turns[1].answers] == ["generating", "generating"]
+
+
+def test_a_turn_can_only_be_opened_once(repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.id, beta.id)
+    _complete(repository, public_id)
+    repository.add_turn(public_id, 2, "more")
+    with pytest.raises(sa.exc.IntegrityError):
+        repository.add_turn(public_id, 2, "more, again")
+
+
+def test_a_battle_takes_one_vote(repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.id, beta.id)
+    _complete(repository, public_id)
+    _vote(repository, public_id, "tie")
+    with pytest.raises(DuplicateVoteError):
+        _vote(repository, public_id, "model_b")
+    battle = repository.load_battle(public_id)
+    assert battle is not None and battle.vote is not None
+    assert (battle.status, battle.vote.winner) == ("voted", "tie")
+
+
+def test_uncounted_votes_stay_out_of_the_leaderboard_query(repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    named = _battle(repository, alpha.id, beta.id, mode="named")
+    _complete(repository, named)
+    _vote(repository, named, "model_a", counted=False)
+    assert repository.counted_votes() == []
+    assert repository.latest_counted_vote_id() == 0
+    assert [battle.public_id for battle in repository.voted_battles()] == []
+    exported = list(repository.voted_battles(include_uncounted=True))
+    assert [battle.public_id for battle in exported] == [named]
+
+
+def test_the_vote_log_is_append_only(database: Database, repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.id, beta.id)
+    _complete(repository, public_id)
+    _vote(repository, public_id, "model_b")
+    with database.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT battle_public_id, model_a, model_b, winner, counted FROM vote_log")
+        ).all()
+    assert rows == [(public_id, "alpha", "beta", "model_b", True)]
+    for statement in ("UPDATE vote_log SET winner = 'model_a'", "DELETE FROM vote_log"):
+        with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    with database.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT winner FROM vote_log")).scalar() == "model_b"
+
+
+def test_abandoned_battles_are_failed(repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.id, beta.id)
+    repository.finish_answer(public_id, 1, "a", AnswerResult(text="done", status="done"))
+    repository.fail_abandoned(public_id, "generation was interrupted")
+    battle = repository.load_battle(public_id)
+    assert battle is not None
+    assert battle.status == "failed"
+    assert [answer.status for answer in battle.turns[0].answers] == ["done", "failed"]
