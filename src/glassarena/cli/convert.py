@@ -1,0 +1,48 @@
+"""`glassarena convert IN OUT`: battle files from one format (or layout) to another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from glassarena.battles.formats import FORMATS, build_mapping, read_battles, write_battles
+from glassarena.battles.frame import with_style
+from glassarena.cli.rank import clear_errors, input_options
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("target", type=click.Path(path_type=Path, dir_okay=False))
+@input_options
+@click.option(
+    "--to",
+    "output_format",
+    type=click.Choice(FORMATS),
+    help="Output format (default: from the file extension).",
+)
+@click.option(
+    "--add-style",
+    is_flag=True,
+    help="Count LMArena style metadata from the conversations where it is missing.",
+)
+def convert(
+    source: Path,
+    target: Path,
+    input_format: str | None,
+    preset: str | None,
+    columns: tuple[str, ...],
+    labels: tuple[str, ...],
+    output_format: str | None,
+    add_style: bool,
+) -> None:
+    """Convert battles in SOURCE to TARGET (LMArena JSON/JSONL, HF parquet, CSV).
+
+    The mapping options describe SOURCE; TARGET is written in the canonical LMArena layout.
+    """
+    with clear_errors():
+        battles = read_battles(source, input_format, build_mapping(preset, columns, labels))
+        if add_style:
+            battles = with_style(battles)
+        write_battles(battles, target, output_format)
+    click.echo(f"wrote {len(battles)} battles to {target}", err=True)

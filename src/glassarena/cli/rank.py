@@ -1,0 +1,224 @@
+"""`glassarena rank FILE`: a leaderboard from a battle file, in the terminal or as data."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from glassarena.battles.errors import BattleDataError
+from glassarena.battles.formats import FORMATS, PRESETS, build_mapping, read_battles
+from glassarena.battles.frame import parse_where
+from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.ratings import RatingError
+
+Command = Callable[..., Any]
+
+
+def input_options(command: Command) -> Command:
+    """The options that say how to read a battle file: format and column/label mapping."""
+    options = [
+        click.option(
+            "--from",
+            "input_format",
+            type=click.Choice(FORMATS),
+            help="Input format (default: from the file extension).",
+        ),
+        click.option(
+            "--preset",
+            type=click.Choice(sorted(PRESETS)),
+            help="A known layout, e.g. llmfao (left/right columns and labels).",
+        ),
+        click.option(
+            "--columns",
+            multiple=True,
+            metavar="CANONICAL=SOURCE,...",
+            help="Which source column holds each battle column, e.g. model_a=left,model_b=right.",
+        ),
+        click.option(
+            "--labels",
+            multiple=True,
+            metavar="SOURCE=WINNER,...",
+            help="What source winner labels mean, e.g. left=model_a,right=model_b.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Bad input ends the command with its one-line message and a non-zero exit, no traceback."""
+    try:
+        yield
+    except (BattleDataError, RatingError, ValueError, OSError) as error:
+        raise click.ClickException(str(error).replace("\n", " ")) from None
+
+
+def _anchor(text: str | None) -> tuple[str, float] | None:
+    if text is None:
+        return None
+    model, equals, rating = text.rpartition("=")
+    try:
+        value = float(rating)
+    except ValueError:
+        value = None
+    if not equals or not model or value is None:
+        raise click.BadParameter(f"{text!r} must look like MODEL=RATING", param_hint="--anchor")
+    return model, value
+
+
+@contextmanager
+def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not show:
+        yield None
+        return
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+    with Progress(
+        *columns, TimeRemainingColumn(), console=Console(stderr=True), transient=True
+    ) as bar:
+        task = bar.add_task("bootstrap rounds", total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield report
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@input_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "markdown", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="How to print the leaderboard.",
+)
+@click.option(
+    "--ci",
+    type=click.Choice(["sandwich", "bootstrap", "none"]),
+    default="sandwich",
+    show_default=True,
+    help="Interval method: sandwich (robust, fast) or bootstrap (also gives rank intervals).",
+)
+@click.option("--rounds", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--seed", type=int, help="Seed for bootstrap rounds (reproducible intervals).")
+@click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Interval coverage.",
+)
+@click.option("--style-control", is_flag=True, help="Control for length and markdown style.")
+@click.option(
+    "--where", multiple=True, metavar="COLUMN=VALUE", help="Keep battles where COLUMN=VALUE."
+)
+@click.option("--category", help="Keep battles in this category (category / category_tag).")
+@click.option(
+    "--min-battles",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Hide models with fewer battles (they still inform the fit).",
+)
+@click.option("--anchor", metavar="MODEL=RATING", help="Pin one model's rating.")
+@click.option(
+    "--both-bad",
+    type=click.Choice(["tie", "drop"]),
+    default="tie",
+    show_default=True,
+    help="Count 'both bad' verdicts as ties, or drop them.",
+)
+@click.option("--reweight", is_flag=True, help="Weight battles by inverse pair frequency.")
+@click.option(
+    "--prior",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="L2 pseudo-count penalty; 0 is the pure maximum-likelihood fit.",
+)
+@click.option("--elo", is_flag=True, help="Online Elo (order-dependent) instead of Bradley-Terry.")
+@click.option(
+    "--elo-k", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True
+)
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the rating plot and heatmaps (.png, .svg) or one page (.html).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Bootstrap progress bar on stderr (default: only on a terminal).",
+)
+def rank(
+    file: Path,
+    input_format: str | None,
+    preset: str | None,
+    columns: tuple[str, ...],
+    labels: tuple[str, ...],
+    output_format: str,
+    ci: str,
+    rounds: int,
+    seed: int | None,
+    level: float,
+    style_control: bool,
+    where: tuple[str, ...],
+    category: str | None,
+    min_battles: int,
+    anchor: str | None,
+    both_bad: str,
+    reweight: bool,
+    prior: float,
+    elo: bool,
+    elo_k: float,
+    plot: Path | None,
+    progress: bool | None,
+) -> None:
+    """Rank the models in a battle FILE (LMArena JSON/JSONL, HF parquet, or CSV)."""
+    with clear_errors():
+        battles = read_battles(file, input_format, build_mapping(preset, columns, labels))
+        options = LeaderboardOptions(
+            ci=None if ci == "none" else ci,  # type: ignore[arg-type]
+            rounds=rounds,
+            seed=seed,
+            level=level,
+            style_control=style_control,
+            both_bad=both_bad,  # type: ignore[arg-type]
+            where=parse_where(where),
+            category=category,
+            min_battles=min_battles,
+            anchor=_anchor(anchor),
+            reweight=reweight,
+            prior=prior,
+            elo=elo,
+            elo_k=elo_k,
+        )
+        show_progress = sys.stderr.isatty() if progress is None else progress
+        with _bootstrap_progress(show_progress and ci == "bootstrap" and not elo) as report:
+            leaderboard = compute_leaderboard(battles, options, report)
+        if output_format == "table":
+            console = Console(width=None if sys.stdout.isatty() else 160)
+            console.print(leaderboard.to_rich_table())
+        else:
+            rendered = {
+                "markdown": leaderboard.to_markdown,
+                "csv": leaderboard.to_csv,
+                "json": leaderboard.to_json,
+            }[output_format]()
+            click.echo(rendered, nl=not rendered.endswith("\n"))
+        if plot is not None:
+            from glassarena.plots import write_plots
+
+            for written in write_plots(leaderboard, plot):
+                click.echo(f"wrote {written}", err=True)

@@ -1,0 +1,379 @@
+"""From a battle table to a leaderboard: filter, map verdicts, fit, rank, and present.
+
+`compute_leaderboard(battles, LeaderboardOptions(...))` is what the CLI and the web arena
+call. Models with fewer than `min_battles` battles take part in the fit (their battles
+inform everyone else's rating) but are not shown; shown ranks are recomputed among the
+shown models, while bootstrap rank intervals count every fitted model.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from rich.table import Table
+
+from glassarena.battles.errors import BattleDataError
+from glassarena.battles.frame import filter_battles, style_features, with_style
+from glassarena.battles.record import BothBadPolicy, outcomes
+from glassarena.ratings import (
+    BradleyTerry,
+    OnlineElo,
+    StyleControlledBradleyTerry,
+    battle_count_matrix,
+    predicted_win_matrix,
+    rank_from_intervals,
+    win_fraction_matrix,
+)
+from glassarena.ratings.ranking import rank_by_rating
+
+CiMethod = Literal["sandwich", "bootstrap"]
+Progress = Callable[[int, int], object]
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardOptions:
+    """How to turn battles into a leaderboard.
+
+    `ci=None` skips intervals. `elo=True` gives the online-Elo view (order-dependent, no
+    intervals) instead of Bradley-Terry. `where` and `category` select battles (see
+    glassarena.battles.frame.filter_battles).
+    """
+
+    ci: CiMethod | None = "sandwich"
+    rounds: int = 1000
+    seed: int | None = None
+    level: float = 0.95
+    style_control: bool = False
+    both_bad: BothBadPolicy = "tie"
+    where: Mapping[str, str] = field(default_factory=dict)
+    category: str | None = None
+    min_battles: int = 0
+    anchor: tuple[str, float] | None = None
+    reweight: bool = False
+    prior: float = 0.0
+    elo: bool = False
+    elo_k: float = 4.0
+    scale: float = 400.0
+    base: float = 10.0
+    initial_rating: float = 1000.0
+
+    def __post_init__(self) -> None:
+        if self.elo and self.style_control:
+            raise ValueError("style control needs Bradley-Terry; it cannot be combined with Elo")
+        if self.min_battles < 0:
+            raise ValueError(f"min_battles must be >= 0, got {self.min_battles}")
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow:
+    """One shown model. `lower`/`upper` are None without intervals; `rank_lower` and
+    `rank_upper` only come with bootstrap intervals."""
+
+    model: str
+    rating: float
+    lower: float | None
+    upper: float | None
+    rank: int
+    rank_lower: int | None
+    rank_upper: int | None
+    battles: int
+    wins: int
+    ties: int
+    losses: int
+
+
+@dataclass(frozen=True, slots=True)
+class StyleCoefficient:
+    """The effect of one style feature on the logit, per standard deviation of its difference."""
+
+    feature: str
+    coefficient: float
+    lower: float | None
+    upper: float | None
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Rows sorted best first, style coefficients, and matrices in the rows' model order."""
+
+    method: str
+    options: LeaderboardOptions
+    rows: tuple[LeaderboardRow, ...]
+    style: tuple[StyleCoefficient, ...]
+    battle_count: NDArray[np.int64]
+    win_fraction: NDArray[np.float64]
+    predicted_win: NDArray[np.float64]
+    battles_used: int
+    battles_dropped: int
+    hidden_models: tuple[str, ...]
+
+    @property
+    def models(self) -> list[str]:
+        return [row.model for row in self.rows]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per shown model; with style control each carries the coefficients."""
+        records = []
+        style = {
+            coefficient.feature: {
+                "coefficient": coefficient.coefficient,
+                "lower": coefficient.lower,
+                "upper": coefficient.upper,
+            }
+            for coefficient in self.style
+        }
+        for row in self.rows:
+            record = asdict(row)
+            if style:
+                record["style_coefficients"] = style
+            records.append(record)
+        return records
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-ready: rows, style, matrices (NaN as null) and what was used."""
+        return {
+            "method": self.method,
+            "rows": [asdict(row) for row in self.rows],
+            "style": [asdict(coefficient) for coefficient in self.style],
+            "models": self.models,
+            "battle_count": self.battle_count.tolist(),
+            "win_fraction": _nan_to_none(self.win_fraction),
+            "predicted_win": _nan_to_none(self.predicted_win),
+            "battles_used": self.battles_used,
+            "battles_dropped": self.battles_dropped,
+            "hidden_models": list(self.hidden_models),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_records(), indent=2, ensure_ascii=False)
+
+    def to_csv(self) -> str:
+        """The rows as CSV (style coefficients are in the JSON and markdown forms)."""
+        buffer = io.StringIO()
+        fields = [name for name in LeaderboardRow.__dataclass_fields__]
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow(
+                {key: "" if value is None else value for key, value in asdict(row).items()}
+            )
+        return buffer.getvalue()
+
+    def to_markdown(self) -> str:
+        header, lines = self.table_cells()
+        table = [
+            "| " + " | ".join(header) + " |",
+            "| " + " | ".join("---" for _ in header) + " |",
+            *("| " + " | ".join(cells) + " |" for cells in lines),
+        ]
+        if self.style:
+            table += ["", "| style feature | coefficient | interval |", "| --- | --- | --- |"]
+            table += [
+                f"| {c.feature} | {c.coefficient:+.4f} | {_interval(c.lower, c.upper, 4)} |"
+                for c in self.style
+            ]
+        return "\n".join(table) + "\n"
+
+    def to_rich_table(self) -> Table:
+        header, lines = self.table_cells()
+        table = Table(title=self.method, title_justify="left")
+        for name in header:
+            table.add_column(name, justify="left" if name == "model" else "right")
+        for cells in lines:
+            table.add_row(*cells)
+        if self.style:
+            table.caption = "style coefficients: " + ", ".join(
+                f"{c.feature} {c.coefficient:+.3f}" for c in self.style
+            )
+        return table
+
+    def table_cells(self) -> tuple[list[str], list[list[str]]]:
+        """Header and formatted cells shared by the markdown, terminal and HTML tables."""
+        has_interval = any(row.lower is not None for row in self.rows)
+        has_rank_interval = any(row.rank_lower is not None for row in self.rows)
+        header = ["rank", "model", "rating"]
+        header += ["interval"] if has_interval else []
+        header += ["rank interval"] if has_rank_interval else []
+        header += ["battles", "wins", "ties", "losses"]
+        lines = []
+        for row in self.rows:
+            cells = [str(row.rank), row.model, f"{row.rating:.1f}"]
+            if has_interval:
+                cells.append(_interval(row.lower, row.upper, 1))
+            if has_rank_interval:
+                cells.append(f"{row.rank_lower}–{row.rank_upper}")
+            cells += [str(row.battles), str(row.wins), str(row.ties), str(row.losses)]
+            lines.append(cells)
+        return header, lines
+
+
+def _interval(lower: float | None, upper: float | None, digits: int) -> str:
+    if lower is None or upper is None:
+        return ""
+    return f"[{lower:.{digits}f}, {upper:.{digits}f}]"
+
+
+def _nan_to_none(matrix: NDArray[np.float64]) -> list[list[float | None]]:
+    return [[None if math.isnan(value) else value for value in row] for row in matrix.tolist()]
+
+
+def compute_leaderboard(
+    battles: pd.DataFrame,
+    options: LeaderboardOptions | None = None,
+    progress: Progress | None = None,
+) -> Leaderboard:
+    """Fit the battles and build the leaderboard.
+
+    `battles` is a checked battle table (glassarena.battles.frame / formats). `progress`
+    is called as `progress(done, total)` during bootstrap rounds. Raises BattleDataError
+    for unusable battles and glassarena.ratings.RatingError when they cannot be rated.
+    """
+    options = options or LeaderboardOptions()
+    selected = filter_battles(battles, options.where, options.category)
+    outcome, kept = outcomes(selected["winner"], options.both_bad)
+    used = selected.loc[kept].reset_index(drop=True)
+    if used.empty:
+        raise BattleDataError("no battles left to rate once both-bad ties were dropped")
+    model_a = used["model_a"].to_numpy(dtype=str)
+    model_b = used["model_b"].to_numpy(dtype=str)
+
+    if options.elo:
+        estimator: Any = OnlineElo(
+            k=options.elo_k,
+            scale=options.scale,
+            base=options.base,
+            initial_rating=options.initial_rating,
+        ).fit(model_a, model_b, outcome)
+        method = "online Elo"
+    else:
+        settings = dict(
+            scale=options.scale,
+            base=options.base,
+            initial_rating=options.initial_rating,
+            anchor=options.anchor,
+            prior=options.prior,
+            reweight=options.reweight,
+            ci=options.ci,
+            level=options.level,
+            rounds=options.rounds,
+            seed=options.seed,
+            progress=progress,
+        )
+        if options.style_control:
+            used = with_style(used)
+            features_a, features_b, names = style_features(used)
+            estimator = StyleControlledBradleyTerry(**settings).fit(
+                model_a, model_b, outcome, features_a, features_b, names
+            )
+            method = "style-controlled Bradley-Terry"
+        else:
+            estimator = BradleyTerry(**settings).fit(model_a, model_b, outcome)
+            method = "Bradley-Terry"
+    return _assemble(method, options, estimator, model_a, model_b, outcome, len(selected))
+
+
+def _assemble(
+    method: str,
+    options: LeaderboardOptions,
+    estimator: Any,
+    model_a: NDArray[np.str_],
+    model_b: NDArray[np.str_],
+    outcome: NDArray[np.float64],
+    selected: int,
+) -> Leaderboard:
+    models = [str(model) for model in estimator.models_]
+    record = _win_tie_loss(model_a, model_b, outcome, models)
+    battles = record["battles"]
+    shown = np.flatnonzero(battles >= options.min_battles)
+    if len(shown) == 0:
+        raise BattleDataError(
+            f"no model has at least {options.min_battles} battles; lower --min-battles"
+        )
+    ratings = np.asarray(estimator.ratings_, dtype=float)
+    lower = getattr(estimator, "lower_", None)
+    upper = getattr(estimator, "upper_", None)
+    if lower is not None:
+        rank = rank_from_intervals(lower[shown], upper[shown])
+    else:
+        rank = rank_by_rating(ratings[shown])
+    rank_lower = getattr(estimator, "rank_lower_", None)
+    rank_upper = getattr(estimator, "rank_upper_", None)
+    order = shown[np.lexsort((np.array(models)[shown], -ratings[shown]))]
+    position = {index: place for place, index in enumerate(shown)}
+    rows = tuple(
+        LeaderboardRow(
+            model=models[index],
+            rating=float(ratings[index]),
+            lower=None if lower is None else float(lower[index]),
+            upper=None if upper is None else float(upper[index]),
+            rank=int(rank[position[index]]),
+            rank_lower=None if rank_lower is None else int(rank_lower[index]),
+            rank_upper=None if rank_upper is None else int(rank_upper[index]),
+            battles=int(battles[index]),
+            wins=int(record["wins"][index]),
+            ties=int(record["ties"][index]),
+            losses=int(record["losses"][index]),
+        )
+        for index in order
+    )
+    ordered_models = [models[index] for index in order]
+    return Leaderboard(
+        method=method,
+        options=options,
+        rows=rows,
+        style=_style(estimator),
+        battle_count=battle_count_matrix(model_a, model_b, models)[np.ix_(order, order)],
+        win_fraction=win_fraction_matrix(model_a, model_b, outcome, models)[np.ix_(order, order)],
+        predicted_win=predicted_win_matrix(ratings[order], options.scale, options.base),
+        battles_used=len(outcome),
+        battles_dropped=selected - len(outcome),
+        hidden_models=tuple(sorted(set(models) - set(ordered_models))),
+    )
+
+
+def _win_tie_loss(
+    model_a: NDArray[np.str_],
+    model_b: NDArray[np.str_],
+    outcome: NDArray[np.float64],
+    models: list[str],
+) -> dict[str, NDArray[np.int64]]:
+    index = {model: position for position, model in enumerate(models)}
+    first = pd.Series(model_a).map(index).to_numpy(dtype=np.intp)
+    second = pd.Series(model_b).map(index).to_numpy(dtype=np.intp)
+    n = len(models)
+
+    def count(mask_a: NDArray[np.bool_], mask_b: NDArray[np.bool_]) -> NDArray[np.int64]:
+        return np.bincount(first[mask_a], minlength=n) + np.bincount(second[mask_b], minlength=n)
+
+    won_a, won_b, tie = outcome == 1.0, outcome == 0.0, outcome == 0.5
+    everyone = np.ones(len(outcome), dtype=bool)
+    return {
+        "battles": count(everyone, everyone),
+        "wins": count(won_a, won_b),
+        "ties": count(tie, tie),
+        "losses": count(won_b, won_a),
+    }
+
+
+def _style(estimator: Any) -> tuple[StyleCoefficient, ...]:
+    if not hasattr(estimator, "style_coef_"):
+        return ()
+    lower, upper = estimator.style_lower_, estimator.style_upper_
+    return tuple(
+        StyleCoefficient(
+            feature=str(name),
+            coefficient=float(estimator.style_coef_[k]),
+            lower=None if lower is None else float(lower[k]),
+            upper=None if upper is None else float(upper[k]),
+        )
+        for k, name in enumerate(estimator.feature_names_)
+    )
