@@ -28,11 +28,11 @@ class AnthropicProvider:
         model: str,
         generation: GenerationSettings,
         api_key: str | None,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         timeouts: Timeouts | None = None,
     ) -> None:
         self.model = model
-        self.base_url = base_url.rstrip("/")
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.generation = generation
         self._api_key = api_key
         self._timeouts = timeouts or Timeouts()
