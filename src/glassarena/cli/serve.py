@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from glassarena.web.settings import (
     default_database_url,
     load_or_create_secret_key,
 )
+
+if TYPE_CHECKING:
+    from glassarena.arena.config import ArenaConfig
 
 APP_FACTORY = "glassarena.web.app:create_app_from_environment"
 
@@ -34,13 +38,14 @@ def _prepare_database(database_url: str) -> None:
         raise click.ClickException(_one_line(str(error))) from None
 
 
-def _check_config(config_path: Path | None) -> None:
+def _load_config(config_path: Path | None) -> ArenaConfig:
+    """The configuration, checked here so that a mistake stops the start with its line."""
     from glassarena.arena.config import load_config
 
     try:
-        load_config(config_path)
-    except (ValueError, OSError) as error:
-        raise click.ClickException(_one_line(str(error))) from None
+        return load_config(config_path)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.command()
@@ -75,7 +80,11 @@ def serve(
     """Serve the arena: blind battles, voting and the leaderboard."""
     import uvicorn
 
+    config = _load_config(config_path)
     data_dir = default_data_dir()
+    # The command line comes first, then the configuration file, then the defaults.
+    database_url = database_url or config.database_url
+    redis_url = redis_url or config.redis_url
     if database_url is None:
         data_dir.mkdir(parents=True, exist_ok=True)
         database_url = default_database_url(data_dir)
@@ -84,7 +93,6 @@ def serve(
             "warning: several workers without --redis-url keep separate rate limits each",
             err=True,
         )
-    _check_config(config_path)
     _prepare_database(database_url)
     settings = WebSettings(
         database_url=database_url,

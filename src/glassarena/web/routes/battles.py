@@ -6,9 +6,8 @@ Errors raised before the stream starts (bad prompt, rate limit, unknown battle) 
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 import asyncio
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field

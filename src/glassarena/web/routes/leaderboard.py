@@ -1,0 +1,148 @@
+"""The leaderboard: an HTML page, its JSON and CSV forms, and its figures.
+
+Everything is served from the snapshot the background refresher computed last, so a page
+view costs the same with a thousand votes or a million.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
+from glassarena.web.errors import error_response
+from glassarena.web.leaderboard_view import (
+    PLOT_NAMES,
+    PlotCache,
+    category_label,
+    rebuild_leaderboard,
+)
+from glassarena.web.templating import templates
+
+router = APIRouter()
+_plots = PlotCache()
+NOT_READY = "The leaderboard is being computed; please try again in a few seconds."
+
+
+def refresher(request: Request) -> LeaderboardRefresher:
+    return request.app.state.leaderboards
+
+
+RefresherDependency = Annotated[LeaderboardRefresher, Depends(refresher)]
+
+
+class LeaderboardQuery:
+    def __init__(
+        self,
+        leaderboards: RefresherDependency,
+        category: Annotated[str | None, Query(max_length=50)] = None,
+        style: Annotated[str | None, Query(max_length=10)] = None,
+    ) -> None:
+        self.categories = leaderboards.categories
+        self.category = category or self.categories[0]
+        self.style_control = style in ("on", "1", "true", "yes")
+        self.snapshot = (
+            leaderboards.snapshot(self.category, self.style_control)
+            if self.category in self.categories
+            else None
+        )
+
+    @property
+    def known_category(self) -> bool:
+        return self.category in self.categories
+
+    def unknown_category_message(self) -> str:
+        return f"Unknown category {self.category!r}; choose one of {', '.join(self.categories)}."
+
+    def query_string(self) -> str:
+        parameters = {"category": self.category}
+        if self.style_control:
+            parameters["style"] = "on"
+        return urlencode(parameters)
+
+
+QueryDependency = Annotated[LeaderboardQuery, Depends()]
+
+
+@router.get("/leaderboard", response_class=HTMLResponse, name="leaderboard_page")
+async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResponse:
+    snapshot = query.snapshot
+    board = snapshot.leaderboard if snapshot else None
+    if not query.known_category:
+        empty_reason = query.unknown_category_message()
+    elif snapshot is None:
+        empty_reason = NOT_READY
+    else:
+        empty_reason = snapshot.message or "No counted votes yet."
+    context: dict[str, Any] = {
+        "active": "leaderboard_page",
+        "categories": [(name, category_label(name)) for name in query.categories],
+        "category": query.category,
+        "style_control": query.style_control,
+        "query": query.query_string(),
+        "rows": board["rows"] if board else [],
+        "style": board["style"] if board else [],
+        "level": 0.95,
+        "total_votes": snapshot.votes if snapshot else 0,
+        "updated": _updated(snapshot),
+        "empty_reason": empty_reason,
+    }
+    status = 404 if not query.known_category else 200
+    return templates.TemplateResponse(request, "leaderboard.html", context, status_code=status)
+
+
+def _updated(snapshot: LeaderboardSnapshot | None) -> str | None:
+    if snapshot is None:
+        return None
+    return snapshot.computed_at[:19].replace("T", " ") + " UTC"
+
+
+def _unavailable(query: LeaderboardQuery) -> JSONResponse | None:
+    if not query.known_category:
+        return error_response(404, "unknown_category", query.unknown_category_message())
+    if query.snapshot is None:
+        return error_response(503, "not_ready", NOT_READY, headers={"Retry-After": "5"})
+    return None
+
+
+@router.get("/leaderboard.json", name="leaderboard_json")
+async def leaderboard_json(query: QueryDependency) -> Response:
+    if (problem := _unavailable(query)) is not None:
+        return problem
+    assert query.snapshot is not None
+    return JSONResponse(query.snapshot.to_dict())
+
+
+@router.get("/leaderboard.csv", name="leaderboard_csv")
+async def leaderboard_csv(query: QueryDependency) -> Response:
+    if (problem := _unavailable(query)) is not None:
+        return problem
+    assert query.snapshot is not None
+    if query.snapshot.leaderboard is None:
+        return error_response(409, "no_leaderboard", query.snapshot.message or NOT_READY)
+    filename = f"leaderboard-{query.category}{'-style' if query.style_control else ''}.csv"
+    return Response(
+        rebuild_leaderboard(query.snapshot).to_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/leaderboard/plots/{name}.svg", name="leaderboard_plot")
+async def leaderboard_plot(name: str, query: QueryDependency) -> Response:
+    if name not in PLOT_NAMES:
+        return error_response(
+            404, "unknown_plot", f"Unknown figure {name!r}; choose one of {', '.join(PLOT_NAMES)}."
+        )
+    if (problem := _unavailable(query)) is not None:
+        return problem
+    snapshot = query.snapshot
+    assert snapshot is not None
+    if snapshot.leaderboard is None:
+        return error_response(409, "no_leaderboard", snapshot.message or NOT_READY)
+    figure = await asyncio.to_thread(_plots.figure, snapshot, name)
+    return Response(figure, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,74 @@
+"""Start a whole arena for a test: a config file, a fresh SQLite database, a live server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from live_server import LiveServer
+
+from glassarena.web.app import create_app
+from glassarena.web.settings import WebSettings
+
+GENEROUS_RATE_LIMITS = {
+    "battles_per_minute_per_voter": 1000,
+    "battles_per_minute_per_ip": 1000,
+    "votes_per_minute_per_voter": 1000,
+    "votes_per_minute_per_ip": 1000,
+    "votes_per_day_per_voter": 100_000,
+    "votes_per_day_per_ip": 100_000,
+}
+FAST_TIMEOUTS = {"connect": 2.0, "first_token": 2.0, "idle": 1.0, "total": 10.0}
+
+
+def openai_contestant(
+    name: str, base_url: str, upstream_model: str, **generation: Any
+) -> dict[str, Any]:
+    """A contestant served by the OpenAI-protocol test double."""
+    entry: dict[str, Any] = {
+        "name": name,
+        "provider": {
+            "kind": "openai",
+            "model": upstream_model,
+            "base_url": base_url,
+            "timeouts": FAST_TIMEOUTS,
+        },
+    }
+    if generation:
+        entry["generation"] = generation
+    return entry
+
+
+def write_config(directory: Path, **sections: Any) -> Path:
+    sections.setdefault("rate_limits", GENEROUS_RATE_LIMITS)
+    path = directory / "arena.yaml"
+    path.write_text(yaml.safe_dump(sections, sort_keys=False))
+    return path
+
+
+@contextmanager
+def running_arena(
+    directory: Path, config: Path, redis_url: str | None = None
+) -> Iterator[LiveServer]:
+    settings = WebSettings(
+        database_url=f"sqlite:///{directory / 'arena.db'}",
+        redis_url=redis_url,
+        config_path=config,
+        secret_key="test-secret-key-" + "x" * 32,
+    )
+    with LiveServer(create_app(settings)) as server:
+        yield server
+
+
+def sse_events(body: str) -> list[Mapping[str, Any]]:
+    """The events of a text/event-stream body."""
+    events = []
+    for block in body.split("\n\n"):
+        data = [line[5:].lstrip() for line in block.split("\n") if line.startswith("data:")]
+        if data:
+            events.append(json.loads("\n".join(data)))
+    return events
