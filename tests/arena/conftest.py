@@ -1,70 +1,16 @@
-"""A small arena for service tests: scripted providers implementing the Provider protocol.
-
-The scripted providers are unit-test doubles only; nothing user-facing uses them.
-"""
+"""Fixtures for the service tests: a scripted arena on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
 
-from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimits
-from glassarena.arena.roster import Entrant, Roster
-from glassarena.arena.sampling import UniformPairs
-from glassarena.arena.service import ArenaLimits, ArenaService
-from glassarena.arena.vote_log import DatabaseVoteLog
-from glassarena.arena.voter import IpHasher, Voter
-from glassarena.arena.votes import AnonymousCompletedBattles
-from glassarena.providers.base import ChatMessage, Finished, ProviderError, StreamEvent, TextDelta
+from glassarena.arena.service import ArenaService
+from glassarena.arena.voter import Voter
 from glassarena.storage.database import Database, open_database
-from glassarena.storage.repository import ArenaRepository
-
-
-class ScriptedProvider:
-    """Answers every conversation with `reply(messages)`, in a few deltas.
-
-    Replies carry a `signature` (not the model's name), so tests can tell the sides apart
-    while checking that nothing reveals which model is which.
-    """
-
-    def __init__(
-        self,
-        signature: str,
-        *,
-        fail: str | None = None,
-        gate: asyncio.Event | None = None,
-        delay: float = 0.0,
-    ) -> None:
-        self.signature = signature
-        self.fail = fail
-        self.gate = gate
-        self.delay = delay
-        self.conversations: list[list[ChatMessage]] = []
-
-    def reply(self, messages: list[ChatMessage]) -> str:
-        turn = sum(message["role"] == "user" for message in messages)
-        return f"Reply {self.signature} to turn {turn}."
-
-    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[StreamEvent]:
-        self.conversations.append(list(messages))
-        text = self.reply(messages)
-        words = text.split(" ")
-        for position, word in enumerate(words):
-            if self.gate is not None and position == 1:
-                await self.gate.wait()
-            if self.delay:
-                await asyncio.sleep(self.delay)
-            yield TextDelta(word if position == 0 else " " + word)
-            if self.fail and position == 1:
-                raise ProviderError(self.fail, f"{self.signature} at upstream.example failed")
-        yield Finished(completion_tokens=len(words), finish_reason="stop")
-
-
-MODEL_NAMES = ("alpha-model", "beta-model", "gamma-model")
-SECRET = "test-secret-for-ip-hashing-0123456789"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -84,37 +30,6 @@ def database(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def providers() -> dict[str, ScriptedProvider]:
     return {name: ScriptedProvider(f"S{index}") for index, name in enumerate(MODEL_NAMES)}
-
-
-def make_service(
-    database: Database,
-    providers: dict[str, ScriptedProvider],
-    *,
-    rate_limits: RateLimits | None = None,
-    limits: ArenaLimits | None = None,
-) -> ArenaService:
-    repository = ArenaRepository(database)
-    entrants = [
-        Entrant(
-            name=name,
-            provider_kind="scripted",
-            settings={"name": name},
-            settings_fingerprint=f"fp-{name}",
-            provider=provider,
-        )
-        for name, provider in providers.items()
-    ]
-    return ArenaService(
-        repository=repository,
-        roster=Roster.register(repository, entrants),
-        sampling=UniformPairs(),
-        acceptance=AnonymousCompletedBattles(),
-        vote_log=DatabaseVoteLog(),
-        rate_limiter=MemoryRateLimiter(),
-        ip_hasher=IpHasher(SECRET),
-        rate_limits=rate_limits,
-        limits=limits,
-    )
 
 
 @pytest.fixture

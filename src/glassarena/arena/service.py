@@ -47,7 +47,7 @@ from glassarena.battles.record import WINNER_LABELS, Winner
 from glassarena.battles.style import side_style
 from glassarena.providers.base import ChatMessage
 from glassarena.storage.repository import AnswerResult, ArenaRepository, DuplicateVoteError
-from glassarena.storage.schema import Battle
+from glassarena.storage.schema import Battle, as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -422,7 +422,7 @@ class ArenaService:
         if battle.status != "generating" or battle.public_id in self._live:
             return battle
         deadline = timedelta(seconds=self.limits.answer_timeout_seconds) + ABANDONED_GRACE
-        if datetime.now(UTC) - _aware(battle.updated_at) <= deadline:
+        if datetime.now(UTC) - as_utc(battle.updated_at) <= deadline:
             return battle
         self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
         reloaded = self.repository.load_battle(battle.public_id)
@@ -477,8 +477,3 @@ def _replayed_events(battle: Battle) -> list[Event]:
     voting_open = battle.status == "complete" and battle.vote is None
     events.append({"type": "complete", "voting_open": voting_open})
     return events
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they were written in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

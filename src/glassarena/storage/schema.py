@@ -27,6 +27,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were all written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def version_label(name: str, version: int) -> str:
     """The name shown on the leaderboard: versions after the first carry their number."""
     return name if version == 1 else f"{name} (v{version})"

@@ -1,0 +1,213 @@
+"""Keeps the leaderboards up to date in the background, never on a page view.
+
+Every `interval_seconds` the refresher asks the database for its newest counted vote (one
+cheap query). When it moved, every leaderboard (each category, with and without style
+control) is recomputed once from one SQL query of the counted votes: however many votes
+arrive in between, there is at most one computation per interval.
+
+Snapshots are JSON-ready dicts. With Redis, they are shared: one worker computes (a short
+Redis lock decides which) and every worker serves the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from glassarena.battles.errors import BattleDataError
+from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.ratings.errors import RatingError
+from glassarena.storage.repository import ArenaRepository, CountedVote
+from glassarena.storage.schema import as_utc
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CATEGORIES = ("text", "webdev", "recorded")
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardSnapshot:
+    category: str
+    style_control: bool
+    watermark: int  # id of the newest counted vote included
+    votes: int
+    computed_at: str  # ISO 8601, UTC
+    leaderboard: dict[str, Any] | None  # glassarena.leaderboard.Leaderboard.to_dict()
+    message: str | None  # why there is no leaderboard yet (too few votes, disconnected...)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class SnapshotStore(Protocol):
+    def get(self, category: str, style_control: bool) -> LeaderboardSnapshot | None: ...
+    def put(self, snapshot: LeaderboardSnapshot) -> None: ...
+    def watermark(self) -> int | None: ...
+    def claim(self, watermark: int) -> bool:
+        """True when this worker should compute the leaderboards for `watermark`."""
+        ...
+
+
+class MemorySnapshotStore:
+    def __init__(self) -> None:
+        self._snapshots: dict[tuple[str, bool], LeaderboardSnapshot] = {}
+        self._watermark: int | None = None
+
+    def get(self, category: str, style_control: bool) -> LeaderboardSnapshot | None:
+        return self._snapshots.get((category, style_control))
+
+    def put(self, snapshot: LeaderboardSnapshot) -> None:
+        self._snapshots[(snapshot.category, snapshot.style_control)] = snapshot
+        self._watermark = max(self._watermark or 0, snapshot.watermark)
+
+    def watermark(self) -> int | None:
+        return self._watermark
+
+    def claim(self, watermark: int) -> bool:
+        return True
+
+
+class RedisSnapshotStore:
+    """Snapshots in Redis, so that every worker serves the one computation."""
+
+    def __init__(
+        self, client: Redis, prefix: str = "glassarena:leaderboard:", lock_seconds: int = 120
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._lock_seconds = lock_seconds
+
+    def _key(self, category: str, style_control: bool) -> str:
+        return f"{self._prefix}{category}:{'style' if style_control else 'plain'}"
+
+    def get(self, category: str, style_control: bool) -> LeaderboardSnapshot | None:
+        raw = self._client.get(self._key(category, style_control))
+        if raw is None:
+            return None
+        return LeaderboardSnapshot(**json.loads(raw))
+
+    def put(self, snapshot: LeaderboardSnapshot) -> None:
+        pipeline = self._client.pipeline()
+        pipeline.set(
+            self._key(snapshot.category, snapshot.style_control), json.dumps(snapshot.to_dict())
+        )
+        pipeline.set(f"{self._prefix}watermark", snapshot.watermark)
+        pipeline.execute()
+
+    def watermark(self) -> int | None:
+        raw = self._client.get(f"{self._prefix}watermark")
+        return int(raw) if raw is not None else None
+
+    def claim(self, watermark: int) -> bool:
+        lock = f"{self._prefix}computing:{watermark}"
+        return bool(self._client.set(lock, "1", nx=True, ex=self._lock_seconds))
+
+
+def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
+    """The counted votes as a battle table, style counts as LMArena's conv_metadata columns."""
+    records = []
+    for vote in votes:
+        record: dict[str, Any] = {
+            "model_a": vote.model_a,
+            "model_b": vote.model_b,
+            "winner": vote.winner,
+            "category": vote.category,
+            "anony": True,
+            "tstamp": as_utc(vote.voted_at).timestamp(),
+        }
+        record.update(vote.style_a or {})
+        record.update(vote.style_b or {})
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+class LeaderboardRefresher:
+    def __init__(
+        self,
+        repository: ArenaRepository,
+        *,
+        store: SnapshotStore | None = None,
+        categories: Sequence[str] = DEFAULT_CATEGORIES,
+        interval_seconds: float = 10.0,
+        options: LeaderboardOptions | None = None,
+    ) -> None:
+        self._repository = repository
+        self._store = store or MemorySnapshotStore()
+        self.categories = tuple(categories)
+        self.interval_seconds = interval_seconds
+        self._options = options or LeaderboardOptions()
+
+    def snapshot(self, category: str, style_control: bool = False) -> LeaderboardSnapshot | None:
+        """The latest computed leaderboard; None until the first computation finished."""
+        return self._store.get(category, style_control)
+
+    def refresh_if_needed(self) -> bool:
+        """Recompute when a counted vote arrived since the last computation; True if it did."""
+        watermark = self._repository.latest_counted_vote_id()
+        known = self._store.watermark()
+        if known is not None and known >= watermark:
+            return False
+        if not self._store.claim(watermark):
+            return False
+        self.refresh(watermark)
+        return True
+
+    def refresh(self, watermark: int | None = None) -> None:
+        if watermark is None:
+            watermark = self._repository.latest_counted_vote_id()
+        started = time.monotonic()
+        votes = self._repository.counted_votes()
+        table = battle_table(votes)
+        computed_at = datetime.now(UTC).isoformat()
+        for category in self.categories:
+            in_category = table[table["category"] == category] if len(table) else table
+            for style_control in (False, True):
+                snapshot = LeaderboardSnapshot(
+                    category=category,
+                    style_control=style_control,
+                    watermark=watermark,
+                    votes=len(in_category),
+                    computed_at=computed_at,
+                    leaderboard=None,
+                    message=None,
+                )
+                self._store.put(self._computed(snapshot, in_category))
+        logger.info(
+            "leaderboards recomputed from %d votes in %.2f s",
+            len(votes),
+            time.monotonic() - started,
+        )
+
+    def _computed(
+        self, snapshot: LeaderboardSnapshot, battles: pd.DataFrame
+    ) -> LeaderboardSnapshot:
+        if battles.empty:
+            return replace(snapshot, message="No counted votes in this category yet.")
+        options = replace(self._options, style_control=snapshot.style_control)
+        try:
+            leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
+        except (RatingError, BattleDataError) as error:
+            return replace(snapshot, message=f"Not enough votes to rank these models yet: {error}")
+        return replace(snapshot, leaderboard=leaderboard.to_dict())
+
+    async def run(self) -> None:
+        """Refresh in the background until cancelled; failures are logged, not fatal."""
+        while True:
+            try:
+                await asyncio.to_thread(self.refresh_if_needed)
+            except Exception:
+                logger.exception(
+                    "leaderboard refresh failed; retrying in %s s", self.interval_seconds
+                )
+            await asyncio.sleep(self.interval_seconds)

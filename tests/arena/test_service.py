@@ -1,0 +1,358 @@
+"""The arena service: battles, blinding, follow-ups, failures, votes and their acceptance."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
+
+from glassarena.arena.errors import (
+    AlreadyVoted,
+    BattleBusy,
+    BattleClosed,
+    BattleFailed,
+    InvalidRequest,
+    NotFound,
+    PromptEmpty,
+    PromptTooLong,
+    RateLimited,
+    UnknownModel,
+    VotingNotOpen,
+)
+from glassarena.arena.ratelimit import RateLimits
+from glassarena.arena.service import ArenaLimits, ArenaService, BattleRequest
+from glassarena.battles.record import Winner
+from glassarena.storage.database import Database
+from glassarena.storage.schema import Battle
+
+SECRET_WORDS = (*MODEL_NAMES, "scripted", "version")
+
+
+async def _finish(service: ArenaService, voter, request: BattleRequest | None = None) -> str:
+    live = await service.start(voter, request or BattleRequest(prompt="Tell me a joke."))
+    async for _ in live.events():
+        pass
+    return live.battle_id
+
+
+def _blinded(payload: object) -> bool:
+    text = json.dumps(payload).lower()
+    return not any(word in text for word in SECRET_WORDS)
+
+
+async def test_events_stream_both_sides_and_stay_blinded(service: ArenaService, voter) -> None:
+    live = await service.start(voter, BattleRequest(prompt="Tell me a joke."))
+    events = [event async for event in live.events()]
+
+    assert events[0] == {
+        "type": "battle",
+        "battle_id": live.battle_id,
+        "turn": 1,
+        "prompt": "Tell me a joke.",
+    }
+    assert events[-1] == {"type": "complete", "voting_open": True}
+    texts = {
+        side: "".join(e["text"] for e in events if e["type"] == "delta" and e["side"] == side)
+        for side in "ab"
+    }
+    assert texts["a"].startswith("Reply S") and texts["b"].startswith("Reply S")
+    assert texts["a"] != texts["b"]
+    assert {(e["type"], e["side"]) for e in events if e["type"] == "done"} == {
+        ("done", "a"),
+        ("done", "b"),
+    }
+    assert _blinded(events)
+    state = service.battle_state(voter, live.battle_id)
+    assert state.voting_open and state.reveal is None
+    assert _blinded(state.to_dict())
+
+
+async def test_battle_ids_are_random_and_unrelated_to_models(service: ArenaService, voter) -> None:
+    ids = {await _finish(service, voter) for _ in range(5)}
+    assert len(ids) == 5
+    assert all(len(battle_id) >= 24 and _blinded(battle_id) for battle_id in ids)
+
+
+async def test_vote_reveals_names_versions_and_latencies(service: ArenaService, voter) -> None:
+    battle_id = await _finish(service, voter)
+    reveal = service.vote(voter, battle_id, Winner.MODEL_B)
+    data = reveal.to_dict()
+    assert data["winner"] == "model_b" and data["counted"] is True
+    assert {data["models"]["a"]["name"], data["models"]["b"]["name"]} <= set(MODEL_NAMES)
+    assert data["models"]["a"]["name"] != data["models"]["b"]["name"]
+    assert data["models"]["a"]["version"] == 1
+    timing = data["timings"][0]["a"]
+    assert timing["total_seconds"] >= timing["first_token_seconds"] > 0
+    assert timing["completion_tokens"] == 5
+    json.dumps(data)  # the web layer sends it as is
+    state = service.battle_state(voter, battle_id)
+    assert state.status == "voted" and state.vote == "model_b" and not state.voting_open
+    assert state.reveal == reveal
+    assert service.repository.counted_votes()[0].winner == "model_b"
+
+
+async def test_a_model_never_meets_itself_and_sides_are_random(database: Database) -> None:
+    two = {name: ScriptedProvider(f"S{i}") for i, name in enumerate(MODEL_NAMES[:2])}
+    service = make_service(database, two, rate_limits=RateLimits(battles_per_minute_per_voter=99))
+    voter = service.voter("pairs", "198.51.100.1")
+    seen = set()
+    for _ in range(24):
+        battle_id = await _finish(service, voter)
+        battle = service.repository.load_battle(battle_id)
+        assert battle is not None and battle.model_b is not None
+        assert battle.model_a.name != battle.model_b.name
+        seen.add((battle.model_a.name, battle.model_b.name))
+    assert seen == {(MODEL_NAMES[0], MODEL_NAMES[1]), (MODEL_NAMES[1], MODEL_NAMES[0])}
+
+
+async def test_follow_up_continues_each_conversation_with_its_history(
+    service: ArenaService, voter, providers: dict[str, ScriptedProvider]
+) -> None:
+    battle_id = await _finish(service, voter)
+    live = await service.follow_up(voter, battle_id, "Another one, please.")
+    events = [event async for event in live.events()]
+    assert events[0]["turn"] == 2 and events[-1]["voting_open"] is True
+
+    battle = service.repository.load_battle(battle_id)
+    assert battle is not None and battle.model_b is not None
+    for side, version in (("a", battle.model_a), ("b", battle.model_b)):
+        provider = providers[version.name]
+        first_answer = battle.turns[0].answers[0 if side == "a" else 1].text
+        assert provider.conversations[-1] == [
+            {"role": "user", "content": "Tell me a joke."},
+            {"role": "assistant", "content": first_answer},
+            {"role": "user", "content": "Another one, please."},
+        ]
+        assert battle.turns[1].answers[0 if side == "a" else 1].text.endswith("turn 2.")
+    state = service.battle_state(voter, battle_id)
+    assert [turn.turn for turn in state.turns] == [1, 2]
+    tokens = battle.style_a["sum_assistant_a_tokens"]  # type: ignore[index]
+    assert tokens > battle.turns[1].answers[0].style["sum_assistant_a_tokens"]  # type: ignore[index]
+
+
+async def test_votes_on_missing_or_foreign_battles_are_not_found(
+    service: ArenaService, voter
+) -> None:
+    with pytest.raises(NotFound):
+        service.vote(voter, "no-such-battle", Winner.TIE)
+    battle_id = await _finish(service, voter)
+    stranger = service.voter("someone-else", "192.0.2.55")
+    for attempt in (
+        lambda: service.vote(stranger, battle_id, Winner.TIE),
+        lambda: service.battle_state(stranger, battle_id),
+    ):
+        with pytest.raises(NotFound):
+            attempt()
+    with pytest.raises(NotFound):
+        await service.follow_up(stranger, battle_id, "hi")
+
+
+async def test_a_second_vote_is_refused(service: ArenaService, voter) -> None:
+    battle_id = await _finish(service, voter)
+    service.vote(voter, battle_id, Winner.MODEL_A)
+    with pytest.raises(AlreadyVoted) as raised:
+        service.vote(voter, battle_id, Winner.MODEL_B)
+    assert raised.value.status == 409
+    assert [vote.winner for vote in service.repository.counted_votes()] == ["model_a"]
+    with pytest.raises(BattleClosed):
+        await service.follow_up(voter, battle_id, "one more")
+
+
+async def test_voting_opens_only_when_both_answers_finished(
+    database: Database, providers: dict[str, ScriptedProvider]
+) -> None:
+    gate = asyncio.Event()
+    for provider in providers.values():
+        provider.gate = gate
+    service = make_service(database, providers)
+    voter = service.voter("impatient", "192.0.2.1")
+    live = await service.start(voter, BattleRequest(prompt="Slowly, please."))
+    await asyncio.sleep(0.05)
+    with pytest.raises(VotingNotOpen):
+        service.vote(voter, live.battle_id, Winner.MODEL_A)
+    with pytest.raises(BattleBusy):
+        await service.follow_up(voter, live.battle_id, "and?")
+    assert service.battle_state(voter, live.battle_id).generating
+    gate.set()
+    async for _ in live.events():
+        pass
+    assert service.vote(voter, live.battle_id, Winner.MODEL_A).counted
+
+
+async def test_a_disconnected_client_loses_nothing(service: ArenaService, voter) -> None:
+    live = await service.start(voter, BattleRequest(prompt="Tell me a joke."))
+    stream = live.events()
+    await anext(stream)  # the client reads one event, then goes away
+    await stream.aclose()
+    replay = service.events(voter, live.battle_id)
+    events = [event async for event in replay]
+    assert events[-1] == {"type": "complete", "voting_open": True}
+    state = service.battle_state(voter, live.battle_id)
+    assert all(answer.status == "done" for answer in state.turns[0].answers.values())
+    # After generation, the events are rebuilt from the database.
+    rebuilt = [event async for event in service.events(voter, live.battle_id)]
+    assert rebuilt[-1] == {"type": "complete", "voting_open": True}
+    assert "".join(e["text"] for e in rebuilt if e.get("side") == "a" and "text" in e) == "".join(
+        e["text"] for e in events if e.get("side") == "a" and "text" in e
+    )
+
+
+@pytest.mark.parametrize("kind", ["refused", "timeout", "dropped", "unavailable"])
+async def test_a_provider_failure_fails_the_battle_blindly(
+    database: Database, providers: dict[str, ScriptedProvider], kind: str
+) -> None:
+    for provider in providers.values():
+        provider.fail = kind
+    service = make_service(database, providers)
+    voter = service.voter("unlucky", "192.0.2.2")
+    live = await service.start(voter, BattleRequest(prompt="Hello"))
+    events = [event async for event in live.events()]
+    failed = [event for event in events if event["type"] == "failed"]
+    assert {event["side"] for event in failed} == {"a", "b"}
+    assert events[-1] == {"type": "complete", "voting_open": False}
+    # The provider's own message names its host; users only see a generic one.
+    assert _blinded(events) and "upstream.example" not in json.dumps(events)
+    with pytest.raises(BattleFailed):
+        service.vote(voter, live.battle_id, Winner.MODEL_A)
+    with pytest.raises(BattleFailed):
+        await service.follow_up(voter, live.battle_id, "again?")
+    battle = service.repository.load_battle(live.battle_id)
+    assert battle is not None and battle.status == "failed"
+    assert f"{kind}: S" in (battle.failure_reason or "")
+    assert service.repository.counted_votes() == []
+    state = service.battle_state(voter, live.battle_id)
+    assert not state.voting_open and _blinded(state.to_dict())
+
+
+async def test_a_slow_provider_times_out(
+    database: Database, providers: dict[str, ScriptedProvider]
+) -> None:
+    next(iter(providers.values())).delay = 5.0
+    service = make_service(database, providers, limits=ArenaLimits(answer_timeout_seconds=0.2))
+    voter = service.voter("waiting", "192.0.2.3")
+    request = BattleRequest(mode="named", prompt="hi", models=(MODEL_NAMES[0], MODEL_NAMES[1]))
+    live = await service.start(voter, request)
+    events = [event async for event in live.events()]
+    assert {"type": "failed", "side": "a", "message": "This model took too long to answer."} in (
+        events
+    )
+    assert {"type": "done", "side": "b"} in events
+
+
+async def test_named_mode_votes_are_stored_but_never_counted(service: ArenaService, voter) -> None:
+    request = BattleRequest(mode="named", prompt="hi", models=(MODEL_NAMES[2], MODEL_NAMES[0]))
+    battle_id = await _finish(service, voter, request)
+    state = service.battle_state(voter, battle_id)
+    assert state.reveal is not None and state.reveal.models["a"].name == MODEL_NAMES[2]
+    reveal = service.vote(voter, battle_id, Winner.MODEL_A)
+    assert reveal.counted is False
+    assert service.repository.counted_votes() == []
+    stored = service.repository.load_battle(battle_id)
+    assert stored is not None and stored.vote is not None and stored.vote.winner == "model_a"
+
+
+async def test_single_mode_talks_to_one_model(service: ArenaService, voter) -> None:
+    request = BattleRequest(mode="single", prompt="hi", models=(MODEL_NAMES[1],))
+    live = await service.start(voter, request)
+    events = [event async for event in live.events()]
+    assert {event.get("side") for event in events if "side" in event} == {"a"}
+    assert service.vote(voter, live.battle_id, Winner.MODEL_A).counted is False
+    assert service.repository.counted_votes() == []
+
+
+async def test_requests_are_validated(service: ArenaService, voter) -> None:
+    cases = [
+        (BattleRequest(prompt=None), PromptEmpty),
+        (BattleRequest(prompt="   \n"), PromptEmpty),
+        (BattleRequest(prompt="x" * 8_001), PromptTooLong),
+        (BattleRequest(prompt="hi", models=(MODEL_NAMES[0], MODEL_NAMES[1])), InvalidRequest),
+        (BattleRequest(mode="named", prompt="hi", models=(MODEL_NAMES[0],)), InvalidRequest),
+        (BattleRequest(mode="named", prompt="hi", models=(MODEL_NAMES[0],) * 2), InvalidRequest),
+        (BattleRequest(mode="named", prompt="hi", models=("nobody", MODEL_NAMES[0])), UnknownModel),
+        (BattleRequest(mode="duel", prompt="hi"), InvalidRequest),  # type: ignore[arg-type]
+        (BattleRequest(kind="poetry", prompt="hi"), InvalidRequest),  # type: ignore[arg-type]
+    ]
+    for request, error in cases:
+        with pytest.raises(error):
+            await service.start(voter, request)
+    with pytest.raises(PromptTooLong, match="8,001 characters; the limit is 8,000"):
+        await service.start(voter, BattleRequest(prompt="x" * 8_001))
+    with pytest.raises(InvalidRequest, match="choice must be one of"):
+        service.vote(voter, "anything", "left")
+    assert service.repository.counted_votes() == []
+
+
+async def test_starting_battles_is_rate_limited(database: Database, providers) -> None:
+    service = make_service(
+        database, providers, rate_limits=RateLimits(battles_per_minute_per_voter=2)
+    )
+    voter = service.voter("eager", "192.0.2.4")
+    await _finish(service, voter)
+    await _finish(service, voter)
+    with pytest.raises(RateLimited) as raised:
+        await service.start(voter, BattleRequest(prompt="third"))
+    assert raised.value.status == 429 and 1 <= raised.value.retry_after <= 60
+    other = service.voter("patient", "192.0.2.5")
+    await _finish(service, other)
+
+
+async def test_votes_are_capped_per_day(database: Database, providers) -> None:
+    limits = RateLimits(battles_per_minute_per_voter=99, votes_per_day_per_ip=2)
+    service = make_service(database, providers, rate_limits=limits)
+    voters = [service.voter(f"sock-{n}", "192.0.2.6") for n in range(3)]
+    battles = [await _finish(service, voter) for voter in voters]
+    service.vote(voters[0], battles[0], Winner.TIE)
+    service.vote(voters[1], battles[1], Winner.TIE)
+    with pytest.raises(RateLimited):
+        service.vote(voters[2], battles[2], Winner.TIE)
+
+
+async def test_the_raw_ip_is_never_stored(service: ArenaService, database: Database) -> None:
+    ip = "198.51.100.231"
+    voter = service.voter("privacy", ip)
+    assert ip not in voter.ip_hash
+    battle_id = await _finish(service, voter)
+    service.vote(voter, battle_id, Winner.MODEL_A)
+    with database.engine.connect() as connection:
+        for table in ("battles", "votes", "vote_log", "turns", "answers", "model_versions"):
+            rows = connection.execute(sa.text(f"SELECT * FROM {table}")).all()
+            assert rows and ip not in repr(rows), table
+        stored = connection.execute(sa.text("SELECT ip_hash FROM votes")).scalar()
+    assert stored == voter.ip_hash and len(stored) == 64
+
+
+async def test_an_interrupted_battle_is_failed_not_open_forever(
+    service: ArenaService, voter, database: Database
+) -> None:
+    battle_id = await _finish(service, voter)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with database.engine.begin() as connection:
+        connection.execute(
+            sa.update(Battle)
+            .where(Battle.public_id == battle_id)
+            .values(status="generating", updated_at=long_ago)
+        )
+    state = service.battle_state(voter, battle_id)
+    assert state.status == "failed" and not state.voting_open
+    with pytest.raises(BattleFailed):
+        service.vote(voter, battle_id, Winner.MODEL_A)
+
+
+async def test_closing_the_service_fails_unfinished_battles(
+    database: Database, providers: dict[str, ScriptedProvider]
+) -> None:
+    gate = asyncio.Event()
+    for provider in providers.values():
+        provider.gate = gate
+    service = make_service(database, providers)
+    voter = service.voter("shutdown", "192.0.2.9")
+    live = await service.start(voter, BattleRequest(prompt="never finishes"))
+    await asyncio.sleep(0.05)
+    await service.aclose()
+    events = [event async for event in live.events()]
+    assert events[-1] == {"type": "complete", "voting_open": False}
+    assert service.battle_state(voter, live.battle_id).status == "failed"
