@@ -41,10 +41,16 @@ def require_finite_mle(models: NDArray[np.str_], table: PairTable) -> None:
     beaten[loser_group[across]] = True
     beat_someone = np.zeros(groups, dtype=bool)
     beat_someone[winner_group[across]] = True
-    raise PerfectSeparationError(
-        unbeaten=[models[labels == group].tolist() for group in np.flatnonzero(~beaten)],
-        winless=[models[labels == group].tolist() for group in np.flatnonzero(~beat_someone)],
-    )
+    unbeaten = [models[labels == group].tolist() for group in np.flatnonzero(~beaten)]
+    winless = [models[labels == group].tolist() for group in np.flatnonzero(~beat_someone)]
+    if groups == 2:
+        # Two groups state one fact twice ("X never lost" = "the rest never won"); name the
+        # smaller side, which is where the extra battles are needed.
+        if len(unbeaten[0]) < len(winless[0]):
+            winless = []
+        elif len(winless[0]) < len(unbeaten[0]):
+            unbeaten = []
+    raise PerfectSeparationError(unbeaten=unbeaten, winless=winless)
 
 
 def _graph(source: NDArray[np.intp], target: NDArray[np.intp], n: int) -> coo_matrix:

@@ -1,0 +1,183 @@
+"""Style control against an unpenalised logistic-regression reference on the same design."""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+
+from glassarena.ratings import BradleyTerry, InvalidInputError, StyleControlledBradleyTerry
+
+POINTS = 400.0 / math.log(10.0)
+
+
+@pytest.fixture(scope="module")
+def battles(synthetic: ModuleType) -> object:
+    return synthetic.make_style_battles(20_000, 10, seed=5)
+
+
+def _reference(battles: object, models: list[str]) -> object:
+    """Logit(outcome) on model indicators (first model as reference) and LMArena features."""
+    position = {name: index for index, name in enumerate(models)}
+    first = np.array([position[name] for name in battles.model_a])
+    second = np.array([position[name] for name in battles.model_b])
+    rows = np.arange(len(first))
+    indicators = np.zeros((len(first), len(models)))
+    indicators[rows, first] = 1.0
+    indicators[rows, second] = -1.0
+    difference = (battles.features_a - battles.features_b) / (
+        battles.features_a + battles.features_b + 1.0
+    )
+    standardised = (difference - difference.mean(axis=0)) / difference.std(axis=0)
+    design = np.hstack([indicators[:, 1:], standardised])
+    return sm.Logit(battles.outcome, design).fit(
+        method="newton", maxiter=100, tol=1e-12, disp=0, cov_type="HC0"
+    )
+
+
+def test_coefficients_and_ratings_match_logistic_regression(battles: object) -> None:
+    fitted = StyleControlledBradleyTerry().fit(
+        battles.model_a,
+        battles.model_b,
+        battles.outcome,
+        battles.features_a,
+        battles.features_b,
+        battles.feature_names,
+    )
+    reference = _reference(battles, fitted.models_.tolist())
+    k = len(battles.feature_names)
+
+    np.testing.assert_allclose(fitted.style_coef_, reference.params[-k:], atol=1e-3)
+    np.testing.assert_allclose(fitted.style_coef_, reference.params[-k:], rtol=1e-7)
+    gaps = (fitted.ratings_ - fitted.ratings_[0])[1:]
+    np.testing.assert_allclose(gaps, POINTS * reference.params[:-k], atol=1e-4)
+    assert fitted.feature_names_.tolist() == list(battles.feature_names)
+
+
+def test_sandwich_matches_robust_covariance_of_the_same_objective(battles: object) -> None:
+    fitted = StyleControlledBradleyTerry().fit(
+        battles.model_a,
+        battles.model_b,
+        battles.outcome,
+        battles.features_a,
+        battles.features_b,
+        battles.feature_names,
+    )
+    reference = _reference(battles, fitted.models_.tolist())
+    k = len(battles.feature_names)
+    robust = np.asarray(reference.cov_params())
+
+    np.testing.assert_allclose(fitted.style_covariance_, robust[-k:, -k:], rtol=1e-6)
+    covariance = fitted.covariance_
+    gap_variance = covariance.diagonal() + covariance[0, 0] - 2 * covariance[:, 0]
+    np.testing.assert_allclose(gap_variance[1:], POINTS**2 * np.diag(robust)[:-k], rtol=1e-6)
+    z = 1.959963984540054
+    half = z * np.sqrt(np.diag(robust)[-k:])
+    np.testing.assert_allclose(fitted.style_lower_, reference.params[-k:] - half, atol=1e-6)
+
+
+def test_true_coefficients_inside_intervals_and_style_changes_ratings(battles: object) -> None:
+    fitted = StyleControlledBradleyTerry().fit(
+        battles.model_a,
+        battles.model_b,
+        battles.outcome,
+        battles.features_a,
+        battles.features_b,
+        battles.feature_names,
+    )
+    assert np.all(fitted.style_lower_ <= battles.true_style_coef)
+    assert np.all(battles.true_style_coef <= fitted.style_upper_)
+    plain = BradleyTerry().fit(battles.model_a, battles.model_b, battles.outcome)
+    controlled_error = np.abs(fitted.ratings_ - battles.true_ratings).max()
+    plain_error = np.abs(plain.ratings_ - battles.true_ratings).max()
+    assert controlled_error < plain_error
+
+
+def test_bootstrap_style_intervals_are_seeded_and_close_to_sandwich(
+    synthetic: ModuleType,
+) -> None:
+    small = synthetic.make_style_battles(3_000, 6, seed=8)
+    arguments = (
+        small.model_a,
+        small.model_b,
+        small.outcome,
+        small.features_a,
+        small.features_b,
+        small.feature_names,
+    )
+    calls: list[tuple[int, int]] = []
+    booted = StyleControlledBradleyTerry(
+        ci="bootstrap", rounds=150, seed=4, progress=lambda done, total: calls.append((done, total))
+    ).fit(*arguments)
+    again = StyleControlledBradleyTerry(ci="bootstrap", rounds=150, seed=4).fit(*arguments)
+    sandwich = StyleControlledBradleyTerry().fit(*arguments)
+
+    np.testing.assert_array_equal(booted.style_lower_, again.style_lower_)
+    assert calls[-1] == (150, 150)
+    ratio = (booted.style_upper_ - booted.style_lower_) / (
+        sandwich.style_upper_ - sandwich.style_lower_
+    )
+    assert np.all((ratio > 0.75) & (ratio < 1.25))
+    assert booted.rank_lower_ is not None
+
+
+def test_constant_or_negative_features_are_named(battles: object) -> None:
+    constant = np.ones_like(battles.features_a)
+    with pytest.raises(InvalidInputError, match="sum_assistant_tokens"):
+        StyleControlledBradleyTerry().fit(
+            battles.model_a,
+            battles.model_b,
+            battles.outcome,
+            constant,
+            constant,
+            battles.feature_names,
+        )
+    negative = battles.features_a.copy()
+    negative[7, 2] = -1.0
+    with pytest.raises(InvalidInputError, match=r"features_a .*row 7, feature 2"):
+        StyleControlledBradleyTerry().fit(
+            battles.model_a,
+            battles.model_b,
+            battles.outcome,
+            negative,
+            battles.features_b,
+            battles.feature_names,
+        )
+
+
+def test_prior_fit_is_the_penalised_optimum(battles: object) -> None:
+    """prior = lambda maximises loglik - lambda/2 * |(theta, beta)|^2: its gradient vanishes."""
+    arguments = (
+        battles.model_a,
+        battles.model_b,
+        battles.outcome,
+        battles.features_a,
+        battles.features_b,
+        battles.feature_names,
+    )
+    prior = 2_000.0
+    free = StyleControlledBradleyTerry().fit(*arguments)
+    shrunk = StyleControlledBradleyTerry(prior=prior).fit(*arguments)
+    models = shrunk.models_.tolist()
+    position = {name: index for index, name in enumerate(models)}
+    rows = np.arange(len(battles.outcome))
+    indicators = np.zeros((len(rows), len(models)))
+    indicators[rows, [position[name] for name in battles.model_a]] = 1.0
+    indicators[rows, [position[name] for name in battles.model_b]] = -1.0
+    difference = (battles.features_a - battles.features_b) / (
+        battles.features_a + battles.features_b + 1.0
+    )
+    standardised = (difference - difference.mean(axis=0)) / difference.std(axis=0)
+    logit = sm.Logit(battles.outcome, np.hstack([indicators, standardised]))
+    parameters = np.r_[(shrunk.ratings_ - 1000.0) / POINTS, shrunk.style_coef_]
+
+    gradient = logit.score(parameters) - prior * parameters
+    assert np.abs(gradient).max() < 1e-6 * np.abs(logit.score(np.zeros_like(parameters))).max()
+    assert np.linalg.norm(parameters) < np.linalg.norm(
+        np.r_[(free.ratings_ - 1000.0) / POINTS, free.style_coef_]
+    )
+    assert np.all(shrunk.style_lower_ < shrunk.style_coef_)
+    assert np.all(shrunk.style_coef_ < shrunk.style_upper_)
