@@ -36,7 +36,7 @@ from glassarena.arena.errors import (
 from glassarena.arena.generation import generate_answer, user_failure_message
 from glassarena.arena.live import Event, LiveBattle
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
-from glassarena.arena.recorded import RecordedCatalogue, RecordedPrompt
+from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.arena.roster import RegisteredModel, Roster
 from glassarena.arena.sampling import SamplingPolicy
@@ -95,7 +95,7 @@ class ArenaService:
         ip_hasher: IpHasher,
         rate_limits: RateLimits | None = None,
         limits: ArenaLimits | None = None,
-        recorded: RecordedCatalogue | None = None,
+        recorded_prompts: Sequence[RecordedPrompt] = (),
     ) -> None:
         self.repository = repository
         self.roster = roster
@@ -106,7 +106,7 @@ class ArenaService:
         self._ip_hasher = ip_hasher
         self._rate_limits = rate_limits or RateLimits()
         self.limits = limits or ArenaLimits()
-        self._recorded = recorded
+        self._recorded_prompts = tuple(recorded_prompts)
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -265,7 +265,7 @@ class ArenaService:
         return prompt
 
     def _pick_recorded_prompt(self, request: BattleRequest) -> RecordedPrompt:
-        if self._recorded is None:
+        if not self._recorded_prompts:
             raise NoContestants("This arena has no recorded answers to show.")
         available = set(self.roster.names("recorded"))
         wanted = set(request.models)
@@ -274,7 +274,7 @@ class ArenaService:
         needed = 1 if request.mode == "single" else 2
         eligible = [
             prompt
-            for prompt in self._recorded.prompts()
+            for prompt in self._recorded_prompts
             if len(set(prompt.models) & available) >= needed and wanted <= set(prompt.models)
         ]
         if not eligible:

@@ -1,0 +1,169 @@
+"""Wire a whole arena from its configuration: storage, contestants, policies, limits.
+
+```python
+arena = build_arena(load_config(path), database_url, redis_url, secret_key=key)
+await arena.start()          # background leaderboard refresher, provider warm-up
+arena.service                # ArenaService: battles and votes
+arena.leaderboards           # LeaderboardRefresher: snapshots for the leaderboard pages
+await arena.close()          # stop generating, release providers and connections
+```
+Explicit arguments win over the URLs in the configuration; without either, SQLite in the
+working directory and in-process rate limits are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from glassarena.arena.config import ArenaConfig, build_provider
+from glassarena.arena.leaderboard_refresher import (
+    LeaderboardRefresher,
+    MemorySnapshotStore,
+    RedisSnapshotStore,
+    SnapshotStore,
+)
+from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
+from glassarena.arena.roster import Entrant, Roster
+from glassarena.arena.sampling import UniformPairs
+from glassarena.arena.service import ArenaLimits, ArenaService
+from glassarena.arena.vote_log import DatabaseVoteLog
+from glassarena.arena.voter import IpHasher
+from glassarena.arena.votes import AnonymousCompletedBattles
+from glassarena.providers.base import Provider, close, warm_up
+from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
+from glassarena.storage.repository import ArenaRepository
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+logger = logging.getLogger(__name__)
+
+
+class RedisUnavailableError(RuntimeError):
+    def __init__(self, url: str, cause: BaseException) -> None:
+        super().__init__(f"cannot reach Redis at {_redact_redis(url)}: {cause}")
+
+
+@dataclass
+class Arena:
+    service: ArenaService
+    leaderboards: LeaderboardRefresher
+    database: Database
+    redis: Redis | None = None
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        self._background.append(
+            asyncio.create_task(self.leaderboards.run(), name="glassarena leaderboards")
+        )
+        for model in self.service.roster:
+            self._background.append(
+                asyncio.create_task(_warm_up(model.name, model.provider), name=f"warm {model.name}")
+            )
+
+    async def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        await self.service.aclose()
+        for model in self.service.roster:
+            await close(model.provider)
+        self.database.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def build_arena(
+    config: ArenaConfig,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    *,
+    secret_key: str | None = None,
+    leaderboard_interval_seconds: float = 10.0,
+) -> Arena:
+    """Open storage (migrating it), register every contestant's version, and wire the arena.
+
+    `secret_key` keys the IP hashes; give the server's persistent secret so that hashes
+    agree across workers and restarts (without one, a random key lives as long as the process).
+    Raises DatabaseUnavailableError / RedisUnavailableError naming the (redacted) URL.
+    """
+    redis_client = _connect_redis(redis_url or config.redis_url)
+    database = open_database(database_url or config.database_url or DEFAULT_DATABASE_URL)
+    if secret_key is None:
+        logger.warning("no secret key given: IP hashes will not match across restarts")
+        secret_key = secrets.token_urlsafe(32)
+
+    repository = ArenaRepository(database)
+    entrants = [
+        Entrant(
+            name=contestant.name,
+            provider_kind=contestant.provider_kind,
+            settings=contestant.settings,
+            settings_fingerprint=contestant.settings_fingerprint,
+            provider=build_provider(contestant),
+            kinds=frozenset(contestant.battle_kinds),
+        )
+        for contestant in config.contestants
+    ]
+    limiter: RateLimiter
+    store: SnapshotStore
+    if redis_client is not None:
+        limiter = RedisRateLimiter(redis_client)
+        store = RedisSnapshotStore(redis_client)
+    else:
+        limiter = MemoryRateLimiter()
+        store = MemorySnapshotStore()
+    service = ArenaService(
+        repository=repository,
+        roster=Roster.register(repository, entrants),
+        sampling=UniformPairs(),
+        acceptance=AnonymousCompletedBattles(),
+        vote_log=DatabaseVoteLog(),
+        rate_limiter=limiter,
+        ip_hasher=IpHasher(secret_key),
+        rate_limits=RateLimits(**config.rate_limits.model_dump()),
+        limits=ArenaLimits(**config.limits.model_dump()),
+        recorded_prompts=config.recorded_prompts(),
+    )
+    leaderboards = LeaderboardRefresher(
+        repository, store=store, interval_seconds=leaderboard_interval_seconds
+    )
+    return Arena(service=service, leaderboards=leaderboards, database=database, redis=redis_client)
+
+
+def _connect_redis(url: str | None) -> Redis | None:
+    if not url:
+        return None
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    except (RedisError, OSError, ValueError) as error:
+        client.close()
+        raise RedisUnavailableError(url, error) from error
+    return client
+
+
+def _redact_redis(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def _warm_up(name: str, provider: Provider) -> None:
+    try:
+        await warm_up(provider)
+    except Exception:
+        # A model that cannot load fails its battles clearly; the arena keeps serving.
+        logger.exception("contestant %s could not be prepared", name)
