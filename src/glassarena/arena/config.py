@@ -240,23 +240,25 @@ class _Marks:
         self._value_lines: dict[Path_, int] = {}
         self._key_lines: dict[Path_, int] = {}
         self.duplicate_keys: list[ConfigProblem] = []
-        self._walk(root, ())
+        self._walk(root, (), source)
 
-    def _walk(self, node: yaml.Node, path: Path_) -> None:
+    def _walk(self, node: yaml.Node, path: Path_, source: str) -> None:
         self._value_lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
                 child = (*path, key)
+                line = key_node.start_mark.line + 1
                 if child in self._key_lines:
-                    self.duplicate_keys.append(
-                        self.problem(child, f"{_dotted(child)} is given twice", at_key=True)
+                    message = (
+                        f"{_dotted(child)} is given twice (first at line {self._key_lines[child]})"
                     )
-                self._key_lines[child] = key_node.start_mark.line + 1
-                self._walk(value_node, child)
+                    self.duplicate_keys.append(ConfigProblem(source, line, message))
+                self._key_lines[child] = line
+                self._walk(value_node, child, source)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self._walk(item, (*path, index))
+                self._walk(item, (*path, index), source)
 
     def line(self, path: Path_, *, at_key: bool = False) -> int:
         """The line of the deepest part of `path` present in the file."""
@@ -298,33 +300,33 @@ def _validation_problems(error: ValidationError, marks: _Marks, data: Any) -> li
     problems = []
     for detail in error.errors():
         path = marks.located(detail["loc"])
-        missing = detail["type"] == "missing"
-        where = _dotted(path)
-        if isinstance(data, dict) and len(path) >= 2 and path[0] == "contestants":
-            where = _contestant_label(data, path) + where[len(_dotted(path[:2])) :]
         message = detail["msg"]
-        if missing:
+        if detail["type"] == "missing":
             message = f"missing required setting {detail['loc'][-1]!r}"
         elif detail["type"] == "extra_forbidden":
             message = f"unknown setting {path[-1]!r}"
         elif detail["type"] == "union_tag_invalid" and marks.known((*path, "kind")):
-            path = (*path, "kind")
             kind = detail.get("ctx", {}).get("tag")
             known = "openai, anthropic, local, recorded"
             message = f"unknown provider kind {kind!r}; expected one of {known}"
+            path = (*path, "kind")
         at_key = detail["type"] == "extra_forbidden"
-        problems.append(marks.problem(path, f"{where}: {message}", at_key=at_key))
-    return problems
+        problems.append(marks.problem(path, f"{_label(data, path)}: {message}", at_key=at_key))
+    return sorted(problems, key=lambda problem: problem.line)
 
 
-def _contestant_label(data: dict[str, Any], path: Path_) -> str:
-    entries = data.get("contestants")
-    index = path[1]
-    if isinstance(entries, list) and isinstance(index, int) and index < len(entries):
-        entry = entries[index]
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            return f"contestant {entry['name']!r}"
-    return f"contestants[{index}]"
+def _label(data: Any, path: Path_) -> str:
+    """A location for messages, naming contestants rather than numbering them."""
+    if path[:1] == ("contestants",) and len(path) >= 2 and isinstance(data, dict):
+        entries = data.get("contestants")
+        index = path[1]
+        if isinstance(entries, list) and isinstance(index, int) and index < len(entries):
+            entry = entries[index]
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                rest = _dotted(path[2:])
+                name = f"contestant {entry['name']!r}"
+                return f"{name}.{rest}" if path[2:] else name
+    return _dotted(path)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -369,23 +371,30 @@ def load_config(
         arena_file = ArenaFile.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_validation_problems(error, marks, data)) from None
-    return _Resolver(arena_file, marks, file.parent, environ).resolve()
+    return _Resolver(arena_file, data, marks, file.parent, environ).resolve()
 
 
 class _Resolver:
     """Checks meaning across the file and builds the ArenaConfig, collecting every problem."""
 
     def __init__(
-        self, arena_file: ArenaFile, marks: _Marks, base_dir: Path, environ: Mapping[str, str]
+        self,
+        arena_file: ArenaFile,
+        data: dict[str, Any],
+        marks: _Marks,
+        base_dir: Path,
+        environ: Mapping[str, str],
     ) -> None:
         self.file = arena_file
+        self.data = data
         self.marks = marks
         self.base_dir = base_dir
         self.environ = environ
         self.problems: list[ConfigProblem] = []
 
     def problem(self, path: Path_, message: str) -> None:
-        self.problems.append(self.marks.problem(path, message))
+        located = self.marks.located(path)
+        self.problems.append(self.marks.problem(path, f"{_label(self.data, located)}: {message}"))
 
     def resolve(self) -> ArenaConfig:
         database_url = self._url("database_url")
@@ -443,7 +452,7 @@ class _Resolver:
     def _claim_name(self, names: dict[str, Path_], name: str, path: Path_) -> None:
         if name in names:
             first = self.marks.line(names[name])
-            self.problem(path, f"contestant name {name!r} is used twice (first at line {first})")
+            self.problem(path, f"another contestant has this name (line {first})")
         else:
             names[name] = path
 
