@@ -30,11 +30,18 @@ def create_app(settings: WebSettings) -> FastAPI:
         from glassarena.arena.bootstrap import build_arena
         from glassarena.arena.config import load_config
 
+        config = load_config(settings.config_path)
         arena = build_arena(
-            load_config(settings.config_path), settings.database_url, settings.redis_url
+            config,
+            settings.database_url,
+            settings.redis_url,
+            secret_key=settings.secret_key,
+            leaderboard_interval_seconds=settings.leaderboard_interval_seconds,
         )
         await arena.start()
-        app.state.arena = arena
+        app.state.config = config
+        app.state.service = arena.service
+        app.state.leaderboards = arena.leaderboards
         try:
             yield
         finally:

@@ -10,11 +10,11 @@ from glassarena.arena.service import ArenaService
 from glassarena.arena.voter import Voter
 
 
-def arena_service(request: Request) -> ArenaService:
+async def arena_service(request: Request) -> ArenaService:
     return request.app.state.service
 
 
-def current_voter(request: Request) -> Voter:
+async def current_voter(request: Request) -> Voter:
     service: ArenaService = request.app.state.service
     # request.client is the peer address, or the forwarded one when uvicorn trusts the proxy.
     ip = request.client.host if request.client else "unknown"

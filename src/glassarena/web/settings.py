@@ -17,6 +17,8 @@ ENV_DATABASE_URL = "GLASSARENA_DATABASE_URL"
 ENV_REDIS_URL = "GLASSARENA_REDIS_URL"
 ENV_SECRET_KEY = "GLASSARENA_SECRET_KEY"
 ENV_DATA_DIR = "GLASSARENA_DATA_DIR"
+ENV_LEADERBOARD_INTERVAL = "GLASSARENA_LEADERBOARD_INTERVAL_SECONDS"
+DEFAULT_LEADERBOARD_INTERVAL_SECONDS = 10.0
 
 SECRET_KEY_FILE = "secret_key"
 DATABASE_FILE = "arena.db"
@@ -57,6 +59,7 @@ class WebSettings:
     redis_url: str | None
     config_path: Path | None
     secret_key: str
+    leaderboard_interval_seconds: float = DEFAULT_LEADERBOARD_INTERVAL_SECONDS
 
     @classmethod
     def from_environment(cls) -> WebSettings:
@@ -67,13 +70,32 @@ class WebSettings:
             redis_url=os.environ.get(ENV_REDIS_URL) or None,
             config_path=Path(config) if config else None,
             secret_key=os.environ.get(ENV_SECRET_KEY) or load_or_create_secret_key(data_dir),
+            leaderboard_interval_seconds=_positive_float(ENV_LEADERBOARD_INTERVAL)
+            or DEFAULT_LEADERBOARD_INTERVAL_SECONDS,
         )
 
     def to_environment(self) -> dict[str, str]:
         """The variables that make `from_environment` rebuild these settings in a worker."""
-        variables = {ENV_DATABASE_URL: self.database_url, ENV_SECRET_KEY: self.secret_key}
+        variables = {
+            ENV_DATABASE_URL: self.database_url,
+            ENV_SECRET_KEY: self.secret_key,
+            ENV_LEADERBOARD_INTERVAL: str(self.leaderboard_interval_seconds),
+        }
         if self.redis_url:
             variables[ENV_REDIS_URL] = self.redis_url
         if self.config_path:
             variables[ENV_CONFIG] = str(self.config_path)
         return variables
+
+
+def _positive_float(variable: str) -> float | None:
+    raw = os.environ.get(variable)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ValueError(f"{variable} must be a positive number of seconds, not {raw!r}")
+    return value

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@pass_context
+def path_for(context: Context, name: str, /, **params: Any) -> str:
+    """A route's path, without scheme and host: links keep working behind a TLS proxy."""
+    return str(context["request"].app.url_path_for(name, **params))
+
+
+templates.env.globals["path_for"] = path_for

@@ -28,7 +28,7 @@ _plots = PlotCache()
 NOT_READY = "The leaderboard is being computed; please try again in a few seconds."
 
 
-def refresher(request: Request) -> LeaderboardRefresher:
+async def refresher(request: Request) -> LeaderboardRefresher:
     return request.app.state.leaderboards
 
 
