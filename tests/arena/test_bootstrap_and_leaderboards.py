@@ -1,0 +1,162 @@
+"""A whole arena built from a config file: recorded battles, votes, background leaderboards."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from glassarena.arena.bootstrap import Arena, RedisUnavailableError, build_arena
+from glassarena.arena.config import load_config
+from glassarena.arena.errors import BattleClosed, InvalidRequest
+from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, RedisSnapshotStore
+from glassarena.arena.service import BattleRequest
+from glassarena.battles.record import Winner
+from glassarena.storage.errors import DatabaseUnavailableError
+
+RECORDED_MODELS = ["Claude v1", "Code Llama (13B)", "Alpaca (7B)"]
+CONFIG = f"""
+rate_limits:
+  battles_per_minute_per_voter: 1000
+  votes_per_minute_per_voter: 1000
+recorded_sets:
+  - name: llmfao
+    format: llmfao
+    path: builtin:llmfao
+    contestants: {RECORDED_MODELS}
+"""
+SECRET = "s" * 32
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "arena.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+@pytest.fixture
+async def arena(config_path: Path, database_url: str) -> AsyncIterator[Arena]:
+    arena = build_arena(load_config(config_path), database_url, secret_key=SECRET)
+    yield arena
+    await arena.close()
+
+
+async def _recorded_battle(arena: Arena, voter_id: str, winner: Winner) -> str:
+    service = arena.service
+    voter = service.voter(voter_id, "192.0.2.20")
+    live = await service.start(voter, BattleRequest(kind="recorded"))
+    events = [event async for event in live.events()]
+    assert events[-1] == {"type": "complete", "voting_open": True}, events
+    service.vote(voter, live.battle_id, winner)
+    return live.battle_id
+
+
+async def test_recorded_battles_show_a_recorded_prompt_and_rank_separately(
+    arena: Arena,
+) -> None:
+    service = arena.service
+    voter = service.voter("reader", "192.0.2.20")
+    live = await service.start(voter, BattleRequest(kind="recorded"))
+    events = [event async for event in live.events()]
+    prompt = events[0]["prompt"]
+    assert prompt and events[-1]["voting_open"]
+    reveal = service.vote(voter, live.battle_id, Winner.MODEL_A)
+    assert reveal.counted
+    assert {model.name for model in reveal.models.values()} <= set(RECORDED_MODELS)
+    assert {model.provider_kind for model in reveal.models.values()} == {"recorded"}
+    with pytest.raises(InvalidRequest, match="recorded prompt"):
+        await service.start(voter, BattleRequest(kind="recorded", prompt="my own"))
+
+    other = await service.start(voter, BattleRequest(kind="recorded"))
+    async for _ in other.events():
+        pass
+    with pytest.raises(BattleClosed, match="single prompt"):
+        await service.follow_up(voter, other.battle_id, "and then?")
+
+    for number in range(11):
+        await _recorded_battle(arena, f"voter-{number}", list(Winner)[number % 4])
+    assert arena.leaderboards.refresh_if_needed() is True
+    assert arena.leaderboards.refresh_if_needed() is False  # nothing new: no recomputation
+    recorded = arena.leaderboards.snapshot("recorded")
+    assert recorded is not None and recorded.votes == 12 and recorded.leaderboard is not None
+    assert {row["model"] for row in recorded.leaderboard["rows"]} <= set(RECORDED_MODELS)
+    styled = arena.leaderboards.snapshot("recorded", style_control=True)
+    assert styled is not None
+    if styled.leaderboard is not None:
+        assert styled.leaderboard["method"] == "style-controlled Bradley-Terry"
+    else:  # a dozen short answers may not vary in every style feature; that is said plainly
+        assert "style feature" in (styled.message or "")
+    text = arena.leaderboards.snapshot("text")
+    assert text is not None and text.leaderboard is None and text.votes == 0
+    assert text.message == "No counted votes in this category yet."
+
+
+async def test_the_background_refresher_follows_new_votes(
+    config_path: Path, tmp_path: Path
+) -> None:
+    arena = build_arena(
+        load_config(config_path),
+        f"sqlite:///{tmp_path / 'bg.db'}",
+        secret_key=SECRET,
+        leaderboard_interval_seconds=0.05,
+    )
+    await arena.start()
+    try:
+        for _ in range(100):
+            if arena.leaderboards.snapshot("recorded") is not None:
+                break
+            await asyncio.sleep(0.05)
+        first = arena.leaderboards.snapshot("recorded")
+        assert first is not None and first.votes == 0
+        await _recorded_battle(arena, "late-voter", Winner.MODEL_B)
+        for _ in range(100):
+            latest = arena.leaderboards.snapshot("recorded")
+            if latest is not None and latest.votes == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert latest is not None and latest.votes == 1 and latest.watermark > first.watermark
+    finally:
+        await arena.close()
+
+
+@pytest.mark.redis
+async def test_workers_share_one_computation_through_redis(arena: Arena, redis_url: str) -> None:
+    from redis import Redis
+
+    for number in range(4):
+        await _recorded_battle(arena, f"shared-{number}", Winner.MODEL_A)
+    client = Redis.from_url(redis_url)
+    prefix = f"test:{uuid.uuid4().hex}:"
+    repository = arena.service.repository
+    first = LeaderboardRefresher(repository, store=RedisSnapshotStore(client, prefix=prefix))
+    second = LeaderboardRefresher(repository, store=RedisSnapshotStore(client, prefix=prefix))
+    try:
+        assert first.refresh_if_needed() is True
+        assert second.refresh_if_needed() is False  # already computed by the first worker
+        snapshot = second.snapshot("recorded")
+        assert snapshot is not None and snapshot.votes == 4
+        assert snapshot == first.snapshot("recorded")
+    finally:
+        client.delete(*client.scan_iter(f"{prefix}*"))
+        client.close()
+
+
+def test_an_unreachable_redis_is_a_clear_error(config_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(RedisUnavailableError, match=r"redis://:\*\*\*@127\.0\.0\.1:1/0"):
+        build_arena(
+            load_config(config_path),
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "redis://:topsecret@127.0.0.1:1/0",
+            secret_key=SECRET,
+        )
+
+
+def test_an_unreachable_database_is_a_clear_error(config_path: Path) -> None:
+    with pytest.raises(DatabaseUnavailableError, match=r"postgresql://arena:\*\*\*@127\.0\.0\.1:1"):
+        build_arena(
+            load_config(config_path), "postgresql://arena:pw@127.0.0.1:1/arena", secret_key=SECRET
+        )

@@ -1,0 +1,37 @@
+"""Voter identity: a keyed, irreversible hash of the IP; never the address itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from glassarena.arena.voter import IpHasher, new_voter_id
+
+KEY = "k" * 32
+
+
+def test_the_hash_is_keyed_stable_and_hides_the_address() -> None:
+    hasher = IpHasher(KEY)
+    digest = hasher.hash("192.0.2.10")
+    assert digest == hasher.hash(" 192.0.2.10 ")
+    assert len(digest) == 64 and "192" not in digest
+    assert digest != IpHasher("z" * 32).hash("192.0.2.10")
+    assert digest != hasher.hash("192.0.2.11")
+
+
+def test_ipv6_clients_are_grouped_by_their_64_prefix() -> None:
+    hasher = IpHasher(KEY)
+    assert hasher.hash("2001:db8:1:2::1") == hasher.hash("2001:db8:1:2:ffff::9")
+    assert hasher.hash("2001:db8:1:2::1") != hasher.hash("2001:db8:1:3::1")
+    assert hasher.hash("::ffff:192.0.2.10") == hasher.hash("192.0.2.10")
+
+
+def test_short_secrets_and_empty_ids_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        IpHasher("short")
+    with pytest.raises(ValueError, match="non-empty"):
+        IpHasher(KEY).voter("", "192.0.2.10")
+
+
+def test_new_voter_ids_are_random() -> None:
+    ids = {new_voter_id() for _ in range(100)}
+    assert len(ids) == 100 and all(len(voter_id) >= 20 for voter_id in ids)
