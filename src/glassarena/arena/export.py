@@ -1,0 +1,56 @@
+"""The arena's voted battles as a battle table in LMArena's cleaned-battle layout.
+
+What `glassarena export` writes, and `glassarena rank` reads back. Voters appear only as a
+hash of their pseudonymous id (`judge`), so an export can be published; IP hashes never
+leave the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+
+from glassarena.battles.style import count_tokens
+from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.schema import Battle, as_utc
+
+
+def exported_battles(repository: ArenaRepository, include_uncounted: bool = False) -> pd.DataFrame:
+    """One row per voted two-sided battle, oldest vote first; counted votes only by default."""
+    records = [
+        _record(battle) for battle in repository.voted_battles(include_uncounted=include_uncounted)
+    ]
+    return pd.DataFrame.from_records(records)
+
+
+def judge_id(voter_id: str) -> str:
+    return "arena_user_" + hashlib.sha256(voter_id.encode()).hexdigest()[:16]
+
+
+def _record(battle: Battle) -> dict[str, Any]:
+    assert battle.vote is not None and battle.model_b is not None
+    conversations: dict[str, list[dict[str, str]]] = {"a": [], "b": []}
+    for turn in battle.turns:
+        for answer in turn.answers:
+            conversations[answer.side].append({"role": "user", "content": turn.prompt})
+            conversations[answer.side].append({"role": "assistant", "content": answer.text})
+    record: dict[str, Any] = {
+        "question_id": battle.public_id,
+        "model_a": battle.model_a.label,
+        "model_b": battle.model_b.label,
+        "winner": battle.vote.winner,
+        "judge": judge_id(battle.vote.voter_id),
+        "turn": len(battle.turns),
+        "anony": battle.mode == "anonymous",
+        "category": battle.category,
+        "counted": battle.vote.counted,
+        "tstamp": as_utc(battle.vote.created_at).timestamp(),
+        "conversation_a": conversations["a"],
+        "conversation_b": conversations["b"],
+        "sum_user_tokens": sum(count_tokens(turn.prompt) for turn in battle.turns),
+    }
+    record.update(battle.style_a or {})
+    record.update(battle.style_b or {})
+    return record

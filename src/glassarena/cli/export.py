@@ -1,0 +1,79 @@
+"""`glassarena export`: the arena's voted battles as an LMArena battle file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option(
+    "--database-url",
+    envvar="GLASSARENA_DATABASE_URL",
+    help="SQLAlchemy URL of the arena database. Default: the SQLite file `glassarena serve` "
+    "uses in the data directory.",
+)
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, writable=True),
+    help="File to write: .json (LMArena's list) or .jsonl (one battle per line).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "jsonl"]),
+    help="Output format. Default: from the --output extension.",
+)
+@click.option(
+    "--include-uncounted",
+    is_flag=True,
+    help="Also write votes that do not count (named and single mode); `anony` and "
+    "`counted` tell them apart.",
+)
+def export(
+    database_url: str | None, output: Path, output_format: str | None, include_uncounted: bool
+) -> None:
+    """Write the arena's voted battles so that `glassarena rank` can read them."""
+    from glassarena.arena.export import exported_battles
+    from glassarena.battles.errors import BattleDataError
+    from glassarena.battles.formats import detect_format, write_battles
+    from glassarena.storage.database import open_database
+    from glassarena.storage.errors import DatabaseUnavailableError
+    from glassarena.storage.repository import ArenaRepository
+
+    try:
+        kind = detect_format(output, output_format)
+    except BattleDataError as error:
+        raise click.BadParameter(str(error), param_hint="--output") from None
+    if kind not in ("json", "jsonl"):
+        raise click.BadParameter(
+            f"export writes .json or .jsonl, not {kind}", param_hint="--output"
+        )
+    if database_url is None:
+        database_url = _default_database_url()
+    try:
+        database = open_database(database_url)
+    except DatabaseUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        battles = exported_battles(ArenaRepository(database), include_uncounted)
+    finally:
+        database.dispose()
+    write_battles(battles, output, kind)
+    counted = int(battles["counted"].sum()) if len(battles) else 0
+    click.echo(f"Wrote {len(battles)} battles ({counted} counted) to {output}.", err=True)
+
+
+def _default_database_url() -> str:
+    from glassarena.web.settings import DATABASE_FILE, default_data_dir, default_database_url
+
+    data_dir = default_data_dir()
+    if not (data_dir / DATABASE_FILE).exists():
+        raise click.ClickException(
+            f"no arena database in {data_dir}; pass --database-url (or set "
+            "GLASSARENA_DATABASE_URL) to say which database to export"
+        )
+    return default_database_url(data_dir)
