@@ -346,9 +346,10 @@ def _win_tie_loss(
     outcome: NDArray[np.float64],
     models: list[str],
 ) -> dict[str, NDArray[np.int64]]:
-    index = {model: position for position, model in enumerate(models)}
-    first = pd.Series(model_a).map(index).to_numpy(dtype=np.intp)
-    second = pd.Series(model_b).map(index).to_numpy(dtype=np.intp)
+    # The estimators report models sorted, so a binary search finds each one's position.
+    sorted_models = np.array(models, dtype=str)
+    first = np.searchsorted(sorted_models, model_a)
+    second = np.searchsorted(sorted_models, model_b)
     n = len(models)
 
     def count(mask_a: NDArray[np.bool_], mask_b: NDArray[np.bool_]) -> NDArray[np.int64]:

@@ -267,3 +267,15 @@ def test_flat_jsonl_reads_through_arrow_quickly(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert len(battles) == 200_000
     assert elapsed < 10.0, f"reading 200k votes took {elapsed:.1f}s"
+
+
+def test_parquet_refuses_a_column_of_mixed_kinds(tmp_path: Path) -> None:
+    battles = read_battles(
+        _write(
+            tmp_path / "m.jsonl",
+            '{"model_a": "a", "model_b": "b", "winner": "tie", "question_id": 7}\n'
+            '{"model_a": "a", "model_b": "b", "winner": "tie", "question_id": "q8"}\n',
+        )
+    )
+    with pytest.raises(BattleDataError, match="column question_id cannot be stored in parquet"):
+        write_battles(battles, tmp_path / "m.parquet")

@@ -61,7 +61,20 @@ CONV_METADATA_KEYS = (
 )
 # The four style-control features, in LMArena's order.
 STYLE_FEATURES = ("tokens", "headers", "lists", "bold")
-_NUMERIC_COLUMNS = ("turn", "tstamp")
+# Columns that must hold numbers (text from CSV is converted), and true/false flags.
+_NUMERIC_COLUMNS = (
+    "turn",
+    "tstamp",
+    "sum_user_tokens",
+    "sum_assistant_a_tokens",
+    "sum_assistant_b_tokens",
+    "context_a_tokens",
+    "context_b_tokens",
+    "turns",
+    *CODE_COLUMNS,
+)
+_FLAG_COLUMNS = ("anony",)
+_FLAG_WORDS = {"true": True, "false": False, "1": True, "0": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +124,12 @@ def validate_battles(frame: pd.DataFrame, locate: RowLocator | None = None) -> p
     others = [column for column in frame.columns if column not in REQUIRED_COLUMNS]
     frame = frame[[*REQUIRED_COLUMNS, *others]].reset_index(drop=True)
     for side in ("model_a", "model_b"):
-        names = frame[side]
-        empty = names.map(lambda name: is_missing(name) or str(name).strip() == "").to_numpy()
+        names = frame[side].astype(object)
+        text = names.astype(str)
+        empty = names.isna().to_numpy() | (text.str.strip() == "").to_numpy()
         if empty.any():
             raise BattleDataError(f"{side} is empty", locate(int(np.flatnonzero(empty)[0])))
-        frame[side] = names.map(str).astype(object)
+        frame[side] = text.astype(object)
     frame["winner"] = normalize_winners(frame["winner"], locate)
     itself = np.flatnonzero((frame["model_a"] == frame["model_b"]).to_numpy())
     if len(itself):
@@ -127,12 +141,31 @@ def validate_battles(frame: pd.DataFrame, locate: RowLocator | None = None) -> p
     for column in _NUMERIC_COLUMNS:
         if column in frame.columns:
             frame[column] = _numeric(frame[column], column, locate)
+    for column in _FLAG_COLUMNS:
+        if column in frame.columns and not pd.api.types.is_bool_dtype(frame[column]):
+            frame[column] = _flags(frame[column], column, locate)
     return frame
+
+
+def _flags(values: pd.Series, column: str, locate: RowLocator) -> pd.Series:
+    def flag(value: Any) -> Any:
+        if is_missing(value) or isinstance(value, bool | np.bool_):
+            return value
+        return _FLAG_WORDS.get(str(value).strip().lower())
+
+    flags = values.map(flag)
+    bad = np.flatnonzero((flags.isna() & values.notna()).to_numpy())
+    if len(bad):
+        first = int(bad[0])
+        raise BattleDataError(
+            f"{column} must be true or false, got {values.iloc[first]!r}", locate(first)
+        )
+    return flags.astype(bool) if not flags.isna().any() else flags.astype(object)
 
 
 def _numeric(values: pd.Series, column: str, locate: RowLocator) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
-    bad = np.flatnonzero((numbers.isna() & ~values.map(is_missing)).to_numpy())
+    bad = np.flatnonzero((numbers.isna() & values.notna()).to_numpy())
     if len(bad):
         first = int(bad[0])
         raise BattleDataError(
@@ -269,7 +302,7 @@ def _equal(values: pd.Series, value: str, column: str) -> np.ndarray:
         except ValueError:
             raise BattleDataError(f"{column} is numeric, got {value!r}") from None
         return (values == number).to_numpy()
-    return values.map(lambda item: not is_missing(item) and str(item) == value).to_numpy(dtype=bool)
+    return (values.notna() & (values.astype(str) == value)).to_numpy(dtype=bool)
 
 
 def _sample(values: pd.Series, limit: int = 10) -> str:

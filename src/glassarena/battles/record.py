@@ -34,6 +34,8 @@ WINNER_LABELS: Mapping[str, Winner] = {
     "both_bad": Winner.BOTH_BAD,
 }
 
+_CANONICAL_TEXT = {label: winner.value for label, winner in WINNER_LABELS.items()}
+
 BothBadPolicy = Literal["tie", "drop"]
 BOTH_BAD_POLICIES: tuple[BothBadPolicy, ...] = ("tie", "drop")
 
@@ -62,14 +64,14 @@ def normalize_winners(labels: pd.Series, locate: Callable[[int], str] | None = N
 
     `locate(position)` names the line or row of the first unknown label for the error.
     """
-    canonical = labels.map(WINNER_LABELS)
+    canonical = labels.astype(object).map(_CANONICAL_TEXT)
     unknown = np.flatnonzero(canonical.isna().to_numpy())
     if len(unknown):
         first = int(unknown[0])
         where = locate(first) if locate else f"row {first + 1}"
         more = f" ({len(unknown) - 1} more rows have unknown labels)" if len(unknown) > 1 else ""
         raise BattleDataError(_unknown_label_message(labels.iloc[first]) + more, where)
-    return canonical.map(str).astype(object)
+    return canonical
 
 
 def outcomes(
@@ -84,16 +86,18 @@ def outcomes(
     if both_bad not in BOTH_BAD_POLICIES:
         raise ValueError(f"both-bad policy must be 'tie' or 'drop', not {both_bad!r}")
     series = winners if isinstance(winners, pd.Series) else pd.Series(list(winners), dtype=object)
-    mapped = series.map(WINNER_LABELS)
-    unknown = np.flatnonzero(mapped.isna().to_numpy())
+    # An index lookup maps a million labels without a Python loop; -1 marks unknown ones.
+    codes = pd.Index(list(WINNER_LABELS)).get_indexer(series.astype(object))
+    unknown = np.flatnonzero(codes < 0)
     if len(unknown):
         first = int(unknown[0])
         raise BattleDataError(_unknown_label_message(series.iloc[first]), f"row {first + 1}")
+    meaning = np.array([_OUTCOME[winner] for winner in WINNER_LABELS.values()])
+    both_bad_code = np.array([winner is Winner.BOTH_BAD for winner in WINNER_LABELS.values()])
     kept = np.ones(len(series), dtype=bool)
     if both_bad == "drop":
-        kept = (mapped != Winner.BOTH_BAD).to_numpy()
-    outcome = mapped[kept].map(_OUTCOME).to_numpy(dtype=float)
-    return outcome, kept
+        kept = ~both_bad_code[codes]
+    return meaning[codes[kept]], kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.formats.records import iter_records
-from glassarena.battles.frame import RowLocator
+from glassarena.battles.frame import CONV_METADATA_KEYS, RowLocator
 from glassarena.battles.record import Winner
 
 HF_BOTH_BAD = "both_bad"
@@ -35,8 +34,24 @@ def read_hf_parquet(path: Path) -> tuple[pd.DataFrame, RowLocator]:
 
 def write_hf_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write battles in the Hugging Face layout (`both_bad`, `conv_metadata` struct)."""
-    records = list(iter_records(frame))
-    for record in records:
-        if record["winner"] == Winner.BOTH_BAD:
-            record["winner"] = HF_BOTH_BAD
-    pq.write_table(pa.Table.from_pylist(records), path)
+    metadata = [str(column) for column in frame.columns if column in CONV_METADATA_KEYS]
+    winners = frame["winner"].astype(object).replace({Winner.BOTH_BAD.value: HF_BOTH_BAD})
+    columns = {
+        str(column): _arrow_column(winners if column == "winner" else frame[column], column)
+        for column in frame.columns
+        if column not in metadata
+    }
+    if metadata:
+        columns["conv_metadata"] = pa.StructArray.from_arrays(
+            [_arrow_column(frame[column], column) for column in metadata], names=metadata
+        )
+    pq.write_table(pa.table(columns), path)
+
+
+def _arrow_column(values: pd.Series, column: object) -> pa.Array:
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise BattleDataError(
+            f"column {column} cannot be stored in parquet, which needs one type per column: {error}"
+        ) from None

@@ -23,7 +23,7 @@ from glassarena.battles.errors import BattleDataError
 from glassarena.battles.formats.records import iter_records
 from glassarena.battles.frame import RowLocator
 
-_BLANK_LINE = re.compile(rb"(^|\n)[ \t\r]*(\n|$)")
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 
 
 def read_lmarena_json(path: Path) -> tuple[pd.DataFrame, RowLocator]:
@@ -61,7 +61,7 @@ def read_lmarena_jsonl(path: Path) -> tuple[pd.DataFrame, RowLocator]:
     a second; files with nested values are parsed record by record so nothing is reshaped.
     """
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():
         raise BattleDataError("no battles found (the file is empty)", str(path))
     locate = RowLocator(str(path), "line", _record_line_numbers(data))
     try:
@@ -79,7 +79,11 @@ def _is_flat(kind: pa.DataType) -> bool:
 
 def _record_line_numbers(data: bytes) -> np.ndarray | None:
     """1-based line numbers of the non-blank lines, or None when no line is blank."""
-    if not _BLANK_LINE.search(data.rstrip(b"\r\n")):
+    # Blank lines at the very end shift no line number, so they need no table.
+    end = len(data)
+    while end and data[end - 1 : end].isspace():
+        end -= 1
+    if not (data[:1].isspace() or _BLANK_LINE.search(data, 0, end)):
         return None
     return np.array(
         [number for number, line in enumerate(data.split(b"\n"), start=1) if line.strip()],
