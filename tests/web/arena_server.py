@@ -52,13 +52,17 @@ def write_config(directory: Path, **sections: Any) -> Path:
 
 @contextmanager
 def running_arena(
-    directory: Path, config: Path, redis_url: str | None = None
+    directory: Path,
+    config: Path,
+    redis_url: str | None = None,
+    leaderboard_interval_seconds: float = 0.5,
 ) -> Iterator[LiveServer]:
     settings = WebSettings(
         database_url=f"sqlite:///{directory / 'arena.db'}",
         redis_url=redis_url,
         config_path=config,
         secret_key="test-secret-key-" + "x" * 32,
+        leaderboard_interval_seconds=leaderboard_interval_seconds,
     )
     with LiveServer(create_app(settings)) as server:
         yield server
