@@ -38,6 +38,20 @@ def _prepare_database(database_url: str) -> None:
         raise click.ClickException(_one_line(str(error))) from None
 
 
+def _check_redis(redis_url: str) -> None:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    except (RedisError, OSError, ValueError) as error:
+        where = redis_url.split("@")[-1]  # never echo a password
+        raise click.ClickException(_one_line(f"cannot reach Redis at {where}: {error}")) from None
+    finally:
+        client.close()
+
+
 def _load_config(config_path: Path | None) -> ArenaConfig:
     """The configuration, checked here so that a mistake stops the start with its line."""
     from glassarena.arena.config import load_config
@@ -93,6 +107,8 @@ def serve(
             "warning: several workers without --redis-url keep separate rate limits each",
             err=True,
         )
+    if redis_url is not None:
+        _check_redis(redis_url)
     _prepare_database(database_url)
     settings = WebSettings(
         database_url=database_url,

@@ -1,0 +1,122 @@
+"""`glassarena serve --workers 2 --redis-url ...`: both worker processes enforce one limit.
+
+The test keeps connections open until it holds at least one to each worker (the kernel
+tells which process owns each accepted socket), then spends the battle quota alternately
+through both. Separate in-process counters would allow twice the limit; Redis allows it once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+from arena_server import GENEROUS_RATE_LIMITS, openai_contestant, write_config
+from live_server import free_port
+
+from openai_test_server import ModelServerDouble, ScriptedModel
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+BATTLES_PER_MINUTE = 4
+GLASSARENA = [sys.executable, "-m", "glassarena"]
+
+
+def _server_socket_owners(port: int) -> dict[int, int]:
+    """inode -> pid of every established TCP socket on `port`, on this machine's side."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as file:
+            next(file)
+            for line in file:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+                    inodes.add(int(fields[9]))
+    owners = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for descriptor in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+                if target.startswith("socket:["):
+                    inode = int(target[8:-1])
+                    if inode in inodes:
+                        owners[inode] = int(pid)
+        except OSError:
+            continue
+    return owners
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int]]:
+    with ModelServerDouble({"m": ScriptedModel(answer="Fine.")}) as double:
+        config = write_config(
+            tmp_path,
+            rate_limits={
+                **GENEROUS_RATE_LIMITS,
+                "battles_per_minute_per_voter": BATTLES_PER_MINUTE,
+            },
+            contestants=[
+                openai_contestant(name, double.openai_base_url, "m") for name in ("one", "two")
+            ],
+        )
+        port = free_port()
+        command = [
+            *GLASSARENA, "serve", "--workers", "2", "--port", str(port),
+            "--config", str(config), "--redis-url", redis_url,
+            "--database-url", f"sqlite:///{tmp_path / 'arena.db'}",
+        ]  # fmt: skip
+        environment = {**os.environ, "GLASSARENA_DATA_DIR": str(tmp_path / "data")}
+        server = subprocess.Popen(command, env=environment)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            while True:
+                assert server.poll() is None, "glassarena serve exited while starting"
+                try:
+                    if httpx.get(url + "/", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "glassarena serve did not start in 90 s"
+                time.sleep(0.3)
+            yield url, port
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def test_two_workers_enforce_one_rate_limit(two_workers: tuple[str, int]) -> None:
+    url, port = two_workers
+    cookie = httpx.get(url + "/").cookies
+    with ExitStack() as stack:
+        by_worker: dict[int, httpx.Client] = {}
+        for _ in range(60):
+            client = stack.enter_context(httpx.Client(base_url=url, cookies=cookie, timeout=30))
+            client.get("/static/css/app.css")  # opens (and keeps) this client's connection
+            owners = _server_socket_owners(port)
+            for pid in set(owners.values()) - set(by_worker):
+                by_worker[pid] = client
+            if len(by_worker) >= 2:
+                break
+        assert len(by_worker) >= 2, "could not reach both workers"
+        clients = list(by_worker.values())[:2]
+
+        # Windows are aligned to the minute: do not straddle a boundary.
+        if time.time() % 60 > 45:
+            time.sleep(61 - time.time() % 60)
+        statuses = []
+        for attempt in range(3 * BATTLES_PER_MINUTE):
+            response = clients[attempt % 2].post("/api/battles", json={"prompt": "hi"})
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                assert "Too many battles" in response.json()["error"]["message"]
+                assert int(response.headers["retry-after"]) >= 1
+    assert statuses.count(200) == BATTLES_PER_MINUTE, statuses
+    assert statuses.count(429) == 2 * BATTLES_PER_MINUTE, statuses
