@@ -154,16 +154,12 @@ def test_style_control_finds_a_planted_length_effect() -> None:
                 "winner": np.where(won, "model_a", "model_b"),
                 "sum_assistant_a_tokens": tokens_a,
                 "sum_assistant_b_tokens": tokens_b,
-                "header_count_a": counts(0),
-                "header_count_b": counts(1),
-                "list_count_a": [
-                    {"ordered": int(v), "unordered": 0} for v in rng.integers(0, 4, n)
-                ],
-                "list_count_b": [
-                    {"ordered": int(v), "unordered": 0} for v in rng.integers(0, 4, n)
-                ],
-                "bold_count_a": [{"**": int(v), "__": 0} for v in rng.integers(0, 5, n)],
-                "bold_count_b": [{"**": int(v), "__": 0} for v in rng.integers(0, 5, n)],
+                "header_count_a": counts("h1", 3),
+                "header_count_b": counts("h1", 3),
+                "list_count_a": counts("ordered", 4),
+                "list_count_b": counts("ordered", 4),
+                "bold_count_a": counts("**", 5),
+                "bold_count_b": counts("**", 5),
             }
         )
     )
