@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from glassarena.providers.base import Finished, GenerationSettings, ProviderError, TextDelta
+from glassarena.providers.base import (
+    ChatMessage,
+    Finished,
+    GenerationSettings,
+    ProviderError,
+    TextDelta,
+)
 from glassarena.providers.local_gguf import LocalGGUFProvider
 from glassarena.providers.prompt_formats import gemma_prompt
 from glassarena.providers.weights import BUILTIN_WEIGHTS, smollm2_135m_instruct
@@ -82,3 +91,49 @@ async def test_gemma_is_assembled_into_the_cache_and_streams(
     assert "<end_of_turn>" not in text
     assert finished.completion_tokens is not None
     assert 0 < finished.completion_tokens <= 16
+
+
+def smollm2(max_tokens: int = 8, n_ctx: int = 2048) -> LocalGGUFProvider:
+    weights = BUILTIN_WEIGHTS["smollm2-135m-instruct"]
+    return LocalGGUFProvider(
+        weights=weights.locate,
+        generation=GenerationSettings(max_tokens=max_tokens, temperature=0.0),
+        prompt_format=weights.prompt_format,
+        n_ctx=n_ctx,
+    )
+
+
+@pytest.mark.llama
+async def test_a_prompt_longer_than_the_context_is_refused_clearly() -> None:
+    provider = smollm2(n_ctx=64)
+    with pytest.raises(ProviderError) as caught:
+        [e async for e in provider.stream([{"role": "user", "content": "word " * 200}])]
+    assert caught.value.kind == "refused"
+    assert "more than the context of 64" in caught.value.message
+
+
+@pytest.mark.llama
+async def test_concurrent_requests_share_one_model_and_both_finish() -> None:
+    provider = smollm2()
+    ask: list[ChatMessage] = [{"role": "user", "content": "Name a fruit."}]
+
+    async def answer() -> str:
+        events = [event async for event in provider.stream(ask)]
+        assert isinstance(events[-1], Finished)
+        return "".join(event.text for event in events if isinstance(event, TextDelta))
+
+    first, second = await asyncio.gather(answer(), answer())
+    assert first == second  # greedy decoding: the same answer, not interleaved text
+
+
+@pytest.mark.llama
+async def test_leaving_early_stops_generation() -> None:
+    provider = smollm2(max_tokens=400)
+    stream = provider.stream([{"role": "user", "content": "Write a long story."}])
+    assert isinstance(await anext(stream), TextDelta)
+    await stream.aclose()
+    # Stopped within a token or two; finishing 400 tokens would take several seconds.
+    deadline = time.monotonic() + 2.0
+    while any(t.name == "glassarena-llama" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "generation went on after the caller left"
+        await asyncio.sleep(0.01)

@@ -31,14 +31,20 @@ from glassarena.providers.weights import LOCAL_EXTRA_HINT, PromptFormat
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
+TURN_MARKER_TOKENS = 8  # generous: chat formats spend about 4 tokens per turn on markers
 # First token includes waiting for the model's lock behind other requests.
 LOCAL_TIMEOUTS = Timeouts(connect=1.0, first_token=300.0, idle=60.0, total=900.0)
 
 
 def default_threads() -> int:
-    """Leave a core for the web server and database on small machines."""
+    """One thread on small machines, else leave two cores to the server and database.
+
+    llama.cpp's threads meet at a barrier for every layer, so one descheduled thread stalls
+    all of them: on two busy cores, 32 tokens of SmolLM2 took 0.7 s with one thread and up
+    to 7.9 s with two.
+    """
     cores = os.cpu_count() or 1
-    return max(1, min(cores - 1, 8)) if cores > 2 else cores
+    return 1 if cores <= 2 else min(cores - 2, 8)
 
 
 @dataclass
@@ -149,6 +155,7 @@ class LocalGGUFProvider:
             with model.lock:
                 if cancelled.is_set():
                     return
+                self._check_fits(model.llama, conversation)
                 text: list[str] = []
                 finish_reason: str | None = None
                 for piece, reason in self._pieces(model.llama, conversation):
@@ -166,6 +173,18 @@ class LocalGGUFProvider:
             hand_over(ProviderError("refused", f"{self._label}: {error}"))
         except Exception as error:
             hand_over(ProviderError("dropped", f"{self._label} failed: {error!r}"))
+
+    def _check_fits(self, llama: Llama, conversation: list[ChatMessage]) -> None:
+        # llama.cpp fails on an oversized prompt with an unhelpful array-shape error.
+        content = "\n".join(message["content"] for message in conversation)
+        turn_markers = TURN_MARKER_TOKENS * len(conversation)
+        prompt_tokens = len(llama.tokenize(content.encode("utf-8"), add_bos=True)) + turn_markers
+        if prompt_tokens >= self._n_ctx:
+            raise ProviderError(
+                "refused",
+                f"{self._label}: the conversation is about {prompt_tokens} tokens, "
+                f"more than the context of {self._n_ctx}",
+            )
 
     def _pieces(
         self, llama: Llama, conversation: list[ChatMessage]
