@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,12 @@ from sqlalchemy.exc import DBAPIError
 
 from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.storage.database import Database, open_database
-from glassarena.storage.repository import AnswerResult, ArenaRepository, DuplicateVoteError
+from glassarena.storage.repository import (
+    AnswerResult,
+    ArenaRepository,
+    BattleStateConflict,
+    DuplicateVoteError,
+)
 from glassarena.storage.schema import Base
 
 
@@ -132,12 +138,11 @@ def test_battle_round_trip(repository: ArenaRepository) -> None:
         ),
     )
     repository.finish_turn(public_id, failure_reason="side b: dropped", style_a=None, style_b=None)
-    repository.add_turn(public_id, 2, "And sunsets?")
 
     battle = repository.load_battle(public_id)
     assert battle is not None
-    assert battle.status == "generating"
-    assert [turn.prompt for turn in battle.turns] == ["Why is the sky blue?", "And sunsets?"]
+    assert (battle.status, battle.failure_reason) == ("failed", "side b: dropped")
+    assert [turn.prompt for turn in battle.turns] == ["Why is the sky blue?"]
     first_a, first_b = battle.turns[0].answers
     assert (first_a.side, first_a.text, first_a.first_token_seconds) == (
         "a",
@@ -146,7 +151,6 @@ def test_battle_round_trip(repository: ArenaRepository) -> None:
     )
     assert first_a.style == {"sum_assistant_a_tokens": 4}
     assert (first_b.status, first_b.failure_kind) == ("failed", "dropped")
-    assert [answer.status for answer in battle.turns[1].answers] == ["generating", "generating"]
 
 
 def test_a_turn_can_only_be_opened_once(repository: ArenaRepository) -> None:
@@ -155,8 +159,12 @@ def test_a_turn_can_only_be_opened_once(repository: ArenaRepository) -> None:
     public_id = _battle(repository, alpha.id, beta.id)
     _complete(repository, public_id)
     repository.add_turn(public_id, 2, "more")
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(BattleStateConflict):
         repository.add_turn(public_id, 2, "more, again")
+    battle = repository.load_battle(public_id)
+    assert battle is not None and battle.status == "generating"
+    assert [turn.prompt for turn in battle.turns] == ["Why is the sky blue?", "more"]
+    assert [answer.status for answer in battle.turns[1].answers] == ["generating", "generating"]
 
 
 def test_a_battle_takes_one_vote(repository: ArenaRepository) -> None:
@@ -165,7 +173,7 @@ def test_a_battle_takes_one_vote(repository: ArenaRepository) -> None:
     public_id = _battle(repository, alpha.id, beta.id)
     _complete(repository, public_id)
     _vote(repository, public_id, "tie")
-    with pytest.raises(DuplicateVoteError):
+    with pytest.raises(BattleStateConflict):
         _vote(repository, public_id, "model_b")
     battle = repository.load_battle(public_id)
     assert battle is not None and battle.vote is not None
@@ -213,3 +221,46 @@ def test_abandoned_battles_are_failed(repository: ArenaRepository) -> None:
     assert battle is not None
     assert battle.status == "failed"
     assert [answer.status for answer in battle.turns[0].answers] == ["done", "failed"]
+
+
+def test_votes_and_turns_need_a_complete_battle(repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.id, beta.id)
+    with pytest.raises(BattleStateConflict) as raised:
+        _vote(repository, public_id, "model_a")  # still generating
+    assert raised.value.status == "generating"
+    with pytest.raises(BattleStateConflict):
+        repository.add_turn(public_id, 2, "too early")
+    _complete(repository, public_id)
+    _vote(repository, public_id, "model_a")
+    with pytest.raises(BattleStateConflict) as raised:
+        repository.add_turn(public_id, 2, "too late")
+    assert raised.value.status == "voted"
+    battle = repository.load_battle(public_id)
+    assert battle is not None and len(battle.turns) == 1
+
+
+def test_racing_voters_get_exactly_one_vote_in(repository: ArenaRepository) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.id, beta.id)
+    _complete(repository, public_id)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def cast(winner: str) -> None:
+        barrier.wait()
+        try:
+            _vote(repository, public_id, winner)
+            outcomes.append("stored")
+        except (BattleStateConflict, DuplicateVoteError):
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=cast, args=(w,)) for w in ("model_a", "model_b") * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "refused", "refused", "stored"]
+    assert len(repository.counted_votes()) == 1

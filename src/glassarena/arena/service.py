@@ -18,10 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy.exc import IntegrityError
-
 from glassarena.arena.errors import (
     AlreadyVoted,
+    ArenaError,
     BattleBusy,
     BattleClosed,
     BattleFailed,
@@ -46,7 +45,12 @@ from glassarena.arena.votes import VoteAcceptance, VoteContext
 from glassarena.battles.record import WINNER_LABELS, Winner
 from glassarena.battles.style import side_style
 from glassarena.providers.base import ChatMessage
-from glassarena.storage.repository import AnswerResult, ArenaRepository, DuplicateVoteError
+from glassarena.storage.repository import (
+    AnswerResult,
+    ArenaRepository,
+    BattleStateConflict,
+    DuplicateVoteError,
+)
 from glassarena.storage.schema import Battle, as_utc
 
 logger = logging.getLogger(__name__)
@@ -180,8 +184,8 @@ class ArenaService:
         number = len(battle.turns) + 1
         try:
             await asyncio.to_thread(self.repository.add_turn, battle_id, number, checked)
-        except IntegrityError:
-            raise BattleBusy() from None
+        except BattleStateConflict as conflict:
+            raise _state_error(conflict.status) from None
         plans = []
         for side, version in _sides(battle):
             model = self._model_for_version(version.name, version.id)
@@ -241,6 +245,8 @@ class ArenaService:
             )
         except DuplicateVoteError:
             raise AlreadyVoted() from None
+        except BattleStateConflict as conflict:
+            raise _state_error(conflict.status) from None
         return Reveal.of(battle, winner=winner.value, counted=verdict.counted)
 
     def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
@@ -314,7 +320,14 @@ class ArenaService:
         return chosen
 
     def _model_for_version(self, name: str, version_id: int) -> RegisteredModel:
-        model = self.roster.get(name)
+        try:
+            model = self.roster.get(name)
+        except UnknownModel:
+            # The model left the arena. Its name must not leak before the vote.
+            raise BattleClosed(
+                "One of the models in this battle is no longer available; "
+                "please vote or start a new battle."
+            ) from None
         if model.version_id != version_id:
             # The settings changed since this battle began: its remaining turns must not be
             # answered by a different configuration than the one the vote will name.
@@ -428,6 +441,15 @@ class ArenaService:
         reloaded = self.repository.load_battle(battle.public_id)
         assert reloaded is not None
         return reloaded
+
+
+def _state_error(status: str | None) -> ArenaError:
+    """The error for a battle found, at the moment of a change, in `status`."""
+    return {
+        "generating": BattleBusy(),
+        "voted": AlreadyVoted(),
+        "failed": BattleFailed(),
+    }.get(status or "", NotFound())
 
 
 def _parse_choice(choice: Winner | str) -> Winner:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -31,6 +31,14 @@ from glassarena.storage.schema import (
 
 class DuplicateVoteError(Exception):
     """The battle already has a vote (the unique constraint said so)."""
+
+
+class BattleStateConflict(Exception):
+    """The battle was not in the state a change needs; `status` is the one it was in."""
+
+    def __init__(self, public_id: str, status: str | None) -> None:
+        super().__init__(f"battle {public_id} is {status or 'missing'}")
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +160,18 @@ class ArenaRepository:
             session.commit()
 
     def add_turn(self, public_id: str, number: int, prompt: str) -> None:
-        """Open turn `number`; raises IntegrityError if another request opened it first."""
+        """Open turn `number` of a complete battle; BattleStateConflict if it is not complete
+        (voted, failed, or another request opened the turn first)."""
         with self._session() as session:
+            _transition(session, public_id, "complete", "generating")
             battle = _battle_row(session, public_id)
             sides = ("a", "b") if battle.model_b_id is not None else ("a",)
             battle.turns.append(_new_turn(number, prompt, sides))
-            battle.status = "generating"
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raise BattleStateConflict(public_id, "generating") from None
 
     def finish_answer(self, public_id: str, number: int, side: str, result: AnswerResult) -> None:
         with self._session() as session:
@@ -187,21 +200,29 @@ class ArenaRepository:
         style_a: Mapping[str, Any] | None,
         style_b: Mapping[str, Any] | None,
     ) -> None:
+        """Close the turn being generated (a battle already failed as abandoned stays so)."""
         with self._session() as session:
-            battle = _battle_row(session, public_id)
-            battle.status = "failed" if failure_reason else "complete"
-            battle.failure_reason = failure_reason
-            battle.style_a = dict(style_a) if style_a is not None else None
-            battle.style_b = dict(style_b) if style_b is not None else None
+            session.execute(
+                update(Battle)
+                .where(Battle.public_id == public_id, Battle.status == "generating")
+                .values(
+                    status="failed" if failure_reason else "complete",
+                    failure_reason=failure_reason,
+                    style_a=dict(style_a) if style_a is not None else None,
+                    style_b=dict(style_b) if style_b is not None else None,
+                )
+                .execution_options(synchronize_session=False)
+            )
             session.commit()
 
     def fail_abandoned(self, public_id: str, reason: str) -> None:
         """Mark a battle whose generating process went away as failed, answers included."""
         with self._session() as session:
+            try:
+                _transition(session, public_id, "generating", "failed")
+            except BattleStateConflict:
+                return  # finished meanwhile, or already failed
             battle = _battle_row(session, public_id)
-            if battle.status != "generating":
-                return
-            battle.status = "failed"
             battle.failure_reason = reason
             for turn in battle.turns:
                 for answer in turn.answers:
@@ -238,6 +259,7 @@ class ArenaRepository:
     ) -> Vote:
         """Store the vote, close the battle and append to the vote log in one transaction."""
         with self._session() as session:
+            _transition(session, public_id, "complete", "voted")
             battle = _battle_row(session, public_id)
             vote = Vote(
                 battle_id=battle.id,
@@ -249,7 +271,6 @@ class ArenaRepository:
                 created_at=utc_now(),
             )
             session.add(vote)
-            battle.status = "voted"
             try:
                 log(session, battle, vote)
                 session.commit()
@@ -335,6 +356,24 @@ def _new_turn(number: int, prompt: str, sides: Sequence[str]) -> Turn:
         prompt=prompt,
         answers=[Answer(side=side, text="", status="generating") for side in sides],
     )
+
+
+def _transition(session: Session, public_id: str, before: str, after: str) -> None:
+    """Move the battle from `before` to `after` atomically, or raise BattleStateConflict.
+
+    A conditional UPDATE, so that two requests (or two workers) racing on one battle cannot
+    both succeed: one vote per battle, no follow-up once voted.
+    """
+    result = session.execute(
+        update(Battle)
+        .where(Battle.public_id == public_id, Battle.status == before)
+        .values(status=after, updated_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        current = session.scalar(select(Battle.status).where(Battle.public_id == public_id))
+        raise BattleStateConflict(public_id, current)
 
 
 def _battle_row(session: Session, public_id: str) -> Battle:
