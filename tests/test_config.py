@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -258,3 +259,37 @@ async def test_openai_contestant_from_the_file_answers(tmp_path: Path) -> None:
         "".join(e.text for e in events if isinstance(e, TextDelta)) == "Configured and answering."
     )
     assert isinstance(events[-1], Finished)
+
+
+def test_generic_recorded_set_with_chosen_models_and_a_renamed_one(tmp_path: Path) -> None:
+    lines = [
+        {"prompt": "Name a planet.", "model": "m1", "answer": "Mars"},
+        {"prompt": "Name a planet.", "model": "m2", "answer": "Venus"},
+        {"prompt": "Name a planet.", "model": "m3", "answer": "Earth"},
+    ]
+    (tmp_path / "answers.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    path = write(
+        tmp_path,
+        """\
+        recorded_sets:
+          - {name: planets, format: jsonl, path: answers.jsonl, contestants: [m1, m2]}
+          - {name: planets, format: jsonl, path: answers.jsonl}
+        """,
+    )
+    assert problems(path) == [
+        (3, "recorded_sets[1].name: recorded set name 'planets' is used twice")
+    ]
+    path = write(
+        tmp_path,
+        """\
+        recorded_sets:
+          - {name: planets, format: jsonl, path: answers.jsonl, contestants: [m1, m2]}
+        contestants:
+          - name: the third
+            provider: {kind: recorded, set: planets, model: m3}
+        """,
+    )
+    config = load_config(path)
+    assert sorted(c.name for c in config.contestants) == ["m1", "m2", "the third"]
+    [prompt] = config.recorded_prompts()
+    assert sorted(prompt.models) == ["m1", "m2", "the third"]

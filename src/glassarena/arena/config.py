@@ -411,9 +411,10 @@ class _Resolver:
             if contestant is not None:
                 self._claim_name(names, contestant.name, (*path, "name"))
                 contestants.append(contestant)
-        recorded_sets = []
+        recorded_sets: list[RecordedSet] = []
         for index, set_entry in enumerate(self.file.recorded_sets):
-            if set_entry.name not in answers:
+            already_built = any(built.name == set_entry.name for built in recorded_sets)
+            if set_entry.name not in answers or already_built:
                 continue
             path = ("recorded_sets", index)
             added = self._set_contestants(
