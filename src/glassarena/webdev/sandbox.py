@@ -32,7 +32,7 @@ _CDN_ORIGIN = re.compile(
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 # Features a generated app never needs and that a hostile one could abuse.
 _PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=(), "
+    "camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), "
     "payment=(), display-capture=(), clipboard-read=(), publickey-credentials-get=(), "
     "browsing-topics=()"
 )
