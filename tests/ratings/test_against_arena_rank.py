@@ -7,12 +7,12 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
+from arena_rank.models.bradley_terry import BradleyTerry as ArenaBradleyTerry
+from arena_rank.utils.data_utils import PairDataset
 
 from glassarena.ratings import BradleyTerry
 
-pytest.importorskip("arena_rank")
-from arena_rank.models.bradley_terry import BradleyTerry as ArenaBradleyTerry
-from arena_rank.utils.data_utils import PairDataset
+pytestmark = pytest.mark.slow  # JAX compiles on first use: more than 10 s
 
 
 def _arena_rank(battles: object, hessian_reg: float = 1e-5) -> dict[str, np.ndarray]:

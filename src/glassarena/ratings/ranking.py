@@ -24,7 +24,14 @@ def rank_intervals(
     samples: NDArray[np.float64], level: float
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Percentile interval of each model's rank over bootstrap rounds (rows of `samples`)."""
-    ranks = np.stack([rank_by_rating(row) for row in samples])
+    rounds, n = samples.shape
+    chunk = max(1, 4_000_000 // max(n * n, 1))
+    ranks = np.concatenate(
+        [
+            1 + (block[:, None, :] > block[:, :, None]).sum(axis=2)
+            for block in (samples[start : start + chunk] for start in range(0, rounds, chunk))
+        ]
+    )
     tail = (1.0 - level) / 2.0
     lower = np.quantile(ranks, tail, axis=0, method="lower")
     upper = np.quantile(ranks, 1.0 - tail, axis=0, method="higher")
