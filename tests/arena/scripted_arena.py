@@ -70,6 +70,7 @@ def make_service(
     *,
     rate_limits: RateLimits | None = None,
     limits: ArenaLimits | None = None,
+    fingerprint_suffix: str = "",
 ) -> ArenaService:
     repository = ArenaRepository(database)
     entrants = [
@@ -77,7 +78,7 @@ def make_service(
             name=name,
             provider_kind="scripted",
             settings={"name": name},
-            settings_fingerprint=f"fp-{name}",
+            settings_fingerprint=f"fp-{name}{fingerprint_suffix}",
             provider=provider,
         )
         for name, provider in providers.items()

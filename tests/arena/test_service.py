@@ -356,3 +356,38 @@ async def test_closing_the_service_fails_unfinished_battles(
     events = [event async for event in live.events()]
     assert events[-1] == {"type": "complete", "voting_open": False}
     assert service.battle_state(voter, live.battle_id).status == "failed"
+
+
+async def test_a_battle_takes_at_most_max_turns_prompts(database: Database, providers) -> None:
+    service = make_service(database, providers, limits=ArenaLimits(max_turns=2))
+    voter = service.voter("chatty", "192.0.2.40")
+    battle_id = await _finish(service, voter)
+    live = await service.follow_up(voter, battle_id, "second")
+    async for _ in live.events():
+        pass
+    with pytest.raises(BattleClosed, match="limit of 2 prompts"):
+        await service.follow_up(voter, battle_id, "third")
+    assert service.battle_state(voter, battle_id).voting_open
+
+
+async def test_changed_or_removed_models_end_a_battle_without_naming_them(
+    database: Database, providers: dict[str, ScriptedProvider]
+) -> None:
+    service = make_service(database, providers)
+    voter = service.voter("returning", "192.0.2.41")
+    battle_id = await _finish(service, voter)
+    # The arena restarts with new settings for every model: new versions.
+    changed = {name: ScriptedProvider(f"T{i}") for i, name in enumerate(MODEL_NAMES)}
+    restarted = make_service(database, changed, fingerprint_suffix="-v2")
+    with pytest.raises(BattleClosed, match="updated since it started") as raised:
+        await restarted.follow_up(voter, battle_id, "still there?")
+    assert _blinded(raised.value.message)
+    # ...or without them at all.
+    emptied = make_service(database, {"delta-model": ScriptedProvider("D")})
+    with pytest.raises(BattleClosed, match="no longer available") as raised:
+        await emptied.follow_up(voter, battle_id, "hello?")
+    assert _blinded(raised.value.message)
+    # The battle is still open, and its vote still goes to the versions that answered.
+    reveal = emptied.vote(voter, battle_id, Winner.MODEL_A)
+    assert reveal.models["a"].version == 1
+    assert [v.version for v in service.repository.versions(MODEL_NAMES[0])] == [1, 2]

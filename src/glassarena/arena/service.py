@@ -140,7 +140,10 @@ class ArenaService:
         else:
             prompt = self._checked_prompt(request.prompt)
         models = self._pick_models(request, recorded_prompt)
-        self._rate_limiter.acquire(voter, self._rate_limits.for_battles(), "battles")
+        # Redis may be across the network: keep the event loop free while it answers.
+        await asyncio.to_thread(
+            self._rate_limiter.acquire, voter, self._rate_limits.for_battles(), "battles"
+        )
 
         battle_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
         await asyncio.to_thread(
@@ -180,17 +183,24 @@ class ArenaService:
                 f"This battle has reached its limit of {self.limits.max_turns} prompts; "
                 "please vote or start a new battle."
             )
-        self._rate_limiter.acquire(voter, self._rate_limits.for_battles(), "battles")
+        plans = [
+            _SidePlan(
+                side,
+                self._model_for_version(version.name, version.id),
+                [*_history(battle, side), {"role": "user", "content": checked}],
+            )
+            for side, version in _sides(battle)
+        ]
+        await asyncio.to_thread(
+            self._rate_limiter.acquire, voter, self._rate_limits.for_battles(), "battles"
+        )
         number = len(battle.turns) + 1
         try:
             await asyncio.to_thread(self.repository.add_turn, battle_id, number, checked)
         except BattleStateConflict as conflict:
+            if conflict.status == "voted":
+                raise BattleClosed() from None
             raise _state_error(conflict.status) from None
-        plans = []
-        for side, version in _sides(battle):
-            model = self._model_for_version(version.name, version.id)
-            history = _history(battle, side)
-            plans.append(_SidePlan(side, model, [*history, {"role": "user", "content": checked}]))
         return self._launch(battle_id, number, checked, plans)
 
     async def events(self, voter: Voter, battle_id: str) -> AsyncIterator[Event]:
