@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
@@ -34,9 +34,10 @@ _ANNOTATE_UP_TO = 25
 
 def _render(figure: Figure, image_format: ImageFormat) -> bytes:
     buffer = io.BytesIO()
-    # No timestamps in the files, so the same leaderboard always gives the same bytes.
+    # No timestamps and fixed SVG ids, so the same leaderboard always gives the same bytes.
     metadata = {"Date": None} if image_format == "svg" else {"Software": None}
-    figure.savefig(buffer, format=image_format, bbox_inches="tight", metadata=metadata)
+    with rc_context({"svg.hashsalt": "glassarena"}):
+        figure.savefig(buffer, format=image_format, bbox_inches="tight", metadata=metadata)
     return buffer.getvalue()
 
 
