@@ -28,6 +28,7 @@ from glassarena.arena.service import ArenaLimits, ArenaService, BattleRequest
 from glassarena.battles.record import Winner
 from glassarena.storage.database import Database
 from glassarena.storage.schema import Battle
+from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
 
 SECRET_WORDS = (*MODEL_NAMES, "scripted", "version")
 
@@ -391,3 +392,20 @@ async def test_changed_or_removed_models_end_a_battle_without_naming_them(
     reveal = emptied.vote(voter, battle_id, Winner.MODEL_A)
     assert reveal.models["a"].version == 1
     assert [v.version for v in service.repository.versions(MODEL_NAMES[0])] == [1, 2]
+
+
+async def test_webdev_battles_ask_for_an_app_and_rank_apart(
+    service: ArenaService, voter, providers: dict[str, ScriptedProvider]
+) -> None:
+    request = BattleRequest(kind="webdev", prompt="A snake game.")
+    battle_id = await _finish(service, voter, request)
+    live = await service.follow_up(voter, battle_id, "Make it faster.")
+    async for _ in live.events():
+        pass
+    conversations = [c for p in providers.values() for c in p.conversations]
+    assert len(conversations) == 4
+    for conversation in conversations:
+        assert conversation[0] == {"role": "system", "content": WEBDEV_SYSTEM_PROMPT}
+        assert conversation[1] == {"role": "user", "content": "A snake game."}
+    service.vote(voter, battle_id, Winner.TIE)
+    assert [vote.category for vote in service.repository.counted_votes()] == ["webdev"]

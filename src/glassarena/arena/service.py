@@ -52,6 +52,7 @@ from glassarena.storage.repository import (
     DuplicateVoteError,
 )
 from glassarena.storage.schema import Battle, as_utc
+from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,10 @@ class ArenaService:
             prompt=prompt,
             recorded_prompt_id=recorded_prompt.prompt_id if recorded_prompt else None,
         )
-        messages: list[ChatMessage] = [{"role": "user", "content": prompt}]
+        messages: list[ChatMessage] = [
+            *_instructions(request.kind),
+            {"role": "user", "content": prompt},
+        ]
         plans = [
             _SidePlan(side, model, list(messages))
             for side, model in zip(("a", "b"), models, strict=False)
@@ -187,7 +191,11 @@ class ArenaService:
             _SidePlan(
                 side,
                 self._model_for_version(version.name, version.id),
-                [*_history(battle, side), {"role": "user", "content": checked}],
+                [
+                    *_instructions(battle.kind),
+                    *_history(battle, side),
+                    {"role": "user", "content": checked},
+                ],
             )
             for side, version in _sides(battle)
         ]
@@ -470,6 +478,13 @@ def _parse_choice(choice: Winner | str) -> Winner:
         labels = ", ".join(repr(w.value) for w in Winner)
         raise InvalidRequest(f"choice must be one of {labels}, not {choice!r}.")
     return winner
+
+
+def _instructions(kind: str) -> list[ChatMessage]:
+    """What every model is told before the conversation in this kind of battle."""
+    if kind == "webdev":
+        return [{"role": "system", "content": WEBDEV_SYSTEM_PROMPT}]
+    return []
 
 
 def _sides(battle: Battle) -> list[tuple[str, Any]]:
