@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from glassarena.battles.formats import FORMATS, build_mapping, read_battles, write_battles
+from glassarena.battles.formats import (
+    FORMATS,
+    build_mapping,
+    detect_format,
+    read_battles,
+    write_battles,
+)
 from glassarena.battles.frame import with_style
 from glassarena.cli.rank import clear_errors, input_options
 
@@ -41,6 +47,7 @@ def convert(
     The mapping options describe SOURCE; TARGET is written in the canonical LMArena layout.
     """
     with clear_errors():
+        detect_format(target, output_format)  # a bad target fails before a long read
         battles = read_battles(source, input_format, build_mapping(preset, columns, labels))
         if add_style:
             battles = with_style(battles)
