@@ -83,6 +83,9 @@ def _load_config(config_path: Path | None) -> ArenaConfig:
     help="Redis shared by all workers for rate limits. Default: in-process limits.",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--access-log/--no-access-log", default=True, show_default=True, help="Log every request."
+)
 def serve(
     host: str,
     port: int,
@@ -90,6 +93,7 @@ def serve(
     database_url: str | None,
     redis_url: str | None,
     workers: int,
+    access_log: bool,
 ) -> None:
     """Serve the arena: blind battles, voting and the leaderboard."""
     import uvicorn
@@ -126,5 +130,6 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         timeout_graceful_shutdown=5,
     )
