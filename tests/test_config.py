@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,44 @@ def test_generic_recorded_set_with_chosen_models_and_a_renamed_one(tmp_path: Pat
     assert sorted(c.name for c in config.contestants) == ["m1", "m2", "the third"]
     [prompt] = config.recorded_prompts()
     assert sorted(prompt.models) == ["m1", "m2", "the third"]
+
+
+def test_urls_and_unsupported_settings_are_caught(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        contestants:
+          - name: bad-url
+            provider: {kind: openai, model: m, base_url: "localhost:8000/v1"}
+          - name: seeded-claude
+            provider: {kind: anthropic, model: claude-x}
+            generation: {seed: 3}
+        """,
+    )
+    [(line, message)] = problems(path)
+    assert line == 3
+    assert "must be an http:// or https:// URL" in message
+    path = write(tmp_path, path.read_text().replace('"localhost:8000/v1"', "http://h/v1"))
+    assert problems(path, environ={"ANTHROPIC_API_KEY": "k"}) == [
+        (6, "contestant 'seeded-claude'.generation.seed: Anthropic's API takes no seed")
+    ]
+
+
+async def test_recorded_replay_can_be_paced(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        recorded_sets:
+          - {name: llmfao, format: llmfao, path: "builtin:llmfao", chunk_delay_seconds: 0.01}
+        """,
+    )
+    config = load_config(path)
+    prompt = config.recorded_prompts()[0]
+    contestant = config.contestant(prompt.models[0])
+    provider = build_provider(contestant)
+    started = time.monotonic()
+    events = [e async for e in provider.stream([{"role": "user", "content": prompt.text}])]
+    assert time.monotonic() - started >= 0.01 * (len(events) - 2)
+    # Pacing is presentation: the same answers keep the same version.
+    default = load_config().contestant(contestant.name)
+    assert contestant.settings_fingerprint == default.settings_fingerprint

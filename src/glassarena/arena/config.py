@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+)
 
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings, Provider, Timeouts
@@ -54,12 +63,21 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or " " in value:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class OpenAISettings(_Section):
     """Any server speaking the OpenAI chat-completions protocol."""
 
     kind: Literal["openai"]
     model: str = Field(min_length=1)
-    base_url: str = "https://api.openai.com/v1"
+    base_url: HttpUrl = "https://api.openai.com/v1"
     api_key_env: str | None = None
     extra_params: dict[str, Any] = Field(default_factory=dict)
     timeouts: Timeouts = Timeouts()
@@ -68,7 +86,7 @@ class OpenAISettings(_Section):
 class AnthropicSettings(_Section):
     kind: Literal["anthropic"]
     model: str = Field(min_length=1)
-    base_url: str | None = None  # None: the SDK's default, Anthropic's own API
+    base_url: HttpUrl | None = None  # None: the SDK's default, Anthropic's own API
     api_key_env: str = "ANTHROPIC_API_KEY"
     timeouts: Timeouts = Timeouts()
 
@@ -88,6 +106,7 @@ class RecordedSettings(_Section):
     kind: Literal["recorded"]
     set: str
     model: str
+    chunk_delay_seconds: NonNegativeFloat = 0.0  # pacing only: not part of the fingerprint
 
 
 ProviderSettings = Annotated[
@@ -110,6 +129,7 @@ class RecordedSetEntry(_Section):
     path: str
     attribution: str | None = None
     contestants: Literal["all", "none"] | list[str] = "all"
+    chunk_delay_seconds: NonNegativeFloat = 0.0  # for the contestants this set adds
 
 
 class Limits(_Section):
@@ -524,7 +544,12 @@ class _Resolver:
                 continue
             if (entry.name, model) in explicit:
                 continue
-            settings = RecordedSettings(kind="recorded", set=entry.name, model=model)
+            settings = RecordedSettings(
+                kind="recorded",
+                set=entry.name,
+                model=model,
+                chunk_delay_seconds=entry.chunk_delay_seconds,
+            )
             added.append(
                 _recorded_contestant(model, None, settings, answers, RECORDED_BATTLE_KINDS)
             )
@@ -561,6 +586,8 @@ class _Resolver:
             api_key = self._env(
                 provider.api_key_env, env_path if self.marks.known(env_path) else provider_path
             )
+            if generation.seed is not None:
+                self.problem((*path, "generation", "seed"), "Anthropic's API takes no seed")
             base_url = provider.base_url.rstrip("/") if provider.base_url else None
             settings = {"base_url": base_url, "model": provider.model}
         else:
@@ -733,4 +760,8 @@ def build_provider(contestant: Contestant) -> Provider:
 
     if contestant.recorded_answers is None:
         raise ValueError(f"recorded contestant {contestant.name!r} was built without its answers")
-    return RecordedProvider(contestant.recorded_answers, settings.model)
+    return RecordedProvider(
+        contestant.recorded_answers,
+        settings.model,
+        chunk_delay_seconds=settings.chunk_delay_seconds,
+    )

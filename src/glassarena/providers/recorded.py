@@ -14,6 +14,7 @@ any model is served. Every problem in a file is reported with the file and line.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -115,13 +116,20 @@ class RecordedAnswers:
 
 
 class RecordedProvider:
-    """Streams a model's recorded answer to a prompt of its set, word by word."""
+    """Streams a model's recorded answer to a prompt of its set, word by word.
 
-    def __init__(self, answers: RecordedAnswers, model: str) -> None:
+    The prompt is recognised by its text (the arena sends the recorded prompt as the user
+    turn); prompts outside the set and follow-up turns are refused.
+    """
+
+    def __init__(
+        self, answers: RecordedAnswers, model: str, *, chunk_delay_seconds: float = 0.0
+    ) -> None:
         if model not in answers.models:
             raise RecordedAnswerMissing(f"recorded set {answers.name!r} has no model {model!r}")
         self.answers = answers
         self.model = model
+        self.chunk_delay_seconds = chunk_delay_seconds
 
     def __repr__(self) -> str:
         return f"RecordedProvider(set={self.answers.name!r}, model={self.model!r})"
@@ -141,7 +149,10 @@ class RecordedProvider:
             answer = self.answers.pick(prompt.id, self.model)
         except RecordedAnswerMissing as error:
             raise ProviderError("refused", str(error)) from None
-        for piece in WORD_PIECES.findall(answer.text):
+        for index, piece in enumerate(WORD_PIECES.findall(answer.text)):
+            if index and self.chunk_delay_seconds:
+                # Paced like a live model, for demos; replay is instant by default.
+                await asyncio.sleep(self.chunk_delay_seconds)
             yield TextDelta(piece)
         yield Finished(completion_tokens=None, finish_reason="stop")
 
