@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -18,7 +20,7 @@ from glassarena.battles.formats import (
     write_battles,
 )
 from glassarena.battles.formats.records import iter_records
-from glassarena.battles.frame import battles_to_frame
+from glassarena.battles.frame import battles_to_frame, filter_battles, style_features, with_style
 from glassarena.battles.record import Battle, Winner
 from glassarena.battles.style import conversation_style
 
@@ -254,8 +256,6 @@ def test_unreadable_parquet_and_unknown_extension(tmp_path: Path) -> None:
 
 def test_flat_jsonl_reads_through_arrow_quickly(tmp_path: Path) -> None:
     """The Arrow path: 200k flat votes must read in well under a few seconds."""
-    import time
-
     line = '{"model_a": "m%d", "model_b": "m%d", "winner": "%s", "judge": "u%d"}\n'
     labels = ["model_a", "model_b", "tie", "tie (bothbad)"]
     path = tmp_path / "big.jsonl"
@@ -279,3 +279,64 @@ def test_parquet_refuses_a_column_of_mixed_kinds(tmp_path: Path) -> None:
     )
     with pytest.raises(BattleDataError, match="column question_id cannot be stored in parquet"):
         write_battles(battles, tmp_path / "m.parquet")
+
+
+def test_a_file_shaped_like_arena_human_preference_140k(tmp_path: Path) -> None:
+    """Content as lists of parts, a nested conv_metadata struct, timestamps, both_bad."""
+
+    def conversation(answer: str) -> list[dict[str, object]]:
+        return [
+            {"role": "user", "content": [{"type": "text", "text": "question", "image": None}]},
+            {"role": "assistant", "content": [{"type": "text", "text": answer, "image": None}]},
+        ]
+
+    def side(tokens: int, h1: int) -> dict[str, object]:
+        return {"tokens": tokens, "headers": {f"h{i}": (h1 if i == 1 else 0) for i in range(1, 7)}}
+
+    rows = []
+    for number, (a, b, winner) in enumerate(
+        [("x", "y", "model_a"), ("y", "z", "both_bad"), ("z", "x", "tie"), ("x", "z", "model_b")]
+    ):
+        left, right = side(100 + number, number), side(50, 0)
+        rows.append(
+            {
+                "id": f"battle-{number}",
+                "model_a": a,
+                "model_b": b,
+                "winner": winner,
+                "conversation_a": conversation("# Head\n- item"),
+                "conversation_b": conversation("plain"),
+                "conv_metadata": {
+                    "sum_assistant_a_tokens": left["tokens"],
+                    "header_count_a": left["headers"],
+                    "list_count_a": {"ordered": 0, "unordered": 1},
+                    "bold_count_a": {"**": 0, "__": 0},
+                    "sum_assistant_b_tokens": right["tokens"],
+                    "header_count_b": right["headers"],
+                    "list_count_b": {"ordered": 0, "unordered": 0},
+                    "bold_count_b": {"**": number, "__": 0},
+                    "context_a_tokens": 10,
+                },
+                "category_tag": {"math_v0.1": {"math": number % 2 == 0}},
+                "language": "en",
+                "timestamp": pd.Timestamp("2025-05-29T14:48:41", tz="UTC")
+                + pd.Timedelta(hours=number),
+            }
+        )
+    path = tmp_path / "train-00000-of-00001.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+    battles = read_battles(path)
+    assert battles["winner"].tolist() == ["model_a", "tie (bothbad)", "tie", "model_b"]
+    assert battles["header_count_a"].iloc[3]["h1"] == 3
+    assert battles["context_a_tokens"].tolist() == [10, 10, 10, 10]
+    assert len(filter_battles(battles, category="math")) == 2
+    features_a, _, _ = style_features(battles)
+    assert features_a[:, 0].tolist() == [100, 101, 102, 103]
+    recounted = with_style(battles.drop(columns=["sum_assistant_a_tokens"]))
+    assert recounted["header_count_a"].iloc[0]["h1"] == 1  # counted from the parts' text
+    write_battles(battles, tmp_path / "out.json")
+    record = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))[1]
+    assert record["winner"] == "tie (bothbad)"
+    assert record["timestamp"].startswith("2025-05-29T15:48:41")
+    assert record["conversation_a"][1]["content"][0]["text"] == "# Head\n- item"

@@ -8,6 +8,7 @@ numpy arrays from parquet) are turned into plain JSON-ready Python objects.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -37,11 +38,15 @@ def unnest_metadata(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def jsonable(value: Any) -> Any:
-    """A plain Python value for JSON: numpy scalars and arrays become numbers and lists."""
+    """A plain Python value for JSON: numpy values become numbers and lists, times ISO text."""
     if isinstance(value, dict):
         return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
         return [jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).isoformat()
     if isinstance(value, np.generic):
         return value.item()
     return value
