@@ -19,7 +19,7 @@ from glassarena.providers.base import (
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 HELLO: list[ChatMessage] = [{"role": "user", "content": "Say hello"}]
-QUICK = Timeouts(connect=2, first_token=0.5, idle=0.3, total=3)
+QUICK = Timeouts(connect=5, first_token=1.5, idle=0.5, total=6)
 
 
 @pytest.fixture

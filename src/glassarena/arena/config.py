@@ -249,7 +249,7 @@ class ConfigError(ValueError):
 
 # --- locating values in the YAML -------------------------------------------------------------
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 
 class _Marks:
@@ -257,12 +257,12 @@ class _Marks:
 
     def __init__(self, source: str, root: yaml.Node) -> None:
         self.source = source
-        self._value_lines: dict[Path_, int] = {}
-        self._key_lines: dict[Path_, int] = {}
+        self._value_lines: dict[KeyPath, int] = {}
+        self._key_lines: dict[KeyPath, int] = {}
         self.duplicate_keys: list[ConfigProblem] = []
         self._walk(root, (), source)
 
-    def _walk(self, node: yaml.Node, path: Path_, source: str) -> None:
+    def _walk(self, node: yaml.Node, path: KeyPath, source: str) -> None:
         self._value_lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
@@ -280,7 +280,7 @@ class _Marks:
             for index, item in enumerate(node.value):
                 self._walk(item, (*path, index), source)
 
-    def line(self, path: Path_, *, at_key: bool = False) -> int:
+    def line(self, path: KeyPath, *, at_key: bool = False) -> int:
         """The line of the deepest part of `path` present in the file."""
         for length in range(len(path), -1, -1):
             prefix = path[:length]
@@ -290,26 +290,26 @@ class _Marks:
                 return self._value_lines[prefix]
         return 1
 
-    def known(self, path: Path_) -> bool:
+    def known(self, path: KeyPath) -> bool:
         return path in self._value_lines
 
-    def problem(self, path: Path_, message: str, *, at_key: bool = False) -> ConfigProblem:
+    def problem(self, path: KeyPath, message: str, *, at_key: bool = False) -> ConfigProblem:
         return ConfigProblem(self.source, self.line(path, at_key=at_key), message)
 
-    def located(self, pydantic_loc: Sequence[str | int]) -> Path_:
+    def located(self, pydantic_loc: Sequence[str | int]) -> KeyPath:
         """pydantic's error location reduced to the keys present in the file.
 
         Locations carry steps of pydantic's own, like the tag of a discriminated union;
         those are skipped.
         """
-        path: Path_ = ()
+        path: KeyPath = ()
         for step in pydantic_loc:
             if self.known((*path, step)):
                 path = (*path, step)
         return path
 
 
-def _dotted(path: Path_) -> str:
+def _dotted(path: KeyPath) -> str:
     text = ""
     for step in path:
         text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
@@ -335,7 +335,7 @@ def _validation_problems(error: ValidationError, marks: _Marks, data: Any) -> li
     return sorted(problems, key=lambda problem: problem.line)
 
 
-def _label(data: Any, path: Path_) -> str:
+def _label(data: Any, path: KeyPath) -> str:
     """A location for messages, naming contestants rather than numbering them."""
     if path[:1] == ("contestants",) and len(path) >= 2 and isinstance(data, dict):
         entries = data.get("contestants")
@@ -412,7 +412,7 @@ class _Resolver:
         self.environ = environ
         self.problems: list[ConfigProblem] = []
 
-    def problem(self, path: Path_, message: str) -> None:
+    def problem(self, path: KeyPath, message: str) -> None:
         located = self.marks.located(path)
         self.problems.append(self.marks.problem(path, f"{_label(self.data, located)}: {message}"))
 
@@ -421,10 +421,10 @@ class _Resolver:
         redis_url = self._url("redis_url")
         answers = self._recorded_answers()
         contestants: list[Contestant] = []
-        names: dict[str, Path_] = {}
+        names: dict[str, KeyPath] = {}
         explicit_recorded: set[tuple[str, str]] = set()
         for index, entry in enumerate(self.file.contestants):
-            path: Path_ = ("contestants", index)
+            path: KeyPath = ("contestants", index)
             contestant = self._contestant(entry, path, answers)
             if isinstance(entry.provider, RecordedSettings):
                 explicit_recorded.add((entry.provider.set, entry.provider.model))
@@ -470,14 +470,14 @@ class _Resolver:
             redis_url=redis_url,
         )
 
-    def _claim_name(self, names: dict[str, Path_], name: str, path: Path_) -> None:
+    def _claim_name(self, names: dict[str, KeyPath], name: str, path: KeyPath) -> None:
         if name in names:
             first = self.marks.line(names[name])
             self.problem(path, f"another contestant has this name (line {first})")
         else:
             names[name] = path
 
-    def _env(self, variable: str, path: Path_) -> str | None:
+    def _env(self, variable: str, path: KeyPath) -> str | None:
         value = self.environ.get(variable)
         if not value:
             self.problem(path, f"environment variable {variable} is not set")
@@ -504,7 +504,7 @@ class _Resolver:
     def _recorded_answers(self) -> dict[str, RecordedAnswers]:
         answers: dict[str, RecordedAnswers] = {}
         for index, entry in enumerate(self.file.recorded_sets):
-            path: Path_ = ("recorded_sets", index)
+            path: KeyPath = ("recorded_sets", index)
             if entry.name in answers:
                 self.problem((*path, "name"), f"recorded set name {entry.name!r} is used twice")
                 continue
@@ -527,7 +527,7 @@ class _Resolver:
     def _set_contestants(
         self,
         entry: RecordedSetEntry,
-        path: Path_,
+        path: KeyPath,
         answers: RecordedAnswers,
         explicit: set[tuple[str, str]],
     ) -> list[Contestant]:
@@ -558,7 +558,7 @@ class _Resolver:
     # contestants
 
     def _contestant(
-        self, entry: ContestantEntry, path: Path_, answers: Mapping[str, RecordedAnswers]
+        self, entry: ContestantEntry, path: KeyPath, answers: Mapping[str, RecordedAnswers]
     ) -> Contestant | None:
         provider = entry.provider
         provider_path = (*path, "provider")
@@ -614,7 +614,7 @@ class _Resolver:
         )
 
     def _local(
-        self, provider: LocalSettings, path: Path_
+        self, provider: LocalSettings, path: KeyPath
     ) -> tuple[dict[str, Any], Path | None] | None:
         if (provider.weights is None) == (provider.path is None):
             self.problem(path, "a local provider needs exactly one of 'weights' or 'path'")
@@ -640,7 +640,7 @@ class _Resolver:
         self,
         entry: ContestantEntry,
         provider: RecordedSettings,
-        path: Path_,
+        path: KeyPath,
         answers: Mapping[str, RecordedAnswers],
     ) -> Contestant | None:
         if entry.generation is not None:
