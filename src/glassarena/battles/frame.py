@@ -106,13 +106,13 @@ def validate_battles(frame: pd.DataFrame, locate: RowLocator | None = None) -> p
     """Check a battle table and return it with canonical winner labels.
 
     Raises BattleDataError naming the file and line (through `locate`) of the first bad row:
-    a missing column, a missing model name, an unknown winner label, a model battling itself,
-    or a non-numeric `turn`/`tstamp`.
+    no rows, a missing column, a missing model name, an unknown winner label, a model battling
+    itself, a non-numeric `turn`, `tstamp` or token count, or an `anony` that is not a flag.
     """
     locate = locate or RowLocator("battles")
     source = locate.source
     if frame.empty:
-        raise BattleDataError("no battles found (the file is empty)", source)
+        raise BattleDataError("no battles found (there are no rows)", source)
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"

@@ -110,7 +110,13 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
     show_default=True,
     help="Interval method: sandwich (robust, fast) or bootstrap (also gives rank intervals).",
 )
-@click.option("--rounds", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Bootstrap rounds.",
+)
 @click.option("--seed", type=int, help="Seed for bootstrap rounds (reproducible intervals).")
 @click.option(
     "--level",
@@ -121,9 +127,16 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
 )
 @click.option("--style-control", is_flag=True, help="Control for length and markdown style.")
 @click.option(
-    "--where", multiple=True, metavar="COLUMN=VALUE", help="Keep battles where COLUMN=VALUE."
+    "--where",
+    multiple=True,
+    metavar="COLUMN=VALUE",
+    help="Keep battles where COLUMN=VALUE (repeatable), e.g. language=English.",
 )
-@click.option("--category", help="Keep battles in this category (category / category_tag).")
+@click.option(
+    "--category",
+    help="Keep battles in this category: a `category` value, or a category_tag flag that is "
+    "true, by bare name (math) or path (criteria_v0.1/math).",
+)
 @click.option(
     "--min-battles",
     type=click.IntRange(min=0),
@@ -149,7 +162,11 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
 )
 @click.option("--elo", is_flag=True, help="Online Elo (order-dependent) instead of Bradley-Terry.")
 @click.option(
-    "--elo-k", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True
+    "--elo-k",
+    type=click.FloatRange(min=0, min_open=True),
+    default=4.0,
+    show_default=True,
+    help="K-factor of the online Elo update.",
 )
 @click.option(
     "--plot",
@@ -185,7 +202,12 @@ def rank(
     plot: Path | None,
     progress: bool | None,
 ) -> None:
-    """Rank the models in a battle FILE (LMArena JSON/JSONL, HF parquet, or CSV)."""
+    """Rank the models in a battle FILE (LMArena JSON/JSONL, HF parquet, or CSV).
+
+    \b
+    Example, on the shipped LLMFAO crowd votes:
+      glassarena rank crowd-comparisons.csv --preset llmfao --ci bootstrap --seed 1
+    """
     with clear_errors():
         battles = read_battles(file, input_format, build_mapping(preset, columns, labels))
         options = LeaderboardOptions(
