@@ -67,3 +67,10 @@ def test_write_plots_by_extension(board: Leaderboard, tmp_path: Path) -> None:
     assert "<svg" in page.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match=r"use a \.png, \.svg or \.html"):
         write_plots(board, tmp_path / "board.pdf")
+
+
+def test_a_board_without_intervals_plots_too(llmfao_dir: Path) -> None:
+    battles = read_battles(llmfao_dir / "crowd-comparisons.csv", mapping=build_mapping("llmfao"))
+    elo = compute_leaderboard(battles, LeaderboardOptions(elo=True, min_battles=500))
+    _svg_root(rating_plot(elo, "svg"))
+    assert "online Elo" in html_report(elo)
