@@ -27,6 +27,8 @@ from glassarena.providers.deadlines import Deadlines
 from glassarena.providers.sse import sse_data
 
 ERROR_TEXT_LIMIT = 500
+# Streams to one server at once; beyond this, requests wait for a free connection.
+MAX_CONNECTIONS = 512
 
 
 class OpenAICompatibleProvider:
@@ -114,7 +116,8 @@ class OpenAICompatibleProvider:
         if self._client is None or self._client_loop is not loop:
             connect = self._timeouts.connect
             self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(connect=connect, read=None, write=connect, pool=None)
+                timeout=httpx.Timeout(connect=connect, read=None, write=connect, pool=None),
+                limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
             )
             self._client_loop = loop
         return self._client
