@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -162,3 +164,19 @@ async def test_unreachable_server_is_unavailable() -> None:
     with pytest.raises(ProviderError) as caught:
         await collect(chosen)
     assert caught.value.kind == "unavailable"
+
+
+async def test_many_concurrent_streams_through_one_provider(server: ModelServerDouble) -> None:
+    shared = provider(server, "slowpoke", timeouts=Timeouts(first_token=10, idle=10, total=30))
+
+    async def answer() -> str:
+        events = [event async for event in shared.stream(HELLO)]
+        assert isinstance(events[-1], Finished)
+        return "".join(event.text for event in events if isinstance(event, TextDelta))
+
+    started = time.monotonic()
+    answers = await asyncio.gather(*(answer() for _ in range(40)))
+    await shared.aclose()
+    assert answers == ["a b c d e f"] * 40
+    # Streams overlap: 40 answers of 1 s each finish in far less than 40 s.
+    assert time.monotonic() - started < 15
