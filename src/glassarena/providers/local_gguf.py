@@ -169,7 +169,7 @@ class LocalGGUFProvider:
             hand_over(Finished(completion_tokens=len(tokens), finish_reason=finish_reason))
         except ProviderError as error:
             hand_over(error)
-        except ValueError as error:  # llama.cpp's way of saying the prompt does not fit
+        except ValueError as error:  # how llama-cpp-python rejects a request it cannot run
             hand_over(ProviderError("refused", f"{self._label}: {error}"))
         except Exception as error:
             hand_over(ProviderError("dropped", f"{self._label} failed: {error!r}"))
