@@ -243,10 +243,14 @@ async def direct_first_token(base_url: str) -> float:
     async with httpx.AsyncClient(timeout=30) as session:
         started = time.perf_counter()
         async with session.stream("POST", f"{base_url}/chat/completions", json=body) as stream:
+            first = None
             async for line in stream.aiter_lines():
-                if line.startswith("data:") and '"content"' in line:
-                    return time.perf_counter() - started
-    raise RuntimeError("the test double sent no content")
+                if first is None and line.startswith("data:") and '"content"' in line:
+                    first = time.perf_counter() - started
+    # Read to the end, as the arena does, so that both paths leave the double in the same state.
+    if first is None:
+        raise RuntimeError("the test double sent no content")
+    return first
 
 
 async def arena_first_token(session: httpx.AsyncClient) -> float:
@@ -432,7 +436,7 @@ def bench_kill(workdir: Path, double: ModelServerDouble, battles: int) -> None:
 
     async def vote_then_kill() -> tuple[list[str], int]:
         voting = asyncio.create_task(cast_votes(arena.url, cookies, battle_ids, 32))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(3.0)
         await asyncio.to_thread(arena.kill_hard)
         acknowledged, _, failures = await voting
         return acknowledged, failures
