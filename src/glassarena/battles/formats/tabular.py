@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.formats.records import iter_records, jsonable
+from glassarena.battles.formats.records import jsonable
 from glassarena.battles.frame import RowLocator, is_missing
 
 # Columns whose cells hold JSON objects or lists in a CSV file.
@@ -67,19 +68,19 @@ def _decode_json_column(values: pd.Series, column: str, locate: RowLocator) -> p
 
 def write_csv(frame: pd.DataFrame, target: TextIO) -> None:
     """Write battles as CSV; style counts stay flat columns, dicts and lists become JSON."""
-    records = list(iter_records(frame, nest_metadata=False))
-    table = pd.DataFrame.from_records(records, columns=[str(column) for column in frame.columns])
+    table = frame.copy()
     for column in table.columns:
-        if column in NESTED_COLUMNS or table[column].map(_is_nested).any():
-            table[column] = table[column].map(_encode)
+        values = table[column]
+        if values.dtype == object and (column in NESTED_COLUMNS or values.map(_is_nested).any()):
+            table[column] = values.map(_encode)
     table.to_csv(target, index=False, lineterminator="\n")
 
 
 def _is_nested(value: Any) -> bool:
-    return isinstance(value, dict | list)
+    return isinstance(value, dict | list | np.ndarray)
 
 
 def _encode(value: Any) -> Any:
-    if value is None or not _is_nested(value):
+    if not _is_nested(value):
         return value
     return json.dumps(jsonable(value), ensure_ascii=False)
