@@ -16,7 +16,7 @@ from rich.console import Console
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.formats import build_mapping, read_battles
 from glassarena.battles.frame import validate_battles
-from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.leaderboard import Leaderboard, LeaderboardOptions, compute_leaderboard
 from glassarena.ratings import RatingError
 
 
@@ -205,3 +205,12 @@ def test_renderings(crowd: pd.DataFrame) -> None:
     console = Console(file=io.StringIO(), width=200)
     console.print(board.to_rich_table())
     assert "GPT 4" in console.file.getvalue()
+
+
+def test_to_dict_and_back(crowd: pd.DataFrame) -> None:
+    options = LeaderboardOptions(anchor=("GPT 4", 1200.0), where={"question_id": "8"}, prior=1.0)
+    board = compute_leaderboard(crowd, options)
+    again = Leaderboard.from_dict(json.loads(json.dumps(board.to_dict())))
+    assert again.rows == board.rows and again.options == board.options
+    np.testing.assert_array_equal(again.win_fraction, board.win_fraction)
+    np.testing.assert_array_equal(again.battle_count, board.battle_count)

@@ -151,7 +151,35 @@ class Leaderboard:
             "battles_used": self.battles_used,
             "battles_dropped": self.battles_dropped,
             "hidden_models": list(self.hidden_models),
+            "options": {**asdict(self.options), "where": dict(self.options.where)},
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Leaderboard:
+        """The leaderboard back from `to_dict()` (e.g. after a trip through a cache)."""
+        size = len(data["models"])
+
+        def matrix(values: list[list[float | None]]) -> NDArray[np.float64]:
+            return np.array(
+                [[math.nan if value is None else value for value in row] for row in values],
+                dtype=float,
+            ).reshape(size, size)
+
+        options = dict(data.get("options") or {})
+        if options.get("anchor") is not None:
+            options["anchor"] = tuple(options["anchor"])
+        return cls(
+            method=data["method"],
+            options=LeaderboardOptions(**options),
+            rows=tuple(LeaderboardRow(**row) for row in data["rows"]),
+            style=tuple(StyleCoefficient(**coefficient) for coefficient in data["style"]),
+            battle_count=np.array(data["battle_count"], dtype=np.int64).reshape(size, size),
+            win_fraction=matrix(data["win_fraction"]),
+            predicted_win=matrix(data["predicted_win"]),
+            battles_used=data["battles_used"],
+            battles_dropped=data["battles_dropped"],
+            hidden_models=tuple(data["hidden_models"]),
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_records(), indent=2, ensure_ascii=False)
