@@ -199,6 +199,14 @@ class LeaderboardRefresher:
             leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
         except (RatingError, BattleDataError) as error:
             return replace(snapshot, message=f"Not enough votes to rank these models yet: {error}")
+        except Exception:
+            # One leaderboard failing must not keep the others (or the pages) from updating.
+            logger.exception(
+                "leaderboard %s (style control %s) failed",
+                snapshot.category,
+                snapshot.style_control,
+            )
+            return replace(snapshot, message="This leaderboard could not be computed; see the log.")
         return replace(snapshot, leaderboard=leaderboard.to_dict())
 
     async def run(self) -> None:
