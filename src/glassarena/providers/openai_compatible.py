@@ -157,6 +157,8 @@ async def _events(
     except httpx.HTTPError as error:
         if finish_reason is None:
             raise ProviderError("dropped", f"{where} broke off the stream: {error!r}") from error
+    if finish_reason == "error":  # OpenRouter's way of ending a stream that failed upstream
+        raise ProviderError("dropped", f"{where} ended the answer with finish_reason 'error'")
     yield Finished(completion_tokens=completion_tokens, finish_reason=finish_reason)
 
 
