@@ -13,6 +13,7 @@ scripted; nothing here is a model.
         "hanger": ScriptedModel(behaviour="hang"),     # never answers: first-token timeout
         "staller": ScriptedModel(behaviour="stall"),   # `cut_after` tokens, then silence
         "dropper": ScriptedModel(behaviour="drop"),    # `cut_after` tokens, then closes
+        "failer": ScriptedModel(behaviour="fail"),     # `cut_after` tokens, then an error event
     }
     with ModelServerDouble(script) as server:
         server.openai_base_url     # "http://127.0.0.1:PORT/v1" for OpenAI-compatible clients
@@ -51,7 +52,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-Behaviour = Literal["answer", "refuse", "hang", "stall", "drop"]
+Behaviour = Literal["answer", "refuse", "hang", "stall", "drop", "fail"]
 TOKEN_PATTERN = re.compile(r"\s*\S+|\s+")
 
 
@@ -80,6 +81,13 @@ class ReceivedRequest:
 
 class StreamDroppedAsScripted(Exception):
     """Raised inside a streaming response so the server cuts the connection midway."""
+
+
+class _Failure:
+    """Marks the point where a "fail" script sends its in-stream error event."""
+
+
+FAILURE = _Failure()
 
 
 @dataclass
@@ -164,7 +172,7 @@ class ModelServerDouble:
         while not self._closing.is_set():
             await asyncio.sleep(0.02)
 
-    async def _paced(self, answer: _Answer) -> AsyncIterator[str | None]:
+    async def _paced(self, answer: _Answer) -> AsyncIterator[str | _Failure | None]:
         """The answer's tokens at the scripted pace; None marks a normal end."""
         script = answer.script
         if script.behaviour == "hang":
@@ -174,9 +182,12 @@ class ModelServerDouble:
         for index, token in enumerate(answer.tokens):
             if index and script.token_delay:
                 await asyncio.sleep(script.token_delay)
-            if script.behaviour in ("stall", "drop") and index == script.cut_after:
+            if script.behaviour in ("stall", "drop", "fail") and index == script.cut_after:
                 if script.behaviour == "stall":
                     await self._hang()
+                    return
+                if script.behaviour == "fail":
+                    yield FAILURE
                     return
                 raise StreamDroppedAsScripted(f"model {answer.model!r} is scripted to drop")
             yield token
@@ -196,6 +207,8 @@ class ModelServerDouble:
             return _openai_error(404, f"The model `{body.get('model')}` does not exist")
         if answer.script.behaviour == "refuse":
             return _openai_error(answer.script.status, answer.script.error)
+        if answer.script.behaviour == "fail" and not body.get("stream"):
+            return _openai_error(500, answer.script.error)
         if answer.script.behaviour == "hang":
             await self._hang()
             return _openai_error(503, "the test double shut down while hanging")
@@ -207,7 +220,7 @@ class ModelServerDouble:
         )
 
     async def _openai_whole(self, answer: _Answer) -> dict[str, Any]:
-        text = "".join([token async for token in self._paced(answer) if token is not None])
+        text = "".join([token async for token in self._paced(answer) if isinstance(token, str)])
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
@@ -238,14 +251,17 @@ class ModelServerDouble:
 
         yield chunk({"role": "assistant", "content": ""}, None)
         async for token in self._paced(answer):
-            if token is None:
+            if token is FAILURE:
+                error = {"message": answer.script.error, "type": "server_error", "code": None}
+                yield f"data: {json.dumps({'error': error})}\n\n"
+            elif token is None:
                 yield chunk({}, answer.finish)
                 if include_usage:
                     usage = _openai_usage(len(answer.tokens))
                     payload = {**envelope, "choices": [], "usage": usage}
                     yield f"data: {json.dumps(payload)}\n\n"
                 yield "data: [DONE]\n\n"
-            else:
+            elif isinstance(token, str):
                 yield chunk({"content": token}, None)
 
     # --- Anthropic ----------------------------------------------------------------------
@@ -283,7 +299,10 @@ class ModelServerDouble:
         )
         yield event("ping", {})
         async for token in self._paced(answer):
-            if token is None:
+            if token is FAILURE:
+                error = {"type": "overloaded_error", "message": answer.script.error}
+                yield event("error", {"error": error})
+            elif token is None:
                 stop_reason = "end_turn" if answer.finish == "stop" else "max_tokens"
                 yield event("content_block_stop", {"index": 0})
                 yield event(
@@ -294,7 +313,7 @@ class ModelServerDouble:
                     },
                 )
                 yield event("message_stop", {})
-            else:
+            elif isinstance(token, str):
                 delta = {"type": "text_delta", "text": token}
                 yield event("content_block_delta", {"index": 0, "delta": delta})
 

@@ -31,6 +31,7 @@ def server() -> Iterator[ModelServerDouble]:
             "hanger": ScriptedModel(behaviour="hang"),
             "staller": ScriptedModel(behaviour="stall"),
             "dropper": ScriptedModel(behaviour="drop", answer="one two three four"),
+            "failer": ScriptedModel(behaviour="fail", error="Overloaded"),
         }
     ) as double:
         yield double
@@ -102,6 +103,13 @@ async def test_connection_cut_midway_is_dropped(server: ModelServerDouble) -> No
     with pytest.raises(ProviderError) as caught:
         await collect(provider(server, "dropper"))
     assert caught.value.kind == "dropped"
+
+
+async def test_error_event_midway_is_dropped_with_its_message(server: ModelServerDouble) -> None:
+    with pytest.raises(ProviderError) as caught:
+        await collect(provider(server, "failer"))
+    assert caught.value.kind == "dropped"
+    assert "Overloaded" in caught.value.message
 
 
 async def test_unreachable_server_is_unavailable() -> None:

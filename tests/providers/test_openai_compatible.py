@@ -35,6 +35,7 @@ def server() -> Iterator[ModelServerDouble]:
             "hanger": ScriptedModel(behaviour="hang"),
             "staller": ScriptedModel(behaviour="stall", answer="one two three four"),
             "dropper": ScriptedModel(behaviour="drop", answer="one two three four"),
+            "failer": ScriptedModel(behaviour="fail", error="upstream overloaded"),
             "slowpoke": ScriptedModel(answer="a b c d e f", token_delay=0.2),
         }
     ) as double:
@@ -153,6 +154,13 @@ async def test_connection_cut_midway_is_dropped(server: ModelServerDouble) -> No
     with pytest.raises(ProviderError) as caught:
         await collect(provider(server, "dropper"))
     assert caught.value.kind == "dropped"
+
+
+async def test_error_event_midway_is_dropped_with_its_message(server: ModelServerDouble) -> None:
+    with pytest.raises(ProviderError) as caught:
+        await collect(provider(server, "failer"))
+    assert caught.value.kind == "dropped"
+    assert "upstream overloaded" in caught.value.message
 
 
 async def test_unreachable_server_is_unavailable() -> None:
