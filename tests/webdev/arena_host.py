@@ -33,7 +33,7 @@ STORED_SECRET = "arena-local-secret-91c2"
 IDENTITY_SECRET = "side A is secret-model-alpha, side B is secret-model-beta"
 HOST_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+    "connect-src 'self'; frame-src FRAME_SOURCES; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -98,8 +98,9 @@ class ArenaHost:
 def _host_app(store: MemoryAppStore, policy: SandboxPolicy, log: HostLog) -> Starlette:
     async def battle(request: Request) -> Response:
         frames = []
-        for side in ("a", "b"):
-            attributes = iframe_attributes(policy, request.query_params[side], f"App {side}")
+        for index, side in enumerate(("a", "b")):
+            token = request.query_params[side]
+            attributes = iframe_attributes(policy, token, f"App {side}", index)
             rendered = " ".join(
                 f'{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items()
             )
@@ -116,7 +117,8 @@ def _host_app(store: MemoryAppStore, policy: SandboxPolicy, log: HostLog) -> Sta
 <ul id="accepted"></ul><ul id="ignored"></ul>
 <script src="/host.js"></script>
 </body></html>"""
-        response = HTMLResponse(page, headers={"content-security-policy": HOST_CSP})
+        csp = HOST_CSP.replace("FRAME_SOURCES", policy.frame_sources())
+        response = HTMLResponse(page, headers={"content-security-policy": csp})
         response.set_cookie("session", SESSION_COOKIE, samesite="lax")
         return response
 
@@ -176,11 +178,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_arena_host(policy: SandboxPolicy | None = None) -> Iterator[ArenaHost]:
-    active = policy or SandboxPolicy()
+def running_arena_host(*, sides_on_separate_sites: bool = False) -> Iterator[ArenaHost]:
+    """The host page on 127.0.0.1; with `sides_on_separate_sites`, app B is served from
+    "localhost", a different site, as a deployment with two preview origins would."""
     store = MemoryAppStore()
     log = HostLog()
     port = _free_port()
+    origins = (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
+    active = SandboxPolicy(origins=origins) if sides_on_separate_sites else SandboxPolicy()
     config = uvicorn.Config(
         _host_app(store, active, log), host="127.0.0.1", port=port, log_level="warning"
     )

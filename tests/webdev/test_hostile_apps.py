@@ -29,6 +29,7 @@ from arena_host import (
     running_listener,
 )
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from glassarena.webdev.checker import CHROMIUM_ARGS
 
@@ -345,3 +346,70 @@ def test_sandboxed_apps_run_out_of_process(
     }
     assert frames == {f"{host.origin}/sandbox/{token}" for token in battle.tokens}
     assert_contained(battle, host, listener)
+
+
+COUNTER_APP = (
+    '<!DOCTYPE html><html><body><button id="count" '
+    'onclick="this.textContent = +this.textContent + 1">0</button></body></html>'
+)
+
+
+def open_pair(browser: Browser, host: ArenaHost, hostile: str, listener: Listener) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(
+        host.battle_url(app_source(hostile, host, listener), COUNTER_APP),
+        wait_until="domcontentloaded",
+    )
+    time.sleep(1.5)
+    return page
+
+
+def side_b_answers_click(page: Page, timeout_s: float) -> bool:
+    button = page.frame_locator("#app-b").locator("#count")
+    try:
+        button.click(timeout=timeout_s * 1000)
+        return button.text_content(timeout=timeout_s * 1000) == "1"
+    except PlaywrightTimeoutError:
+        return False
+
+
+def test_on_separate_sites_a_spinning_app_leaves_the_other_side_usable(
+    browser: Browser, listener: Listener
+) -> None:
+    with running_arena_host(sides_on_separate_sites=True) as host:
+        page = open_pair(browser, host, "infinite_loop", listener)
+        started = time.perf_counter()
+        assert side_b_answers_click(page, timeout_s=VOTE_DEADLINE_S)
+        assert time.perf_counter() - started < VOTE_DEADLINE_S
+        page.context.close()
+
+
+def test_on_separate_sites_a_memory_bomb_kills_only_its_own_side(
+    browser: Browser, listener: Listener
+) -> None:
+    with running_arena_host(sides_on_separate_sites=True) as host:
+        page = browser.new_context().new_page()
+        devtools = page.context.new_cdp_session(page)
+        url = host.battle_url(app_source("memory_bomb", host, listener), COUNTER_APP)
+        page.goto(url, wait_until="domcontentloaded")
+        deadline = time.monotonic() + 20
+        frames: list[str] = []
+        while time.monotonic() < deadline:
+            targets = devtools.send("Target.getTargets")["targetInfos"]
+            frames = [target["url"] for target in targets if target["type"] == "iframe"]
+            if "" in frames:  # a crashed frame's target loses its URL
+                break
+            time.sleep(0.1)
+        assert frames.count("") == 1, f"expected side A alone to crash, frames: {frames}"
+        assert any(frame.startswith("http://localhost:") for frame in frames)
+        page.context.close()
+
+
+def test_on_one_site_the_two_sides_share_a_renderer(
+    browser: Browser, host: ArenaHost, listener: Listener
+) -> None:
+    """Why `SandboxPolicy.origins` exists: Chromium groups sandboxed frames by site, so with
+    both previews on the arena's own origin a spinning app A also freezes app B."""
+    page = open_pair(browser, host, "infinite_loop", listener)
+    assert not side_b_answers_click(page, timeout_s=2.0)
+    page.context.close()

@@ -47,9 +47,13 @@ class SandboxPolicy:
         real submission is still refused by `form-action 'none'`. Without it such apps look
         broken, which would bias votes against them.
     `allow_popups`, `allow_modals`: opt-ins for `window.open` and `alert()`/`confirm()`.
-    `origin`: where previews are served from, "" for the arena's own origin. A separate
-        site (e.g. "https://previews.example.org") adds process isolation on browsers without
-        sandboxed-frame isolation and keeps the arena's cookies off preview requests.
+    `origins`: where previews are served from, side A from the first, side B from the
+        second (one origin serves both); () for the arena's own origin. Chromium gives
+        sandboxed frames their own renderer but groups them by site, so two apps on one
+        site share a process: an app that spins or exhausts memory then freezes or kills
+        the other side too. Two origins on different sites (different registrable domains,
+        e.g. "https://a.arena-previews.net" and "https://b.arena-apps.org") keep the two
+        sides apart, and keep the arena's cookies off preview requests.
     `path_prefix`: the mount path of `sandbox_app`.
 
     `allow-same-origin` and `allow-top-navigation` are never offered: either would hand the
@@ -60,7 +64,7 @@ class SandboxPolicy:
     allow_forms: bool = True
     allow_popups: bool = False
     allow_modals: bool = False
-    origin: str = ""
+    origins: tuple[str, ...] = ()
     path_prefix: str = "/sandbox"
 
     def __post_init__(self) -> None:
@@ -70,11 +74,12 @@ class SandboxPolicy:
                     f"SandboxPolicy.allowed_cdns: {cdn!r} is not an https origin such as "
                     "'https://cdn.jsdelivr.net' (no path, wildcard or quotes)"
                 )
-        if self.origin and not _ORIGIN.match(self.origin):
-            raise ValueError(
-                f"SandboxPolicy.origin: {self.origin!r} is not an origin such as "
-                "'https://previews.example.org'"
-            )
+        for origin in self.origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"SandboxPolicy.origins: {origin!r} is not an origin such as "
+                    "'https://a.arena-previews.net'"
+                )
         if not self.path_prefix.startswith("/") or self.path_prefix.endswith("/"):
             raise ValueError(
                 f"SandboxPolicy.path_prefix: {self.path_prefix!r} must start with '/' "
@@ -124,14 +129,26 @@ class SandboxPolicy:
             "cache-control": "private, max-age=3600",
         }
 
-    def app_url(self, token: str) -> str:
-        return f"{self.origin}{self.path_prefix}/{token}"
+    def app_url(self, token: str, side: int = 0) -> str:
+        """The address of app `token` shown on `side` (0 for A, 1 for B)."""
+        origin = self.origins[side % len(self.origins)] if self.origins else ""
+        return f"{origin}{self.path_prefix}/{token}"
+
+    def frame_sources(self) -> str:
+        """The `frame-src` sources the arena page's CSP needs to embed the previews.
+
+        The embedding page's `frame-src` also governs where a preview frame may navigate
+        itself, so keeping it this narrow stops an app from carrying data away by navigation.
+        """
+        return " ".join(self.origins) if self.origins else "'self'"
 
 
-def iframe_attributes(policy: SandboxPolicy, token: str, title: str) -> dict[str, str]:
+def iframe_attributes(
+    policy: SandboxPolicy, token: str, title: str, side: int = 0
+) -> dict[str, str]:
     """Attributes of the `<iframe>` that embeds app `token`; the caller escapes when rendering."""
     return {
-        "src": policy.app_url(token),
+        "src": policy.app_url(token, side),
         "sandbox": " ".join(policy.sandbox_flags),
         "referrerpolicy": "no-referrer",
         "allow": "",
