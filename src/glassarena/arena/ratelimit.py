@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from redis import Redis
 
 Clock = Callable[[], float]
+_SWEEP_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class MemoryRateLimiter:
         self._clock = clock
         self._counts: dict[str, int] = {}
         self._expiry: dict[str, float] = {}
+        self._next_sweep = 0.0
         self._lock = threading.Lock()
 
     def acquire(self, voter: Voter, limits: Iterable[Limit], what: str) -> None:
@@ -108,6 +110,11 @@ class MemoryRateLimiter:
                 self._expiry[key] = expires
 
     def _forget_expired(self, now: float) -> None:
+        # Sweeping is linear in the number of counters, so it runs at most once a minute;
+        # until then a stale counter only costs memory (its key names a past window).
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + _SWEEP_SECONDS
         expired = [key for key, expires in self._expiry.items() if expires <= now]
         for key in expired:
             del self._counts[key]

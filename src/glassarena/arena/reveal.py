@@ -83,7 +83,7 @@ class BattleState:
     reveal: Reveal | None
 
     @classmethod
-    def of(cls, battle: Battle, *, generating: bool) -> BattleState:
+    def of(cls, battle: Battle) -> BattleState:
         vote = battle.vote
         reveal = None
         if vote is not None:
@@ -95,7 +95,7 @@ class BattleState:
             mode=battle.mode,
             kind=battle.kind,
             status=battle.status,
-            generating=generating,
+            generating=battle.status == "generating",
             voting_open=battle.status == "complete" and vote is None,
             turns=[
                 TurnState(

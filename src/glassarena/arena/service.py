@@ -270,8 +270,7 @@ class ArenaService:
     def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
         """What the user may see of a battle: blinded until the vote (anonymous mode)."""
         battle = self._settled(self._load_owned(voter, battle_id))
-        generating_here = battle_id in self._live
-        return BattleState.of(battle, generating=generating_here or battle.status == "generating")
+        return BattleState.of(battle)
 
     async def aclose(self) -> None:
         """Stop generating (at server shutdown); unfinished battles are marked failed."""
