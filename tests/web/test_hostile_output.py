@@ -63,7 +63,8 @@ def test_hostile_answers_are_inert(tmp_path: Path, browser) -> None:  # type: ig
 
             answers = page.locator(".message.assistant .message-body")
             assert answers.count() == 2
-            assert "Here is my answer." in answers.nth(0).inner_text()
+            texts = answers.all_inner_texts()
+            assert all("is my answer." in text for text in texts)
             active = page.eval_on_selector_all(
                 ".conversation *",
                 """elements => elements.filter(element =>
@@ -87,5 +88,6 @@ def test_hostile_answers_are_inert(tmp_path: Path, browser) -> None:  # type: ig
             assert page.evaluate("getComputedStyle(document.body).display") != "none"
             assert page.locator(".pane").first.is_visible()
             # The code block shows the script as text.
-            assert 'alert("only shown as code")' in answers.nth(0).inner_text()
+            assert all('alert("only shown as code")' in text for text in texts)
+            assert answers.locator("pre.code").count() == 2
             page.close()

@@ -60,7 +60,7 @@ def test_named_battle_with_follow_up_is_stored_but_never_counted(
         page.fill("textarea#prompt", "And in French?")
         page.keyboard.press("Enter")
         page.wait_for_function(
-            "document.querySelectorAll('.pane[data-side=a] .message.user').length === 2"
+            "() => document.querySelectorAll('.pane[data-side=a] .message.user').length === 2"
         )
         page.wait_for_selector("button.vote[data-choice=b]:not([disabled])")
         assert "You said: And in French?" in page.inner_text(".pane[data-side=a]")

@@ -24,6 +24,8 @@ const newBattleButton = find("new-battle");
 const voteButtons = [...root.querySelectorAll("button.vote")];
 const pickers = [...root.querySelectorAll('[data-role="model-picker"]')];
 const recordedPrompt = find("recorded-prompt");
+const votePrompt = find("vote-prompt");
+const closedVoteText = votePrompt ? votePrompt.textContent : "";
 
 let battle = null;
 
@@ -53,6 +55,7 @@ function setComposerEnabled(enabled) {
 function setVotingEnabled(enabled) {
   for (const button of voteButtons) button.disabled = !enabled;
   root.classList.toggle("voting-open", enabled);
+  if (votePrompt) votePrompt.textContent = enabled ? votePrompt.dataset.openText : closedVoteText;
 }
 
 function resetPanes() {
@@ -138,6 +141,7 @@ function finishTurn(votingOpen) {
       "error",
     );
     setVotingEnabled(false);
+    if (votePrompt) votePrompt.textContent = "This battle cannot be voted on.";
     setComposerEnabled(false);
     afterVote.hidden = false;
     return;
@@ -216,6 +220,7 @@ function showReveal(reveal, choice) {
   for (const button of voteButtons) {
     button.classList.toggle("chosen", button.dataset.choice === choice);
   }
+  if (votePrompt) votePrompt.textContent = "Your vote is in.";
   showNotice(revealMessage(reveal), "success");
   afterVote.hidden = false;
 }
