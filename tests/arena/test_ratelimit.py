@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from glassarena.arena.errors import RateLimited
+from glassarena.arena.errors import RateLimited, ServiceUnavailable
 from glassarena.arena.ratelimit import (
     Limit,
     MemoryRateLimiter,
@@ -159,3 +159,13 @@ def test_two_processes_share_one_redis_limit(redis_url: str) -> None:
     client = Redis.from_url(redis_url)
     client.delete(*client.scan_iter(f"{prefix}*"))
     client.close()
+
+
+def test_an_unreachable_redis_refuses_rather_than_allowing_everything() -> None:
+    from redis import Redis
+
+    client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    limiter = RedisRateLimiter(client)
+    with pytest.raises(ServiceUnavailable) as raised:
+        limiter.acquire(ALICE, [Limit("vote", 5, 60, "voter")], "votes")
+    assert raised.value.status == 503

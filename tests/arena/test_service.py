@@ -20,6 +20,7 @@ from glassarena.arena.errors import (
     PromptEmpty,
     PromptTooLong,
     RateLimited,
+    ServiceUnavailable,
     UnknownModel,
     VotingNotOpen,
 )
@@ -409,3 +410,21 @@ async def test_webdev_battles_ask_for_an_app_and_rank_apart(
         assert conversation[1] == {"role": "user", "content": "A snake game."}
     service.vote(voter, battle_id, Winner.TIE)
     assert [vote.category for vote in service.repository.counted_votes()] == ["webdev"]
+
+
+async def test_a_storage_outage_is_a_503_and_acknowledges_nothing(
+    service: ArenaService, voter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    battle_id = await _finish(service, voter)
+    original = service.repository.record_vote
+
+    def outage(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise sa.exc.OperationalError("INSERT INTO votes", {}, Exception("server closed"))
+
+    monkeypatch.setattr(service.repository, "record_vote", outage)
+    with pytest.raises(ServiceUnavailable) as raised:
+        service.vote(voter, battle_id, Winner.MODEL_A)
+    assert raised.value.status == 503
+    assert service.repository.counted_votes() == []
+    monkeypatch.setattr(service.repository, "record_vote", original)
+    assert service.vote(voter, battle_id, Winner.MODEL_A).counted

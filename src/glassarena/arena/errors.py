@@ -86,6 +86,13 @@ class NoContestants(ArenaError):
     message = "This arena does not have enough models configured for this kind of battle."
 
 
+class ServiceUnavailable(ArenaError):
+    """Storage or Redis did not answer; nothing was acknowledged, so nothing is lost."""
+
+    status = 503
+    message = "The arena cannot save anything right now; please try again in a moment."
+
+
 class RateLimited(ArenaError):
     status = 429
 

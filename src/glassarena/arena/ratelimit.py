@@ -8,6 +8,7 @@ check-and-increment is one Lua script, so it is atomic across processes).
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -15,11 +16,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from glassarena.arena.errors import RateLimited
+from redis.exceptions import RedisError
+
+from glassarena.arena.errors import RateLimited, ServiceUnavailable
 from glassarena.arena.voter import Voter
 
 if TYPE_CHECKING:
     from redis import Redis
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 _SWEEP_SECONDS = 60.0
@@ -165,6 +170,13 @@ class RedisRateLimiter:
             ttls.append(remaining)
         if not keys:
             return
-        retry_after = int(self._script(keys=keys, args=[*counts, *ttls]))
+        try:
+            retry_after = int(self._script(keys=keys, args=[*counts, *ttls]))
+        except RedisError as error:
+            # Failing closed: a limit nobody can check must not become no limit at all.
+            logger.error("Redis rate limiter failed: %s", error)
+            raise ServiceUnavailable(
+                "The arena cannot check its limits right now; please try again in a moment."
+            ) from error
         if retry_after:
             raise RateLimited(retry_after, what)

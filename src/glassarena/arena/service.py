@@ -13,10 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from glassarena.arena.errors import (
     AlreadyVoted,
@@ -29,6 +32,7 @@ from glassarena.arena.errors import (
     NotFound,
     PromptEmpty,
     PromptTooLong,
+    ServiceUnavailable,
     UnknownModel,
     VotingNotOpen,
 )
@@ -147,19 +151,20 @@ class ArenaService:
         )
 
         battle_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
-        await asyncio.to_thread(
-            self.repository.create_battle,
-            public_id=battle_id,
-            mode=request.mode,
-            kind=request.kind,
-            category=request.kind,
-            model_a_id=models[0].version_id,
-            model_b_id=models[1].version_id if len(models) > 1 else None,
-            voter_id=voter.voter_id,
-            ip_hash=voter.ip_hash,
-            prompt=prompt,
-            recorded_prompt_id=recorded_prompt.prompt_id if recorded_prompt else None,
-        )
+        with _storage_errors():
+            await asyncio.to_thread(
+                self.repository.create_battle,
+                public_id=battle_id,
+                mode=request.mode,
+                kind=request.kind,
+                category=request.kind,
+                model_a_id=models[0].version_id,
+                model_b_id=models[1].version_id if len(models) > 1 else None,
+                voter_id=voter.voter_id,
+                ip_hash=voter.ip_hash,
+                prompt=prompt,
+                recorded_prompt_id=recorded_prompt.prompt_id if recorded_prompt else None,
+            )
         messages: list[ChatMessage] = [
             *_instructions(request.kind),
             {"role": "user", "content": prompt},
@@ -204,7 +209,8 @@ class ArenaService:
         )
         number = len(battle.turns) + 1
         try:
-            await asyncio.to_thread(self.repository.add_turn, battle_id, number, checked)
+            with _storage_errors():
+                await asyncio.to_thread(self.repository.add_turn, battle_id, number, checked)
         except BattleStateConflict as conflict:
             if conflict.status == "voted":
                 raise BattleClosed() from None
@@ -252,15 +258,16 @@ class ArenaService:
             )
         )
         try:
-            self.repository.record_vote(
-                battle_id,
-                winner=winner.value,
-                voter_id=voter.voter_id,
-                ip_hash=voter.ip_hash,
-                counted=verdict.counted,
-                not_counted_reason=verdict.reason,
-                log=self._vote_log.append,
-            )
+            with _storage_errors():
+                self.repository.record_vote(
+                    battle_id,
+                    winner=winner.value,
+                    voter_id=voter.voter_id,
+                    ip_hash=voter.ip_hash,
+                    counted=verdict.counted,
+                    not_counted_reason=verdict.reason,
+                    log=self._vote_log.append,
+                )
         except DuplicateVoteError:
             raise AlreadyVoted() from None
         except BattleStateConflict as conflict:
@@ -396,9 +403,13 @@ class ArenaService:
             raise
         except Exception:
             logger.exception("battle %s turn %s could not be completed", live.battle_id, live.turn)
-            await asyncio.to_thread(
-                self.repository.fail_abandoned, live.battle_id, "internal error, see server log"
-            )
+            try:
+                await asyncio.to_thread(
+                    self.repository.fail_abandoned, live.battle_id, "internal error, see server log"
+                )
+            except SQLAlchemyError:
+                # Storage is down; once it is back, the battle is failed as abandoned.
+                logger.exception("battle %s could not be marked failed", live.battle_id)
         finally:
             if not live.closed:
                 live.close({"type": "complete", "voting_open": False})
@@ -437,7 +448,8 @@ class ArenaService:
         return stored
 
     def _load_owned(self, voter: Voter, battle_id: str) -> Battle:
-        battle = self.repository.load_battle(battle_id) if battle_id else None
+        with _storage_errors():
+            battle = self.repository.load_battle(battle_id) if battle_id else None
         # Someone else's battle looks exactly like a missing one: ids cannot be probed.
         if battle is None or not secrets.compare_digest(battle.voter_id, voter.voter_id):
             raise NotFound()
@@ -454,10 +466,21 @@ class ArenaService:
         deadline = timedelta(seconds=self.limits.answer_timeout_seconds) + ABANDONED_GRACE
         if datetime.now(UTC) - as_utc(battle.updated_at) <= deadline:
             return battle
-        self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
-        reloaded = self.repository.load_battle(battle.public_id)
+        with _storage_errors():
+            self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
+            reloaded = self.repository.load_battle(battle.public_id)
         assert reloaded is not None
         return reloaded
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """Storage failures become a 503 for the user (nothing was acknowledged) and a log line."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        logger.error("storage failed: %s", error)
+        raise ServiceUnavailable() from error
 
 
 def _state_error(status: str | None) -> ArenaError:
