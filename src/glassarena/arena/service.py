@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,7 +47,7 @@ from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.voter import IpHasher, Voter
 from glassarena.arena.votes import VoteAcceptance, VoteContext
 from glassarena.battles.record import WINNER_LABELS, Winner
-from glassarena.battles.style import side_style
+from glassarena.battles.style import Side, side_style
 from glassarena.providers.base import ChatMessage
 from glassarena.storage.repository import (
     AnswerResult,
@@ -55,7 +55,7 @@ from glassarena.storage.repository import (
     BattleStateConflict,
     DuplicateVoteError,
 )
-from glassarena.storage.schema import Battle, as_utc
+from glassarena.storage.schema import Battle, ModelVersion, as_utc
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class ArenaLimits:
 
 @dataclass(frozen=True, slots=True)
 class _SidePlan:
-    side: str
+    side: Side
     model: RegisteredModel
     messages: list[ChatMessage]
 
@@ -169,9 +169,10 @@ class ArenaService:
             *_instructions(request.kind),
             {"role": "user", "content": prompt},
         ]
+        sides: tuple[Side, Side] = ("a", "b")
         plans = [
             _SidePlan(side, model, list(messages))
-            for side, model in zip(("a", "b"), models, strict=False)
+            for side, model in zip(sides, models, strict=False)
         ]
         return self._launch(battle_id, 1, prompt, plans)
 
@@ -383,8 +384,7 @@ class ArenaService:
             ]
             styles = {
                 plan.side: side_style(
-                    [*plan.messages, {"role": "assistant", "content": result.text}],
-                    plan.side,  # type: ignore[arg-type]
+                    [*plan.messages, {"role": "assistant", "content": result.text}], plan.side
                 )
                 for plan, result in zip(plans, results, strict=True)
             }
@@ -422,7 +422,7 @@ class ArenaService:
         result = await generate_answer(
             plan.model.provider, plan.messages, on_text, self.limits.answer_timeout_seconds
         )
-        style = side_style([{"role": "assistant", "content": result.text}], plan.side)  # type: ignore[arg-type]
+        style = side_style([{"role": "assistant", "content": result.text}], plan.side)
         stored = replace(result, style=style)
         await asyncio.to_thread(
             self.repository.finish_answer, live.battle_id, live.turn, plan.side, stored
@@ -509,8 +509,8 @@ def _instructions(kind: str) -> list[ChatMessage]:
     return []
 
 
-def _sides(battle: Battle) -> list[tuple[str, Any]]:
-    sides = [("a", battle.model_a)]
+def _sides(battle: Battle) -> list[tuple[Side, ModelVersion]]:
+    sides: list[tuple[Side, ModelVersion]] = [("a", battle.model_a)]
     if battle.model_b is not None:
         sides.append(("b", battle.model_b))
     return sides
