@@ -111,3 +111,13 @@ def test_export_refuses_other_formats(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "export writes .json or .jsonl" in result.output
+
+
+def test_export_from_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    result = CliRunner().invoke(
+        main, ["export", "--database-url", f"sqlite:///{missing}", "-o", str(tmp_path / "x.json")]
+    )
+    assert result.exit_code == 1
+    assert f"no arena database at {missing}" in result.output
+    assert not missing.exists()

@@ -54,6 +54,7 @@ def export(
         )
     if database_url is None:
         database_url = _default_database_url()
+    _require_existing_sqlite_file(database_url)
     try:
         database = open_database(database_url)
     except DatabaseUnavailableError as error:
@@ -65,6 +66,20 @@ def export(
     write_battles(battles, output, kind)
     counted = int(battles["counted"].sum()) if len(battles) else 0
     click.echo(f"Wrote {len(battles)} battles ({counted} counted) to {output}.", err=True)
+
+
+def _require_existing_sqlite_file(database_url: str) -> None:
+    """Exporting from a mistyped SQLite path must not quietly create an empty database."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return  # open_database reports the unparseable URL
+    in_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if in_file and not Path(str(url.database)).is_file():
+        raise click.ClickException(f"no arena database at {url.database}")
 
 
 def _default_database_url() -> str:
