@@ -28,8 +28,10 @@ def test_ipv6_clients_are_grouped_by_their_64_prefix() -> None:
 def test_short_secrets_and_empty_ids_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         IpHasher("short")
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="1 to 100 characters, not 0"):
         IpHasher(KEY).voter("", "192.0.2.10")
+    with pytest.raises(ValueError, match="not 101"):
+        IpHasher(KEY).voter("x" * 101, "192.0.2.10")
 
 
 def test_new_voter_ids_are_random() -> None:

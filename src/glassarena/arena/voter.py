@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 VOTER_ID_BYTES = 16
+MAX_VOTER_ID_CHARS = 100  # the width of the voter_id columns
 
 
 def new_voter_id() -> str:
@@ -41,8 +42,10 @@ class IpHasher:
         return hmac.new(self._key, _canonical_ip(ip).encode(), hashlib.sha256).hexdigest()
 
     def voter(self, voter_id: str, ip: str) -> Voter:
-        if not voter_id:
-            raise ValueError("a voter needs a non-empty pseudonymous id")
+        if not voter_id or len(voter_id) > MAX_VOTER_ID_CHARS:
+            raise ValueError(
+                f"a voter id must have 1 to {MAX_VOTER_ID_CHARS} characters, not {len(voter_id)}"
+            )
         return Voter(voter_id=voter_id, ip_hash=self.hash(ip))
 
 
