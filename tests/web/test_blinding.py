@@ -118,3 +118,19 @@ def test_pages_have_no_inline_script_and_a_strict_policy(tmp_path: Path, path: s
     for tag in re.findall(r"<script[^>]*>", response.text):
         assert 'src="/static/' in tag, f"inline script on {path}: {tag}"
     assert "<script>" not in response.text
+
+
+def test_unknown_pages_get_an_html_page_and_unknown_api_paths_json(tmp_path: Path) -> None:
+    with ModelServerDouble({"m": ScriptedModel()}) as double:
+        config = write_config(
+            tmp_path,
+            contestants=[
+                openai_contestant(name, double.openai_base_url, "m") for name in CONTESTANTS
+            ],
+        )
+        with running_arena(tmp_path, config) as server:
+            page = httpx.get(server.url + "/no-such-page", headers={"accept": "text/html"})
+            api = httpx.get(server.url + "/api/no-such-thing", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "Page not found" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "http_error"

@@ -8,6 +8,7 @@ when it stops.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,15 +17,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from glassarena.web.errors import install_error_handlers
-from glassarena.web.routes import assets, battles, leaderboard, pages
+from glassarena.web.routes import assets, battles, leaderboard, pages, webdev
 from glassarena.web.security import SecurityHeadersMiddleware
 from glassarena.web.settings import WebSettings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
+from glassarena.webdev.previews import build_previews
+from glassarena.webdev.sandbox import sandbox_app
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: WebSettings) -> FastAPI:
+    previews = build_previews(settings.redis_url, chromium_for_checks())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from glassarena.arena.bootstrap import build_arena
@@ -39,12 +44,14 @@ def create_app(settings: WebSettings) -> FastAPI:
             leaderboard_interval_seconds=settings.leaderboard_interval_seconds,
         )
         await arena.start()
+        app.state.webdev_previews = previews
         app.state.config = config
         app.state.service = arena.service
         app.state.leaderboards = arena.leaderboards
         try:
             yield
         finally:
+            await previews.aclose()
             await arena.close()
 
     app = FastAPI(
@@ -60,9 +67,19 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(battles.router)
     app.include_router(leaderboard.router)
+    app.include_router(webdev.router)
+    sandbox_path = previews.policy.path_prefix
+    app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
     app.add_middleware(VoterCookieMiddleware, secret_key=settings.secret_key)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, exempt_prefix=f"{sandbox_path}/")
     return app
+
+
+def chromium_for_checks() -> str | None:
+    """The Chromium that runs WebDev execution checks: $GLASSARENA_CHROMIUM, else the
+    system's; None (apps are previewed but not checked) when there is none."""
+    path = os.environ.get("GLASSARENA_CHROMIUM", "/usr/bin/chromium")
+    return path if path and Path(path).exists() else None
 
 
 def create_app_from_environment() -> FastAPI:

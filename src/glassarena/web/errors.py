@@ -6,7 +6,7 @@ import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from glassarena.arena.errors import ArenaError, RateLimited
@@ -42,9 +42,25 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return error_response(422, "invalid_request", describe_validation_errors(error))
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if _wants_page(request):
+        from glassarena.web.templating import templates
+
+        title = "Page not found" if error.status_code == 404 else "Something went wrong"
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": title, "message": str(error.detail), "active": None},
+            status_code=error.status_code,
+        )
     return error_response(error.status_code, "http_error", str(error.detail), headers=error.headers)
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser navigating to a page, rather than a script calling the API."""
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    return accepts_html and not request.url.path.startswith(("/api/", "/static/"))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -32,11 +32,18 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """`exempt_prefix` names a path (the WebDev sandbox) whose responses carry their own,
+    different policy: this one would block a generated app's inline scripts and framing."""
+
+    def __init__(self, app: ASGIApp, exempt_prefix: str | None = None) -> None:
         self.app = app
+        self.exempt_prefix = exempt_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        exempt = self.exempt_prefix is not None and scope.get("path", "").startswith(
+            self.exempt_prefix
+        )
+        if scope["type"] != "http" or exempt:
             await self.app(scope, receive, send)
             return
 

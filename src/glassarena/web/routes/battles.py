@@ -7,9 +7,10 @@ Errors raised before the stream starts (bad prompt, rate limit, unknown battle) 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterable, Mapping
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
@@ -56,7 +57,7 @@ class CastVote(BaseModel):
 
 @router.post("", name="start_battle")
 async def start_battle(
-    body: StartBattle, service: ServiceDependency, voter: VoterDependency
+    body: StartBattle, request: Request, service: ServiceDependency, voter: VoterDependency
 ) -> StreamingResponse:
     live = await service.start(
         voter,
@@ -64,15 +65,29 @@ async def start_battle(
             mode=body.mode, kind=body.kind, prompt=body.prompt, models=tuple(body.models)
         ),
     )
-    return event_stream_response(live.events())
+    return event_stream_response(_with_previews(request, body.kind, live.events()))
 
 
 @router.post("/{battle_id}/turns", name="follow_up")
 async def follow_up(
-    battle_id: str, body: FollowUp, service: ServiceDependency, voter: VoterDependency
+    battle_id: str,
+    body: FollowUp,
+    request: Request,
+    service: ServiceDependency,
+    voter: VoterDependency,
 ) -> StreamingResponse:
     live = await service.follow_up(voter, battle_id[:MAX_BATTLE_ID_CHARS], body.prompt)
-    return event_stream_response(live.events())
+    state = await asyncio.to_thread(service.battle_state, voter, live.battle_id)
+    return event_stream_response(_with_previews(request, state.kind, live.events()))
+
+
+def _with_previews(
+    request: Request, kind: str, events: AsyncIterable[Mapping[str, Any]]
+) -> AsyncIterable[Mapping[str, Any]]:
+    """WebDev battles get their live app previews added to the stream."""
+    if kind != "webdev":
+        return events
+    return request.app.state.webdev_previews.with_previews(events)
 
 
 @router.post("/{battle_id}/vote", name="vote")

@@ -3,15 +3,19 @@ same bytes for everyone, and names only ever arrive in a reveal."""
 
 from __future__ import annotations
 
+import importlib.resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from glassarena.arena.config import ArenaConfig
 from glassarena.web.dependencies import ServiceDependency
 from glassarena.web.templating import templates
 
 router = APIRouter()
+LLMFAO_DIR = Path(str(importlib.resources.files("glassarena").joinpath("data/llmfao")))
 
 
 def _page(request: Request, template: str, active: str, **context: Any) -> HTMLResponse:
@@ -27,7 +31,8 @@ async def arena_page(request: Request, service: ServiceDependency) -> HTMLRespon
 
 @router.get("/recorded", response_class=HTMLResponse, name="recorded_page")
 async def recorded_page(request: Request) -> HTMLResponse:
-    return _page(request, "recorded.html", "recorded_page")
+    config: ArenaConfig = request.app.state.config
+    return _page(request, "recorded.html", "recorded_page", **recorded_credits(config))
 
 
 @router.get("/side-by-side", response_class=HTMLResponse, name="side_by_side_page")
@@ -50,3 +55,17 @@ async def chat_page(request: Request, service: ServiceDependency) -> HTMLRespons
         models=service.model_names(),
         max_prompt_chars=service.limits.max_prompt_chars,
     )
+
+
+def recorded_credits(config: ArenaConfig) -> dict[str, Any]:
+    """Who to credit for the recorded answers: the shipped LLMFAO set gets its full CC BY
+    credit with links; other sets show the attribution their configuration gives."""
+    llmfao = LLMFAO_DIR.resolve()
+    return {
+        "shows_llmfao": any(s.source.resolve() == llmfao for s in config.recorded_sets),
+        "other_attributions": [
+            s.attribution
+            for s in config.recorded_sets
+            if s.attribution and s.source.resolve() != llmfao
+        ],
+    }

@@ -6,6 +6,7 @@
 // rendered and sanitised by the server.
 
 import { postEventStream, postJson } from "./api.js";
+import { showApp, showChecks } from "./webdev-previews.js";
 
 const root = document.querySelector("section.battle");
 const mode = root.dataset.mode;
@@ -60,6 +61,7 @@ function setVotingEnabled(enabled) {
 
 function resetPanes() {
   for (const [side, pane] of panes) {
+    pane.querySelector('[data-role="app-check"]')?.remove();
     const conversation = pane.querySelector('[data-role="conversation"]');
     conversation.replaceChildren();
     pane.classList.remove("winner", "revealed", "failed");
@@ -113,6 +115,9 @@ function handleEvent(event) {
     }
     case "done":
       setStatus(event.side, "Done", "done");
+      break;
+    case "app":
+      showApp(panes.get(event.side), event);
       break;
     case "failed": {
       battle.failed = true;
@@ -223,6 +228,7 @@ function showReveal(reveal, choice) {
   if (votePrompt) votePrompt.textContent = "Your vote is in.";
   showNotice(revealMessage(reveal), "success");
   afterVote.hidden = false;
+  if (kind === "webdev") showChecks(battle.id, panes);
 }
 
 async function vote(choice) {
