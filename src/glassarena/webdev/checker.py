@@ -177,6 +177,7 @@ class AppChecker:
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._browser_lock = asyncio.Lock()
+        self._start_lock = asyncio.Lock()
         self.browser_launches = 0
 
     async def __aenter__(self) -> AppChecker:
@@ -187,13 +188,14 @@ class AppChecker:
         await self.close()
 
     async def start(self) -> None:
-        if self._workers:
-            return
-        await self._ensure_browser()
-        self._workers = [
-            asyncio.create_task(self._work(), name=f"webdev-check-{index}")
-            for index in range(self.settings.workers)
-        ]
+        async with self._start_lock:
+            if self._workers:
+                return
+            await self._ensure_browser()
+            self._workers = [
+                asyncio.create_task(self._work(), name=f"webdev-check-{index}")
+                for index in range(self.settings.workers)
+            ]
 
     async def close(self) -> None:
         for worker in self._workers:
@@ -226,6 +228,8 @@ class AppChecker:
         return job.result
 
     async def check(self, html: str) -> CheckResult:
+        """Check one app, starting the pool (and Chromium) on first use."""
+        await self.start()
         return await self.submit(html)
 
     async def _work(self) -> None:
