@@ -428,3 +428,30 @@ async def test_a_storage_outage_is_a_503_and_acknowledges_nothing(
     assert service.repository.counted_votes() == []
     monkeypatch.setattr(service.repository, "record_vote", original)
     assert service.vote(voter, battle_id, Winner.MODEL_A).counted
+
+
+async def test_another_worker_replays_a_battle_once_it_is_answered(
+    database: Database, providers: dict[str, ScriptedProvider]
+) -> None:
+    gate = asyncio.Event()
+    for provider in providers.values():
+        provider.gate = gate
+    generating_worker = make_service(database, providers)
+    other_worker = make_service(database, providers)
+    voter = generating_worker.voter("roaming", "192.0.2.60")
+    live = await generating_worker.start(voter, BattleRequest(prompt="Across workers?"))
+
+    async def replay() -> list[dict]:
+        return [event async for event in other_worker.events(voter, live.battle_id)]
+
+    replaying = asyncio.create_task(replay())
+    await asyncio.sleep(0.7)  # the other worker is polling storage meanwhile
+    assert not replaying.done()
+    gate.set()
+    events = await asyncio.wait_for(replaying, timeout=10)
+    direct = [event async for event in live.events()]
+    assert events[0] == direct[0] and events[-1] == direct[-1]
+    for side in "ab":
+        text = "".join(e["text"] for e in direct if e["type"] == "delta" and e["side"] == side)
+        assert {"type": "delta", "side": side, "text": text} in events
+    assert other_worker.vote(voter, live.battle_id, Winner.TIE).counted
