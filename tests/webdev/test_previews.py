@@ -1,0 +1,109 @@
+"""Previews added to a WebDev battle's event stream, and where documents and checks are kept."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from glassarena.webdev.checker import AppChecker, CheckerSettings
+from glassarena.webdev.previews import (
+    InProcessPreviewStore,
+    PreviewStore,
+    RedisPreviewStore,
+    WebdevPreviews,
+)
+
+APP_ANSWER = "Here:\n```html\n<!DOCTYPE html><html><body><h1>Hi</h1></body></html>\n```\n"
+PROSE_ANSWER = "I would rather explain than build: a counter needs a button and a number."
+
+
+async def battle_events(answers: dict[str, str], turn: int = 1) -> AsyncIterator[dict[str, Any]]:
+    yield {"type": "battle", "battle_id": "battle-1", "turn": turn, "prompt": "build"}
+    for side, answer in answers.items():
+        for word in answer.split(" "):
+            yield {"type": "delta", "side": side, "text": word + " "}
+    for side in answers:
+        yield {"type": "done", "side": side}
+    yield {"type": "complete", "voting_open": True}
+
+
+async def collect(events: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(event) async for event in events]
+
+
+async def test_each_finished_side_gets_an_app_event_after_done() -> None:
+    store = InProcessPreviewStore()
+    previews = WebdevPreviews(store)
+    events = await collect(
+        previews.with_previews(battle_events({"a": APP_ANSWER, "b": PROSE_ANSWER}))
+    )
+    kinds = [event["type"] for event in events if event["type"] in ("done", "app")]
+    assert kinds == ["done", "app", "done", "app"]
+    app_a, app_b = [event for event in events if event["type"] == "app"]
+    assert app_a["side"] == "a" and app_a["note"] is None and not app_a["truncated"]
+    token = app_a["frame"]["src"].rsplit("/", 1)[1]
+    document = await store.get_app(token)
+    assert document is not None and "<h1>Hi</h1>" in document
+    assert app_a["frame"]["sandbox"] == "allow-scripts allow-forms"
+    assert app_b == {
+        "type": "app",
+        "side": "b",
+        "frame": None,
+        "truncated": False,
+        "note": "no runnable app: the answer has no code",
+    }
+    await previews.wait_for_checks()
+    checks = await previews.checks("battle-1", 1)
+    assert (
+        checks["a"] is not None
+        and checks["a"]["failure"] == "not checked: this server has no Chromium"
+    )
+    assert checks["b"] is not None and checks["b"]["failure"].startswith("no runnable app")
+    await previews.aclose()
+
+
+@pytest.mark.browser
+async def test_a_replayed_stream_gets_fresh_tokens_and_both_sides_are_checked(
+    chromium_path: str,
+) -> None:
+    checker = AppChecker(chromium_path, settings=CheckerSettings(settle_s=0.1))
+    previews = WebdevPreviews(InProcessPreviewStore(), checker=checker)
+    first = await collect(previews.with_previews(battle_events({"a": APP_ANSWER, "b": APP_ANSWER})))
+    replay = await collect(
+        previews.with_previews(battle_events({"a": APP_ANSWER, "b": APP_ANSWER}))
+    )
+    # A replay gets fresh tokens: a preview address is never reused across page views.
+    srcs = {event["frame"]["src"] for event in first + replay if event["type"] == "app"}
+    assert len(srcs) == 4
+    await previews.wait_for_checks()
+    checks = await previews.checks("battle-1", 1)
+    assert checks["a"] is not None and checks["a"]["runs"] is True
+    assert checks["b"] is not None and checks["b"]["runs"] is True
+    await previews.aclose()
+
+
+async def store_round_trip(store: PreviewStore) -> None:
+    token = await store.put_app("<p>app</p>")
+    assert await store.get_app(token) == "<p>app</p>"
+    assert await store.get_app("unknown-token-0000000000000") is None
+    key = f"battle-{uuid.uuid4().hex}:1:a"
+    assert await store.claim_check(key)
+    assert not await store.claim_check(key)
+    assert await store.get_check(key) is None  # claimed, not finished
+    await store.put_check(key, {"runs": True})
+    assert await store.get_check(key) == {"runs": True}
+    await store.aclose()
+
+
+async def test_in_process_store_round_trip() -> None:
+    await store_round_trip(InProcessPreviewStore())
+
+
+@pytest.mark.redis
+async def test_redis_store_round_trip(redis_url: str) -> None:
+    await store_round_trip(
+        RedisPreviewStore(redis_url, prefix=f"glassarena-test:{uuid.uuid4().hex}")
+    )
