@@ -13,7 +13,13 @@ import pytest
 from glassarena.arena.bootstrap import Arena, RedisUnavailableError, build_arena
 from glassarena.arena.config import load_config
 from glassarena.arena.errors import BattleClosed, InvalidRequest
-from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, RedisSnapshotStore
+from glassarena.arena.leaderboard_refresher import (
+    LeaderboardRefresher,
+    LeaderboardSnapshot,
+    MemorySnapshotStore,
+    RedisSnapshotStore,
+    SnapshotStore,
+)
 from glassarena.arena.service import BattleRequest
 from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.battles.record import Winner
@@ -248,3 +254,29 @@ async def test_a_failing_leaderboard_does_not_block_the_others(
     assert plain is not None and plain.leaderboard is not None
     assert styled is not None and styled.leaderboard is None
     assert styled.message == "This leaderboard could not be computed; see the log."
+
+
+def _snapshot(watermark: int) -> LeaderboardSnapshot:
+    return LeaderboardSnapshot("text", False, watermark, watermark, "now", None, f"at {watermark}")
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_an_older_computation_never_overwrites_a_newer_one(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "memory":
+        store: SnapshotStore = MemorySnapshotStore()
+    else:
+        from redis import Redis
+
+        client = Redis.from_url(request.getfixturevalue("redis_url"))
+        prefix = f"test:{uuid.uuid4().hex}:"
+        request.addfinalizer(lambda: client.delete(*client.scan_iter(f"{prefix}*")))
+        store = RedisSnapshotStore(client, prefix=prefix)
+    assert store.get("text", False) is None and store.watermark() is None
+    store.put(_snapshot(7))
+    store.put(_snapshot(5))  # a slower worker finishing an older computation
+    assert store.get("text", False) == _snapshot(7)
+    assert store.watermark() == 7
+    store.put(_snapshot(9))
+    assert store.get("text", False) == _snapshot(9) and store.watermark() == 9

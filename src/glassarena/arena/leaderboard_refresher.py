@@ -52,7 +52,10 @@ class LeaderboardSnapshot:
 
 class SnapshotStore(Protocol):
     def get(self, category: str, style_control: bool) -> LeaderboardSnapshot | None: ...
-    def put(self, snapshot: LeaderboardSnapshot) -> None: ...
+    def put(self, snapshot: LeaderboardSnapshot) -> None:
+        """Keep `snapshot` unless a newer one (higher watermark) is already stored."""
+        ...
+
     def watermark(self) -> int | None: ...
     def claim(self, watermark: int) -> bool:
         """True when this worker should compute the leaderboards for `watermark`."""
@@ -68,7 +71,10 @@ class MemorySnapshotStore:
         return self._snapshots.get((category, style_control))
 
     def put(self, snapshot: LeaderboardSnapshot) -> None:
-        self._snapshots[(snapshot.category, snapshot.style_control)] = snapshot
+        key = (snapshot.category, snapshot.style_control)
+        stored = self._snapshots.get(key)
+        if stored is None or stored.watermark <= snapshot.watermark:
+            self._snapshots[key] = snapshot
         self._watermark = max(self._watermark or 0, snapshot.watermark)
 
     def watermark(self) -> int | None:
@@ -76,6 +82,22 @@ class MemorySnapshotStore:
 
     def claim(self, watermark: int) -> bool:
         return True
+
+
+# KEYS: the snapshot's hash, the global watermark. ARGV: watermark, snapshot JSON.
+# Two workers may compute at once (a vote arrived meanwhile); the older result must not
+# overwrite the newer one, so the comparison and the write are one atomic script.
+_PUT_SCRIPT = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'watermark') or '-1')
+local incoming = tonumber(ARGV[1])
+if incoming >= current then
+  redis.call('HSET', KEYS[1], 'watermark', ARGV[1], 'snapshot', ARGV[2])
+end
+if incoming > tonumber(redis.call('GET', KEYS[2]) or '-1') then
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+return 0
+"""
 
 
 class RedisSnapshotStore:
@@ -87,26 +109,29 @@ class RedisSnapshotStore:
         self._client = client
         self._prefix = prefix
         self._lock_seconds = lock_seconds
+        self._put = client.register_script(_PUT_SCRIPT)
 
     def _key(self, category: str, style_control: bool) -> str:
         return f"{self._prefix}{category}:{'style' if style_control else 'plain'}"
 
     def get(self, category: str, style_control: bool) -> LeaderboardSnapshot | None:
-        raw = self._client.get(self._key(category, style_control))
+        raw = self._client.hget(self._key(category, style_control), "snapshot")
         if raw is None:
             return None
         return LeaderboardSnapshot(**json.loads(raw))
 
     def put(self, snapshot: LeaderboardSnapshot) -> None:
-        pipeline = self._client.pipeline()
-        pipeline.set(
-            self._key(snapshot.category, snapshot.style_control), json.dumps(snapshot.to_dict())
+        self._put(
+            keys=[self._key(snapshot.category, snapshot.style_control), self._watermark_key],
+            args=[snapshot.watermark, json.dumps(snapshot.to_dict())],
         )
-        pipeline.set(f"{self._prefix}watermark", snapshot.watermark)
-        pipeline.execute()
+
+    @property
+    def _watermark_key(self) -> str:
+        return f"{self._prefix}watermark"
 
     def watermark(self) -> int | None:
-        raw = self._client.get(f"{self._prefix}watermark")
+        raw = self._client.get(self._watermark_key)
         return int(raw) if raw is not None else None
 
     def claim(self, watermark: int) -> bool:
