@@ -24,6 +24,8 @@ from arena_server import openai_contestant, running_arena, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+SCREENSHOTS = Path("/tmp/glassarena-screenshots")
+
 COUNTER_ANSWER = """Here is a counter app:
 
 ```html
@@ -177,4 +179,6 @@ def test_webdev_battle_previews_vote_and_checks(tmp_path: Path, browser: Browser
                 sides["Counter"]: True,
                 sides["Todo"]: False,
             }
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "webdev-after-vote.png"), full_page=True)
             page.close()

@@ -24,8 +24,6 @@ export function showApp(pane, event) {
   if (event.frame) {
     const frame = document.createElement("iframe");
     for (const [name, value] of Object.entries(event.frame)) frame.setAttribute(name, value);
-    frame.setAttribute("width", "100%");
-    frame.setAttribute("height", "520");
     figure.append(frame);
   }
   if (event.note || !event.frame) {
