@@ -1,0 +1,348 @@
+"""Checking meaning across an arena file and building its ArenaConfig.
+
+Settings that are each valid can still clash: two contestants with one name, a recorded
+contestant naming a set that does not exist, an environment variable that is not set. The
+resolver collects every such problem, located on its line, before raising one ConfigError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from glassarena.arena.config.arena_config import (
+    ArenaConfig,
+    Contestant,
+    RecordedSet,
+    fingerprint,
+)
+from glassarena.arena.config.errors import ConfigError, ConfigProblem
+from glassarena.arena.config.recorded_files import (
+    BUILTIN_PREFIX,
+    BUILTIN_RECORDED,
+    load_recorded,
+    recorded_set_path,
+)
+from glassarena.arena.config.schema import (
+    AnthropicSettings,
+    ArenaFile,
+    ContestantEntry,
+    LocalSettings,
+    OpenAISettings,
+    RecordedSetEntry,
+    RecordedSettings,
+)
+from glassarena.arena.config.yaml_lines import KeyPath, YamlMarks, location_label
+from glassarena.providers.base import GenerationSettings
+from glassarena.providers.recorded import RecordedAnswers, RecordedDataError
+from glassarena.providers.weights import BUILTIN_WEIGHTS
+
+LIVE_BATTLE_KINDS: tuple[str, ...] = ("text", "webdev")
+RECORDED_BATTLE_KINDS: tuple[str, ...] = ("recorded",)
+
+
+def resolve(
+    arena_file: ArenaFile,
+    data: dict[str, Any],
+    marks: YamlMarks,
+    base_dir: Path,
+    environ: Mapping[str, str],
+) -> ArenaConfig:
+    """The ArenaConfig of a validated file; ConfigError listing every problem of meaning."""
+    return _Resolver(arena_file, data, marks, base_dir, environ).resolve()
+
+
+class _Resolver:
+    """Checks meaning across the file and builds the ArenaConfig, collecting every problem."""
+
+    def __init__(
+        self,
+        arena_file: ArenaFile,
+        data: dict[str, Any],
+        marks: YamlMarks,
+        base_dir: Path,
+        environ: Mapping[str, str],
+    ) -> None:
+        self.file = arena_file
+        self.data = data
+        self.marks = marks
+        self.base_dir = base_dir
+        self.environ = environ
+        self.problems: list[ConfigProblem] = []
+
+    def problem(self, path: KeyPath, message: str) -> None:
+        located = self.marks.located(path)
+        self.problems.append(
+            self.marks.problem(path, f"{location_label(self.data, located)}: {message}")
+        )
+
+    def resolve(self) -> ArenaConfig:
+        database_url = self._url("database_url")
+        redis_url = self._url("redis_url")
+        answers = self._recorded_answers()
+        contestants: list[Contestant] = []
+        names: dict[str, KeyPath] = {}
+        explicit_recorded: set[tuple[str, str]] = set()
+        for index, entry in enumerate(self.file.contestants):
+            path: KeyPath = ("contestants", index)
+            contestant = self._contestant(entry, path, answers)
+            if isinstance(entry.provider, RecordedSettings):
+                explicit_recorded.add((entry.provider.set, entry.provider.model))
+            if contestant is not None:
+                self._claim_name(names, contestant.name, (*path, "name"))
+                contestants.append(contestant)
+        recorded_sets: list[RecordedSet] = []
+        for index, set_entry in enumerate(self.file.recorded_sets):
+            already_built = any(built.name == set_entry.name for built in recorded_sets)
+            if set_entry.name not in answers or already_built:
+                continue
+            path = ("recorded_sets", index)
+            added = self._set_contestants(
+                set_entry, path, answers[set_entry.name], explicit_recorded
+            )
+            for contestant in added:
+                self._claim_name(names, contestant.name, (*path, "contestants"))
+            contestants.extend(added)
+            contestant_names = {
+                c.provider_settings.model: c.name
+                for c in contestants
+                if isinstance(c.provider_settings, RecordedSettings)
+                and c.provider_settings.set == set_entry.name
+            }
+            recorded_sets.append(
+                RecordedSet(
+                    name=set_entry.name,
+                    attribution=set_entry.attribution,
+                    source=recorded_set_path(set_entry.path, self.base_dir),
+                    answers=answers[set_entry.name],
+                    contestant_names=contestant_names,
+                )
+            )
+        if self.problems:
+            raise ConfigError(sorted(self.problems, key=lambda problem: problem.line))
+        return ArenaConfig(
+            source=self.marks.source,
+            contestants=tuple(contestants),
+            recorded_sets=tuple(recorded_sets),
+            limits=self.file.limits,
+            rate_limits=self.file.rate_limits,
+            database_url=database_url,
+            redis_url=redis_url,
+        )
+
+    def _claim_name(self, names: dict[str, KeyPath], name: str, path: KeyPath) -> None:
+        if name in names:
+            first = self.marks.line(names[name])
+            self.problem(path, f"another contestant has this name (line {first})")
+        else:
+            names[name] = path
+
+    def _env(self, variable: str, path: KeyPath) -> str | None:
+        value = self.environ.get(variable)
+        if not value:
+            self.problem(path, f"environment variable {variable} is not set")
+        return value or None
+
+    def _url(self, name: str) -> str | None:
+        literal = getattr(self.file, name)
+        variable = getattr(self.file, f"{name}_env")
+        if literal is not None and variable is not None:
+            self.problem((f"{name}_env",), f"give {name} or {name}_env, not both")
+            return None
+        if variable is not None:
+            return self._env(variable, (f"{name}_env",))
+        return literal
+
+    # recorded sets
+
+    def _recorded_answers(self) -> dict[str, RecordedAnswers]:
+        answers: dict[str, RecordedAnswers] = {}
+        for index, entry in enumerate(self.file.recorded_sets):
+            path: KeyPath = ("recorded_sets", index)
+            if entry.name in answers:
+                self.problem((*path, "name"), f"recorded set name {entry.name!r} is used twice")
+                continue
+            if entry.path.startswith(BUILTIN_PREFIX):
+                builtin = entry.path.removeprefix(BUILTIN_PREFIX)
+                if builtin not in BUILTIN_RECORDED:
+                    known = ", ".join(BUILTIN_PREFIX + name for name in BUILTIN_RECORDED)
+                    self.problem(
+                        (*path, "path"), f"unknown built-in set {entry.path!r}; known: {known}"
+                    )
+                    continue
+            try:
+                answers[entry.name] = load_recorded(
+                    entry.format,
+                    recorded_set_path(entry.path, self.base_dir),
+                    entry.name,
+                    entry.attribution,
+                )
+            except RecordedDataError as error:
+                self.problem((*path, "path"), f"recorded set {entry.name!r}: {error}")
+        return answers
+
+    def _set_contestants(
+        self,
+        entry: RecordedSetEntry,
+        path: KeyPath,
+        answers: RecordedAnswers,
+        explicit: set[tuple[str, str]],
+    ) -> list[Contestant]:
+        if entry.contestants == "none":
+            return []
+        models = answers.models if entry.contestants == "all" else entry.contestants
+        added = []
+        for position, model in enumerate(models):
+            if model not in answers.models:
+                self.problem(
+                    (*path, "contestants", position),
+                    f"recorded set {entry.name!r} has no model {model!r}",
+                )
+                continue
+            if (entry.name, model) in explicit:
+                continue
+            settings = RecordedSettings(
+                kind="recorded",
+                set=entry.name,
+                model=model,
+                chunk_delay_seconds=entry.chunk_delay_seconds,
+            )
+            added.append(
+                _recorded_contestant(model, None, settings, answers, RECORDED_BATTLE_KINDS)
+            )
+        return added
+
+    # contestants
+
+    def _contestant(
+        self, entry: ContestantEntry, path: KeyPath, answers: Mapping[str, RecordedAnswers]
+    ) -> Contestant | None:
+        provider = entry.provider
+        provider_path = (*path, "provider")
+        if isinstance(provider, RecordedSettings):
+            return self._recorded_entry(entry, provider, path, answers)
+        kinds = entry.battle_kinds or LIVE_BATTLE_KINDS
+        if "recorded" in kinds:
+            self.problem(
+                (*path, "battle_kinds"),
+                "only recorded contestants take part in recorded battles",
+            )
+        generation = entry.generation or GenerationSettings()
+        api_key = None
+        local_path = None
+        if isinstance(provider, OpenAISettings):
+            if provider.api_key_env is not None:
+                api_key = self._env(provider.api_key_env, (*provider_path, "api_key_env"))
+            settings = {
+                "base_url": provider.base_url.rstrip("/"),
+                "model": provider.model,
+                "extra_params": provider.extra_params,
+            }
+        elif isinstance(provider, AnthropicSettings):
+            env_path = (*provider_path, "api_key_env")
+            api_key = self._env(
+                provider.api_key_env, env_path if self.marks.known(env_path) else provider_path
+            )
+            if generation.seed is not None:
+                self.problem((*path, "generation", "seed"), "Anthropic's API takes no seed")
+            base_url = provider.base_url.rstrip("/") if provider.base_url else None
+            settings = {"base_url": base_url, "model": provider.model}
+        else:
+            local = self._local(provider, provider_path)
+            if local is None:
+                return None
+            settings, local_path = local
+        settings = {
+            "kind": provider.kind,
+            **settings,
+            "generation": generation.model_dump(mode="json"),
+        }
+        return Contestant(
+            name=entry.name,
+            description=entry.description,
+            provider_kind=provider.kind,
+            provider_settings=provider,
+            generation=generation,
+            battle_kinds=frozenset(kinds),
+            settings=settings,
+            settings_fingerprint=fingerprint(settings),
+            api_key=api_key,
+            local_path=local_path,
+        )
+
+    def _local(
+        self, provider: LocalSettings, path: KeyPath
+    ) -> tuple[dict[str, Any], Path | None] | None:
+        if (provider.weights is None) == (provider.path is None):
+            self.problem(path, "a local provider needs exactly one of 'weights' or 'path'")
+            return None
+        if provider.weights is not None:
+            weights = BUILTIN_WEIGHTS[provider.weights]
+            identity: dict[str, Any] = {
+                "weights": weights.name,
+                "weights_version": weights.version(),
+            }
+            prompt_format = provider.prompt_format or weights.prompt_format
+            local_path = None
+        else:
+            local_path = (self.base_dir / str(provider.path)).resolve()
+            if not local_path.is_file():
+                self.problem((*path, "path"), f"GGUF file {local_path} does not exist")
+                return None
+            identity = {"path": str(local_path)}
+            prompt_format = provider.prompt_format or "embedded"
+        return {**identity, "prompt_format": prompt_format, "n_ctx": provider.n_ctx}, local_path
+
+    def _recorded_entry(
+        self,
+        entry: ContestantEntry,
+        provider: RecordedSettings,
+        path: KeyPath,
+        answers: Mapping[str, RecordedAnswers],
+    ) -> Contestant | None:
+        if entry.generation is not None:
+            self.problem((*path, "generation"), "recorded answers are fixed; remove 'generation'")
+        kinds = entry.battle_kinds or RECORDED_BATTLE_KINDS
+        if set(kinds) != {"recorded"}:
+            self.problem(
+                (*path, "battle_kinds"), "recorded contestants take part in recorded battles only"
+            )
+        recorded = answers.get(provider.set)
+        if recorded is None:
+            if not any(s.name == provider.set for s in self.file.recorded_sets):
+                self.problem((*path, "provider", "set"), f"no recorded set named {provider.set!r}")
+            return None
+        if provider.model not in recorded.models:
+            self.problem(
+                (*path, "provider", "model"),
+                f"recorded set {provider.set!r} has no model {provider.model!r}",
+            )
+            return None
+        return _recorded_contestant(entry.name, entry.description, provider, recorded, kinds)
+
+
+def _recorded_contestant(
+    name: str,
+    description: str | None,
+    provider: RecordedSettings,
+    answers: RecordedAnswers,
+    kinds: Sequence[str],
+) -> Contestant:
+    settings = {
+        "kind": "recorded",
+        "set": provider.set,
+        "model": provider.model,
+        "answers_sha256": answers.digest(provider.model),
+    }
+    return Contestant(
+        name=name,
+        description=description,
+        provider_kind="recorded",
+        provider_settings=provider,
+        generation=GenerationSettings(),
+        battle_kinds=frozenset(kinds),
+        settings=settings,
+        settings_fingerprint=fingerprint(settings),
+        recorded_answers=answers,
+    )

@@ -1,0 +1,123 @@
+"""The arena file's schema: pydantic models that reject unknown or ill-typed settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+)
+
+from glassarena.providers.base import GenerationSettings, Timeouts
+from glassarena.providers.weights import PromptFormat
+
+BattleKind = Literal["text", "webdev", "recorded"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or " " in value:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class OpenAISettings(_Section):
+    """Any server speaking the OpenAI chat-completions protocol."""
+
+    kind: Literal["openai"]
+    model: str = Field(min_length=1)
+    base_url: HttpUrl = "https://api.openai.com/v1"
+    api_key_env: str | None = None
+    extra_params: dict[str, Any] = Field(default_factory=dict)
+    timeouts: Timeouts = Timeouts()
+
+
+class AnthropicSettings(_Section):
+    kind: Literal["anthropic"]
+    model: str = Field(min_length=1)
+    base_url: HttpUrl | None = None  # None: the SDK's default, Anthropic's own API
+    api_key_env: str = "ANTHROPIC_API_KEY"
+    timeouts: Timeouts = Timeouts()
+
+
+class LocalSettings(_Section):
+    """An embedded GGUF model: one of the built-in `weights`, or a file at `path`."""
+
+    kind: Literal["local"]
+    weights: Literal["smollm2-135m-instruct", "gemma-3-270m"] | None = None
+    path: str | None = None
+    prompt_format: PromptFormat | None = None
+    n_ctx: PositiveInt = 2048
+    n_threads: PositiveInt | None = None
+
+
+class RecordedSettings(_Section):
+    kind: Literal["recorded"]
+    set: str
+    model: str
+    chunk_delay_seconds: NonNegativeFloat = 0.0  # pacing only: not part of the fingerprint
+
+
+ProviderSettings = Annotated[
+    OpenAISettings | AnthropicSettings | LocalSettings | RecordedSettings,
+    Field(discriminator="kind"),
+]
+
+
+class ContestantEntry(_Section):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    provider: ProviderSettings
+    generation: GenerationSettings | None = None
+    battle_kinds: tuple[BattleKind, ...] | None = Field(default=None, min_length=1)
+
+
+class RecordedSetEntry(_Section):
+    name: str = Field(min_length=1)
+    format: Literal["llmfao", "jsonl"]
+    path: str
+    attribution: str | None = None
+    contestants: Literal["all", "none"] | list[str] = "all"
+    chunk_delay_seconds: NonNegativeFloat = 0.0  # for the contestants this set adds
+
+
+class Limits(_Section):
+    """Field names match arena.service.ArenaLimits."""
+
+    max_prompt_chars: PositiveInt = 8_000
+    max_turns: PositiveInt = 10
+    answer_timeout_seconds: PositiveFloat = 300.0
+
+
+class RateLimitSettings(_Section):
+    """Field names match arena.ratelimit.RateLimits."""
+
+    battles_per_minute_per_voter: PositiveInt = 10
+    battles_per_minute_per_ip: PositiveInt = 30
+    votes_per_minute_per_voter: PositiveInt = 10
+    votes_per_minute_per_ip: PositiveInt = 30
+    votes_per_day_per_voter: PositiveInt = 300
+    votes_per_day_per_ip: PositiveInt = 1000
+
+
+class ArenaFile(_Section):
+    database_url: str | None = None
+    database_url_env: str | None = None
+    redis_url: str | None = None
+    redis_url_env: str | None = None
+    limits: Limits = Limits()
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
+    contestants: list[ContestantEntry] = Field(default_factory=list)
