@@ -107,13 +107,16 @@ class ArenaProcess:
             "GLASSARENA_DATA_DIR": str(directory),
             "GLASSARENA_LEADERBOARD_INTERVAL_SECONDS": "2",
         }
-        self.process = subprocess.Popen(
-            command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.log = directory / "server.log"
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log)
         deadline = time.monotonic() + 120
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"glassarena serve exited with {self.process.returncode}")
+                tail = self.log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(
+                    f"glassarena serve exited with {self.process.returncode}:\n{tail}"
+                )
             try:
                 if httpx.get(self.url + "/static/css/app.css", timeout=2).status_code == 200:
                     return

@@ -7,7 +7,7 @@ Errors raised before the stream starts (bad prompt, rate limit, unknown battle) 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -88,6 +88,26 @@ def _with_previews(
     if kind != "webdev":
         return events
     return request.app.state.webdev_previews.with_previews(events)
+
+
+@router.get("/{battle_id}/events", name="battle_events")
+async def battle_events(
+    battle_id: str, service: ServiceDependency, voter: VoterDependency
+) -> StreamingResponse:
+    """The latest turn again from its start, then live: how a client that lost its
+    connection catches up. Generation never depended on that connection."""
+    events = service.events(voter, battle_id[:MAX_BATTLE_ID_CHARS])
+    # Pulling the first event here makes an unknown battle a JSON error, not a broken stream.
+    first = await anext(events)
+    return event_stream_response(_starting_with(first, events))
+
+
+async def _starting_with(
+    first: dict[str, Any], rest: AsyncIterator[dict[str, Any]]
+) -> AsyncIterator[dict[str, Any]]:
+    yield first
+    async for event in rest:
+        yield event
 
 
 @router.post("/{battle_id}/vote", name="vote")

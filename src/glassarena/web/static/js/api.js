@@ -35,13 +35,27 @@ export async function postJson(url, body) {
 }
 
 // POSTs `body` and calls `onEvent` with each event of the text/event-stream answer.
-export async function postEventStream(url, body, onEvent) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-    body: JSON.stringify(body),
-    credentials: "same-origin",
-  });
+export function postEventStream(url, body, onEvent) {
+  return readEventStream(
+    fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    }),
+    onEvent,
+  );
+}
+
+export function getEventStream(url, onEvent) {
+  return readEventStream(
+    fetch(url, { headers: { Accept: "text/event-stream" }, credentials: "same-origin" }),
+    onEvent,
+  );
+}
+
+async function readEventStream(request, onEvent) {
+  const response = await request;
   if (!response.ok) throw await errorFrom(response);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";

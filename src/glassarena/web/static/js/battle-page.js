@@ -5,7 +5,7 @@
 // textContent, so nothing in them is ever parsed as HTML) and, once a side is done, HTML
 // rendered and sanitised by the server.
 
-import { postEventStream, postJson } from "./api.js";
+import { getEventStream, postEventStream, postJson } from "./api.js";
 import { showApp, showChecks } from "./webdev-previews.js";
 
 const root = document.querySelector("section.battle");
@@ -31,7 +31,14 @@ const closedVoteText = votePrompt ? votePrompt.textContent : "";
 let battle = null;
 
 function freshBattle() {
-  return { id: null, answers: new Map(), failed: false, busy: false, voted: false };
+  return {
+    id: null,
+    turn: 0,
+    answers: new Map(),
+    failed: false,
+    busy: false,
+    voted: false,
+  };
 }
 
 function showNotice(message, tone = "info") {
@@ -89,6 +96,11 @@ function handleEvent(event) {
   switch (event.type) {
     case "battle":
       battle.id = event.battle_id;
+      if (event.turn === battle.turn) {
+        restartTurn(); // a replay of this turn after a lost connection
+        break;
+      }
+      battle.turn = event.turn;
       if (mode !== "anonymous") showChosenNames();
       if (kind === "recorded") {
         recordedPrompt.querySelector('[data-role="recorded-prompt-text"]').textContent =
@@ -137,6 +149,17 @@ function handleEvent(event) {
   }
 }
 
+function restartTurn() {
+  battle.failed = false;
+  for (const [side, answer] of battle.answers) {
+    answer.replaceChildren();
+    answer.classList.add("streaming");
+    answer.parentElement.querySelector(".answer-error")?.remove();
+    panes.get(side).classList.remove("failed");
+    setStatus(side, "Writing…", "streaming");
+  }
+}
+
 function finishTurn(votingOpen) {
   battle.busy = false;
   root.classList.remove("busy");
@@ -178,11 +201,17 @@ async function runTurn(prompt) {
   for (const picker of pickers) picker.disabled = true;
   showNotice("");
   try {
-    await postEventStream(url, body, handleEvent);
+    await postEventStream(url, body, handleEvent).catch((error) => {
+      if (battle.id === null || error.status) throw error;
+    });
+    if (battle.busy && battle.id !== null) {
+      // The connection dropped mid-turn. The server kept generating: catch up once.
+      await getEventStream(`/api/battles/${encodeURIComponent(battle.id)}/events`, handleEvent);
+    }
     if (battle.busy) {
-      // The stream ended without "complete": the connection dropped.
       battle.failed = true;
       finishTurn(false);
+      showNotice("The connection to the arena was lost. Please start a new battle.", "error");
     }
   } catch (error) {
     battle.busy = false;
