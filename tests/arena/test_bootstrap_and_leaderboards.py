@@ -280,3 +280,31 @@ def test_an_older_computation_never_overwrites_a_newer_one(
     assert store.watermark() == 7
     store.put(_snapshot(9))
     assert store.get("text", False) == _snapshot(9) and store.watermark() == 9
+    if backend == "redis":
+        assert 0 < client.ttl(f"{prefix}watermark") <= 7 * 86_400
+
+
+@pytest.mark.redis
+async def test_two_databases_sharing_one_redis_keep_their_own_leaderboards(
+    config_path: Path, tmp_path: Path, redis_url: str
+) -> None:
+    busy = build_arena(
+        load_config(config_path), f"sqlite:///{tmp_path / 'busy.db'}", redis_url, secret_key=SECRET
+    )
+    fresh = build_arena(
+        load_config(config_path), f"sqlite:///{tmp_path / 'fresh.db'}", redis_url, secret_key=SECRET
+    )
+    try:
+        _seed_votes(busy, 6)
+        assert busy.leaderboards.refresh_if_needed() is True
+        assert fresh.leaderboards.refresh_if_needed() is True
+        busy_snapshot = busy.leaderboards.snapshot("recorded")
+        fresh_snapshot = fresh.leaderboards.snapshot("recorded")
+        assert busy_snapshot is not None and busy_snapshot.votes == 6
+        assert fresh_snapshot is not None and fresh_snapshot.votes == 0
+    finally:
+        for arena in (busy, fresh):
+            assert arena.redis is not None
+            prefix = f"glassarena:leaderboard:{arena.service.repository.instance_id()}:"
+            arena.redis.delete(*arena.redis.scan_iter(f"{prefix}*"))
+            await arena.close()

@@ -72,7 +72,7 @@ def test_opening_twice_finds_the_schema_at_head(database_url: str, database: Dat
     with again.engine.connect() as connection:
         revisions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
     again.dispose()
-    assert revisions == [("0001",)]
+    assert revisions == [("0002",)]
 
 
 def test_same_settings_keep_their_version(repository: ArenaRepository) -> None:
@@ -264,3 +264,16 @@ def test_racing_voters_get_exactly_one_vote_in(repository: ArenaRepository) -> N
         thread.join()
     assert sorted(outcomes) == ["refused", "refused", "refused", "stored"]
     assert len(repository.counted_votes()) == 1
+
+
+def test_each_database_has_its_own_random_id(database_url: str, tmp_path) -> None:
+    first = open_database(database_url)
+    other = open_database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        instance = ArenaRepository(first).instance_id()
+        assert len(instance) == 32
+        assert ArenaRepository(first).instance_id() == instance  # stable across opens
+        assert ArenaRepository(other).instance_id() != instance
+    finally:
+        first.dispose()
+        other.dispose()

@@ -114,7 +114,11 @@ def build_arena(
     store: SnapshotStore
     if redis_client is not None:
         limiter = RedisRateLimiter(redis_client)
-        store = RedisSnapshotStore(redis_client)
+        # Keyed by the database's id: a Redis shared with another (or a recreated) database
+        # must never serve that database's leaderboards.
+        store = RedisSnapshotStore(
+            redis_client, prefix=f"glassarena:leaderboard:{repository.instance_id()}:"
+        )
     else:
         limiter = MemoryRateLimiter()
         store = MemorySnapshotStore()

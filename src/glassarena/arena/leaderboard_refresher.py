@@ -84,7 +84,7 @@ class MemorySnapshotStore:
         return True
 
 
-# KEYS: the snapshot's hash, the global watermark. ARGV: watermark, snapshot JSON.
+# KEYS: the snapshot's hash, the global watermark. ARGV: watermark, snapshot JSON, TTL.
 # Two workers may compute at once (a vote arrived meanwhile); the older result must not
 # overwrite the newer one, so the comparison and the write are one atomic script.
 _PUT_SCRIPT = """
@@ -96,6 +96,8 @@ end
 if incoming > tonumber(redis.call('GET', KEYS[2]) or '-1') then
   redis.call('SET', KEYS[2], ARGV[1])
 end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 0
 """
 
@@ -104,11 +106,17 @@ class RedisSnapshotStore:
     """Snapshots in Redis, so that every worker serves the one computation."""
 
     def __init__(
-        self, client: Redis, prefix: str = "glassarena:leaderboard:", lock_seconds: int = 120
+        self,
+        client: Redis,
+        prefix: str = "glassarena:leaderboard:",
+        lock_seconds: int = 120,
+        keep_seconds: int = 7 * 86_400,
     ) -> None:
         self._client = client
         self._prefix = prefix
         self._lock_seconds = lock_seconds
+        # Snapshots of an arena that stopped are forgotten; a running one rewrites them.
+        self._keep_seconds = keep_seconds
         self._put = client.register_script(_PUT_SCRIPT)
 
     def _key(self, category: str, style_control: bool) -> str:
@@ -123,7 +131,7 @@ class RedisSnapshotStore:
     def put(self, snapshot: LeaderboardSnapshot) -> None:
         self._put(
             keys=[self._key(snapshot.category, snapshot.style_control), self._watermark_key],
-            args=[snapshot.watermark, json.dumps(snapshot.to_dict())],
+            args=[snapshot.watermark, json.dumps(snapshot.to_dict()), self._keep_seconds],
         )
 
     @property

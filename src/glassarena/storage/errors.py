@@ -12,8 +12,9 @@ class DatabaseUnavailableError(StorageError):
 
     def __init__(self, redacted_url: str, cause: BaseException) -> None:
         self.redacted_url = redacted_url
+        reason = str(cause).strip().rstrip(".")
         super().__init__(
-            f"cannot open the database at {redacted_url}: {cause}. "
+            f"cannot open the database at {redacted_url}: {reason}. "
             "Check that the server is running and the URL (--database-url / "
             "GLASSARENA_DATABASE_URL) is right."
         )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from glassarena.storage.database import Database
 from glassarena.storage.schema import (
     Answer,
+    ArenaInstance,
     Battle,
     ModelVersion,
     Turn,
@@ -75,6 +76,11 @@ class ArenaRepository:
     def _session(self) -> Iterator[Session]:
         with self._database.sessions() as session:
             yield session
+
+    def instance_id(self) -> str:
+        """The random id this database was created with."""
+        with self._session() as session:
+            return session.scalars(select(ArenaInstance.id)).one()
 
     # -- model versions -------------------------------------------------------------------
 

@@ -44,6 +44,15 @@ class Base(DeclarativeBase):
     }
 
 
+class ArenaInstance(Base):
+    """One row: a random id naming this database (its caches in Redis are keyed by it)."""
+
+    __tablename__ = "arena_instance"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class ModelVersion(Base):
     """One immutable configuration of a contestant: votes stay attached to the exact version."""
 
