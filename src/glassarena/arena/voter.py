@@ -36,7 +36,9 @@ class IpHasher:
         key = secret.encode() if isinstance(secret, str) else secret
         if len(key) < 16:
             raise ValueError("the IP hashing secret must be at least 16 bytes long")
-        self._key = key
+        # A key of its own: the server secret also signs cookies, and one key should never
+        # serve two purposes.
+        self._key = hmac.new(key, b"glassarena.ip-hash", hashlib.sha256).digest()
 
     def hash(self, ip: str) -> str:
         return hmac.new(self._key, _canonical_ip(ip).encode(), hashlib.sha256).hexdigest()
