@@ -1,0 +1,178 @@
+"""The hostile app corpus against the real arena: the real /webdev page, server and sandbox.
+
+One contestant answers with a hostile app, the other with a small counter; which side is
+which stays hidden, as in any battle. The page is instrumented only to record the messages
+the frames post (the arena page itself listens to none). After the attack the test checks
+that the page, its cookies and the battle are untouched, that no byte reached an outside
+listener, that nothing was voted but the voter's own click, and that this click is answered
+with the reveal within a second.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arena_host import Listener, running_listener
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from glassarena.webdev.checker import CHROMIUM_ARGS
+from openai_test_server import ModelServerDouble, ScriptedModel
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+from arena_server import openai_contestant, running_arena, write_config
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+APPS = Path(__file__).parent / "hostile_apps"
+HOSTILE = "hostile-upstream"
+COUNTER = "counter-upstream"
+MODEL_NAMES = ("hostile-builder", "counter-builder")
+COUNTER_APP = (
+    '```html\n<!DOCTYPE html><html><body><button id="count" '
+    'onclick="this.textContent = +this.textContent + 1">0</button></body></html>\n```'
+)
+# Only the test's instrumentation: it records what the frames post, with the sending side.
+RECORD_MESSAGES = """
+if (window === window.top) {
+  window.__framesPosted = [];
+  window.addEventListener('message', (event) => {
+    const frames = [...document.querySelectorAll('.pane')];
+    const pane = frames.find((p) => p.querySelector('iframe')?.contentWindow === event.source);
+    window.__framesPosted.push({side: pane ? pane.dataset.side : null,
+                                origin: event.origin, data: event.data});
+  });
+}
+"""
+CASES = (
+    "storage_theft",
+    "api_calls",
+    "top_navigation",
+    "popups",
+    "forms",
+    "beacons",
+    "service_worker",
+    "postmessage_spoof",
+    "dialogs",
+    "infinite_loop",
+    "memory_bomb",
+    "huge_dom",
+    "identity_reveal",
+    "nested_arena_frame",
+    "downloads",
+    "self_navigation",
+    "clipboard_and_sensors",
+)
+
+
+@dataclass
+class Arena:
+    url: str
+    database: Path
+    double: ModelServerDouble
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=[*CHROMIUM_ARGS, "--js-flags=--max-old-space-size=256"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def arena(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arena]:
+    directory = tmp_path_factory.mktemp("arena")
+    script = {HOSTILE: ScriptedModel(), COUNTER: ScriptedModel(answer=COUNTER_APP)}
+    with ModelServerDouble(script) as double:
+        config = write_config(
+            directory,
+            contestants=[
+                openai_contestant(MODEL_NAMES[0], double.openai_base_url, HOSTILE),
+                openai_contestant(MODEL_NAMES[1], double.openai_base_url, COUNTER),
+            ],
+        )
+        with running_arena(directory, config) as server:
+            yield Arena(server.url, directory / "arena.db", double)
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    with running_listener() as running:
+        yield running
+
+
+def hostile_answer(name: str, arena: Arena, listener: Listener) -> str:
+    source = (APPS / f"{name}.html").read_text()
+    source = source.replace("__HOST__", arena.url).replace("__LISTENER__", listener.origin)
+    return f"Here is the app:\n\n```html\n{source}\n```\n"
+
+
+def votes_recorded(arena: Arena) -> int:
+    with sqlite3.connect(arena.database) as database:
+        return database.execute("SELECT count(*) FROM votes").fetchone()[0]
+
+
+def posted(page: Page) -> list[dict[str, Any]]:
+    return page.evaluate("window.__framesPosted")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_hostile_app_is_contained_in_the_real_arena(
+    browser: Browser, arena: Arena, listener: Listener, name: str
+) -> None:
+    arena.double.script[HOSTILE] = ScriptedModel(answer=hostile_answer(name, arena, listener))
+    context = browser.new_context()
+    page = context.new_page()
+    page.add_init_script(RECORD_MESSAGES)
+    popups: list[str] = []
+    dialogs: list[str] = []
+    downloads: list[str] = []
+    context.on("page", lambda popup: popups.append(popup.url))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("download", lambda download: downloads.append(download.suggested_filename))
+
+    page.goto(arena.url + "/webdev")
+    url = page.url
+    cookies = context.cookies()
+    votes_before = votes_recorded(arena)
+    page.fill("textarea#prompt", "Build me an app.")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("button.vote[data-choice=a]:not([disabled])", timeout=30_000)
+    deadline = time.monotonic() + 30
+    while not any(
+        isinstance(message["data"], dict) and message["data"].get("hostile") == name
+        for message in posted(page)
+    ):
+        assert time.monotonic() < deadline, f"the {name} app never ran"
+        time.sleep(0.05)
+    time.sleep(0.7)
+
+    reports = [m for m in posted(page) if isinstance(m["data"], dict) and "hostile" in m["data"]]
+    assert {message["origin"] for message in posted(page)} == {"null"}
+    assert not any(model in json.dumps(reports) for model in MODEL_NAMES)
+    assert page.url == url, "the app navigated the arena page"
+    assert context.cookies() == cookies
+    assert page.evaluate("document.fullscreenElement") is None
+    assert popups == [] and dialogs == [] and downloads == []
+    assert votes_recorded(arena) == votes_before, "something voted on the voter's behalf"
+    assert page.locator(".pane.revealed").count() == 0, "the models were revealed"
+    assert [data for data in listener.connections if data] == []
+
+    started = time.perf_counter()
+    page.click("button.vote[data-choice=tie]", timeout=5_000)
+    page.wait_for_selector(".pane.revealed", timeout=5_000)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.0, f"the vote took {elapsed:.2f} s to be answered"
+    assert votes_recorded(arena) == votes_before + 1
+    context.close()
