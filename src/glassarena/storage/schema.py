@@ -137,7 +137,6 @@ class Answer(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     first_token_seconds: Mapped[float | None] = mapped_column(Float)
     total_seconds: Mapped[float | None] = mapped_column(Float)
-    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     finish_reason: Mapped[str | None] = mapped_column(String(50))
     style: Mapped[dict[str, Any] | None]

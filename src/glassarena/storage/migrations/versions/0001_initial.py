@@ -92,7 +92,6 @@ def upgrade() -> None:
         sa.Column("failure_reason", sa.Text(), nullable=True),
         sa.Column("first_token_seconds", sa.Float(), nullable=True),
         sa.Column("total_seconds", sa.Float(), nullable=True),
-        sa.Column("prompt_tokens", sa.Integer(), nullable=True),
         sa.Column("completion_tokens", sa.Integer(), nullable=True),
         sa.Column("finish_reason", sa.String(50), nullable=True),
         sa.Column("style", sa.JSON(), nullable=True),
