@@ -187,7 +187,7 @@ def test_uncounted_votes_stay_out_of_the_leaderboard_query(repository: ArenaRepo
     _complete(repository, named)
     _vote(repository, named, "model_a", counted=False)
     assert repository.counted_votes() == []
-    assert repository.latest_counted_vote_id() == 0
+    assert repository.counted_vote_count() == 0
     assert [battle.public_id for battle in repository.voted_battles()] == []
     exported = list(repository.voted_battles(include_uncounted=True))
     assert [battle.public_id for battle in exported] == [named]

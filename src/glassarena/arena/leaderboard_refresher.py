@@ -1,7 +1,7 @@
 """Keeps the leaderboards up to date in the background, never on a page view.
 
-Every `interval_seconds` the refresher asks the database for its newest counted vote (one
-cheap query). When it moved, every leaderboard (each category, with and without style
+Every `interval_seconds` the refresher asks the database how many votes count (one cheap
+query). When that changed, every leaderboard (each category, with and without style
 control) is recomputed once from one SQL query of the counted votes: however many votes
 arrive in between, there is at most one computation per interval.
 
@@ -40,7 +40,7 @@ DEFAULT_CATEGORIES = ("text", "webdev", "recorded")
 class LeaderboardSnapshot:
     category: str
     style_control: bool
-    watermark: int  # id of the newest counted vote included
+    watermark: int  # how many counted votes the database held when this was computed
     votes: int
     computed_at: str  # ISO 8601, UTC
     leaderboard: dict[str, Any] | None  # glassarena.leaderboard.Leaderboard.to_dict()
@@ -187,7 +187,7 @@ class LeaderboardRefresher:
 
     def refresh_if_needed(self) -> bool:
         """Recompute when a counted vote arrived since the last computation; True if it did."""
-        watermark = self._repository.latest_counted_vote_id()
+        watermark = self._repository.counted_vote_count()
         known = self._store.watermark()
         if known is not None and known >= watermark:
             return False
@@ -198,7 +198,7 @@ class LeaderboardRefresher:
 
     def refresh(self, watermark: int | None = None) -> None:
         if watermark is None:
-            watermark = self._repository.latest_counted_vote_id()
+            watermark = self._repository.counted_vote_count()
         started = time.monotonic()
         votes = self._repository.counted_votes()
         table = battle_table(votes)

@@ -285,10 +285,15 @@ class ArenaRepository:
                 raise DuplicateVoteError(public_id) from error
             return vote
 
-    def latest_counted_vote_id(self) -> int:
-        """A cheap watermark: changes whenever a counted vote arrives."""
+    def counted_vote_count(self) -> int:
+        """How many votes count: the leaderboards' watermark.
+
+        Not the newest vote id: PostgreSQL may commit id 9 after id 10, and a leaderboard
+        computed in between would then never learn of vote 9. Counted votes are never
+        deleted, so the count only grows, and it grows with every commit.
+        """
         with self._session() as session:
-            return session.scalar(select(func.max(Vote.id)).where(Vote.counted.is_(True))) or 0
+            return session.scalar(select(func.count(Vote.id)).where(Vote.counted.is_(True))) or 0
 
     def counted_votes(self, categories: Sequence[str] | None = None) -> list[CountedVote]:
         """Every counted vote with its pair, outcome and style, in one query."""
