@@ -57,3 +57,14 @@ def test_errors(tmp_path: Path) -> None:
     code, err = _convert(str(source), str(tmp_path / "out.xlsx"))
     assert code == 1 and "cannot tell the format" in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_llmfao_with_style_gets_the_judged_answers(llmfao_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "crowd.jsonl"
+    source = str(llmfao_dir / "crowd-comparisons.csv")
+    code, err = _convert(source, str(target), "--preset", "llmfao", "--add-style")
+    assert code == 0, err
+    first = json.loads(target.read_text(encoding="utf-8").splitlines()[0])
+    haiku = "For Kubernetes, a plea,\nIn containers it sets us free,\nYet complexity, its fee."
+    assert first["conversation_a"][1] == {"role": "assistant", "content": haiku}
+    assert first["conv_metadata"]["sum_assistant_a_tokens"] > 0

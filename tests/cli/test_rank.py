@@ -91,6 +91,35 @@ def test_filters_anchor_elo_and_options(crowd: str) -> None:
     assert code == 0 and sum(r["battles"] for r in json.loads(out)) > 0
 
 
+def test_style_control_on_the_crowd_votes_joins_their_answers(crowd: str) -> None:
+    code, out, err = _rank(crowd, "--preset", "llmfao", "--style-control", "--format", "json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert len(records) == 59
+    style = records[0]["style_coefficients"]
+    assert list(style) == ["tokens", "headers", "lists", "bold"]
+    for coefficient in style.values():
+        assert coefficient["lower"] < coefficient["coefficient"] < coefficient["upper"]
+    assert all(record["style_coefficients"] == style for record in records)
+
+
+def test_style_control_names_a_vote_whose_answer_is_missing(
+    llmfao_dir: Path, tmp_path: Path
+) -> None:
+    for name in ("prompts.jsonl", "crowd-comparisons.csv"):
+        (tmp_path / name).write_bytes((llmfao_dir / name).read_bytes())
+    lines = (llmfao_dir / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "results.jsonl").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    dropped = json.loads(lines[0])
+    code, out, err = _rank(
+        str(tmp_path / "crowd-comparisons.csv"), "--preset", "llmfao", "--style-control"
+    )
+    assert code == 1 and not out
+    assert f"model {dropped['name']!r} on prompt {dropped['prompt']}" in err
+    assert "style control needs both answers of every battle" in err
+    assert "Traceback" not in err
+
+
 def test_plot_option_writes_files(crowd: str, tmp_path: Path) -> None:
     target = tmp_path / "board.html"
     code, _, err = _rank(
@@ -115,7 +144,16 @@ def test_plot_option_writes_files(crowd: str, tmp_path: Path) -> None:
         ([], "missing column(s) model_a, model_b"),
         (["--preset", "llmfao", "--where", "language=English"], "cannot filter on 'language'"),
         (["--preset", "llmfao", "--category", "math"], "no category or category_tag column"),
-        (["--preset", "llmfao", "--style-control"], "style control needs"),
+        (
+            [
+                "--columns",
+                "model_a=left,model_b=right",
+                "--labels",
+                "left=model_a,right=model_b",
+                "--style-control",
+            ],
+            "style control needs",
+        ),
         (["--preset", "llmfao", "--anchor", "nobody"], "must look like MODEL=RATING"),
         (["--preset", "llmfao", "--anchor", "nobody=1200"], "unknown model(s): nobody"),
         (["--preset", "llmfao", "--where", "judge=58"], "ratings are infinite"),

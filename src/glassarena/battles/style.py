@@ -118,24 +118,40 @@ def code_counts(text: str) -> dict[str, int]:
     return {"code_blocks": blocks, "code_lines": lines}
 
 
+def answer_style(answers: Sequence[str]) -> dict[str, Any]:
+    """Style metadata of one side's assistant turns (their texts, in order), side-free.
+
+    Keys: `assistant_tokens`, `header_count`, `list_count`, `bold_count`, `code_block_count`,
+    `code_line_count`; `side_columns` names them for side a or b.
+    """
+    joined = "\n".join(answers)
+    counts = markdown_counts(joined)
+    code = code_counts(joined)
+    return {
+        "assistant_tokens": sum(count_tokens(answer) for answer in answers),
+        "header_count": counts["header_count"],
+        "list_count": counts["list_count"],
+        "bold_count": counts["bold_count"],
+        "code_block_count": code["code_blocks"],
+        "code_line_count": code["code_lines"],
+    }
+
+
+def side_columns(style: Mapping[str, Any], side: Side) -> dict[str, Any]:
+    """An `answer_style` under LMArena's `conv_metadata` names for one side."""
+    return {
+        f"sum_assistant_{side}_tokens" if name == "assistant_tokens" else f"{name}_{side}": value
+        for name, value in style.items()
+    }
+
+
 def side_style(conversation: Sequence[Mapping[str, Any]] | None, side: Side) -> dict[str, Any]:
     """Style metadata of one side's answers, keyed as in LMArena's `conv_metadata`.
 
     Keys: `sum_assistant_{side}_tokens`, `header_count_{side}`, `list_count_{side}`,
     `bold_count_{side}`, plus `code_block_count_{side}` and `code_line_count_{side}`.
     """
-    answers = assistant_texts(conversation)
-    joined = "\n".join(answers)
-    counts = markdown_counts(joined)
-    code = code_counts(joined)
-    return {
-        f"sum_assistant_{side}_tokens": sum(count_tokens(answer) for answer in answers),
-        f"header_count_{side}": counts["header_count"],
-        f"list_count_{side}": counts["list_count"],
-        f"bold_count_{side}": counts["bold_count"],
-        f"code_block_count_{side}": code["code_blocks"],
-        f"code_line_count_{side}": code["code_lines"],
-    }
+    return side_columns(answer_style(assistant_texts(conversation)), side)
 
 
 def conversation_style(

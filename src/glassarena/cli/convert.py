@@ -48,7 +48,8 @@ def convert(
     """
     with clear_errors():
         detect_format(target, output_format)  # a bad target fails before a long read
-        battles = read_battles(source, input_format, build_mapping(preset, columns, labels))
+        mapping = build_mapping(preset, columns, labels)
+        battles = read_battles(source, input_format, mapping, with_answers=add_style)
         if add_style:
             battles = with_style(battles)
         write_battles(battles, target, output_format)

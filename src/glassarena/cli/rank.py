@@ -209,7 +209,12 @@ def rank(
       glassarena rank crowd-comparisons.csv --preset llmfao --ci bootstrap --seed 1
     """
     with clear_errors():
-        battles = read_battles(file, input_format, build_mapping(preset, columns, labels))
+        battles = read_battles(
+            file,
+            input_format,
+            build_mapping(preset, columns, labels),
+            with_answers=style_control,
+        )
         options = LeaderboardOptions(
             ci=None if ci == "none" else ci,  # type: ignore[arg-type]
             rounds=rounds,

@@ -8,7 +8,8 @@ Formats, detected from the file extension unless named:
 * `csv` (`.csv`): one battle per row, nested values as JSON text.
 
 Any of them can carry other column names and winner labels, given a ColumnMapping
-(see `build_mapping` and the `llmfao` preset).
+(see `build_mapping` and the `llmfao` preset), and be joined to the answers the battles
+judged where those live in files of their own (LLMFAO's results.jsonl).
 """
 
 from __future__ import annotations
@@ -76,9 +77,17 @@ def detect_format(path: Path | str, override: str | None = None) -> str:
 
 
 def read_battles(
-    path: Path | str, format: str | None = None, mapping: ColumnMapping | None = None
+    path: Path | str,
+    format: str | None = None,
+    mapping: ColumnMapping | None = None,
+    *,
+    with_answers: bool = False,
 ) -> pd.DataFrame:
-    """Read and check a battle file; errors name the file and the line or row."""
+    """Read and check a battle file; errors name the file and the line or row.
+
+    `with_answers` joins each battle to the answers it judged where the mapping says how
+    (the llmfao preset): conversations and style metadata, for style control.
+    """
     path = Path(path)
     kind = detect_format(path, format)
     if not path.is_file():
@@ -86,7 +95,10 @@ def read_battles(
     frame, locate = _READERS[kind](path)
     if mapping is not None:
         frame = mapping.apply(frame, str(path))
-    return validate_battles(unnest_metadata(frame), locate)
+    battles = validate_battles(unnest_metadata(frame), locate)
+    if with_answers and mapping is not None and mapping.join_answers is not None:
+        battles = mapping.join_answers(battles, path, locate)
+    return battles
 
 
 def write_battles(

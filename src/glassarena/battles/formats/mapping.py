@@ -3,25 +3,38 @@
 A mapping says which source column holds each canonical column (`model_a=left`) and which
 canonical label each source winner label stands for (`left=model_a`). Presets name the
 mappings of known data sets, so `--preset llmfao` alone reads the shipped LLMFAO votes.
+A data set that keeps the judged answers in files of their own also says how to join them
+(`join_answers`), which style control needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
+from glassarena.battles.formats.llmfao import join_llmfao_answers
+from glassarena.battles.frame import RowLocator
 from glassarena.battles.record import WINNER_LABELS
+
+# (battles, the battle file, its row locator) -> the battles with conversations and style.
+AnswerJoin = Callable[[pd.DataFrame, Path, RowLocator], pd.DataFrame]
 
 
 @dataclass(frozen=True, slots=True)
 class ColumnMapping:
-    """`columns`: canonical name -> source column; `labels`: source label -> canonical label."""
+    """`columns`: canonical name -> source column; `labels`: source label -> canonical label.
+
+    `join_answers`: for a data set whose answers live apart from its votes, how to join
+    each battle to the two answers it judged.
+    """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    join_answers: AnswerJoin | None = None
 
     def __post_init__(self) -> None:
         for source, target in self.labels.items():
@@ -56,10 +69,12 @@ class ColumnMapping:
 
 
 PRESETS: Mapping[str, ColumnMapping] = {
-    # LLMFAO crowd and LLM-judge comparisons: left/right model names, winner left/right/tie.
+    # LLMFAO crowd and LLM-judge comparisons: left/right model names, winner left/right/tie;
+    # the answers are in results.jsonl beside them.
     "llmfao": ColumnMapping(
         columns={"model_a": "left", "model_b": "right", "judge": "worker", "question_id": "prompt"},
         labels={"left": "model_a", "right": "model_b"},
+        join_answers=join_llmfao_answers,
     ),
 }
 
@@ -97,5 +112,7 @@ def build_mapping(
     if preset is None and not column_pairs and not label_pairs:
         return None
     return ColumnMapping(
-        columns={**base.columns, **column_pairs}, labels={**base.labels, **label_pairs}
+        columns={**base.columns, **column_pairs},
+        labels={**base.labels, **label_pairs},
+        join_answers=base.join_answers,
     )
