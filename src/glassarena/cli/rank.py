@@ -125,7 +125,12 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
     show_default=True,
     help="Interval coverage.",
 )
-@click.option("--style-control", is_flag=True, help="Control for length and markdown style.")
+@click.option(
+    "--style-control",
+    is_flag=True,
+    help="Control for length and markdown style (with --preset llmfao, counted from the "
+    "answers in results.jsonl beside the votes).",
+)
 @click.option(
     "--where",
     multiple=True,
@@ -207,6 +212,7 @@ def rank(
     \b
     Example, on the shipped LLMFAO crowd votes:
       glassarena rank crowd-comparisons.csv --preset llmfao --ci bootstrap --seed 1
+      glassarena rank crowd-comparisons.csv --preset llmfao --style-control
     """
     with clear_errors():
         battles = read_battles(
