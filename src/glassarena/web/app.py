@@ -22,13 +22,15 @@ from glassarena.web.security import SecurityHeadersMiddleware
 from glassarena.web.settings import WebSettings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
 from glassarena.webdev.previews import build_previews
-from glassarena.webdev.sandbox import sandbox_app
+from glassarena.webdev.sandbox import sandbox_app, sandbox_policy_from_environment
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    previews = build_previews(settings.redis_url, chromium_for_checks())
+    previews = build_previews(
+        settings.redis_url, chromium_for_checks(), sandbox_policy_from_environment()
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +73,11 @@ def create_app(settings: WebSettings) -> FastAPI:
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
     app.add_middleware(VoterCookieMiddleware, secret_key=settings.secret_key)
-    app.add_middleware(SecurityHeadersMiddleware, exempt_prefix=f"{sandbox_path}/")
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        exempt_prefix=f"{sandbox_path}/",
+        frame_sources=previews.policy.frame_sources(),
+    )
     return app
 
 

@@ -33,11 +33,22 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 
 class SecurityHeadersMiddleware:
     """`exempt_prefix` names a path (the WebDev sandbox) whose responses carry their own,
-    different policy: this one would block a generated app's inline scripts and framing."""
+    different policy: this one would block a generated app's inline scripts and framing.
+    `frame_sources` (the WebDev preview origins) become the page's `frame-src`, which also
+    limits where a preview frame may navigate itself."""
 
-    def __init__(self, app: ASGIApp, exempt_prefix: str | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, exempt_prefix: str | None = None, frame_sources: str | None = None
+    ) -> None:
         self.app = app
         self.exempt_prefix = exempt_prefix
+        self.headers = SECURITY_HEADERS
+        if frame_sources is not None:
+            policy = f"{CONTENT_SECURITY_POLICY}; frame-src {frame_sources}"
+            self.headers = (
+                (b"content-security-policy", policy.encode()),
+                *(header for header in SECURITY_HEADERS if header[0] != b"content-security-policy"),
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         exempt = self.exempt_prefix is not None and scope.get("path", "").startswith(
@@ -49,7 +60,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", []), *self.headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

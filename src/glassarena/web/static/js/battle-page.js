@@ -217,6 +217,8 @@ async function runTurn(prompt) {
     battle.busy = false;
     root.classList.remove("busy");
     showNotice(error.message, "error");
+    // A refused prompt goes back in the box, so nothing typed is lost.
+    if (promptBox && prompt && !promptBox.value) promptBox.value = prompt;
     if (starting && battle.id === null) {
       for (const picker of pickers) picker.disabled = false;
       setComposerEnabled(true);
