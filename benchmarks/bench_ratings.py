@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import math
+import multiprocessing
 import statistics
 import sys
 import time
@@ -34,7 +35,7 @@ from glassarena.ratings import BradleyTerry, StyleControlledBradleyTerry
 
 LABELS = np.array(["model_b", "tie", "model_a"], dtype=object)
 STYLE_COLUMNS = ("sum_assistant_tokens", "header_count", "list_count", "bold_count")
-console = Console()
+console = Console(width=170)
 
 
 def battle_frame(battles: Any) -> pd.DataFrame:
@@ -54,8 +55,15 @@ def style_frame(battles: Any) -> pd.DataFrame:
 
 
 def outcomes_from_labels(winner: pd.Series) -> np.ndarray:
-    labels = winner.to_numpy()
-    return np.select([labels == "model_a", labels == "model_b"], [1.0, 0.0], 0.5)
+    model_a_won = (winner == "model_a").to_numpy(dtype=bool)
+    model_b_won = (winner == "model_b").to_numpy(dtype=bool)
+    return np.where(model_a_won, 1.0, np.where(model_b_won, 0.0, 0.5))
+
+
+def names(column: pd.Series) -> np.ndarray:
+    """Model names as a numpy object array; factorising first avoids converting every cell."""
+    codes, uniques = pd.factorize(column)
+    return np.asarray(uniques, dtype=object)[codes]
 
 
 # --- glassarena -------------------------------------------------------------------------
@@ -63,9 +71,7 @@ def outcomes_from_labels(winner: pd.Series) -> np.ndarray:
 
 def glassarena_bt(frame: pd.DataFrame, **options: Any) -> BradleyTerry:
     return BradleyTerry(**options).fit(
-        frame["model_a"].to_numpy(),
-        frame["model_b"].to_numpy(),
-        outcomes_from_labels(frame["winner"]),
+        names(frame["model_a"]), names(frame["model_b"]), outcomes_from_labels(frame["winner"])
     )
 
 
@@ -73,8 +79,8 @@ def glassarena_style(frame: pd.DataFrame) -> StyleControlledBradleyTerry:
     features_a = frame[[f"{name}_a" for name in STYLE_COLUMNS]].to_numpy(dtype=float)
     features_b = frame[[f"{name}_b" for name in STYLE_COLUMNS]].to_numpy(dtype=float)
     return StyleControlledBradleyTerry().fit(
-        frame["model_a"].to_numpy(),
-        frame["model_b"].to_numpy(),
+        names(frame["model_a"]),
+        names(frame["model_b"]),
         outcomes_from_labels(frame["winner"]),
         features_a,
         features_b,
@@ -91,6 +97,9 @@ def arena_rank_bt(frame: pd.DataFrame, method: str = "sandwich", rounds: int = 0
 
     dataset = PairDataset.from_pandas(frame)
     model = ArenaBradleyTerry(n_competitors=len(dataset.competitors))
+    if method == "bootstrap":
+        # arena-rank's fork-based pool deadlocks once JAX has started threads; spawn works.
+        multiprocessing.set_start_method("spawn", force=True)
     result = model.compute_ratings_and_cis(
         dataset, ci_method=method, num_bootstrap=rounds, n_jobs=2, seed=0
     )
@@ -176,7 +185,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bootstrap-rounds", type=int, default=1_000)
-    parser.add_argument("--peer-bootstrap-rounds", type=int, default=4)
+    parser.add_argument("--peer-bootstrap-rounds", type=int, nargs=2, default=(2, 10))
     parser.add_argument("--fastchat-battles", type=int, default=200_000)
     arguments = parser.parse_args()
     warnings.filterwarnings("ignore")
@@ -253,11 +262,12 @@ def main() -> None:
         progress.remove_task(bootstrap_task)
         progress.advance(step)
 
-        peer_rounds = arguments.peer_bootstrap_rounds
-        progress.update(step, description=f"arena-rank: {peer_rounds} bootstrap rounds")
-        start = time.perf_counter()
-        arena_rank_bt(frame, method="bootstrap", rounds=peer_rounds)
-        theirs_boot = (time.perf_counter() - start) * rounds / peer_rounds
+        few, more = arguments.peer_bootstrap_rounds
+        progress.update(step, description=f"arena-rank: {few} and {more} bootstrap rounds")
+        few_time, _, _ = timed(lambda: arena_rank_bt(frame, method="bootstrap", rounds=few), 1)
+        more_time, _, _ = timed(lambda: arena_rank_bt(frame, method="bootstrap", rounds=more), 1)
+        per_round = max(more_time - few_time, 0.0) / (more - few)
+        theirs_boot = few_time + per_round * (rounds - few)
         rows.append(
             (
                 f"BT {rounds:,} bootstrap rounds",
@@ -265,7 +275,8 @@ def main() -> None:
                 ours_boot,
                 f"{n:,}",
                 theirs_boot,
-                f"peer ran {peer_rounds} rounds, scaled x{rounds / peer_rounds:g}",
+                f"peer ran {few} ({few_time:.1f} s) and {more} ({more_time:.1f} s) rounds; "
+                f"extrapolated linearly",
             )
         )
         progress.advance(step)

@@ -16,6 +16,9 @@ from scipy.special import expit
 from glassarena.ratings.errors import RatingError
 
 STEP_TOLERANCE = 1e-11
+# Newton converges quadratically: after a full step smaller than this the remaining error is
+# of order FINAL_STEP ** 2, below STEP_TOLERANCE, so no further step is needed to confirm.
+FINAL_STEP = 1e-7
 MAX_ITERATIONS = 200
 MAX_BATCH_ITERATIONS = 60
 MAX_BATCH_STEP = 4.0
@@ -79,7 +82,8 @@ def fit_pairs(
                 break
             size /= 2.0
         theta, current = candidate, value
-        if np.max(np.abs(size * step)) < STEP_TOLERANCE:
+        largest = np.max(np.abs(size * step))
+        if largest < STEP_TOLERANCE or (size == 1.0 and largest < FINAL_STEP):
             return theta
     raise RatingError(
         f"Bradley-Terry fit did not converge in {MAX_ITERATIONS} Newton steps; "
@@ -130,7 +134,7 @@ def fit_pairs_batch(
         largest = np.max(np.abs(step), axis=1)
         step *= np.minimum(1.0, MAX_BATCH_STEP / np.maximum(largest, 1e-300))[:, None]
         theta[active] = current + step
-        active = active[largest >= STEP_TOLERANCE]
+        active = active[largest >= FINAL_STEP]
         if len(active) == 0:
             break
     converged = np.ones(rounds, dtype=bool)
