@@ -11,23 +11,31 @@ with the reveal within a second.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from arena_host import Listener, running_listener
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from glassarena.web.app import create_app
+from glassarena.web.settings import WebSettings
 from glassarena.webdev.checker import CHROMIUM_ARGS
+from glassarena.webdev.sandbox import ENV_PREVIEW_ORIGINS
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 from arena_server import openai_contestant, running_arena, write_config
+from live_server import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -176,3 +184,110 @@ def test_hostile_app_is_contained_in_the_real_arena(
     assert elapsed < 1.0, f"the vote took {elapsed:.2f} s to be answered"
     assert votes_recorded(arena) == votes_before + 1
     context.close()
+
+
+@contextmanager
+def arena_with_preview_sites(
+    directory: Path, double: ModelServerDouble, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The real arena with side A's previews on 127.0.0.1 and side B's on localhost: two
+    sites, as GLASSARENA_PREVIEW_ORIGINS sets them in a deployment."""
+    port = free_port()
+    origins = f"http://127.0.0.1:{port},http://localhost:{port}"
+    monkeypatch.setenv(ENV_PREVIEW_ORIGINS, origins)
+    config = write_config(
+        directory,
+        contestants=[
+            openai_contestant(MODEL_NAMES[0], double.openai_base_url, HOSTILE),
+            openai_contestant(MODEL_NAMES[1], double.openai_base_url, COUNTER),
+        ],
+    )
+    settings = WebSettings(
+        database_url=f"sqlite:///{directory / 'arena.db'}",
+        redis_url=None,
+        config_path=config,
+        secret_key="test-secret-key-" + "x" * 32,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline, "the arena did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def start_hostile_battle(browser: Browser, url: str, double: ModelServerDouble, name: str) -> Page:
+    source = (APPS / f"{name}.html").read_text()
+    double.script[HOSTILE] = ScriptedModel(answer=f"```html\n{source}\n```")
+    page = browser.new_context().new_page()
+    page.goto(url + "/webdev")
+    page.fill("textarea#prompt", "Build me an app.")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("button.vote[data-choice=a]:not([disabled])", timeout=30_000)
+    return page
+
+
+def test_with_two_preview_sites_a_spinning_app_leaves_the_other_side_usable(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = {HOSTILE: ScriptedModel(), COUNTER: ScriptedModel(answer=COUNTER_APP)}
+    with (
+        ModelServerDouble(script) as double,
+        arena_with_preview_sites(tmp_path, double, monkeypatch) as url,
+    ):
+        page = start_hostile_battle(browser, url, double, "infinite_loop")
+        policy = page.request.get(url + "/webdev").headers["content-security-policy"]
+        assert f"frame-src {os.environ[ENV_PREVIEW_ORIGINS].replace(',', ' ')}" in policy
+        frames = page.locator(".app-preview iframe")
+        sources = {frames.nth(index).get_attribute("src") or "" for index in range(2)}
+        assert {source.split("/sandbox/")[0] for source in sources} == set(
+            os.environ[ENV_PREVIEW_ORIGINS].split(",")
+        )
+        time.sleep(2.0)  # the hostile app is spinning by now
+        counter_side = next(
+            side
+            for side in ("a", "b")
+            if page.frame_locator(f'.pane[data-side="{side}"] iframe').locator("#count").count()
+        )
+        button = page.frame_locator(f'.pane[data-side="{counter_side}"] iframe').locator("#count")
+        started = time.perf_counter()
+        button.click(timeout=5_000)
+        assert button.text_content(timeout=5_000) == "1"
+        assert time.perf_counter() - started < 1.0
+        page.context.close()
+
+
+def test_with_two_preview_sites_a_memory_bomb_kills_only_its_own_side(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = {HOSTILE: ScriptedModel(), COUNTER: ScriptedModel(answer=COUNTER_APP)}
+    with (
+        ModelServerDouble(script) as double,
+        arena_with_preview_sites(tmp_path, double, monkeypatch) as url,
+    ):
+        page = start_hostile_battle(browser, url, double, "memory_bomb")
+        # Playwright calls the whole page crashed when one frame's renderer dies, so the
+        # frames are watched through DevTools: a crashed frame's target loses its URL.
+        devtools = page.context.new_cdp_session(page)
+        deadline = time.monotonic() + 20
+        frames: list[str] = []
+        while time.monotonic() < deadline:
+            targets = devtools.send("Target.getTargets")["targetInfos"]
+            frames = [target["url"] for target in targets if target["type"] == "iframe"]
+            if "" in frames:
+                break
+            time.sleep(0.1)
+        assert frames.count("") == 1, f"expected the bomb's side alone to crash: {frames}"
+        survivor = next(frame for frame in frames if frame)
+        assert "/sandbox/" in survivor
+        title = devtools.send("Runtime.evaluate", {"expression": "document.title"})
+        assert title["result"]["value"].startswith("WebDev arena")
+        page.context.close()

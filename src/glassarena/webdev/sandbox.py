@@ -14,9 +14,11 @@ battle, so neither the URL nor the document reveals who built the app.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +27,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+ENV_PREVIEW_ORIGINS = "GLASSARENA_PREVIEW_ORIGINS"
+ENV_SANDBOX_CDNS = "GLASSARENA_SANDBOX_CDNS"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,86}$")
 _CDN_ORIGIN = re.compile(
     r"^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?$"
@@ -141,6 +145,21 @@ class SandboxPolicy:
         itself, so keeping it this narrow stops an app from carrying data away by navigation.
         """
         return " ".join(self.origins) if self.origins else "'self'"
+
+
+def sandbox_policy_from_environment(environ: Mapping[str, str] = os.environ) -> SandboxPolicy:
+    """The deployment's policy: $GLASSARENA_PREVIEW_ORIGINS (side A's origin, then side B's)
+    and $GLASSARENA_SANDBOX_CDNS, each a comma-separated list; unset means neither."""
+    origins = _split(environ.get(ENV_PREVIEW_ORIGINS, ""))
+    cdns = _split(environ.get(ENV_SANDBOX_CDNS, ""))
+    try:
+        return SandboxPolicy(allowed_cdns=cdns, origins=origins)
+    except ValueError as error:
+        raise ValueError(f"{ENV_PREVIEW_ORIGINS} / {ENV_SANDBOX_CDNS}: {error}") from None
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
 
 
 def iframe_attributes(
