@@ -301,7 +301,7 @@ def main() -> None:
         progress.advance(step)
 
         progress.update(step, description="style control + sandwich")
-        ours_style, _, style_fit = timed(lambda: glassarena_style(style), repeats)
+        ours_style, _, style_fit = timed(lambda: glassarena_style(style), max(repeats, 5))
         theirs_style, _, style_reference = timed(lambda: arena_rank_style(style), repeats)
         notes.append(
             "arena-rank style agreement: max coefficient difference "

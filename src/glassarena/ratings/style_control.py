@@ -131,8 +131,8 @@ class StyleControlledBradleyTerry(RatingEstimator):
         start[: design.n_models] = fit_pairs(
             table.first, table.second, wins, totals, table.n_models, self.prior
         )
-        parameters = _fit_rows(design, design.weight, self.prior, start, MAX_ITERATIONS)
-        if parameters is None:
+        parameters, converged = _fit_rows(design, design.weight, self.prior, start, MAX_ITERATIONS)
+        if not converged:
             raise RatingError(
                 "style-controlled fit did not converge; the style features may separate "
                 "the outcomes, pass a small prior (e.g. prior=1.0)"
@@ -173,12 +173,11 @@ class StyleControlledBradleyTerry(RatingEstimator):
         unstable = 0
         for round_number in range(self.rounds):
             drawn = np.bincount(rng.integers(0, rows, rows), minlength=rows)
-            fitted = _fit_rows(
+            fitted, converged = _fit_rows(
                 design, design.weight * drawn, self.prior, parameters, BOOTSTRAP_ITERATIONS
             )
-            if fitted is None:
-                unstable += 1
-                fitted = parameters
+            # A round without a finite MLE keeps its last iterate, far out, as in BradleyTerry.
+            unstable += not converged
             samples[round_number] = fitted
             if self.progress is not None:
                 self.progress(round_number + 1, self.rounds)
@@ -192,8 +191,8 @@ def _fit_rows(
     prior: float,
     start: NDArray[np.float64],
     max_iterations: int,
-) -> NDArray[np.float64] | None:
-    """Damped Newton on the rows; None when it does not converge in max_iterations.
+) -> tuple[NDArray[np.float64], bool]:
+    """Damped Newton on the rows: the last iterate, and whether it converged.
 
     Logits are linear in the parameters, so a trial step costs one axpy on the logits.
     """
@@ -219,8 +218,8 @@ def _fit_rows(
         parameters, logits, probability, current = trial, trial_logits, trial_probability, value
         largest = np.max(np.abs(size * step))
         if largest < STEP_TOLERANCE or (size == 1.0 and largest < FINAL_STEP):
-            return parameters
-    return None
+            return parameters, True
+    return parameters, False
 
 
 def _penalised(
