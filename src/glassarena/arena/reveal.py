@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from glassarena.arena.generation import user_failure_message
+from glassarena.storage.repository import BattleSummary, ModelIdentity
 from glassarena.storage.schema import Answer, Battle, ModelVersion
 
 
@@ -51,6 +52,29 @@ class Reveal:
             for turn in battle.turns
         ]
         return cls(battle.public_id, winner, counted, models, timings)
+
+    @classmethod
+    def of_summary(
+        cls,
+        battle: BattleSummary,
+        models: dict[str, ModelIdentity],
+        *,
+        winner: str | None,
+        counted: bool,
+    ) -> Reveal:
+        """The reveal from a battle's summary and its models' identities (side -> identity)."""
+        timings: dict[int, dict[str, AnswerTiming]] = {}
+        for timing in battle.timings:
+            timings.setdefault(timing.turn, {})[timing.side] = AnswerTiming(
+                timing.first_token_seconds, timing.total_seconds, timing.completion_tokens
+            )
+        return cls(
+            battle.public_id,
+            winner,
+            counted,
+            {side: _revealed(identity) for side, identity in models.items()},
+            [timings[turn] for turn in sorted(timings)],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,7 +137,7 @@ class BattleState:
         return asdict(self)
 
 
-def _revealed(version: ModelVersion) -> RevealedModel:
+def _revealed(version: ModelVersion | ModelIdentity) -> RevealedModel:
     return RevealedModel(version.name, version.version, version.provider_kind)
 
 

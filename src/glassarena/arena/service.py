@@ -53,6 +53,7 @@ from glassarena.storage.repository import (
     AnswerResult,
     ArenaRepository,
     BattleStateConflict,
+    BattleSummary,
     DuplicateVoteError,
 )
 from glassarena.storage.schema import Battle, ModelVersion, as_utc
@@ -242,8 +243,8 @@ class ArenaService:
         """Store the vote (committed before this returns) and reveal the models."""
         winner = _parse_choice(choice)
         self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
-        battle = self._settled(self._load_owned(voter, battle_id))
-        if battle.vote is not None:
+        battle = self._settled_summary(self._owned_summary(voter, battle_id))
+        if battle.status == "voted":
             raise AlreadyVoted()
         if battle.status == "generating":
             raise VotingNotOpen()
@@ -260,7 +261,7 @@ class ArenaService:
         )
         try:
             with _storage_errors():
-                self.repository.record_vote(
+                logged = self.repository.record_vote(
                     battle_id,
                     winner=winner.value,
                     voter_id=voter.voter_id,
@@ -273,7 +274,10 @@ class ArenaService:
             raise AlreadyVoted() from None
         except BattleStateConflict as conflict:
             raise _state_error(conflict.status) from None
-        return Reveal.of(battle, winner=winner.value, counted=verdict.counted)
+        models = {"a": logged.model_a}
+        if logged.model_b is not None:
+            models["b"] = logged.model_b
+        return Reveal.of_summary(battle, models, winner=winner.value, counted=verdict.counted)
 
     def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
         """What the user may see of a battle: blinded until the vote (anonymous mode)."""
@@ -447,6 +451,31 @@ class ArenaService:
             live.emit({"type": "done", "side": plan.side})
         return stored
 
+    def _owned_summary(self, voter: Voter, battle_id: str) -> BattleSummary:
+        with _storage_errors():
+            battle = self.repository.battle_summary(battle_id) if battle_id else None
+        # Someone else's battle looks exactly like a missing one: ids cannot be probed.
+        if battle is None or not secrets.compare_digest(battle.voter_id, voter.voter_id):
+            raise NotFound()
+        return battle
+
+    def _settled_summary(self, battle: BattleSummary) -> BattleSummary:
+        """The summary once a battle abandoned by a dead process has been failed."""
+        if not self._abandoned(battle.public_id, battle.status, battle.updated_at):
+            return battle
+        with _storage_errors():
+            self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
+            reloaded = self.repository.battle_summary(battle.public_id)
+        assert reloaded is not None
+        return reloaded
+
+    def _abandoned(self, battle_id: str, status: str, updated_at: datetime) -> bool:
+        """Left `generating` by a process that died: failed, not open forever."""
+        if status != "generating" or battle_id in self._live:
+            return False
+        deadline = timedelta(seconds=self.limits.answer_timeout_seconds) + ABANDONED_GRACE
+        return datetime.now(UTC) - as_utc(updated_at) > deadline
+
     def _load_owned(self, voter: Voter, battle_id: str) -> Battle:
         with _storage_errors():
             battle = self.repository.load_battle(battle_id) if battle_id else None
@@ -461,10 +490,7 @@ class ArenaService:
 
     def _settled(self, battle: Battle) -> Battle:
         """A battle left `generating` by a process that died is failed, not open forever."""
-        if battle.status != "generating" or battle.public_id in self._live:
-            return battle
-        deadline = timedelta(seconds=self.limits.answer_timeout_seconds) + ABANDONED_GRACE
-        if datetime.now(UTC) - as_utc(battle.updated_at) <= deadline:
+        if not self._abandoned(battle.public_id, battle.status, battle.updated_at):
             return battle
         with _storage_errors():
             self.repository.fail_abandoned(battle.public_id, "generation was interrupted")

@@ -9,30 +9,30 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert
 
-from glassarena.storage.schema import Battle, Vote, VoteLogEntry
+from glassarena.storage.repository import LoggedVote
+from glassarena.storage.schema import VoteLogEntry
 
 
 class VoteLog(Protocol):
-    def append(self, session: Session, battle: Battle, vote: Vote) -> None:
-        """Record `vote` (already added to `session`, not yet committed)."""
+    def append(self, connection: Connection, vote: LoggedVote) -> None:
+        """Record `vote` inside the vote's own transaction on `connection` (not yet committed)."""
         ...
 
 
 class DatabaseVoteLog:
     """Writes each vote to the `vote_log` table, naming the exact model versions."""
 
-    def append(self, session: Session, battle: Battle, vote: Vote) -> None:
-        session.flush()  # gives the vote its id
-        model_b = battle.model_b
-        session.add(
-            VoteLogEntry(
-                vote_id=vote.id,
-                battle_public_id=battle.public_id,
-                category=battle.category,
-                model_a=battle.model_a.name,
-                model_a_version=battle.model_a.version,
+    def append(self, connection: Connection, vote: LoggedVote) -> None:
+        model_b = vote.model_b
+        connection.execute(
+            insert(VoteLogEntry).values(
+                vote_id=vote.vote_id,
+                battle_public_id=vote.battle_public_id,
+                category=vote.category,
+                model_a=vote.model_a.name,
+                model_a_version=vote.model_a.version,
                 model_b=model_b.name if model_b else None,
                 model_b_version=model_b.version if model_b else None,
                 winner=vote.winner,

@@ -3,6 +3,10 @@
 The service only acknowledges something to a user after the call that stores it returned, so
 nothing acknowledged can be lost (SQLite in WAL mode and PostgreSQL both make a commit durable
 against the process being killed).
+
+The hot paths (creating a battle, finishing an answer, voting) are a few SQLAlchemy Core
+statements in one short transaction; model versions never change, so their identities are
+cached after the first read.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -68,13 +72,69 @@ class CountedVote:
     voted_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ModelIdentity:
+    """Who a model version is; immutable once stored, so it is safe to cache."""
+
+    name: str
+    version: int
+    provider_kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerTiming:
+    turn: int
+    side: str
+    first_token_seconds: float | None
+    total_seconds: float | None
+    completion_tokens: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BattleSummary:
+    """A battle without its texts: what deciding on a vote and revealing the models needs."""
+
+    public_id: str
+    voter_id: str
+    mode: str
+    kind: str
+    category: str
+    status: str
+    model_a_id: int
+    model_b_id: int | None
+    updated_at: datetime
+    timings: tuple[AnswerTiming, ...]  # by turn, then side
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedVote:
+    """A vote as the vote log records it, naming the exact model versions."""
+
+    vote_id: int
+    battle_public_id: str
+    category: str
+    model_a: ModelIdentity
+    model_b: ModelIdentity | None
+    winner: str
+    counted: bool
+    voter_id: str
+    ip_hash: str
+    created_at: datetime
+
+
 class ArenaRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._identities: dict[int, ModelIdentity] = {}
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
         with self._database.sessions() as session:
+            yield session
+
+    @contextmanager
+    def _writing_session(self) -> Iterator[Session]:
+        with self._database.write_lock, self._database.sessions() as session:
             yield session
 
     def instance_id(self) -> str:
@@ -93,7 +153,7 @@ class ArenaRepository:
         Two workers registering the same new version at once both end up with the same row.
         """
         for _attempt in range(3):
-            with self._session() as session:
+            with self._writing_session() as session:
                 existing = session.scalar(
                     select(ModelVersion).where(
                         ModelVersion.name == name,
@@ -120,6 +180,25 @@ class ArenaRepository:
                     continue
                 return version
         raise RuntimeError(f"could not register a version of model {name!r}: constant conflicts")
+
+    def model_identity(
+        self, version_id: int, connection: Connection | None = None
+    ) -> ModelIdentity:
+        """The name, number and provider of a model version (read once, then cached)."""
+        identity = self._identities.get(version_id)
+        if identity is not None:
+            return identity
+        query = select(ModelVersion.name, ModelVersion.version, ModelVersion.provider_kind).where(
+            ModelVersion.id == version_id
+        )
+        if connection is None:
+            with self._database.engine.connect() as reader:
+                row = reader.execute(query).one()
+        else:
+            row = connection.execute(query).one()
+        identity = ModelIdentity(row.name, row.version, row.provider_kind)
+        self._identities[version_id] = identity
+        return identity
 
     def versions(self, name: str) -> list[ModelVersion]:
         with self._session() as session:
@@ -148,27 +227,38 @@ class ArenaRepository:
         recorded_prompt_id: str | None = None,
     ) -> None:
         sides = ("a", "b") if model_b_id is not None else ("a",)
-        with self._session() as session:
-            battle = Battle(
-                public_id=public_id,
-                mode=mode,
-                kind=kind,
-                category=category,
-                model_a_id=model_a_id,
-                model_b_id=model_b_id,
-                status="generating",
-                voter_id=voter_id,
-                ip_hash=ip_hash,
-                recorded_prompt_id=recorded_prompt_id,
+        with self._database.transaction() as connection:
+            battle_id = connection.scalar(
+                insert(Battle)
+                .values(
+                    public_id=public_id,
+                    mode=mode,
+                    kind=kind,
+                    category=category,
+                    model_a_id=model_a_id,
+                    model_b_id=model_b_id,
+                    status="generating",
+                    voter_id=voter_id,
+                    ip_hash=ip_hash,
+                    recorded_prompt_id=recorded_prompt_id,
+                )
+                .returning(Battle.id)
             )
-            battle.turns.append(_new_turn(1, prompt, sides))
-            session.add(battle)
-            session.commit()
+            turn_id = connection.scalar(
+                insert(Turn).values(battle_id=battle_id, number=1, prompt=prompt).returning(Turn.id)
+            )
+            connection.execute(
+                insert(Answer),
+                [
+                    {"turn_id": turn_id, "side": side, "text": "", "status": "generating"}
+                    for side in sides
+                ],
+            )
 
     def add_turn(self, public_id: str, number: int, prompt: str) -> None:
         """Open turn `number` of a complete battle; BattleStateConflict if it is not complete
         (voted, failed, or another request opened the turn first)."""
-        with self._session() as session:
+        with self._writing_session() as session:
             _transition(session, public_id, "complete", "generating")
             battle = _battle_row(session, public_id)
             sides = ("a", "b") if battle.model_b_id is not None else ("a",)
@@ -180,23 +270,30 @@ class ArenaRepository:
                 raise BattleStateConflict(public_id, "generating") from None
 
     def finish_answer(self, public_id: str, number: int, side: str, result: AnswerResult) -> None:
-        with self._session() as session:
-            answer = session.scalars(
-                select(Answer)
-                .join(Turn)
-                .join(Battle)
-                .where(Battle.public_id == public_id, Turn.number == number, Answer.side == side)
-            ).one()
-            answer.text = result.text
-            answer.status = result.status
-            answer.failure_kind = result.failure_kind
-            answer.failure_reason = result.failure_reason
-            answer.first_token_seconds = result.first_token_seconds
-            answer.total_seconds = result.total_seconds
-            answer.completion_tokens = result.completion_tokens
-            answer.finish_reason = result.finish_reason
-            answer.style = dict(result.style) if result.style is not None else None
-            session.commit()
+        turn_id = (
+            select(Turn.id)
+            .join(Battle, Turn.battle_id == Battle.id)
+            .where(Battle.public_id == public_id, Turn.number == number)
+            .scalar_subquery()
+        )
+        with self._database.transaction() as connection:
+            stored = connection.execute(
+                update(Answer)
+                .where(Answer.turn_id == turn_id, Answer.side == side)
+                .values(
+                    text=result.text,
+                    status=result.status,
+                    failure_kind=result.failure_kind,
+                    failure_reason=result.failure_reason,
+                    first_token_seconds=result.first_token_seconds,
+                    total_seconds=result.total_seconds,
+                    completion_tokens=result.completion_tokens,
+                    finish_reason=result.finish_reason,
+                    style=dict(result.style) if result.style is not None else None,
+                )
+            )
+            if stored.rowcount != 1:
+                raise LookupError(f"battle {public_id} has no turn {number} side {side} answer")
 
     def finish_turn(
         self,
@@ -207,7 +304,7 @@ class ArenaRepository:
         style_b: Mapping[str, Any] | None,
     ) -> None:
         """Close the turn being generated (a battle already failed as abandoned stays so)."""
-        with self._session() as session:
+        with self._writing_session() as session:
             session.execute(
                 update(Battle)
                 .where(Battle.public_id == public_id, Battle.status == "generating")
@@ -223,7 +320,7 @@ class ArenaRepository:
 
     def fail_abandoned(self, public_id: str, reason: str) -> None:
         """Mark a battle whose generating process went away as failed, answers included."""
-        with self._session() as session:
+        with self._writing_session() as session:
             try:
                 _transition(session, public_id, "generating", "failed")
             except BattleStateConflict:
@@ -250,6 +347,59 @@ class ArenaRepository:
                 )
             )
 
+    def battle_summary(self, public_id: str) -> BattleSummary | None:
+        """The battle's state, owner, versions and answer timings, in one query."""
+        query = (
+            select(
+                Battle.public_id,
+                Battle.voter_id,
+                Battle.mode,
+                Battle.kind,
+                Battle.category,
+                Battle.status,
+                Battle.model_a_id,
+                Battle.model_b_id,
+                Battle.updated_at,
+                Turn.number,
+                Answer.side,
+                Answer.first_token_seconds,
+                Answer.total_seconds,
+                Answer.completion_tokens,
+            )
+            .select_from(Battle)
+            .outerjoin(Turn, Turn.battle_id == Battle.id)
+            .outerjoin(Answer, Answer.turn_id == Turn.id)
+            .where(Battle.public_id == public_id)
+            .order_by(Turn.number, Answer.side)
+        )
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows:
+            return None
+        first = rows[0]
+        return BattleSummary(
+            public_id=first.public_id,
+            voter_id=first.voter_id,
+            mode=first.mode,
+            kind=first.kind,
+            category=first.category,
+            status=first.status,
+            model_a_id=first.model_a_id,
+            model_b_id=first.model_b_id,
+            updated_at=first.updated_at,
+            timings=tuple(
+                AnswerTiming(
+                    row.number,
+                    row.side,
+                    row.first_token_seconds,
+                    row.total_seconds,
+                    row.completion_tokens,
+                )
+                for row in rows
+                if row.side is not None
+            ),
+        )
+
     # -- votes ----------------------------------------------------------------------------
 
     def record_vote(
@@ -261,29 +411,60 @@ class ArenaRepository:
         ip_hash: str,
         counted: bool,
         not_counted_reason: str | None,
-        log: Callable[[Session, Battle, Vote], None],
-    ) -> Vote:
-        """Store the vote, close the battle and append to the vote log in one transaction."""
-        with self._session() as session:
-            _transition(session, public_id, "complete", "voted")
-            battle = _battle_row(session, public_id)
-            vote = Vote(
-                battle_id=battle.id,
-                winner=winner,
-                voter_id=voter_id,
-                ip_hash=ip_hash,
-                counted=counted,
-                not_counted_reason=not_counted_reason,
-                created_at=utc_now(),
-            )
-            session.add(vote)
-            try:
-                log(session, battle, vote)
-                session.commit()
-            except IntegrityError as error:
-                session.rollback()
-                raise DuplicateVoteError(public_id) from error
-            return vote
+        log: Callable[[Connection, LoggedVote], None],
+    ) -> LoggedVote:
+        """Store the vote, close the battle and append to the vote log in one transaction.
+
+        The battle moves from complete to voted with a conditional UPDATE, so of two racing
+        votes one fails here (BattleStateConflict); the votes table's unique battle_id is the
+        second guard (DuplicateVoteError).
+        """
+        voted_at = utc_now()
+        try:
+            with self._database.transaction() as connection:
+                closed = connection.execute(
+                    update(Battle)
+                    .where(Battle.public_id == public_id, Battle.status == "complete")
+                    .values(status="voted", updated_at=voted_at)
+                    .returning(Battle.id, Battle.category, Battle.model_a_id, Battle.model_b_id)
+                ).one_or_none()
+                if closed is None:
+                    status = connection.scalar(
+                        select(Battle.status).where(Battle.public_id == public_id)
+                    )
+                    raise BattleStateConflict(public_id, status)
+                vote_id = connection.scalar(
+                    insert(Vote)
+                    .values(
+                        battle_id=closed.id,
+                        winner=winner,
+                        voter_id=voter_id,
+                        ip_hash=ip_hash,
+                        counted=counted,
+                        not_counted_reason=not_counted_reason,
+                        created_at=voted_at,
+                    )
+                    .returning(Vote.id)
+                )
+                model_b = closed.model_b_id
+                logged = LoggedVote(
+                    vote_id=vote_id,
+                    battle_public_id=public_id,
+                    category=closed.category,
+                    model_a=self.model_identity(closed.model_a_id, connection),
+                    model_b=self.model_identity(model_b, connection)
+                    if model_b is not None
+                    else None,
+                    winner=winner,
+                    counted=counted,
+                    voter_id=voter_id,
+                    ip_hash=ip_hash,
+                    created_at=voted_at,
+                )
+                log(connection, logged)
+        except IntegrityError as error:
+            raise DuplicateVoteError(public_id) from error
+        return logged
 
     def counted_vote_count(self) -> int:
         """How many votes count: the leaderboards' watermark.
