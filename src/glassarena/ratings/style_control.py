@@ -23,6 +23,8 @@ from glassarena.ratings.errors import InvalidInputError, RatingError
 
 MAX_ITERATIONS = 100
 BOOTSTRAP_ITERATIONS = 30
+# Newton steps on the logistic log-likelihood this small are inside its quadratic region.
+TRUSTED_STEP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,13 @@ class _Design:
     """Rows of the contextual model, sorted by ordered pair (model_a, model_b).
 
     Sorting once makes every per-pair sum a sequential `add.reduceat`, so the model-level
-    blocks are assembled from a few thousand pairs instead of a million rows.
+    blocks are assembled from a few thousand pairs instead of a million rows. Features are
+    stored transposed (features x rows) so that each pass runs along contiguous memory.
     """
 
     outcome: NDArray[np.float64]
     weight: NDArray[np.float64]
-    features: NDArray[np.float64]
+    features_t: NDArray[np.float64]
     n_models: int
     pair_first: NDArray[np.intp]
     pair_second: NDArray[np.intp]
@@ -44,12 +47,12 @@ class _Design:
 
     @property
     def n_parameters(self) -> int:
-        return self.n_models + self.features.shape[1]
+        return self.n_models + len(self.features_t)
 
     def logits(self, parameters: NDArray[np.float64]) -> NDArray[np.float64]:
         theta, beta = parameters[: self.n_models], parameters[self.n_models :]
         gap = np.repeat(theta[self.pair_first] - theta[self.pair_second], self.pair_rows)
-        return gap + self.features @ beta
+        return gap + beta @ self.features_t
 
     def log_likelihood(
         self,
@@ -61,25 +64,28 @@ class _Design:
         loss = np.log1p(-np.minimum(probability, 1.0 - 1e-16))
         return float(weight @ (self.outcome * logits + loss))
 
-    def gradient(self, per_row: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Sum over rows of per_row * z_row, z = (e_a - e_b, x)."""
-        per_pair = np.add.reduceat(per_row, self.pair_start)
-        return np.concatenate([self._by_model(per_pair), self.features.T @ per_row])
-
-    def outer_sum(self, per_row: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Sum over rows of per_row * z_row z_row' (the Hessian's and J's shape)."""
-        n, size = self.n_models, self.n_parameters
-        weighted = self.features * per_row[:, None]
-        matrix = np.empty((size, size))
-        matrix[:n, :n] = laplacian(
-            self.pair_first, self.pair_second, np.add.reduceat(per_row, self.pair_start), n
-        )
-        per_pair = np.add.reduceat(weighted, self.pair_start, axis=0)
-        cross = np.stack([self._by_model(column) for column in per_pair.T], axis=1)
+    def newton_system(
+        self, score: NDArray[np.float64], curvature: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Sum of score * z and of curvature * z z' over rows, z = (e_a - e_b, x), in one pass."""
+        n, k = self.n_models, len(self.features_t)
+        rows = np.empty((k + 2, len(score)))
+        rows[0] = score
+        rows[1] = curvature
+        np.multiply(self.features_t, curvature, out=rows[2:])
+        per_pair = np.add.reduceat(rows, self.pair_start, axis=1)
+        gradient = np.concatenate([self._by_model(per_pair[0]), self.features_t @ score])
+        matrix = np.empty((n + k, n + k))
+        matrix[:n, :n] = laplacian(self.pair_first, self.pair_second, per_pair[1], n)
+        cross = np.stack([self._by_model(column) for column in per_pair[2:]], axis=1)
         matrix[:n, n:] = cross
         matrix[n:, :n] = cross.T
-        matrix[n:, n:] = self.features.T @ weighted
-        return matrix
+        matrix[n:, n:] = rows[2:] @ self.features_t.T
+        return gradient, matrix
+
+    def outer_sum(self, per_row: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sum over rows of per_row * z_row z_row'."""
+        return self.newton_system(per_row, per_row)[1]
 
     def _by_model(self, per_pair: NDArray[np.float64]) -> NDArray[np.float64]:
         n = self.n_models
@@ -200,22 +206,33 @@ def _fit_rows(
     parameters = start.copy()
     logits = design.logits(parameters)
     probability = expit(logits)
-    current = _penalised(design, logits, probability, weight, parameters, prior)
+    current: float | None = None
     for _ in range(max_iterations):
-        gradient = design.gradient(weight * (design.outcome - probability)) - prior * parameters
-        hessian = design.outer_sum(weight * probability * (1.0 - probability)) + gauge
-        step = np.linalg.solve(hessian, gradient)
+        gradient, hessian = design.newton_system(
+            weight * (design.outcome - probability), weight * probability * (1.0 - probability)
+        )
+        step = np.linalg.solve(hessian + gauge, gradient - prior * parameters)
         step_logits = design.logits(step)
         size = 1.0
-        while True:
-            trial_logits = logits + size * step_logits
+        if np.max(np.abs(step)) > TRUSTED_STEP:
+            # Far from the optimum a full step may overshoot: backtrack on the objective.
+            if current is None:
+                current = _penalised(design, logits, probability, weight, parameters, prior)
+            while True:
+                trial_logits = logits + size * step_logits
+                trial_probability = expit(trial_logits)
+                trial = parameters + size * step
+                value = _penalised(design, trial_logits, trial_probability, weight, trial, prior)
+                if value >= current - 1e-12 * abs(current) or size < 1e-8:
+                    break
+                size /= 2.0
+            current = value
+        else:
+            trial_logits = logits + step_logits
             trial_probability = expit(trial_logits)
-            trial = parameters + size * step
-            value = _penalised(design, trial_logits, trial_probability, weight, trial, prior)
-            if value >= current - 1e-12 * abs(current) or size < 1e-8:
-                break
-            size /= 2.0
-        parameters, logits, probability, current = trial, trial_logits, trial_probability, value
+            trial = parameters + step
+            current = None
+        parameters, logits, probability = trial, trial_logits, trial_probability
         largest = np.max(np.abs(size * step))
         if largest < STEP_TOLERANCE or (size == 1.0 and largest < FINAL_STEP):
             return parameters, True
@@ -276,7 +293,7 @@ def _design(battles: EncodedBattles, features: NDArray[np.float64]) -> _Design:
     return _Design(
         outcome=battles.outcome[order],
         weight=battles.weight[order],
-        features=np.ascontiguousarray(features[order]),
+        features_t=np.ascontiguousarray(features[order].T),
         n_models=n,
         pair_first=(ordered_pairs // n).astype(np.intp),
         pair_second=(ordered_pairs % n).astype(np.intp),
