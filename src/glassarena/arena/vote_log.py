@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
-from glassarena.storage.repository import LoggedVote
-from glassarena.storage.schema import VoteLogEntry
+from glassarena.storage.repository import INSERT_VOTE_LOG_ENTRY, LoggedVote
 
 
 class VoteLog(Protocol):
@@ -27,18 +26,19 @@ class DatabaseVoteLog:
     def append(self, connection: Connection, vote: LoggedVote) -> None:
         model_b = vote.model_b
         connection.execute(
-            insert(VoteLogEntry).values(
-                vote_id=vote.vote_id,
-                battle_public_id=vote.battle_public_id,
-                category=vote.category,
-                model_a=vote.model_a.name,
-                model_a_version=vote.model_a.version,
-                model_b=model_b.name if model_b else None,
-                model_b_version=model_b.version if model_b else None,
-                winner=vote.winner,
-                counted=vote.counted,
-                voter_id=vote.voter_id,
-                ip_hash=vote.ip_hash,
-                created_at=vote.created_at,
-            )
+            INSERT_VOTE_LOG_ENTRY,
+            {
+                "vote_id": vote.vote_id,
+                "battle_public_id": vote.battle_public_id,
+                "category": vote.category,
+                "model_a": vote.model_a.name,
+                "model_a_version": vote.model_a.version,
+                "model_b": model_b.name if model_b else None,
+                "model_b_version": model_b.version if model_b else None,
+                "winner": vote.winner,
+                "counted": vote.counted,
+                "voter_id": vote.voter_id,
+                "ip_hash": vote.ip_hash,
+                "created_at": vote.created_at,
+            },
         )

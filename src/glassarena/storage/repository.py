@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -29,6 +29,7 @@ from glassarena.storage.schema import (
     ModelVersion,
     Turn,
     Vote,
+    VoteLogEntry,
     utc_now,
     version_label,
 )
@@ -122,6 +123,70 @@ class LoggedVote:
     created_at: datetime
 
 
+def _table(mapped: type[Any]) -> Table:
+    return mapped.__table__  # type: ignore[no-any-return]
+
+
+# The hot paths' statements are built once: building one per call (coercing every value)
+# cost more than executing it.
+_battles = _table(Battle)
+_turns = _table(Turn)
+_answers = _table(Answer)
+_votes = _table(Vote)
+_model_versions = _table(ModelVersion)
+INSERT_BATTLE = insert(_battles).returning(_battles.c.id)
+INSERT_TURN = insert(_turns).returning(_turns.c.id)
+INSERT_ANSWER = insert(_answers)
+FINISH_ANSWER = update(_answers).where(
+    _answers.c.turn_id
+    == (
+        select(_turns.c.id)
+        .join(_battles, _turns.c.battle_id == _battles.c.id)
+        .where(
+            _battles.c.public_id == bindparam("battle_public_id"),
+            _turns.c.number == bindparam("turn_number"),
+        )
+        .scalar_subquery()
+    ),
+    _answers.c.side == bindparam("answer_side"),
+)
+CLOSE_FOR_VOTE = (
+    update(_battles)
+    .where(_battles.c.public_id == bindparam("battle_public_id"), _battles.c.status == "complete")
+    .values(status="voted", updated_at=bindparam("voted_at"))
+    .returning(_battles.c.id, _battles.c.category, _battles.c.model_a_id, _battles.c.model_b_id)
+)
+BATTLE_STATUS = select(_battles.c.status).where(_battles.c.public_id == bindparam("public_id"))
+INSERT_VOTE = insert(_votes).returning(_votes.c.id)
+INSERT_VOTE_LOG_ENTRY = insert(_table(VoteLogEntry))
+MODEL_IDENTITY = select(
+    _model_versions.c.name, _model_versions.c.version, _model_versions.c.provider_kind
+).where(_model_versions.c.id == bindparam("version_id"))
+BATTLE_SUMMARY = (
+    select(
+        _battles.c.public_id,
+        _battles.c.voter_id,
+        _battles.c.mode,
+        _battles.c.kind,
+        _battles.c.category,
+        _battles.c.status,
+        _battles.c.model_a_id,
+        _battles.c.model_b_id,
+        _battles.c.updated_at,
+        _turns.c.number,
+        _answers.c.side,
+        _answers.c.first_token_seconds,
+        _answers.c.total_seconds,
+        _answers.c.completion_tokens,
+    )
+    .select_from(_battles)
+    .outerjoin(_turns, _turns.c.battle_id == _battles.c.id)
+    .outerjoin(_answers, _answers.c.turn_id == _turns.c.id)
+    .where(_battles.c.public_id == bindparam("public_id"))
+    .order_by(_turns.c.number, _answers.c.side)
+)
+
+
 class ArenaRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -188,14 +253,12 @@ class ArenaRepository:
         identity = self._identities.get(version_id)
         if identity is not None:
             return identity
-        query = select(ModelVersion.name, ModelVersion.version, ModelVersion.provider_kind).where(
-            ModelVersion.id == version_id
-        )
+        parameters = {"version_id": version_id}
         if connection is None:
             with self._database.engine.connect() as reader:
-                row = reader.execute(query).one()
+                row = reader.execute(MODEL_IDENTITY, parameters).one()
         else:
-            row = connection.execute(query).one()
+            row = connection.execute(MODEL_IDENTITY, parameters).one()
         identity = ModelIdentity(row.name, row.version, row.provider_kind)
         self._identities[version_id] = identity
         return identity
@@ -227,28 +290,31 @@ class ArenaRepository:
         recorded_prompt_id: str | None = None,
     ) -> None:
         sides = ("a", "b") if model_b_id is not None else ("a",)
+        now = utc_now()
         with self._database.transaction() as connection:
-            battle_id = connection.scalar(
-                insert(Battle)
-                .values(
-                    public_id=public_id,
-                    mode=mode,
-                    kind=kind,
-                    category=category,
-                    model_a_id=model_a_id,
-                    model_b_id=model_b_id,
-                    status="generating",
-                    voter_id=voter_id,
-                    ip_hash=ip_hash,
-                    recorded_prompt_id=recorded_prompt_id,
-                )
-                .returning(Battle.id)
-            )
-            turn_id = connection.scalar(
-                insert(Turn).values(battle_id=battle_id, number=1, prompt=prompt).returning(Turn.id)
-            )
+            battle_id = connection.execute(
+                INSERT_BATTLE,
+                {
+                    "public_id": public_id,
+                    "mode": mode,
+                    "kind": kind,
+                    "category": category,
+                    "model_a_id": model_a_id,
+                    "model_b_id": model_b_id,
+                    "status": "generating",
+                    "voter_id": voter_id,
+                    "ip_hash": ip_hash,
+                    "recorded_prompt_id": recorded_prompt_id,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            ).scalar_one()
+            turn_id = connection.execute(
+                INSERT_TURN,
+                {"battle_id": battle_id, "number": 1, "prompt": prompt, "created_at": now},
+            ).scalar_one()
             connection.execute(
-                insert(Answer),
+                INSERT_ANSWER,
                 [
                     {"turn_id": turn_id, "side": side, "text": "", "status": "generating"}
                     for side in sides
@@ -270,27 +336,23 @@ class ArenaRepository:
                 raise BattleStateConflict(public_id, "generating") from None
 
     def finish_answer(self, public_id: str, number: int, side: str, result: AnswerResult) -> None:
-        turn_id = (
-            select(Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.public_id == public_id, Turn.number == number)
-            .scalar_subquery()
-        )
         with self._database.transaction() as connection:
             stored = connection.execute(
-                update(Answer)
-                .where(Answer.turn_id == turn_id, Answer.side == side)
-                .values(
-                    text=result.text,
-                    status=result.status,
-                    failure_kind=result.failure_kind,
-                    failure_reason=result.failure_reason,
-                    first_token_seconds=result.first_token_seconds,
-                    total_seconds=result.total_seconds,
-                    completion_tokens=result.completion_tokens,
-                    finish_reason=result.finish_reason,
-                    style=dict(result.style) if result.style is not None else None,
-                )
+                FINISH_ANSWER,
+                {
+                    "battle_public_id": public_id,
+                    "turn_number": number,
+                    "answer_side": side,
+                    "text": result.text,
+                    "status": result.status,
+                    "failure_kind": result.failure_kind,
+                    "failure_reason": result.failure_reason,
+                    "first_token_seconds": result.first_token_seconds,
+                    "total_seconds": result.total_seconds,
+                    "completion_tokens": result.completion_tokens,
+                    "finish_reason": result.finish_reason,
+                    "style": dict(result.style) if result.style is not None else None,
+                },
             )
             if stored.rowcount != 1:
                 raise LookupError(f"battle {public_id} has no turn {number} side {side} answer")
@@ -349,31 +411,8 @@ class ArenaRepository:
 
     def battle_summary(self, public_id: str) -> BattleSummary | None:
         """The battle's state, owner, versions and answer timings, in one query."""
-        query = (
-            select(
-                Battle.public_id,
-                Battle.voter_id,
-                Battle.mode,
-                Battle.kind,
-                Battle.category,
-                Battle.status,
-                Battle.model_a_id,
-                Battle.model_b_id,
-                Battle.updated_at,
-                Turn.number,
-                Answer.side,
-                Answer.first_token_seconds,
-                Answer.total_seconds,
-                Answer.completion_tokens,
-            )
-            .select_from(Battle)
-            .outerjoin(Turn, Turn.battle_id == Battle.id)
-            .outerjoin(Answer, Answer.turn_id == Turn.id)
-            .where(Battle.public_id == public_id)
-            .order_by(Turn.number, Answer.side)
-        )
         with self._database.engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(BATTLE_SUMMARY, {"public_id": public_id}).all()
         if not rows:
             return None
         first = rows[0]
@@ -423,29 +462,23 @@ class ArenaRepository:
         try:
             with self._database.transaction() as connection:
                 closed = connection.execute(
-                    update(Battle)
-                    .where(Battle.public_id == public_id, Battle.status == "complete")
-                    .values(status="voted", updated_at=voted_at)
-                    .returning(Battle.id, Battle.category, Battle.model_a_id, Battle.model_b_id)
+                    CLOSE_FOR_VOTE, {"battle_public_id": public_id, "voted_at": voted_at}
                 ).one_or_none()
                 if closed is None:
-                    status = connection.scalar(
-                        select(Battle.status).where(Battle.public_id == public_id)
-                    )
+                    status = connection.execute(BATTLE_STATUS, {"public_id": public_id}).scalar()
                     raise BattleStateConflict(public_id, status)
-                vote_id = connection.scalar(
-                    insert(Vote)
-                    .values(
-                        battle_id=closed.id,
-                        winner=winner,
-                        voter_id=voter_id,
-                        ip_hash=ip_hash,
-                        counted=counted,
-                        not_counted_reason=not_counted_reason,
-                        created_at=voted_at,
-                    )
-                    .returning(Vote.id)
-                )
+                vote_id = connection.execute(
+                    INSERT_VOTE,
+                    {
+                        "battle_id": closed.id,
+                        "winner": winner,
+                        "voter_id": voter_id,
+                        "ip_hash": ip_hash,
+                        "counted": counted,
+                        "not_counted_reason": not_counted_reason,
+                        "created_at": voted_at,
+                    },
+                ).scalar_one()
                 model_b = closed.model_b_id
                 logged = LoggedVote(
                     vote_id=vote_id,
