@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -455,3 +456,77 @@ async def test_another_worker_replays_a_battle_once_it_is_answered(
         text = "".join(e["text"] for e in direct if e["type"] == "delta" and e["side"] == side)
         assert {"type": "delta", "side": side, "text": text} in events
     assert other_worker.vote(voter, live.battle_id, Winner.TIE).counted
+
+
+async def test_the_models_start_while_the_battle_is_stored_and_it_is_acknowledged_after(
+    service: ArenaService, voter, providers: dict[str, ScriptedProvider], monkeypatch
+) -> None:
+    may_commit = threading.Event()
+    original = service.repository.create_battle
+
+    def slow_create_battle(**battle):  # type: ignore[no-untyped-def]
+        may_commit.wait(timeout=10)
+        original(**battle)
+
+    monkeypatch.setattr(service.repository, "create_battle", slow_create_battle)
+    starting = asyncio.create_task(service.start(voter, BattleRequest(prompt="Quick!")))
+    for _ in range(200):
+        if sum(len(provider.conversations) for provider in providers.values()) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert sum(len(provider.conversations) for provider in providers.values()) == 2
+    assert not starting.done()  # the battle is not acknowledged before it is committed
+    may_commit.set()
+    live = await starting
+    assert service.repository.load_battle(live.battle_id) is not None
+    events = [event async for event in live.events()]
+    assert events[0]["type"] == "battle" and events[-1] == {"type": "complete", "voting_open": True}
+    assert service.vote(voter, live.battle_id, Winner.TIE).winner == "tie"
+
+
+async def test_a_battle_that_cannot_be_stored_is_a_503_and_stops_generating(
+    service: ArenaService, voter, database: Database, monkeypatch
+) -> None:
+    def outage(**battle):  # type: ignore[no-untyped-def]
+        raise sa.exc.OperationalError("INSERT INTO battles", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(service.repository, "create_battle", outage)
+    with pytest.raises(ServiceUnavailable):
+        await service.start(voter, BattleRequest(prompt="Anyone?"))
+    for _ in range(100):
+        if not service._tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert not service._tasks and not service._live
+    with database.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT COUNT(*) FROM answers")).scalar() == 0
+
+
+async def test_a_vote_on_an_interrupted_battle_fails_it(
+    service: ArenaService, voter, database: Database
+) -> None:
+    battle_id = await _finish(service, voter)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with database.engine.begin() as connection:
+        connection.execute(
+            sa.update(Battle)
+            .where(Battle.public_id == battle_id)
+            .values(status="generating", updated_at=long_ago)
+        )
+    with pytest.raises(BattleFailed):
+        service.vote(voter, battle_id, Winner.MODEL_A)
+    assert service.battle_state(voter, battle_id).status == "failed"
+    assert service.repository.counted_votes() == []
+
+
+async def test_the_reveal_after_a_vote_matches_the_stored_battle_turn_by_turn(
+    service: ArenaService, voter
+) -> None:
+    battle_id = await _finish(service, voter)
+    for prompt in ("And another?", "One more?"):
+        live = await service.follow_up(voter, battle_id, prompt)
+        async for _ in live.events():
+            pass
+    reveal = service.vote(voter, battle_id, Winner.BOTH_BAD)
+    assert len(reveal.timings) == 3 and all(set(turn) == {"a", "b"} for turn in reveal.timings)
+    assert service.battle_state(voter, battle_id).reveal == reveal

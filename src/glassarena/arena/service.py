@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -152,20 +153,6 @@ class ArenaService:
         )
 
         battle_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
-        with _storage_errors():
-            await asyncio.to_thread(
-                self.repository.create_battle,
-                public_id=battle_id,
-                mode=request.mode,
-                kind=request.kind,
-                category=request.kind,
-                model_a_id=models[0].version_id,
-                model_b_id=models[1].version_id if len(models) > 1 else None,
-                voter_id=voter.voter_id,
-                ip_hash=voter.ip_hash,
-                prompt=prompt,
-                recorded_prompt_id=recorded_prompt.prompt_id if recorded_prompt else None,
-            )
         messages: list[ChatMessage] = [
             *_instructions(request.kind),
             {"role": "user", "content": prompt},
@@ -175,7 +162,34 @@ class ArenaService:
             _SidePlan(side, model, list(messages))
             for side, model in zip(sides, models, strict=False)
         ]
-        return self._launch(battle_id, 1, prompt, plans)
+        # The models start answering while the battle is being stored, so the first token
+        # does not wait for the database. The caller gets the battle (and with it the first
+        # event, which acknowledges it) only once it is committed; answers that arrive
+        # earlier are kept by the live battle and replayed.
+        storing = asyncio.create_task(
+            _in_storage_thread(
+                partial(
+                    self.repository.create_battle,
+                    public_id=battle_id,
+                    mode=request.mode,
+                    kind=request.kind,
+                    category=request.kind,
+                    model_a_id=models[0].version_id,
+                    model_b_id=models[1].version_id if len(models) > 1 else None,
+                    voter_id=voter.voter_id,
+                    ip_hash=voter.ip_hash,
+                    prompt=prompt,
+                    recorded_prompt_id=recorded_prompt.prompt_id if recorded_prompt else None,
+                )
+            )
+        )
+        live, turn = self._launch(battle_id, 1, prompt, plans, storing)
+        try:
+            await asyncio.shield(storing)
+        except ServiceUnavailable:
+            turn.cancel()  # nothing was stored: the answers would have nowhere to go
+            raise
+        return live
 
     async def follow_up(self, voter: Voter, battle_id: str, prompt: str) -> LiveBattle:
         """Continue both conversations with a new prompt, each with its own full history."""
@@ -217,7 +231,8 @@ class ArenaService:
             if conflict.status == "voted":
                 raise BattleClosed() from None
             raise _state_error(conflict.status) from None
-        return self._launch(battle_id, number, checked, plans)
+        live, _turn = self._launch(battle_id, number, checked, plans, storing=None)
+        return live
 
     async def events(self, voter: Voter, battle_id: str) -> AsyncIterator[Event]:
         """The latest turn's events from its start: live if it is being generated here,
@@ -367,20 +382,29 @@ class ArenaService:
         return model
 
     def _launch(
-        self, battle_id: str, number: int, prompt: str, plans: Sequence[_SidePlan]
-    ) -> LiveBattle:
+        self,
+        battle_id: str,
+        number: int,
+        prompt: str,
+        plans: Sequence[_SidePlan],
+        storing: asyncio.Task[None] | None,
+    ) -> tuple[LiveBattle, asyncio.Task[None]]:
+        """Start generating the turn; `storing` is the battle's creation, if still running."""
         live = LiveBattle(battle_id, number, prompt)
         self._live[battle_id] = live
         task = asyncio.create_task(
-            self._run_turn(live, plans), name=f"glassarena battle {battle_id} turn {number}"
+            self._run_turn(live, plans, storing),
+            name=f"glassarena battle {battle_id} turn {number}",
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return live
+        return live, task
 
-    async def _run_turn(self, live: LiveBattle, plans: Sequence[_SidePlan]) -> None:
+    async def _run_turn(
+        self, live: LiveBattle, plans: Sequence[_SidePlan], storing: asyncio.Task[None] | None
+    ) -> None:
         try:
-            results = await asyncio.gather(*(self._run_side(live, plan) for plan in plans))
+            results = await asyncio.gather(*(self._run_side(live, plan, storing) for plan in plans))
             failures = [
                 f"side {plan.side}: {result.failure_kind}: {result.failure_reason}"
                 for plan, result in zip(plans, results, strict=True)
@@ -401,10 +425,13 @@ class ArenaService:
             )
             live.close({"type": "complete", "voting_open": not failures})
         except asyncio.CancelledError:
-            await asyncio.to_thread(
-                self.repository.fail_abandoned, live.battle_id, "the server stopped"
-            )
+            if await _stored(storing):
+                await asyncio.to_thread(
+                    self.repository.fail_abandoned, live.battle_id, "the server stopped"
+                )
             raise
+        except ServiceUnavailable:
+            pass  # the battle could not be stored: start() told the user so
         except Exception:
             logger.exception("battle %s turn %s could not be completed", live.battle_id, live.turn)
             try:
@@ -419,7 +446,9 @@ class ArenaService:
                 live.close({"type": "complete", "voting_open": False})
             self._live.pop(live.battle_id, None)
 
-    async def _run_side(self, live: LiveBattle, plan: _SidePlan) -> AnswerResult:
+    async def _run_side(
+        self, live: LiveBattle, plan: _SidePlan, storing: asyncio.Task[None] | None
+    ) -> AnswerResult:
         def on_text(text: str) -> None:
             live.emit({"type": "delta", "side": plan.side, "text": text})
 
@@ -428,6 +457,8 @@ class ArenaService:
         )
         style = side_style([{"role": "assistant", "content": result.text}], plan.side)
         stored = replace(result, style=style)
+        if storing is not None:
+            await asyncio.shield(storing)  # the answer's row is created with the battle
         await asyncio.to_thread(
             self.repository.finish_answer, live.battle_id, live.turn, plan.side, stored
         )
@@ -507,6 +538,22 @@ def _storage_errors() -> Iterator[None]:
     except SQLAlchemyError as error:
         logger.error("storage failed: %s", error)
         raise ServiceUnavailable() from error
+
+
+async def _in_storage_thread(write: Callable[[], None]) -> None:
+    with _storage_errors():
+        await asyncio.to_thread(write)
+
+
+async def _stored(storing: asyncio.Task[None] | None) -> bool:
+    """Whether the battle's creation (None: done before the turn began) succeeded."""
+    if storing is None:
+        return True
+    try:
+        await asyncio.shield(storing)
+    except ServiceUnavailable:
+        return False
+    return True
 
 
 def _state_error(status: str | None) -> ArenaError:
