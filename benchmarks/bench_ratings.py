@@ -14,6 +14,7 @@ import argparse
 import ast
 import math
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -189,6 +190,7 @@ def main() -> None:
     parser.add_argument("--fastchat-battles", type=int, default=200_000)
     arguments = parser.parse_args()
     warnings.filterwarnings("ignore")
+    load_before = os.getloadavg()[0]
     n, m, repeats = arguments.battles, arguments.models, arguments.repeats
 
     rows: list[tuple[str, str, float, str, float | None, str]] = []
@@ -202,7 +204,7 @@ def main() -> None:
         progress.advance(step)
 
         progress.update(step, description="glassarena: Bradley-Terry + sandwich")
-        ours_bt, ours_bt_times, fitted = timed(lambda: glassarena_bt(frame), max(repeats, 5))
+        ours_bt, ours_bt_times, fitted = timed(lambda: glassarena_bt(frame), max(repeats, 9))
         progress.advance(step)
 
         progress.update(step, description="arena-rank: Bradley-Terry + sandwich")
@@ -219,7 +221,7 @@ def main() -> None:
         progress.advance(step)
 
         progress.update(step, description="glassarena: Bradley-Terry point estimate")
-        ours_point, _, _ = timed(lambda: glassarena_bt(frame, ci=None), max(repeats, 5))
+        ours_point, _, _ = timed(lambda: glassarena_bt(frame, ci=None), max(repeats, 9))
         progress.update(step, description="evalica: Bradley-Terry")
         theirs_evalica, _, evalica_result = timed(lambda: evalica_bt(frame), repeats)
         scores = evalica_result.scores.reindex(fitted.models_).to_numpy()
@@ -233,7 +235,7 @@ def main() -> None:
         progress.update(step, description="FastChat: compute_elo_mle_with_tie")
         fastchat = fastchat_functions()
         subset = frame.iloc[: arguments.fastchat_battles]
-        ours_subset, _, _ = timed(lambda: glassarena_bt(subset, ci=None), max(repeats, 5))
+        ours_subset, _, _ = timed(lambda: glassarena_bt(subset, ci=None), max(repeats, 9))
         theirs_fastchat, _, _ = timed(lambda: fastchat["compute_elo_mle_with_tie"](subset), 1)
         rows.append(
             (
@@ -301,7 +303,7 @@ def main() -> None:
         progress.advance(step)
 
         progress.update(step, description="style control + sandwich")
-        ours_style, _, style_fit = timed(lambda: glassarena_style(style), max(repeats, 5))
+        ours_style, _, style_fit = timed(lambda: glassarena_style(style), max(repeats, 9))
         theirs_style, _, style_reference = timed(lambda: arena_rank_style(style), repeats)
         notes.append(
             "arena-rank style agreement: max coefficient difference "
@@ -339,6 +341,10 @@ def main() -> None:
             note,
         )
     console.print(table)
+    console.print(
+        f"Load average (1 min) before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs: other work on the machine slows both sides unevenly."
+    )
     console.print(
         "FastChat (installed fschat) has no style-control or sandwich code; "
         "its BT is the sklearn fit above."
