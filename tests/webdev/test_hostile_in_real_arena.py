@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 import uvicorn
 from arena_host import Listener, running_listener
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from glassarena.web.app import create_app
 from glassarena.web.settings import WebSettings
@@ -131,8 +132,41 @@ def votes_recorded(arena: Arena) -> int:
         return database.execute("SELECT count(*) FROM votes").fetchone()[0]
 
 
-def posted(page: Page) -> list[dict[str, Any]]:
-    return page.evaluate("window.__framesPosted")
+class ArenaPage:
+    """The arena page driven through its own DevTools session once the battle runs:
+    Playwright declares the whole page crashed when only a preview frame's renderer dies
+    (the memory bomb), while the arena page itself is alive and must keep working."""
+
+    def __init__(self, page: Page) -> None:
+        self.devtools = page.context.new_cdp_session(page)
+
+    def evaluate(self, expression: str) -> Any:
+        answer = self.devtools.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}
+        )
+        assert "exceptionDetails" not in answer, answer
+        return answer["result"].get("value")
+
+    def wait_until(self, expression: str, timeout_s: float, what: str) -> float:
+        started = time.perf_counter()
+        while not self.evaluate(expression):
+            assert time.perf_counter() - started < timeout_s, f"{what} within {timeout_s} s"
+            time.sleep(0.01)
+        return time.perf_counter() - started
+
+    def click(self, selector: str) -> None:
+        x, y = self.evaluate(
+            f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            self.devtools.send(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+            )
+
+    def posted(self) -> list[dict[str, Any]]:
+        return self.evaluate("window.__framesPosted")
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -155,32 +189,33 @@ def test_hostile_app_is_contained_in_the_real_arena(
     cookies = context.cookies()
     votes_before = votes_recorded(arena)
     page.fill("textarea#prompt", "Build me an app.")
+    arena_page = ArenaPage(page)
     page.keyboard.press("Enter")
-    page.wait_for_selector("button.vote[data-choice=a]:not([disabled])", timeout=30_000)
-    deadline = time.monotonic() + 30
-    while not any(
-        isinstance(message["data"], dict) and message["data"].get("hostile") == name
-        for message in posted(page)
-    ):
-        assert time.monotonic() < deadline, f"the {name} app never ran"
-        time.sleep(0.05)
+    arena_page.wait_until(
+        "!document.querySelector('button.vote[data-choice=tie]').disabled", 30, "voting opens"
+    )
+    arena_page.wait_until(
+        f"window.__framesPosted.some(m => m.data && m.data.hostile === {json.dumps(name)})",
+        30,
+        f"the {name} app runs",
+    )
     time.sleep(0.7)
 
-    reports = [m for m in posted(page) if isinstance(m["data"], dict) and "hostile" in m["data"]]
-    assert {message["origin"] for message in posted(page)} == {"null"}
+    posted = arena_page.posted()
+    reports = [m for m in posted if isinstance(m["data"], dict) and "hostile" in m["data"]]
+    assert {message["origin"] for message in posted} == {"null"}
     assert not any(model in json.dumps(reports) for model in MODEL_NAMES)
-    assert page.url == url, "the app navigated the arena page"
+    assert arena_page.evaluate("location.href") == url, "the app navigated the arena page"
     assert context.cookies() == cookies
-    assert page.evaluate("document.fullscreenElement") is None
+    assert arena_page.evaluate("document.fullscreenElement") is None
     assert popups == [] and dialogs == [] and downloads == []
     assert votes_recorded(arena) == votes_before, "something voted on the voter's behalf"
-    assert page.locator(".pane.revealed").count() == 0, "the models were revealed"
+    revealed = "document.querySelectorAll('.pane.revealed').length"
+    assert arena_page.evaluate(revealed) == 0, "the models were revealed"
     assert [data for data in listener.connections if data] == []
 
-    started = time.perf_counter()
-    page.click("button.vote[data-choice=tie]", timeout=5_000)
-    page.wait_for_selector(".pane.revealed", timeout=5_000)
-    elapsed = time.perf_counter() - started
+    arena_page.click("button.vote[data-choice=tie]")
+    elapsed = arena_page.wait_until(f"{revealed} === 2", 5, "the vote is answered")
     assert elapsed < 1.0, f"the vote took {elapsed:.2f} s to be answered"
     assert votes_recorded(arena) == votes_before + 1
     context.close()
@@ -231,8 +266,19 @@ def start_hostile_battle(browser: Browser, url: str, double: ModelServerDouble, 
     page.goto(url + "/webdev")
     page.fill("textarea#prompt", "Build me an app.")
     page.keyboard.press("Enter")
-    page.wait_for_selector("button.vote[data-choice=a]:not([disabled])", timeout=30_000)
+    ArenaPage(page).wait_until(
+        "!document.querySelector('button.vote[data-choice=tie]').disabled", 30, "voting opens"
+    )
     return page
+
+
+def has_element(locator: Locator) -> bool:
+    """Whether the element exists, asked with a time limit: a spinning frame never answers."""
+    try:
+        locator.wait_for(state="attached", timeout=1_000)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_with_two_preview_sites_a_spinning_app_leaves_the_other_side_usable(
@@ -252,12 +298,14 @@ def test_with_two_preview_sites_a_spinning_app_leaves_the_other_side_usable(
             os.environ[ENV_PREVIEW_ORIGINS].split(",")
         )
         time.sleep(2.0)  # the hostile app is spinning by now
-        counter_side = next(
-            side
-            for side in ("a", "b")
-            if page.frame_locator(f'.pane[data-side="{side}"] iframe').locator("#count").count()
+        button = next(
+            candidate
+            for candidate in (
+                page.frame_locator(f'.pane[data-side="{side}"] iframe').locator("#count")
+                for side in ("a", "b")
+            )
+            if has_element(candidate)
         )
-        button = page.frame_locator(f'.pane[data-side="{counter_side}"] iframe').locator("#count")
         started = time.perf_counter()
         button.click(timeout=5_000)
         assert button.text_content(timeout=5_000) == "1"

@@ -20,7 +20,7 @@ from glassarena.webdev.checker import CHROMIUM_ARGS
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
-from arena_server import openai_contestant, running_arena, write_config
+from arena_server import openai_contestant, running_arena, sse_events, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -182,3 +182,27 @@ def test_webdev_battle_previews_vote_and_checks(tmp_path: Path, browser: Browser
             SCREENSHOTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "webdev-after-vote.png"), full_page=True)
             page.close()
+
+
+def test_a_reconnecting_client_gets_the_previews_again(tmp_path: Path) -> None:
+    script = {"counter-upstream": ScriptedModel(answer=COUNTER_ANSWER)}
+    with ModelServerDouble(script) as double:
+        config = write_config(
+            tmp_path,
+            contestants=[
+                openai_contestant(name, double.openai_base_url, "counter-upstream")
+                for name in ("counter-one", "counter-two")
+            ],
+        )
+        with running_arena(tmp_path, config) as server, httpx.Client(base_url=server.url) as client:
+            started = client.post(
+                "/api/battles", json={"kind": "webdev", "prompt": "Build a counter."}, timeout=30
+            )
+            first = sse_events(started.text)
+            again = sse_events(client.get(f"/api/battles/{first[0]['battle_id']}/events").text)
+    for events in (first, again):
+        apps = [event for event in events if event["type"] == "app"]
+        assert sorted(event["side"] for event in apps) == ["a", "b"]
+        assert all(event["frame"]["src"].startswith("/sandbox/") for event in apps)
+    sources = {event["frame"]["src"] for event in first + again if event["type"] == "app"}
+    assert len(sources) == 4  # a replay gets fresh tokens

@@ -92,14 +92,15 @@ def _with_previews(
 
 @router.get("/{battle_id}/events", name="battle_events")
 async def battle_events(
-    battle_id: str, service: ServiceDependency, voter: VoterDependency
+    battle_id: str, request: Request, service: ServiceDependency, voter: VoterDependency
 ) -> StreamingResponse:
     """The latest turn again from its start, then live: how a client that lost its
     connection catches up. Generation never depended on that connection."""
     events = service.events(voter, battle_id[:MAX_BATTLE_ID_CHARS])
     # Pulling the first event here makes an unknown battle a JSON error, not a broken stream.
     first = await anext(events)
-    return event_stream_response(_starting_with(first, events))
+    state = await asyncio.to_thread(service.battle_state, voter, first["battle_id"])
+    return event_stream_response(_with_previews(request, state.kind, _starting_with(first, events)))
 
 
 async def _starting_with(
