@@ -118,16 +118,24 @@ class StyleControlledBradleyTerry(RatingEstimator):
         names = _feature_names(feature_names, raw_a, raw_b, len(np.asarray(outcome)))
         if len(battles.rows) < len(raw_a):
             raw_a, raw_b = raw_a[battles.rows], raw_b[battles.rows]
-        difference = (raw_a - raw_b) / (raw_a + raw_b + 1.0)
+        difference = raw_a - raw_b
+        total = raw_a + raw_b
+        total += 1.0
+        difference /= total
         self.feature_mean_ = difference.mean(axis=0)
-        self.feature_scale_ = difference.std(axis=0)
-        constant = [name for name, sd in zip(names, self.feature_scale_, strict=True) if sd == 0]
+        difference -= self.feature_mean_
+        self.feature_scale_ = np.sqrt(
+            np.einsum("ij,ij->j", difference, difference) / len(difference)
+        )
+        # Differences lie in (-1, 1); a spread below rounding error means a constant column.
+        constant = [name for name, sd in zip(names, self.feature_scale_, strict=True) if sd < 1e-12]
         if constant:
             raise InvalidInputError(
                 f"style feature(s) {', '.join(constant)} have the same difference in every "
                 f"battle, so their effect cannot be estimated; leave them out"
             )
-        design = _design(battles, (difference - self.feature_mean_) / self.feature_scale_)
+        difference /= self.feature_scale_
+        design = _design(battles, difference)
 
         table = aggregate(battles, uniform_within_pair=weights is None)
         if self.prior == 0:
@@ -293,7 +301,7 @@ def _design(battles: EncodedBattles, features: NDArray[np.float64]) -> _Design:
     return _Design(
         outcome=battles.outcome[order],
         weight=battles.weight[order],
-        features_t=np.ascontiguousarray(features[order].T),
+        features_t=features.T[:, order],
         n_models=n,
         pair_first=(ordered_pairs // n).astype(np.intp),
         pair_second=(ordered_pairs % n).astype(np.intp),
@@ -311,6 +319,9 @@ def _as_counts(values: ArrayLike, name: str) -> NDArray[np.float64]:
         counts = counts[:, None]
     if counts.ndim != 2:
         raise InvalidInputError(f"{name} must be a (battles x features) array, got {counts.shape}")
+    # Two reductions find trouble without row-sized temporaries (NaN fails `>=`, inf the sum).
+    if counts.size and counts.min() >= 0 and np.isfinite(counts.sum()):
+        return counts
     bad = np.argwhere(~np.isfinite(counts) | (counts < 0))
     if len(bad):
         row, column = bad[0]
