@@ -1,11 +1,20 @@
 """WebDev battles: app extraction, the sandboxed live preview, and the execution check.
 
 A person asks for a web app, two anonymous models build it, both apps run side by side in
-sandboxed frames, the person tries them and votes. Nothing here imports the web layer or the
-arena service; they call in.
+sandboxed frames, the person tries them and votes. The web layer wraps a WebDev battle's
+event stream with `WebdevPreviews.with_previews`, mounts `sandbox_app` at
+`SandboxPolicy.path_prefix`, and shows `WebdevPreviews.checks` after the vote.
 """
 
+from glassarena.webdev.checker import AppChecker, CheckerBusy, CheckerSettings, CheckResult
 from glassarena.webdev.extract import CodeBlock, CodeStyle, ExtractedApp, code_style, extract_app
+from glassarena.webdev.previews import (
+    InProcessPreviewStore,
+    PreviewStore,
+    RedisPreviewStore,
+    WebdevPreviews,
+    build_previews,
+)
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT, webdev_system_prompt
 from glassarena.webdev.sandbox import (
     AppDocumentStore,
@@ -14,23 +23,34 @@ from glassarena.webdev.sandbox import (
     iframe_attributes,
     new_app_token,
     sandbox_app,
+    sandbox_policy_from_environment,
 )
 from glassarena.webdev.summary import RunShare, apps_that_run
 
 __all__ = [
     "WEBDEV_SYSTEM_PROMPT",
+    "AppChecker",
     "AppDocumentStore",
+    "CheckResult",
+    "CheckerBusy",
+    "CheckerSettings",
     "CodeBlock",
     "CodeStyle",
     "ExtractedApp",
+    "InProcessPreviewStore",
     "MemoryAppStore",
+    "PreviewStore",
+    "RedisPreviewStore",
     "RunShare",
     "SandboxPolicy",
+    "WebdevPreviews",
     "apps_that_run",
+    "build_previews",
     "code_style",
     "extract_app",
     "iframe_attributes",
     "new_app_token",
     "sandbox_app",
+    "sandbox_policy_from_environment",
     "webdev_system_prompt",
 ]
