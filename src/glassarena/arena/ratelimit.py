@@ -77,6 +77,10 @@ class RateLimits:
 
 
 class RateLimiter(Protocol):
+    # Whether `acquire` may wait on the network: callers on an event loop then run it in a
+    # thread; an in-memory check is cheaper than the hop to a thread and back.
+    waits_on_network: bool
+
     def acquire(self, voter: Voter, limits: Iterable[Limit], what: str) -> None:
         """Use one unit of every limit, or none: raises RateLimited when any is exhausted."""
         ...
@@ -91,6 +95,8 @@ def _window(limit: Limit, now: float) -> tuple[int, int]:
 
 class MemoryRateLimiter:
     """Counts in this process's memory; right for a single worker."""
+
+    waits_on_network = False
 
     def __init__(self, clock: Clock = time.time) -> None:
         self._clock = clock
@@ -149,6 +155,8 @@ return 0
 
 class RedisRateLimiter:
     """Counts in Redis, shared by every worker process that uses the same Redis and prefix."""
+
+    waits_on_network = True
 
     def __init__(
         self, client: Redis, prefix: str = "glassarena:ratelimit:", clock: Clock = time.time

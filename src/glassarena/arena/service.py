@@ -147,10 +147,7 @@ class ArenaService:
         else:
             prompt = self._checked_prompt(request.prompt)
         models = self._pick_models(request, recorded_prompt)
-        # Redis may be across the network: keep the event loop free while it answers.
-        await asyncio.to_thread(
-            self._rate_limiter.acquire, voter, self._rate_limits.for_battles(), "battles"
-        )
+        await self._acquire_battle(voter)
 
         battle_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
         messages: list[ChatMessage] = [
@@ -220,9 +217,7 @@ class ArenaService:
             )
             for side, version in _sides(battle)
         ]
-        await asyncio.to_thread(
-            self._rate_limiter.acquire, voter, self._rate_limits.for_battles(), "battles"
-        )
+        await self._acquire_battle(voter)
         number = len(battle.turns) + 1
         try:
             with _storage_errors():
@@ -306,6 +301,14 @@ class ArenaService:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- internals ---------------------------------------------------------------------------
+
+    async def _acquire_battle(self, voter: Voter) -> None:
+        limits = self._rate_limits.for_battles()
+        if self._rate_limiter.waits_on_network:
+            # Redis may be across the network: keep the event loop free while it answers.
+            await asyncio.to_thread(self._rate_limiter.acquire, voter, limits, "battles")
+        else:
+            self._rate_limiter.acquire(voter, limits, "battles")
 
     def _checked_prompt(self, prompt: str | None) -> str:
         if prompt is None or not prompt.strip():
