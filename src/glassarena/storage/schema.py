@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -179,3 +180,34 @@ class VoteLogEntry(Base):
     voter_id: Mapped[str] = mapped_column(String(100))
     ip_hash: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AppCheck(Base):
+    """A WebDev answer's app: whether one was found, its code size, and its execution check.
+
+    One row per answer, written once the check ends. The screenshot is kept in the row (a
+    few tens of kB of PNG) so that it is as durable as the battle and readable by every worker
+    without a shared disk; queries that list checks leave it out.
+    """
+
+    __tablename__ = "app_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), unique=True
+    )
+    app_found: Mapped[bool] = mapped_column(Boolean)
+    truncated: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    lines_of_code: Mapped[int] = mapped_column(Integer)
+    code_blocks: Mapped[int] = mapped_column(Integer)
+    checked: Mapped[bool] = mapped_column(Boolean)
+    loaded: Mapped[bool] = mapped_column(Boolean)
+    rendered: Mapped[bool] = mapped_column(Boolean)
+    runs: Mapped[bool] = mapped_column(Boolean)
+    load_ms: Mapped[float | None] = mapped_column(Float)
+    uncaught_errors: Mapped[list[str]] = mapped_column(JSON)
+    console_errors: Mapped[list[str]] = mapped_column(JSON)
+    failure: Mapped[str | None] = mapped_column(Text)
+    screenshot_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    checked_at: Mapped[datetime] = mapped_column(default=utc_now)
