@@ -91,9 +91,17 @@ class _SidePlan:
     side: Side
     model: RegisteredModel
     messages: list[ChatMessage]
+    kind: str = "text"
+
+
+# Called with (battle_id, turn, side, answer) once a WebDev answer is stored as done; it must
+# not block (the WebDev execution check schedules its own work).
+WebdevAnswerHook = Callable[[str, int, str, str], None]
 
 
 class ArenaService:
+    webdev_answer_finished: WebdevAnswerHook | None = None
+
     def __init__(
         self,
         *,
@@ -156,7 +164,7 @@ class ArenaService:
         ]
         sides: tuple[Side, Side] = ("a", "b")
         plans = [
-            _SidePlan(side, model, list(messages))
+            _SidePlan(side, model, list(messages), request.kind)
             for side, model in zip(sides, models, strict=False)
         ]
         # The models start answering while the battle is being stored, so the first token
@@ -214,6 +222,7 @@ class ArenaService:
                     *_history(battle, side),
                     {"role": "user", "content": checked},
                 ],
+                battle.kind,
             )
             for side, version in _sides(battle)
         ]
@@ -483,6 +492,8 @@ class ArenaService:
             )
         else:
             live.emit({"type": "done", "side": plan.side})
+            if plan.kind == "webdev" and self.webdev_answer_finished is not None:
+                self.webdev_answer_finished(live.battle_id, live.turn, plan.side, result.text)
         return stored
 
     def _owned_summary(self, voter: Voter, battle_id: str) -> BattleSummary:

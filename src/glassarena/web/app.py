@@ -21,6 +21,7 @@ from glassarena.web.routes import assets, battles, leaderboard, pages, webdev
 from glassarena.web.security import SecurityHeadersMiddleware
 from glassarena.web.settings import WebSettings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
+from glassarena.webdev.checks import build_checks
 from glassarena.webdev.previews import build_previews
 from glassarena.webdev.sandbox import sandbox_app, sandbox_policy_from_environment
 
@@ -28,9 +29,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    previews = build_previews(
-        settings.redis_url, chromium_for_checks(), sandbox_policy_from_environment()
-    )
+    previews = build_previews(settings.redis_url, sandbox_policy_from_environment())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,13 +45,19 @@ def create_app(settings: WebSettings) -> FastAPI:
             leaderboard_interval_seconds=settings.leaderboard_interval_seconds,
         )
         await arena.start()
+        checks = build_checks(arena.database, chromium_for_checks(), previews.policy)
+        # Every WebDev answer is checked by the server, watched or not.
+        arena.service.webdev_answer_finished = checks.answer_finished
         app.state.webdev_previews = previews
+        app.state.webdev_checks = checks
         app.state.config = config
         app.state.service = arena.service
         app.state.leaderboards = arena.leaderboards
         try:
             yield
         finally:
+            await arena.service.aclose()
+            await checks.aclose()
             await previews.aclose()
             await arena.close()
 

@@ -2,11 +2,14 @@
 
 A person asks for a web app, two anonymous models build it, both apps run side by side in
 sandboxed frames, the person tries them and votes. The web layer wraps a WebDev battle's
-event stream with `WebdevPreviews.with_previews`, mounts `sandbox_app` at
-`SandboxPolicy.path_prefix`, and shows `WebdevPreviews.checks` after the vote.
+event stream with `WebdevPreviews.with_previews` and mounts `sandbox_app` at
+`SandboxPolicy.path_prefix`. The server checks every finished answer itself: the arena
+service calls `WebdevChecks.answer_finished`, which runs the bounded Chromium pool and stores
+the outcome with the battle (`glassarena.storage.app_checks`), shown after the vote.
 """
 
 from glassarena.webdev.checker import AppChecker, CheckerBusy, CheckerSettings, CheckResult
+from glassarena.webdev.checks import WebdevChecks, build_checks
 from glassarena.webdev.extract import CodeBlock, CodeStyle, ExtractedApp, code_style, extract_app
 from glassarena.webdev.previews import (
     InProcessPreviewStore,
@@ -43,8 +46,10 @@ __all__ = [
     "RedisPreviewStore",
     "RunShare",
     "SandboxPolicy",
+    "WebdevChecks",
     "WebdevPreviews",
     "apps_that_run",
+    "build_checks",
     "build_previews",
     "code_style",
     "extract_app",

@@ -1,0 +1,186 @@
+"""WebDev apps and their execution checks, stored per battle, turn and side.
+
+`AppCheckStore` writes one `app_checks` row per answer (a second write for the same answer is
+ignored: the first check stands) and reads them back for the post-vote view, the export and
+the leaderboard's "apps that run" column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, cast, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from glassarena.storage.database import Database
+from glassarena.storage.schema import Answer, AppCheck, Battle, ModelVersion, Turn, version_label
+
+
+class AnswerNotStored(LookupError):
+    def __init__(self, battle_id: str, turn: int, side: str) -> None:
+        super().__init__(f"battle {battle_id} turn {turn} side {side} has no stored answer")
+
+
+@dataclass(frozen=True)
+class StoredAppCheck:
+    """One answer's app: found or why not, its code size, and what its check saw."""
+
+    app_found: bool
+    truncated: bool
+    note: str | None
+    lines_of_code: int
+    code_blocks: int
+    checked: bool
+    loaded: bool
+    rendered: bool
+    runs: bool
+    load_ms: float | None
+    uncaught_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    failure: str | None = None
+    has_screenshot: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _RECORD_FIELDS}
+
+
+_RECORD_FIELDS = (
+    "app_found",
+    "truncated",
+    "note",
+    "lines_of_code",
+    "code_blocks",
+    "checked",
+    "loaded",
+    "rendered",
+    "runs",
+    "load_ms",
+    "uncaught_errors",
+    "console_errors",
+    "failure",
+)
+_COLUMNS = [getattr(AppCheck, name) for name in _RECORD_FIELDS]
+_HAS_SCREENSHOT = AppCheck.screenshot_png.is_not(None).label("has_screenshot")
+
+
+@dataclass(frozen=True)
+class ModelRunCount:
+    """Of `answers` WebDev answers by `model` with a stored check, `runs` ran."""
+
+    model: str
+    answers: int
+    runs: int
+
+
+class AppCheckStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def save(
+        self,
+        battle_id: str,
+        turn: int,
+        side: str,
+        check: StoredAppCheck,
+        screenshot_png: bytes | None,
+    ) -> bool:
+        """Store the check; False when this answer already has one (it is kept)."""
+        answer_id = (
+            select(Answer.id)
+            .join(Turn, Answer.turn_id == Turn.id)
+            .join(Battle, Turn.battle_id == Battle.id)
+            .where(Battle.public_id == battle_id, Turn.number == turn, Answer.side == side)
+            .scalar_subquery()
+        )
+        values = {name: getattr(check, name) for name in _RECORD_FIELDS}
+        with self._database.engine.connect() as connection:
+            if connection.execute(select(answer_id)).scalar() is None:
+                raise AnswerNotStored(battle_id, turn, side)
+        try:
+            with self._database.transaction() as connection:
+                connection.execute(
+                    insert(AppCheck).values(
+                        answer_id=answer_id, screenshot_png=screenshot_png, **values
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def for_battle(self, battle_id: str) -> dict[tuple[int, str], StoredAppCheck]:
+        """The battle's stored checks by (turn, side), without screenshots."""
+        query = (
+            select(Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
+            .join(Answer, AppCheck.answer_id == Answer.id)
+            .join(Turn, Answer.turn_id == Turn.id)
+            .join(Battle, Turn.battle_id == Battle.id)
+            .where(Battle.public_id == battle_id)
+        )
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {(row[0], row[1]): _record(row[2:]) for row in rows}
+
+    def all_checks(self) -> dict[tuple[str, int, str], StoredAppCheck]:
+        """Every stored check by (battle id, turn, side), without screenshots, for the export."""
+        query = (
+            select(Battle.public_id, Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
+            .join(Answer, AppCheck.answer_id == Answer.id)
+            .join(Turn, Answer.turn_id == Turn.id)
+            .join(Battle, Turn.battle_id == Battle.id)
+        )
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {(row[0], row[1], row[2]): _record(row[3:]) for row in rows}
+
+    def screenshot(self, battle_id: str, turn: int, side: str) -> bytes | None:
+        query = (
+            select(AppCheck.screenshot_png)
+            .join(Answer, AppCheck.answer_id == Answer.id)
+            .join(Turn, Answer.turn_id == Turn.id)
+            .join(Battle, Turn.battle_id == Battle.id)
+            .where(Battle.public_id == battle_id, Turn.number == turn, Answer.side == side)
+        )
+        with self._database.engine.connect() as connection:
+            return connection.execute(query).scalar()
+
+    def run_counts(self, category: str = "webdev") -> list[ModelRunCount]:
+        """Per model version, answers with a stored check and how many ran, in `category`.
+
+        An answer without an app counts as not run; an app the checker never got to (no
+        Chromium, queue full) is left out, since nothing is known about it.
+        """
+        counted = AppCheck.checked | ~AppCheck.app_found
+        runs = func.sum(cast(AppCheck.runs, Integer))
+        side_model = (
+            select(
+                ModelVersion.name,
+                ModelVersion.version,
+                func.count(AppCheck.id),
+                func.coalesce(runs, 0),
+            )
+            .select_from(AppCheck)
+            .join(Answer, AppCheck.answer_id == Answer.id)
+            .join(Turn, Answer.turn_id == Turn.id)
+            .join(Battle, Turn.battle_id == Battle.id)
+            .where(Battle.category == category, counted)
+        )
+        on_a = side_model.join(ModelVersion, Battle.model_a_id == ModelVersion.id).where(
+            Answer.side == "a"
+        )
+        on_b = side_model.join(ModelVersion, Battle.model_b_id == ModelVersion.id).where(
+            Answer.side == "b"
+        )
+        totals: dict[str, list[int]] = {}
+        with self._database.engine.connect() as connection:
+            for query in (on_a, on_b):
+                grouped = query.group_by(ModelVersion.name, ModelVersion.version)
+                for name, version, answers, ran in connection.execute(grouped):
+                    total = totals.setdefault(version_label(name, version), [0, 0])
+                    total[0] += answers
+                    total[1] += int(ran)
+        return [ModelRunCount(model, answers, ran) for model, (answers, ran) in totals.items()]
+
+
+def _record(values: Any) -> StoredAppCheck:
+    return StoredAppCheck(**dict(zip((*_RECORD_FIELDS, "has_screenshot"), values, strict=True)))

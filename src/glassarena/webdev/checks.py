@@ -1,0 +1,123 @@
+"""The execution check of every WebDev answer, run by the server and stored with the battle.
+
+The arena service calls `WebdevChecks.answer_finished` once a WebDev answer is stored as done,
+whether or not anyone is watching the stream. The app is extracted, checked on the bounded
+Chromium pool, and the outcome (app found or why not, its code size, what the check saw and
+its screenshot) is written to the `app_checks` table, read back after the vote, exported and
+counted on the leaderboard.
+
+A full check queue is retried with a growing wait; when it stays full the answer is stored as
+"not checked: busy" rather than dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
+from glassarena.storage.database import Database
+from glassarena.webdev.checker import AppChecker, CheckerBusy, CheckResult
+from glassarena.webdev.extract import ExtractedApp, code_style, extract_app
+from glassarena.webdev.sandbox import SandboxPolicy
+
+logger = logging.getLogger(__name__)
+
+BUSY_RETRY_DELAYS_S: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
+
+
+class WebdevChecks:
+    def __init__(
+        self,
+        store: AppCheckStore,
+        checker: AppChecker | None,
+        busy_retry_delays_s: Sequence[float] = BUSY_RETRY_DELAYS_S,
+    ) -> None:
+        self.store = store
+        self.checker = checker
+        self._busy_retry_delays_s = tuple(busy_retry_delays_s)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def answer_finished(self, battle_id: str, turn: int, side: str, answer: str) -> None:
+        """Start checking one finished answer in the background (the service's hook)."""
+        task = asyncio.create_task(
+            self._check_and_store(battle_id, turn, side, answer),
+            name=f"webdev check {battle_id}:{turn}:{side}",
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def for_battle(self, battle_id: str) -> dict[tuple[int, str], StoredAppCheck]:
+        return await asyncio.to_thread(self.store.for_battle, battle_id)
+
+    async def wait_for_checks(self) -> None:
+        """Wait for the checks under way (tests and orderly shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Stop; checks still running are lost and read as "not checked yet"."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.checker is not None:
+            await self.checker.close()
+
+    async def _check_and_store(self, battle_id: str, turn: int, side: str, answer: str) -> None:
+        app = extract_app(answer)
+        result = await self._run(app)
+        record = _record(app, answer, result)
+        try:
+            await asyncio.to_thread(
+                self.store.save, battle_id, turn, side, record, result.screenshot_png
+            )
+        except Exception:
+            logger.exception("execution check %s:%s:%s could not be stored", battle_id, turn, side)
+
+    async def _run(self, app: ExtractedApp) -> CheckResult:
+        if app.html is None:
+            return CheckResult.failed(app.reason or "no runnable app")
+        if self.checker is None:
+            return CheckResult.failed("not checked: this server has no Chromium")
+        delays = iter(self._busy_retry_delays_s)
+        while True:
+            try:
+                return await self.checker.check(app.html)
+            except CheckerBusy as busy:
+                delay = next(delays, None)
+                if delay is None:
+                    return CheckResult.failed(f"not checked: {busy}")
+                await asyncio.sleep(delay)
+            except Exception:
+                logger.exception("execution check failed")
+                return CheckResult.failed("not checked: the checker failed, see server log")
+
+
+def build_checks(
+    database: Database, chromium_path: str | None, policy: SandboxPolicy
+) -> WebdevChecks:
+    """Checks stored in the arena's database; run when Chromium exists (launched on first use)."""
+    checker = AppChecker(chromium_path, policy) if chromium_path else None
+    return WebdevChecks(AppCheckStore(database), checker)
+
+
+def _record(app: ExtractedApp, answer: str, result: CheckResult) -> StoredAppCheck:
+    style = code_style(answer)
+    checked = app.html is not None and not (result.failure or "").startswith("not checked")
+    return StoredAppCheck(
+        app_found=app.html is not None,
+        truncated=app.truncated,
+        note=app.reason,
+        lines_of_code=style.lines_of_code,
+        code_blocks=style.code_blocks,
+        checked=checked,
+        loaded=result.loaded,
+        rendered=result.rendered,
+        runs=result.runs,
+        load_ms=result.load_ms,
+        uncaught_errors=list(result.uncaught_errors),
+        console_errors=list(result.console_errors),
+        failure=result.failure,
+        has_screenshot=result.screenshot_png is not None,
+    )
