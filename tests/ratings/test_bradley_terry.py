@@ -123,3 +123,18 @@ def test_scale_base_and_initial_rating(battles: object) -> None:
     other = _fit(battles, scale=200.0, base=np.e, initial_rating=1500.0)
     expected = 1500.0 + (default.ratings_ - 1000.0) * (200.0 / 400.0) * np.log(10.0)
     np.testing.assert_allclose(other.ratings_, expected, atol=1e-8)
+
+
+def test_coded_battles_give_the_same_fit_as_names(battles: object) -> None:
+    # Codes into an unsorted list holding a model without battles, as a factorised column might.
+    listed = ["zz-unused", *reversed(sorted(set(battles.model_a.tolist())))]
+    position = {name: index for index, name in enumerate(listed)}
+    code_a = np.array([position[name] for name in battles.model_a], dtype=np.int32)
+    code_b = np.array([position[name] for name in battles.model_b], dtype=np.int32)
+    for options in ({}, {"anchor": (listed[3], 1200.0)}, {"reweight": True}):
+        by_name = _fit(battles, **options)
+        by_code = BradleyTerry(**options).fit(code_a, code_b, battles.outcome, models=listed)
+        np.testing.assert_array_equal(by_code.models_, by_name.models_)
+        np.testing.assert_array_equal(by_code.battles_, by_name.battles_)
+        np.testing.assert_allclose(by_code.ratings_, by_name.ratings_, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(by_code.upper_, by_name.upper_, rtol=0, atol=1e-9)

@@ -149,3 +149,17 @@ def test_unknown_models_and_bad_options() -> None:
         BradleyTerry(center=False).fit(*_battles(*MIXED))
     with pytest.raises(ValueError, match="ci must be one of"):
         BradleyTerry(ci="jackknife").fit(*_battles(*MIXED))
+
+
+def test_bad_codes_are_named() -> None:
+    outcome = [1.0, 0.0, 0.5]
+    with pytest.raises(InvalidInputError, match=r"model_b must index the 2 models; row 1 holds 2"):
+        BradleyTerry().fit([0, 1, 0], [1, 2, 1], outcome, models=["a", "b"])
+    with pytest.raises(InvalidInputError, match="model_a must hold integer indices"):
+        BradleyTerry().fit(["a", "b", "a"], [1, 0, 1], outcome, models=["a", "b"])
+    with pytest.raises(InvalidInputError, match="repeated: a"):
+        BradleyTerry().fit([0, 1, 0], [1, 0, 1], outcome, models=["a", "a"])
+    with pytest.raises(InvalidInputError, match="models must hold model names"):
+        BradleyTerry().fit([0, 1, 0], [1, 0, 1], outcome, models=["a", 7])
+    with pytest.raises(SelfBattleError, match=r"rows 2 .*models: b"):
+        BradleyTerry().fit([0, 1, 1], [1, 0, 1], outcome, models=["a", "b"])

@@ -181,3 +181,21 @@ def test_prior_fit_is_the_penalised_optimum(battles: object) -> None:
     )
     assert np.all(shrunk.style_lower_ < shrunk.style_coef_)
     assert np.all(shrunk.style_coef_ < shrunk.style_upper_)
+
+
+def test_coded_battles_give_the_same_fit_as_names(battles: object) -> None:
+    listed = sorted(set(battles.model_a.tolist()), reverse=True)
+    position = {name: index for index, name in enumerate(listed)}
+    code_a = np.array([position[name] for name in battles.model_a])
+    code_b = np.array([position[name] for name in battles.model_b])
+    style = (battles.features_a, battles.features_b, battles.feature_names)
+    by_name = StyleControlledBradleyTerry().fit(
+        battles.model_a, battles.model_b, battles.outcome, *style
+    )
+    by_code = StyleControlledBradleyTerry().fit(
+        code_a, code_b, battles.outcome, *style, models=listed
+    )
+    np.testing.assert_array_equal(by_code.models_, by_name.models_)
+    np.testing.assert_allclose(by_code.ratings_, by_name.ratings_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(by_code.style_coef_, by_name.style_coef_, rtol=1e-12)
+    np.testing.assert_allclose(by_code.style_upper_, by_name.style_upper_, rtol=1e-10)

@@ -88,13 +88,20 @@ def encode_battles(
     outcome: ArrayLike,
     weights: ArrayLike | None = None,
     reweight: bool = False,
+    models: Sequence[str] | None = None,
 ) -> EncodedBattles:
-    """Validate the battle arrays and code the models as indices into their sorted names."""
-    names_a = _as_names(model_a, "model_a")
-    names_b = _as_names(model_b, "model_b")
+    """Validate the battle arrays and code the models as indices into their sorted names.
+
+    With `models`, `model_a` and `model_b` are already integer indices into it (codes of a
+    factorised column), which spares hashing every name again.
+    """
     outcomes = _as_outcomes(outcome)
-    lengths = {"model_a": len(names_a), "model_b": len(names_b), "outcome": len(outcomes)}
     weight = _as_weights(weights, len(outcomes))
+    if models is None:
+        index_a, index_b, names = _code_names(model_a, model_b)
+    else:
+        index_a, index_b, names = _sorted_codes(model_a, model_b, models)
+    lengths = {"model_a": len(index_a), "model_b": len(index_b), "outcome": len(outcomes)}
     if weights is not None:
         lengths["weights"] = len(weight)
     if len(set(lengths.values())) != 1:
@@ -104,17 +111,9 @@ def encode_battles(
     if not weight.any():
         raise EmptyInputError(f"all {len(weight)} battles have weight 0; nothing to rate")
 
-    both = np.concatenate([names_a, names_b])
-    distinct = set(both.tolist())
-    _require_names(distinct, names_a, names_b)
-    models = sorted(distinct)
-    code = {name: index for index, name in enumerate(models)}
-    codes = np.fromiter(map(code.__getitem__, both), dtype=np.intp, count=len(both))
-    index_a, index_b = codes[: len(names_a)], codes[len(names_a) :]
-
     self_battles = np.flatnonzero(index_a == index_b)
     if len(self_battles):
-        raise SelfBattleError(self_battles.tolist(), names_a[self_battles].tolist())
+        raise SelfBattleError(self_battles.tolist(), names[index_a[self_battles]].tolist())
 
     kept = weight > 0
     rows = np.arange(len(weight))
@@ -126,16 +125,79 @@ def encode_battles(
             weight[kept],
             rows[kept],
         )
-        present = np.unique(np.concatenate([index_a, index_b]))
-        if len(present) < len(models):
-            remap = np.full(len(models), -1, dtype=np.intp)
-            remap[present] = np.arange(len(present))
-            models = [models[i] for i in present]
-            index_a, index_b = remap[index_a], remap[index_b]
+    if models is not None or len(rows) < len(kept):
+        index_a, index_b, names = _drop_absent(index_a, index_b, names)
 
     if reweight:
-        weight = _inverse_pair_frequency(index_a, index_b, len(models), weight)
-    return EncodedBattles(np.array(models, dtype=str), index_a, index_b, outcomes, weight, rows)
+        weight = _inverse_pair_frequency(index_a, index_b, len(names), weight)
+    return EncodedBattles(names, index_a, index_b, outcomes, weight, rows)
+
+
+def _code_names(
+    model_a: ArrayLike, model_b: ArrayLike
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.str_]]:
+    """Indices into the sorted distinct names; a dict over the few names, never a string sort."""
+    names_a = _as_names(model_a, "model_a")
+    names_b = _as_names(model_b, "model_b")
+    both = np.concatenate([names_a, names_b]).tolist()
+    distinct = set(both)
+    _require_names(distinct, names_a, names_b)
+    models = sorted(distinct)
+    code = {name: index for index, name in enumerate(models)}
+    codes = np.fromiter(map(code.__getitem__, both), dtype=np.intp, count=len(both))
+    return codes[: len(names_a)], codes[len(names_a) :], np.array(models, dtype=str)
+
+
+def _sorted_codes(
+    model_a: ArrayLike, model_b: ArrayLike, models: Sequence[str]
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.str_]]:
+    """Caller's codes into `models`, renumbered so that they index the sorted names."""
+    names = list(models)
+    if not all(isinstance(name, str) for name in names):
+        wrong = next(name for name in names if not isinstance(name, str))
+        raise InvalidInputError(f"models must hold model names (str); found {wrong!r}")
+    if len(set(names)) != len(names):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise InvalidInputError(f"models must not repeat names; repeated: {', '.join(repeated)}")
+    order = sorted(range(len(names)), key=names.__getitem__)
+    renumber = np.empty(len(names), dtype=np.intp)
+    renumber[order] = np.arange(len(names))
+    sorted_names = np.array([names[i] for i in order], dtype=str)
+    return (
+        renumber[_as_codes(model_a, "model_a", len(names))],
+        renumber[_as_codes(model_b, "model_b", len(names))],
+        sorted_names,
+    )
+
+
+def _as_codes(values: ArrayLike, name: str, n_models: int) -> NDArray[np.intp]:
+    codes = np.asarray(values)
+    if codes.ndim != 1:
+        raise InvalidInputError(f"{name} must be one-dimensional, got shape {codes.shape}")
+    if codes.dtype.kind not in "iu":
+        raise InvalidInputError(
+            f"with models given, {name} must hold integer indices into models, "
+            f"got dtype {codes.dtype}"
+        )
+    if len(codes) and (codes.min() < 0 or codes.max() >= n_models):
+        bad = np.flatnonzero((codes < 0) | (codes >= n_models))
+        raise InvalidInputError(
+            f"{name} must index the {n_models} models; row {bad[0]} holds {codes[bad[0]]}"
+            + (f" ({len(bad) - 1} more rows too)" if len(bad) > 1 else "")
+        )
+    return codes
+
+
+def _drop_absent(
+    index_a: NDArray[np.intp], index_b: NDArray[np.intp], names: NDArray[np.str_]
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.str_]]:
+    """Forget models without battles, so that every model left can be rated."""
+    n = len(names)
+    present = (np.bincount(index_a, minlength=n) + np.bincount(index_b, minlength=n)) > 0
+    if present.all():
+        return index_a, index_b, names
+    remap = np.cumsum(present) - 1
+    return remap[index_a], remap[index_b], names[present]
 
 
 def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:

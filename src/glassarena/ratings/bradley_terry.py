@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
@@ -26,9 +28,11 @@ class BradleyTerry(RatingEstimator):
         model_b: ArrayLike,
         outcome: ArrayLike,
         weights: ArrayLike | None = None,
+        models: Sequence[str] | None = None,
     ) -> BradleyTerry:
+        """Fit on battles given as model names, or as integer indices into `models`."""
         self._check_options()
-        battles = encode_battles(model_a, model_b, outcome, weights, self.reweight)
+        battles = encode_battles(model_a, model_b, outcome, weights, self.reweight, models)
         table = aggregate(battles, uniform_within_pair=weights is None)
         if self.prior == 0:
             require_finite_mle(battles.models, table)

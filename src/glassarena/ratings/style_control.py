@@ -110,9 +110,11 @@ class StyleControlledBradleyTerry(RatingEstimator):
         features_b: ArrayLike,
         feature_names: Sequence[str] | None = None,
         weights: ArrayLike | None = None,
+        models: Sequence[str] | None = None,
     ) -> StyleControlledBradleyTerry:
+        """Fit on battles given as model names, or as integer indices into `models`."""
         self._check_options()
-        battles = encode_battles(model_a, model_b, outcome, weights, self.reweight)
+        battles = encode_battles(model_a, model_b, outcome, weights, self.reweight, models)
         raw_a = _as_counts(features_a, "features_a")
         raw_b = _as_counts(features_b, "features_b")
         names = _feature_names(feature_names, raw_a, raw_b, len(np.asarray(outcome)))
