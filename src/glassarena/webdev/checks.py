@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
@@ -21,10 +22,14 @@ from glassarena.storage.database import Database
 from glassarena.webdev.checker import AppChecker, CheckerBusy, CheckResult
 from glassarena.webdev.extract import ExtractedApp, code_style, extract_app
 from glassarena.webdev.sandbox import SandboxPolicy
+from glassarena.webdev.summary import RunShare, run_shares
 
 logger = logging.getLogger(__name__)
 
 BUSY_RETRY_DELAYS_S: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
+# The leaderboard's "apps that run" is one grouped query, kept this long per worker so that a
+# page view does not cost a query.
+RUN_SHARES_MAX_AGE_S = 10.0
 
 
 class WebdevChecks:
@@ -38,6 +43,7 @@ class WebdevChecks:
         self.checker = checker
         self._busy_retry_delays_s = tuple(busy_retry_delays_s)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._run_shares: dict[str, tuple[float, dict[str, RunShare]]] = {}
 
     def answer_finished(self, battle_id: str, turn: int, side: str, answer: str) -> None:
         """Start checking one finished answer in the background (the service's hook)."""
@@ -50,6 +56,19 @@ class WebdevChecks:
 
     async def for_battle(self, battle_id: str) -> dict[tuple[int, str], StoredAppCheck]:
         return await asyncio.to_thread(self.store.for_battle, battle_id)
+
+    async def run_shares(self, category: str = "webdev") -> dict[str, RunShare]:
+        """Per model label, the share of its checked answers whose app runs."""
+        cached = self._run_shares.get(category)
+        if cached is not None and time.monotonic() - cached[0] < RUN_SHARES_MAX_AGE_S:
+            return cached[1]
+        counts = await asyncio.to_thread(self.store.run_counts, category)
+        shares = {
+            share.model: share
+            for share in run_shares((count.model, count.answers, count.runs) for count in counts)
+        }
+        self._run_shares[category] = (time.monotonic(), shares)
+        return shares
 
     async def wait_for_checks(self) -> None:
         """Wait for the checks under way (tests and orderly shutdown)."""

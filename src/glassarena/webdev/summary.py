@@ -26,6 +26,16 @@ class RunShare:
     lower: float
     upper: float
 
+    def to_json(self) -> dict[str, str | int | float]:
+        return {
+            "model": self.model,
+            "answers": self.answers,
+            "runs": self.runs,
+            "share": self.share,
+            "lower": self.lower,
+            "upper": self.upper,
+        }
+
 
 def apps_that_run(results: Iterable[tuple[str, CheckResult]]) -> list[RunShare]:
     """Share of runnable apps per model, best first; an answer with no app counts as not run.
@@ -38,7 +48,12 @@ def apps_that_run(results: Iterable[tuple[str, CheckResult]]) -> list[RunShare]:
     for model, result in results:
         answers[model] = answers.get(model, 0) + 1
         runs[model] = runs.get(model, 0) + int(result.runs)
-    shares = [_share(model, answers[model], runs[model]) for model in answers]
+    return run_shares((model, answers[model], runs[model]) for model in answers)
+
+
+def run_shares(counts: Iterable[tuple[str, int, int]]) -> list[RunShare]:
+    """Shares from counts already summed per model: (model, answers, runs), best first."""
+    shares = [_share(model, answers, runs) for model, answers, runs in counts if answers > 0]
     return sorted(shares, key=lambda share: (-share.share, -share.answers, share.model))
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
+from glassarena.web.apps_that_run import run_shares_for, run_shares_json, with_run_columns
 from glassarena.web.errors import error_response
 from glassarena.web.leaderboard_view import (
     PLOT_NAMES,
@@ -90,6 +91,7 @@ async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResp
         "total_votes": snapshot.votes if snapshot else 0,
         "updated": _updated(snapshot),
         "empty_reason": empty_reason,
+        "apps_that_run": await run_shares_for(request, query.category),
     }
     status = 404 if not query.known_category else 200
     return templates.TemplateResponse(request, "leaderboard.html", context, status_code=status)
@@ -110,23 +112,29 @@ def _unavailable(query: LeaderboardQuery) -> JSONResponse | None:
 
 
 @router.get("/leaderboard.json", name="leaderboard_json")
-async def leaderboard_json(query: QueryDependency) -> Response:
+async def leaderboard_json(request: Request, query: QueryDependency) -> Response:
     if (problem := _unavailable(query)) is not None:
         return problem
     assert query.snapshot is not None
-    return JSONResponse(query.snapshot.to_dict())
+    body = query.snapshot.to_dict()
+    if (shares := await run_shares_for(request, query.category)) is not None:
+        body["apps_that_run"] = run_shares_json(shares)
+    return JSONResponse(body)
 
 
 @router.get("/leaderboard.csv", name="leaderboard_csv")
-async def leaderboard_csv(query: QueryDependency) -> Response:
+async def leaderboard_csv(request: Request, query: QueryDependency) -> Response:
     if (problem := _unavailable(query)) is not None:
         return problem
     assert query.snapshot is not None
     if query.snapshot.leaderboard is None:
         return error_response(409, "no_leaderboard", query.snapshot.message or NOT_READY)
     filename = f"leaderboard-{query.category}{'-style' if query.style_control else ''}.csv"
+    table = rebuild_leaderboard(query.snapshot).to_csv()
+    if (shares := await run_shares_for(request, query.category)) is not None:
+        table = with_run_columns(table, shares)
     return Response(
-        rebuild_leaderboard(query.snapshot).to_csv(),
+        table,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -17,6 +17,83 @@ const RESULT_LABELS = {
   rendered: "Rendered something visible",
 };
 
+// A phone's CSS width, for the narrow preview.
+const PHONE_WIDTH_PX = 390;
+
+function toolButton(label, action, title) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "app-tool";
+  button.dataset.action = action;
+  button.textContent = label;
+  button.title = title;
+  return button;
+}
+
+function showCode(pane) {
+  const answers = pane.querySelectorAll('[data-role="conversation"] .message.assistant');
+  const answer = answers[answers.length - 1];
+  if (!answer) return;
+  const code = answer.querySelector("pre") ?? answer;
+  code.scrollIntoView({ behavior: "smooth", block: "start" });
+  code.classList.add("app-code-flash");
+  setTimeout(() => code.classList.remove("app-code-flash"), 1500);
+}
+
+function setFullScreen(figure, on) {
+  figure.classList.toggle("app-full-screen", on);
+  document.body.classList.toggle("app-full-screen-open", on);
+  const button = figure.querySelector('[data-action="full-screen"]');
+  button.setAttribute("aria-pressed", String(on));
+  button.textContent = on ? "Close full screen" : "Full screen";
+}
+
+function toolbar(pane, figure, frame) {
+  const bar = document.createElement("div");
+  bar.className = "app-toolbar";
+  bar.setAttribute("role", "toolbar");
+  bar.setAttribute("aria-label", frame.title);
+  const width = toolButton("Phone width", "width", `Show the app ${PHONE_WIDTH_PX} px wide`);
+  const full = toolButton("Full screen", "full-screen", "Show the app over the whole window");
+  for (const button of [width, full]) button.setAttribute("aria-pressed", "false");
+  bar.append(
+    toolButton("View code", "code", "Scroll to this app's code in the answer"),
+    toolButton("Reload", "reload", "Start the app again"),
+    width,
+    full,
+  );
+  bar.addEventListener("click", (click) => {
+    const button = click.target.closest("button[data-action]");
+    if (!button) return;
+    switch (button.dataset.action) {
+      case "code":
+        if (figure.classList.contains("app-full-screen")) setFullScreen(figure, false);
+        showCode(pane);
+        break;
+      case "reload":
+        // The document stays stored under its token: loading it again restarts the app.
+        frame.setAttribute("src", frame.getAttribute("src"));
+        break;
+      case "width": {
+        const phone = figure.classList.toggle("app-phone");
+        button.setAttribute("aria-pressed", String(phone));
+        button.textContent = phone ? "Desktop width" : "Phone width";
+        break;
+      }
+      case "full-screen":
+        setFullScreen(figure, !figure.classList.contains("app-full-screen"));
+        break;
+    }
+  });
+  return bar;
+}
+
+document.addEventListener("keydown", (key) => {
+  if (key.key !== "Escape") return;
+  const open = document.querySelector(".app-preview.app-full-screen");
+  if (open) setFullScreen(open, false);
+});
+
 export function showApp(pane, event) {
   const conversation = pane.querySelector('[data-role="conversation"]');
   const figure = document.createElement("figure");
@@ -24,7 +101,7 @@ export function showApp(pane, event) {
   if (event.frame) {
     const frame = document.createElement("iframe");
     for (const [name, value] of Object.entries(event.frame)) frame.setAttribute(name, value);
-    figure.append(frame);
+    figure.append(toolbar(pane, figure, frame), frame);
   }
   if (event.note || !event.frame) {
     const note = document.createElement("figcaption");
@@ -42,7 +119,7 @@ function describeCheck(check) {
   list.className = "app-check";
   if (!check) {
     const item = document.createElement("li");
-    item.textContent = "The execution check has not finished yet.";
+    item.textContent = "The execution check has not finished yet; see the battle's checks page.";
     list.append(item);
     return list;
   }
@@ -52,9 +129,20 @@ function describeCheck(check) {
   if (check.failure) lines.push(`Stopped: ${check.failure}`);
   for (const error of check.uncaught_errors) lines.push(`Uncaught error: ${error}`);
   if (check.console_errors.length) lines.push(`Console errors: ${check.console_errors.length}`);
+  const blocks = check.code_blocks === 1 ? "block" : "blocks";
+  lines.push(`Code: ${check.lines_of_code} lines in ${check.code_blocks} ${blocks}`);
   for (const line of lines) {
     const item = document.createElement("li");
     item.textContent = line;
+    list.append(item);
+  }
+  if (check.screenshot) {
+    const item = document.createElement("li");
+    const image = document.createElement("img");
+    image.className = "check-screenshot";
+    image.src = check.screenshot;
+    image.alt = "Screenshot taken by the execution check";
+    item.append(image);
     list.append(item);
   }
   return list;
@@ -62,7 +150,7 @@ function describeCheck(check) {
 
 export async function showChecks(battleId, panes) {
   const url = `/api/battles/${encodeURIComponent(battleId)}/checks`;
-  // The checks run after each answer; poll briefly until the latest turn's are in.
+  // The server checks each answer as it finishes; poll briefly until the latest turn's are in.
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const result = await getJson(url);
     const latest = result.turns[result.turns.length - 1];
@@ -77,8 +165,22 @@ export async function showChecks(battleId, panes) {
         section.append(title, describeCheck(latest.checks[side]));
         pane.append(section);
       }
+      showChecksLink(battleId, panes);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+function showChecksLink(battleId, panes) {
+  const [firstPane] = panes.values();
+  const container = firstPane.closest(".battle");
+  if (!container || container.querySelector('[data-role="checks-link"]')) return;
+  const paragraph = document.createElement("p");
+  paragraph.dataset.role = "checks-link";
+  const link = document.createElement("a");
+  link.href = `/webdev/battles/${encodeURIComponent(battleId)}`;
+  link.textContent = "All execution checks of this battle, kept with it";
+  paragraph.append(link);
+  container.append(paragraph);
 }
