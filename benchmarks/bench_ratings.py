@@ -55,37 +55,48 @@ def style_frame(battles: Any) -> pd.DataFrame:
     return frame
 
 
+OUTCOME_OF_LABEL = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5}
+
+
 def outcomes_from_labels(winner: pd.Series) -> np.ndarray:
-    model_a_won = (winner == "model_a").to_numpy(dtype=bool)
-    model_b_won = (winner == "model_b").to_numpy(dtype=bool)
-    return np.where(model_a_won, 1.0, np.where(model_b_won, 0.0, 0.5))
+    """1 / 0 / 0.5 per battle; the few distinct labels are mapped, not every cell."""
+    codes, labels = pd.factorize(winner)
+    return np.array([OUTCOME_OF_LABEL[label] for label in labels])[codes]
 
 
-def names(column: pd.Series) -> np.ndarray:
-    """Model names as a numpy object array; factorising first avoids converting every cell."""
-    codes, uniques = pd.factorize(column)
-    return np.asarray(uniques, dtype=object)[codes]
+def coded_models(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Both name columns as integer codes into one list of names (each column factorised once)."""
+    codes_a, names_a = pd.factorize(frame["model_a"])
+    codes_b, names_b = pd.factorize(frame["model_b"])
+    position = {name: index for index, name in enumerate(names_a)}
+    for name in names_b:
+        position.setdefault(name, len(position))
+    b_to_joint = np.array([position[name] for name in names_b], dtype=np.intp)
+    return codes_a, b_to_joint[codes_b], list(position)
 
 
 # --- glassarena -------------------------------------------------------------------------
 
 
 def glassarena_bt(frame: pd.DataFrame, **options: Any) -> BradleyTerry:
+    code_a, code_b, models = coded_models(frame)
     return BradleyTerry(**options).fit(
-        names(frame["model_a"]), names(frame["model_b"]), outcomes_from_labels(frame["winner"])
+        code_a, code_b, outcomes_from_labels(frame["winner"]), models=models
     )
 
 
 def glassarena_style(frame: pd.DataFrame) -> StyleControlledBradleyTerry:
+    code_a, code_b, models = coded_models(frame)
     features_a = frame[[f"{name}_a" for name in STYLE_COLUMNS]].to_numpy(dtype=float)
     features_b = frame[[f"{name}_b" for name in STYLE_COLUMNS]].to_numpy(dtype=float)
     return StyleControlledBradleyTerry().fit(
-        names(frame["model_a"]),
-        names(frame["model_b"]),
+        code_a,
+        code_b,
         outcomes_from_labels(frame["winner"]),
         features_a,
         features_b,
         STYLE_COLUMNS,
+        models=models,
     )
 
 

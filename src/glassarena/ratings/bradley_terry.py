@@ -12,6 +12,7 @@ from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
 from glassarena.ratings._newton import fit_pairs, laplacian, laplacian_pseudo_inverse
 from glassarena.ratings._pairs import PairTable, aggregate, encode_battles
+from glassarena.ratings._threads import one_blas_thread
 from glassarena.ratings.bootstrap import bootstrap_pairs
 
 
@@ -32,35 +33,36 @@ class BradleyTerry(RatingEstimator):
     ) -> BradleyTerry:
         """Fit on battles given as model names, or as integer indices into `models`."""
         self._check_options()
-        battles = encode_battles(model_a, model_b, outcome, weights, self.reweight, models)
-        table = aggregate(battles, uniform_within_pair=weights is None)
-        if self.prior == 0:
-            require_finite_mle(battles.models, table)
-        wins, totals = table.pair_sums()
-        theta = fit_pairs(table.first, table.second, wins, totals, table.n_models, self.prior)
-        self.log_likelihood_ = _log_likelihood(table, theta)
-        self.n_battles_ = len(battles.outcome)
-        self.unstable_rounds_ = 0
-        if self.ci == "sandwich":
-            self._publish(
-                battles.models,
-                battles.battles_per_model(),
-                theta,
-                covariance=sandwich_covariance(table, theta, self.prior),
-            )
-        elif self.ci == "bootstrap":
-            samples, self.unstable_rounds_ = bootstrap_pairs(
-                table,
-                theta,
-                self.prior,
-                self.rounds,
-                np.random.default_rng(self.seed),
-                self.progress,
-            )
-            self._publish(battles.models, battles.battles_per_model(), theta, samples=samples)
-        else:
-            self._publish(battles.models, battles.battles_per_model(), theta)
-        return self
+        with one_blas_thread():
+            battles = encode_battles(model_a, model_b, outcome, weights, self.reweight, models)
+            table = aggregate(battles, uniform_within_pair=weights is None)
+            if self.prior == 0:
+                require_finite_mle(battles.models, table)
+            wins, totals = table.pair_sums()
+            theta = fit_pairs(table.first, table.second, wins, totals, table.n_models, self.prior)
+            self.log_likelihood_ = _log_likelihood(table, theta)
+            self.n_battles_ = len(battles.outcome)
+            self.unstable_rounds_ = 0
+            if self.ci == "sandwich":
+                self._publish(
+                    battles.models,
+                    battles.battles_per_model(),
+                    theta,
+                    covariance=sandwich_covariance(table, theta, self.prior),
+                )
+            elif self.ci == "bootstrap":
+                samples, self.unstable_rounds_ = bootstrap_pairs(
+                    table,
+                    theta,
+                    self.prior,
+                    self.rounds,
+                    np.random.default_rng(self.seed),
+                    self.progress,
+                )
+                self._publish(battles.models, battles.battles_per_model(), theta, samples=samples)
+            else:
+                self._publish(battles.models, battles.battles_per_model(), theta)
+            return self
 
 
 def sandwich_covariance(

@@ -19,6 +19,7 @@ from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
 from glassarena.ratings._newton import FINAL_STEP, STEP_TOLERANCE, fit_pairs, laplacian
 from glassarena.ratings._pairs import EncodedBattles, aggregate, encode_battles
+from glassarena.ratings._threads import one_blas_thread
 from glassarena.ratings.errors import InvalidInputError, RatingError
 
 MAX_ITERATIONS = 100
@@ -114,72 +115,77 @@ class StyleControlledBradleyTerry(RatingEstimator):
     ) -> StyleControlledBradleyTerry:
         """Fit on battles given as model names, or as integer indices into `models`."""
         self._check_options()
-        battles = encode_battles(model_a, model_b, outcome, weights, self.reweight, models)
-        raw_a = _as_counts(features_a, "features_a")
-        raw_b = _as_counts(features_b, "features_b")
-        names = _feature_names(feature_names, raw_a, raw_b, len(np.asarray(outcome)))
-        if len(battles.rows) < len(raw_a):
-            raw_a, raw_b = raw_a[battles.rows], raw_b[battles.rows]
-        difference = raw_a - raw_b
-        total = raw_a + raw_b
-        total += 1.0
-        difference /= total
-        self.feature_mean_ = difference.mean(axis=0)
-        difference -= self.feature_mean_
-        self.feature_scale_ = np.sqrt(
-            np.einsum("ij,ij->j", difference, difference) / len(difference)
-        )
-        # Differences lie in (-1, 1); a spread below rounding error means a constant column.
-        constant = [name for name, sd in zip(names, self.feature_scale_, strict=True) if sd < 1e-12]
-        if constant:
-            raise InvalidInputError(
-                f"style feature(s) {', '.join(constant)} have the same difference in every "
-                f"battle, so their effect cannot be estimated; leave them out"
+        with one_blas_thread():
+            battles = encode_battles(model_a, model_b, outcome, weights, self.reweight, models)
+            raw_a = _as_counts(features_a, "features_a")
+            raw_b = _as_counts(features_b, "features_b")
+            names = _feature_names(feature_names, raw_a, raw_b, len(np.asarray(outcome)))
+            if len(battles.rows) < len(raw_a):
+                raw_a, raw_b = raw_a[battles.rows], raw_b[battles.rows]
+            difference = raw_a - raw_b
+            total = raw_a + raw_b
+            total += 1.0
+            difference /= total
+            self.feature_mean_ = difference.mean(axis=0)
+            difference -= self.feature_mean_
+            self.feature_scale_ = np.sqrt(
+                np.einsum("ij,ij->j", difference, difference) / len(difference)
             )
-        difference /= self.feature_scale_
-        design = _design(battles, difference)
+            # Differences lie in (-1, 1); a spread below rounding error means a constant column.
+            constant = [
+                name for name, sd in zip(names, self.feature_scale_, strict=True) if sd < 1e-12
+            ]
+            if constant:
+                raise InvalidInputError(
+                    f"style feature(s) {', '.join(constant)} have the same difference in every "
+                    f"battle, so their effect cannot be estimated; leave them out"
+                )
+            difference /= self.feature_scale_
+            design = _design(battles, difference)
 
-        table = aggregate(battles, uniform_within_pair=weights is None)
-        if self.prior == 0:
-            require_finite_mle(battles.models, table)
-        wins, totals = table.pair_sums()
-        start = np.zeros(design.n_parameters)
-        start[: design.n_models] = fit_pairs(
-            table.first, table.second, wins, totals, table.n_models, self.prior
-        )
-        parameters, converged = _fit_rows(design, design.weight, self.prior, start, MAX_ITERATIONS)
-        if not converged:
-            raise RatingError(
-                "style-controlled fit did not converge; the style features may separate "
-                "the outcomes, pass a small prior (e.g. prior=1.0)"
+            table = aggregate(battles, uniform_within_pair=weights is None)
+            if self.prior == 0:
+                require_finite_mle(battles.models, table)
+            wins, totals = table.pair_sums()
+            start = np.zeros(design.n_parameters)
+            start[: design.n_models] = fit_pairs(
+                table.first, table.second, wins, totals, table.n_models, self.prior
             )
-        n = design.n_models
-        self.feature_names_ = np.array(names, dtype=str)
-        self.style_coef_ = parameters[n:]
-        logits = design.logits(parameters)
-        self.log_likelihood_ = design.log_likelihood(logits, expit(logits), design.weight)
-        self.n_battles_ = len(design.outcome)
-        self.unstable_rounds_ = 0
-        battle_counts = battles.battles_per_model()
-        self.style_lower_ = self.style_upper_ = None
-        if self.ci == "sandwich":
-            covariance = _sandwich(design, parameters, self.prior)
-            self._publish(battles.models, battle_counts, parameters[:n], covariance[:n, :n])
-            self.style_covariance_ = covariance[n:, n:]
-            half_width = norm.ppf(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
-            self.style_lower_ = self.style_coef_ - half_width
-            self.style_upper_ = self.style_coef_ + half_width
-        elif self.ci == "bootstrap":
-            samples = self._bootstrap(design, parameters)
-            self._publish(battles.models, battle_counts, parameters[:n], samples=samples[:, :n])
-            tail = (1.0 - self.level) / 2.0
-            self.style_covariance_ = np.atleast_2d(np.cov(samples[:, n:], rowvar=False))
-            self.style_lower_ = np.quantile(samples[:, n:], tail, axis=0)
-            self.style_upper_ = np.quantile(samples[:, n:], 1.0 - tail, axis=0)
-        else:
-            self._publish(battles.models, battle_counts, parameters[:n])
-            self.style_covariance_ = None
-        return self
+            parameters, converged = _fit_rows(
+                design, design.weight, self.prior, start, MAX_ITERATIONS
+            )
+            if not converged:
+                raise RatingError(
+                    "style-controlled fit did not converge; the style features may separate "
+                    "the outcomes, pass a small prior (e.g. prior=1.0)"
+                )
+            n = design.n_models
+            self.feature_names_ = np.array(names, dtype=str)
+            self.style_coef_ = parameters[n:]
+            logits = design.logits(parameters)
+            self.log_likelihood_ = design.log_likelihood(logits, expit(logits), design.weight)
+            self.n_battles_ = len(design.outcome)
+            self.unstable_rounds_ = 0
+            battle_counts = battles.battles_per_model()
+            self.style_lower_ = self.style_upper_ = None
+            if self.ci == "sandwich":
+                covariance = _sandwich(design, parameters, self.prior)
+                self._publish(battles.models, battle_counts, parameters[:n], covariance[:n, :n])
+                self.style_covariance_ = covariance[n:, n:]
+                half_width = norm.ppf(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
+                self.style_lower_ = self.style_coef_ - half_width
+                self.style_upper_ = self.style_coef_ + half_width
+            elif self.ci == "bootstrap":
+                samples = self._bootstrap(design, parameters)
+                self._publish(battles.models, battle_counts, parameters[:n], samples=samples[:, :n])
+                tail = (1.0 - self.level) / 2.0
+                self.style_covariance_ = np.atleast_2d(np.cov(samples[:, n:], rowvar=False))
+                self.style_lower_ = np.quantile(samples[:, n:], tail, axis=0)
+                self.style_upper_ = np.quantile(samples[:, n:], 1.0 - tail, axis=0)
+            else:
+                self._publish(battles.models, battle_counts, parameters[:n])
+                self.style_covariance_ = None
+            return self
 
     def _bootstrap(self, design: _Design, parameters: NDArray[np.float64]) -> NDArray[np.float64]:
         """Resample battles (rows) with replacement; each round is a warm-started refit."""

@@ -1,0 +1,26 @@
+"""One BLAS thread for a fit's dense algebra.
+
+A fit's matrices are models x models (plus a few style features), too small for a second
+OpenBLAS thread to pay off; yet after each call that thread spins waiting for more work.
+Measured on 1M battles, a Bradley-Terry fit burnt 30-60 % more CPU time with two threads
+than with one, for the same wall time on an idle machine and more on a busy one.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from functools import cache
+from typing import Any
+
+from threadpoolctl import ThreadpoolController
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    # Built on first use, when numpy's and scipy's BLAS libraries are already loaded.
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager[Any]:
+    """Limit BLAS to one thread inside the block; the previous setting comes back after."""
+    return _controller().limit(limits=1, user_api="blas")
