@@ -178,3 +178,30 @@ async def test_real_chromium_checks_are_stored_with_screenshots(
     png = checks.store.screenshot("battle-4", 1, "a")
     assert png is not None and png.startswith(b"\x89PNG")
     assert store_counts(database) == {"alpha": (1, 1), "beta": (1, 0)}
+
+
+def test_export_carries_each_sides_check_without_screenshots(database: Database) -> None:
+    from glassarena.arena.export import exported_battles
+    from glassarena.arena.vote_log import DatabaseVoteLog
+
+    repository = ArenaRepository(database)
+    store = AppCheckStore(database)
+    stored_battle(repository, "voted-1", {"a": APP_ANSWER, "b": BROKEN_APP})
+    repository.finish_turn("voted-1", failure_reason=None, style_a=None, style_b=None)
+    store.save("voted-1", 1, "a", sample_check(True), b"\x89PNG")
+    repository.record_vote(
+        "voted-1",
+        winner="model_a",
+        voter_id="voter",
+        ip_hash="f" * 64,
+        counted=True,
+        not_counted_reason=None,
+        log=DatabaseVoteLog().append,
+    )
+    (record,) = exported_battles(repository, app_checks=store).to_dict("records")
+    assert record["app_check_a"]["runs"] is True and record["app_check_a"]["turn"] == 1
+    assert record["app_check_a"]["lines_of_code"] == 3
+    assert "screenshot_png" not in record["app_check_a"]
+    assert record["app_check_b"] is None  # never checked
+    without = exported_battles(repository).to_dict("records")[0]
+    assert "app_check_a" not in without

@@ -3,6 +3,9 @@
 What `glassarena export` writes, and `glassarena rank` reads back. Voters appear only as a
 hash of their pseudonymous id (`judge`), so an export can be published; IP hashes never
 leave the database.
+
+WebDev battles carry each side's stored execution check of the last turn's app as
+`app_check_a` / `app_check_b` (no screenshot bytes) when an `AppCheckStore` is given.
 """
 
 from __future__ import annotations
@@ -13,15 +16,24 @@ from typing import Any
 import pandas as pd
 
 from glassarena.battles.style import count_tokens
+from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.schema import Battle, as_utc
 
 
-def exported_battles(repository: ArenaRepository, include_uncounted: bool = False) -> pd.DataFrame:
+def exported_battles(
+    repository: ArenaRepository,
+    include_uncounted: bool = False,
+    app_checks: AppCheckStore | None = None,
+) -> pd.DataFrame:
     """One row per voted two-sided battle, oldest vote first; counted votes only by default."""
-    records = [
-        _record(battle) for battle in repository.voted_battles(include_uncounted=include_uncounted)
-    ]
+    checks = app_checks.all_checks() if app_checks is not None else None
+    records = []
+    for battle in repository.voted_battles(include_uncounted=include_uncounted):
+        record = _record(battle)
+        if checks is not None and battle.kind == "webdev":
+            record.update(_app_checks(checks, battle))
+        records.append(record)
     return pd.DataFrame.from_records(records)
 
 
@@ -54,3 +66,17 @@ def _record(battle: Battle) -> dict[str, Any]:
     record.update(battle.style_a or {})
     record.update(battle.style_b or {})
     return record
+
+
+def _app_checks(
+    checks: dict[tuple[str, int, str], StoredAppCheck], battle: Battle
+) -> dict[str, dict[str, Any] | None]:
+    """The last turn's check per side: the apps the vote was cast on (None: not checked)."""
+    turn = len(battle.turns)
+    columns: dict[str, dict[str, Any] | None] = {}
+    for side in ("a", "b"):
+        check = checks.get((battle.public_id, turn, side))
+        columns[f"app_check_{side}"] = (
+            {"turn": turn, **check.to_json()} if check is not None else None
+        )
+    return columns

@@ -40,6 +40,7 @@ def export(
     from glassarena.arena.export import exported_battles
     from glassarena.battles.errors import BattleDataError
     from glassarena.battles.formats import detect_format, write_battles
+    from glassarena.storage.app_checks import AppCheckStore
     from glassarena.storage.database import open_database
     from glassarena.storage.errors import DatabaseUnavailableError
     from glassarena.storage.repository import ArenaRepository
@@ -60,7 +61,9 @@ def export(
     except DatabaseUnavailableError as error:
         raise click.ClickException(str(error)) from None
     try:
-        battles = exported_battles(ArenaRepository(database), include_uncounted)
+        battles = exported_battles(
+            ArenaRepository(database), include_uncounted, AppCheckStore(database)
+        )
     finally:
         database.dispose()
     write_battles(battles, output, kind)
