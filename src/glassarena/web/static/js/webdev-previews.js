@@ -138,6 +138,7 @@ function describeCheck(check) {
   }
   if (check.screenshot) {
     const item = document.createElement("li");
+    item.className = "check-screenshot-item";
     const image = document.createElement("img");
     image.className = "check-screenshot";
     image.src = check.screenshot;
