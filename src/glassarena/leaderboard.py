@@ -22,7 +22,12 @@ from numpy.typing import NDArray
 from rich.table import Table
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import filter_battles, style_features, with_style
+from glassarena.battles.frame import (
+    code_style_features,
+    filter_battles,
+    style_features,
+    with_style,
+)
 from glassarena.battles.record import BothBadPolicy, outcomes
 from glassarena.ratings import (
     BradleyTerry,
@@ -65,6 +70,7 @@ class LeaderboardOptions:
     scale: float = 400.0
     base: float = 10.0
     initial_rating: float = 1000.0
+    code_style: bool = False  # with style_control: also control for code blocks and lines
 
     def __post_init__(self) -> None:
         if self.elo and self.style_control:
@@ -298,7 +304,8 @@ def compute_leaderboard(
         )
         if options.style_control:
             used = with_style(used)
-            features_a, features_b, names = style_features(used)
+            features = code_style_features if options.code_style else style_features
+            features_a, features_b, names = features(used)
             estimator = StyleControlledBradleyTerry(**settings).fit(
                 model_a, model_b, outcome, features_a, features_b, names
             )

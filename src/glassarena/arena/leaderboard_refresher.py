@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_CATEGORIES = ("text", "webdev", "recorded")
+# Categories whose style control also accounts for the size of the answers' code.
+CODE_STYLE_CATEGORIES = frozenset({"webdev"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +229,11 @@ class LeaderboardRefresher:
     ) -> LeaderboardSnapshot:
         if battles.empty:
             return replace(snapshot, message="No counted votes in this category yet.")
-        options = replace(self._options, style_control=snapshot.style_control)
+        options = replace(
+            self._options,
+            style_control=snapshot.style_control,
+            code_style=snapshot.style_control and snapshot.category in CODE_STYLE_CATEGORIES,
+        )
         try:
             leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
         except (RatingError, BattleDataError) as error:

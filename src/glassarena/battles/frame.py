@@ -375,3 +375,33 @@ def _all_category_names(frame: pd.DataFrame) -> set[str]:
         for tag in frame["category_tag"]:
             names |= category_names(tag)
     return names
+
+
+# WebDev style control: the size of each side's code beside LMArena's four features, so that
+# a rating is not just a reward for writing more code.
+CODE_STYLE_FEATURES = ("code_blocks", "code_lines")
+
+
+def code_style_features(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """LMArena's four style features plus code blocks and code lines of each side."""
+    features_a, features_b, names = style_features(frame)
+    missing = [column for column in CODE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise BattleDataError(
+            f"code style control needs the column(s) {', '.join(missing)}; "
+            f"give battles with conversations to count them from"
+        )
+    code = [
+        np.column_stack(
+            [
+                _totals(frame[f"code_block_count_{side}"], f"code_block_count_{side}"),
+                _totals(frame[f"code_line_count_{side}"], f"code_line_count_{side}"),
+            ]
+        )
+        for side in ("a", "b")
+    ]
+    return (
+        np.hstack([features_a, code[0]]),
+        np.hstack([features_b, code[1]]),
+        (*names, *CODE_STYLE_FEATURES),
+    )
