@@ -207,23 +207,25 @@ def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:
     maybe inverse-pair-frequency ones), which allows a single integer key and a bincount.
     """
     n = battles.n_models
-    swap = battles.index_a > battles.index_b
-    low = np.where(swap, battles.index_b, battles.index_a)
-    high = np.where(swap, battles.index_a, battles.index_b)
-    oriented = np.where(swap, 1.0 - battles.outcome, battles.outcome)
-    key = (low.astype(np.int64) * n + high) * 3 + np.rint(oriented * 2).astype(np.int64)
+    # Rows are keyed by ordered pair and outcome, with no per-row orientation: only the few
+    # distinct cells are turned round to (first < second) and merged afterwards.
+    key = battles.index_a.astype(np.int64) * n + battles.index_b
+    key *= 3
+    key += (battles.outcome * 2.0).astype(np.int64)
 
     if uniform_within_pair:
-        cell_key, inverse, count = _group_keys(key, n * n * 3)
-        weight = np.bincount(inverse, battles.weight, len(cell_key)) / count
+        ordered_key, inverse, ordered_count = _group_keys(key, n * n * 3)
+        ordered_weight = np.bincount(inverse, battles.weight, len(ordered_key))
+        cell_key, merged = np.unique(_orient(ordered_key, n), return_inverse=True)
+        count = np.bincount(merged, ordered_count, len(cell_key))
+        weight = np.bincount(merged, ordered_weight, len(cell_key)) / count
     else:
         order = np.lexsort((battles.weight, key))
-        sorted_key, sorted_weight = key[order], battles.weight[order]
-        starts = np.flatnonzero(
-            np.r_[True, (np.diff(sorted_key) != 0) | (np.diff(sorted_weight) != 0)]
-        )
-        cell_key, weight = sorted_key[starts], sorted_weight[starts]
-        count = np.diff(np.r_[starts, len(key)]).astype(np.float64)
+        ordered_key, ordered_weight, ordered_count = _runs(key[order], battles.weight[order])
+        oriented = _orient(ordered_key, n)
+        order = np.lexsort((ordered_weight, oriented))
+        starts, cell_key, weight = _run_starts(oriented[order], ordered_weight[order])
+        count = np.add.reduceat(ordered_count[order], starts)
 
     pair_key = cell_key // 3
     unique_pairs, cell_pair = np.unique(pair_key, return_inverse=True)
@@ -236,6 +238,32 @@ def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:
         cell_count=count.astype(np.float64),
         cell_weight=weight,
     )
+
+
+def _orient(ordered_key: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """Cell keys of (a, b, outcome for a) rewritten as (first < second, outcome for first)."""
+    pair, outcome_code = np.divmod(ordered_key, 3)
+    side_a, side_b = np.divmod(pair, n)
+    swap = side_a > side_b
+    first = np.where(swap, side_b, side_a)
+    second = np.where(swap, side_a, side_b)
+    return (first * n + second) * 3 + np.where(swap, 2 - outcome_code, outcome_code)
+
+
+def _run_starts(
+    key: NDArray[np.int64], weight: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.float64]]:
+    """Where runs of equal (key, weight) begin in sorted arrays, and each run's values."""
+    starts = np.flatnonzero(np.r_[True, (np.diff(key) != 0) | (np.diff(weight) != 0)])
+    return starts, key[starts], weight[starts]
+
+
+def _runs(
+    key: NDArray[np.int64], weight: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Distinct (key, weight) of sorted rows and how many rows each has."""
+    starts, run_key, run_weight = _run_starts(key, weight)
+    return run_key, run_weight, np.diff(np.r_[starts, len(key)]).astype(np.float64)
 
 
 def _group_keys(
