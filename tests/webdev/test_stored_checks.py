@@ -205,3 +205,20 @@ def test_export_carries_each_sides_check_without_screenshots(database: Database)
     assert record["app_check_b"] is None  # never checked
     without = exported_battles(repository).to_dict("records")[0]
     assert "app_check_a" not in without
+
+
+async def test_answers_left_unchecked_by_a_stopped_server_are_checked_later(
+    database: Database,
+) -> None:
+    repository = ArenaRepository(database)
+    stored_battle(repository, "left-1", {"a": APP_ANSWER, "b": PROSE_ANSWER})
+    stored_battle(repository, "text-1", {"a": APP_ANSWER, "b": APP_ANSWER}, category="text")
+    store = AppCheckStore(database)
+    store.save("left-1", 1, "b", sample_check(False), None)  # b was checked before the stop
+    unchecked = store.unchecked_answers()
+    assert [(u.battle_id, u.turn, u.side) for u in unchecked] == [("left-1", 1, "a")]
+    assert unchecked[0].text == APP_ANSWER
+    checks = WebdevChecks(store, checker=None)
+    assert await checks.check_unchecked() == 1
+    assert store.unchecked_answers() == []
+    assert (await checks.for_battle("left-1"))[(1, "a")].app_found

@@ -65,6 +65,16 @@ _HAS_SCREENSHOT = AppCheck.screenshot_png.is_not(None).label("has_screenshot")
 
 
 @dataclass(frozen=True)
+class UncheckedAnswer:
+    """A finished answer of a battle in the category with no stored check yet."""
+
+    battle_id: str
+    turn: int
+    side: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ModelRunCount:
     """Of `answers` WebDev answers by `model` with a stored check, `runs` ran."""
 
@@ -143,6 +153,23 @@ class AppCheckStore:
         )
         with self._database.engine.connect() as connection:
             return connection.execute(query).scalar()
+
+    def unchecked_answers(
+        self, category: str = "webdev", limit: int = 1000
+    ) -> list[UncheckedAnswer]:
+        """Finished answers without a stored check (e.g. their server stopped), oldest first."""
+        query = (
+            select(Battle.public_id, Turn.number, Answer.side, Answer.text)
+            .select_from(Answer)
+            .join(Turn, Answer.turn_id == Turn.id)
+            .join(Battle, Turn.battle_id == Battle.id)
+            .outerjoin(AppCheck, AppCheck.answer_id == Answer.id)
+            .where(Battle.category == category, Answer.status == "done", AppCheck.id.is_(None))
+            .order_by(Answer.id)
+            .limit(limit)
+        )
+        with self._database.engine.connect() as connection:
+            return [UncheckedAnswer(*row) for row in connection.execute(query)]
 
     def run_counts(self, category: str = "webdev") -> list[ModelRunCount]:
         """Per model version, answers with a stored check and how many ran, in `category`.

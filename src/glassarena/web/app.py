@@ -48,6 +48,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         checks = build_checks(arena.database, chromium_for_checks(), previews.policy)
         # Every WebDev answer is checked by the server, watched or not.
         arena.service.webdev_answer_finished = checks.answer_finished
+        checks.start_checking_unchecked()
         app.state.webdev_previews = previews
         app.state.webdev_checks = checks
         app.state.config = config

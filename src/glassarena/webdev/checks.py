@@ -7,7 +7,9 @@ its screenshot) is written to the `app_checks` table, read back after the vote, 
 counted on the leaderboard.
 
 A full check queue is retried with a growing wait; when it stays full the answer is stored as
-"not checked: busy" rather than dropped silently.
+"not checked: busy" rather than dropped silently. Checks still running when a server stops
+are lost; `check_unchecked` (run when the server starts) checks the finished answers that
+have no stored result, one at a time.
 """
 
 from __future__ import annotations
@@ -54,6 +56,19 @@ class WebdevChecks:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def check_unchecked(self, limit: int = 1000) -> int:
+        """Check, one after another, finished answers that have no stored check; how many."""
+        unchecked = await asyncio.to_thread(self.store.unchecked_answers, "webdev", limit)
+        for answer in unchecked:
+            await self._check_and_store(answer.battle_id, answer.turn, answer.side, answer.text)
+        return len(unchecked)
+
+    def start_checking_unchecked(self) -> None:
+        """Run `check_unchecked` in the background (at server start)."""
+        task = asyncio.create_task(self._unchecked_in_background(), name="webdev unchecked")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def for_battle(self, battle_id: str) -> dict[tuple[int, str], StoredAppCheck]:
         return await asyncio.to_thread(self.store.for_battle, battle_id)
 
@@ -82,6 +97,15 @@ class WebdevChecks:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.checker is not None:
             await self.checker.close()
+
+    async def _unchecked_in_background(self) -> None:
+        try:
+            checked = await self.check_unchecked()
+        except Exception:
+            logger.exception("finished WebDev answers without a check could not be checked")
+            return
+        if checked:
+            logger.info("checked %d finished WebDev answers that had no stored check", checked)
 
     async def _check_and_store(self, battle_id: str, turn: int, side: str, answer: str) -> None:
         app = extract_app(answer)
