@@ -42,9 +42,9 @@ class EncodedBattles:
         return len(self.models)
 
     def battles_per_model(self) -> NDArray[np.int64]:
-        counted = self.weight > 0
-        return np.bincount(self.index_a[counted], minlength=self.n_models) + np.bincount(
-            self.index_b[counted], minlength=self.n_models
+        # Battles of weight 0 were dropped on encoding, so every row counts.
+        return np.bincount(self.index_a, minlength=self.n_models) + np.bincount(
+            self.index_b, minlength=self.n_models
         )
 
 
