@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from types import ModuleType
 
 import numpy as np
@@ -122,6 +123,10 @@ def test_bootstrap_style_intervals_are_seeded_and_close_to_sandwich(
     )
     assert np.all((ratio > 0.75) & (ratio < 1.25))
     assert booted.rank_lower_ is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        single = StyleControlledBradleyTerry(ci="bootstrap", rounds=1, seed=4).fit(*arguments)
+    assert single.style_covariance_ is None and single.covariance_ is None
 
 
 def test_constant_or_negative_features_are_named(battles: object) -> None:

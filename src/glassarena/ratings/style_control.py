@@ -186,7 +186,12 @@ class StyleControlledBradleyTerry(RatingEstimator):
                 samples = self._bootstrap(design, parameters)
                 self._publish(battles.models, battle_counts, parameters[:n], samples=samples[:, :n])
                 tail = (1.0 - self.level) / 2.0
-                self.style_covariance_ = np.atleast_2d(np.cov(samples[:, n:], rowvar=False))
+                # One round has no spread to estimate, as in BradleyTerry's covariance_.
+                self.style_covariance_ = (
+                    np.atleast_2d(np.cov(samples[:, n:], rowvar=False))
+                    if len(samples) > 1
+                    else None
+                )
                 self.style_lower_ = np.quantile(samples[:, n:], tail, axis=0)
                 self.style_upper_ = np.quantile(samples[:, n:], 1.0 - tail, axis=0)
             else:
