@@ -6,8 +6,10 @@ The models are played by the OpenAI-protocol TEST DOUBLE in tests/openai_test_se
 scripted HTTP server, not a model), so the numbers measure the arena alone. Each part runs
 `glassarena serve` (one worker, SQLite) as a separate process:
 
-1. votes per second sustained: battles are created through the API, then voted on by
-   concurrent clients;
+1. votes per second sustained: battles are created through the API, then voted on, each
+   once, by a Python httpx client and by `wrk` (a C load generator that leaves the server
+   most of the 2 cores; `apt-get install wrk`, else only the httpx figure is given), with
+   one and with two server workers, checking that every vote is stored exactly once;
 2. latency added to the first token: the first answer token through the arena's battle
    stream versus straight from the test double;
 3. leaderboard page latency with 1,000,000 stored votes, bulk-inserted into the database;
@@ -22,8 +24,10 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +44,8 @@ from openai_test_server import ModelServerDouble, ScriptedModel
 UPSTREAM_MODEL = "double"
 ANSWER = "Paris is the capital of **France**.\n\n- It lies on the Seine.\n- Population: 2.1M."
 UNLIMITED = 10_000_000
+WRK_SCRIPT = Path(__file__).with_name("wrk_votes.lua")
+WRK_TIME_LIMIT_SECONDS = 120
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
@@ -93,14 +99,14 @@ def write_config(directory: Path, base_url: str, models: int) -> Path:
 class ArenaProcess:
     """`glassarena serve` in its own process, on a free port."""
 
-    def __init__(self, directory: Path, config: Path) -> None:
+    def __init__(self, directory: Path, config: Path, workers: int = 1) -> None:
         self.database = directory / "arena.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
             sys.executable, "-m", "glassarena", "serve", "--port", str(self.port),
             "--config", str(config), "--database-url", f"sqlite:///{self.database}",
-            "--no-access-log",
+            "--no-access-log", "--workers", str(workers),
         ]  # fmt: skip
         environment = {
             **os.environ,
@@ -207,31 +213,124 @@ async def cast_votes(
 # --- 1. votes per second --------------------------------------------------------------------
 
 
-def bench_votes(workdir: Path, double: ModelServerDouble, battles: int) -> None:
-    print(f"\n## 1. Votes per second on SQLite ({battles:,} battles, one worker)")
-    directory = workdir / "votes"
-    directory.mkdir()
-    arena = ArenaProcess(directory, write_config(directory, double.openai_base_url, 8))
-    try:
-        started = time.perf_counter()
-        battle_ids, cookies = asyncio.run(create_battles(arena.url, battles))
-        print(f"created {len(battle_ids):,} battles in {time.perf_counter() - started:.1f} s")
-        halves = (battle_ids[: len(battle_ids) // 2], battle_ids[len(battle_ids) // 2 :])
-        for concurrency, half in zip((8, 32), halves, strict=True):
-            started = time.perf_counter()
-            acknowledged, latencies, failures = asyncio.run(
-                cast_votes(arena.url, cookies, half, concurrency)
-            )
-            elapsed = time.perf_counter() - started
-            rate = len(acknowledged) / elapsed
+def stored_votes(database: Path) -> tuple[int, int]:
+    """Votes stored, and battles holding more than one (which must never happen)."""
+    with sqlite3.connect(database) as connection:
+        stored = connection.execute("SELECT COUNT(*) FROM votes").fetchone()[0]
+        doubled = connection.execute(
+            "SELECT COUNT(*) FROM (SELECT battle_id FROM votes GROUP BY battle_id "
+            "HAVING COUNT(*) > 1)"
+        ).fetchone()[0]
+    return stored, doubled
+
+
+def httpx_votes(url: str, cookies: dict, battle_ids: list[str], concurrency: int) -> float:
+    started = time.perf_counter()
+    acknowledged, latencies, failures = asyncio.run(
+        cast_votes(url, cookies, battle_ids, concurrency)
+    )
+    rate = len(acknowledged) / (time.perf_counter() - started)
+    print(
+        f"  httpx client, {concurrency:>2} connections: {len(acknowledged):,} votes = "
+        f"{rate:,.0f} votes/s; latency p50 {milliseconds(percentile(latencies, 0.5))}, "
+        f"p99 {milliseconds(percentile(latencies, 0.99))}; refused or failed {failures}"
+    )
+    return rate
+
+
+def wrk_votes(
+    url: str, cookies: dict, battle_ids: list[str], connections: int, workdir: Path
+) -> dict[str, float]:
+    """One wrk run voting once on each battle; wrk's own summary, parsed."""
+    ids_file = workdir / "battle-ids.txt"
+    ids_file.write_text("\n".join(battle_ids) + "\n")
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    command = [
+        "wrk", "-t1", f"-c{connections}", f"-d{WRK_TIME_LIMIT_SECONDS}s", "--timeout", "30s",
+        "-s", str(WRK_SCRIPT), "-H", f"Cookie: {cookie}", url,
+    ]  # fmt: skip
+    environment = {**os.environ, "BATTLE_IDS": str(ids_file)}
+    load = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert load.stderr is not None
+    # wrk runs for its whole -d unless interrupted: the script says when every vote is in.
+    for line in load.stderr:
+        if line.startswith("wrk_votes: every battle has an answer"):
+            load.send_signal(signal.SIGINT)
+            break
+    output, errors = load.communicate(timeout=30)
+    if load.returncode != 0:
+        raise RuntimeError(f"wrk failed ({load.returncode}): {errors}")
+    summary = json.loads(output.strip().splitlines()[-1])
+    if summary["voted"] + summary["refused"] != len(battle_ids):
+        raise RuntimeError(f"wrk stopped before every battle had an answer: {summary}")
+    return summary
+
+
+def bench_votes(
+    workdir: Path,
+    double: ModelServerDouble,
+    battles: int,
+    repeats: int,
+    connections: Sequence[int],
+    worker_counts: Sequence[int],
+) -> None:
+    use_wrk = shutil.which("wrk") is not None
+    print(f"\n## 1. Votes per second on SQLite ({battles:,} votes a run, median of {repeats})")
+    if not use_wrk:
+        print("wrk is not installed (Debian: `apt-get install wrk`): httpx client figures only")
+    for workers in worker_counts:
+        directory = workdir / f"votes-{workers}-workers"
+        directory.mkdir()
+        arena = ArenaProcess(
+            directory, write_config(directory, double.openai_base_url, 8), workers=workers
+        )
+        print(f"### {workers} server worker(s)")
+        try:
+            votes_expected = 0
+            for concurrency in connections:
+                rates: dict[str, list[float]] = {"httpx": [], "wrk": []}
+                p50s: list[float] = []
+                p99s: list[float] = []
+                for _ in range(repeats):
+                    battle_ids, cookies = asyncio.run(create_battles(arena.url, battles))
+                    rates["httpx"].append(httpx_votes(arena.url, cookies, battle_ids, concurrency))
+                    votes_expected += len(battle_ids)
+                    if not use_wrk:
+                        continue
+                    battle_ids, cookies = asyncio.run(create_battles(arena.url, battles))
+                    summary = wrk_votes(arena.url, cookies, battle_ids, concurrency, directory)
+                    votes_expected += len(battle_ids)
+                    rate = summary["voted"] / summary["seconds"]
+                    rates["wrk"].append(rate)
+                    p50s.append(summary["p50_us"] / 1e6)
+                    p99s.append(summary["p99_us"] / 1e6)
+                    print(
+                        f"  wrk,          {concurrency:>2} connections: {summary['voted']:,} "
+                        f"votes = {rate:,.0f} votes/s; latency p50 {milliseconds(p50s[-1])}, "
+                        f"p99 {milliseconds(p99s[-1])}; refused {summary['refused']} "
+                        f"(HTTP {summary['refused_status']}), idle requests {summary['idle']}, "
+                        f"socket errors {summary['socket_errors']}"
+                    )
+                httpx_rate = statistics.median(rates["httpx"])
+                line = f"{concurrency:>2} connections: httpx client {httpx_rate:,.0f} votes/s"
+                if use_wrk:
+                    wrk_rate = statistics.median(rates["wrk"])
+                    line += (
+                        f", wrk {wrk_rate:,.0f} votes/s ({wrk_rate / httpx_rate:.2f}x the httpx "
+                        f"figure; p50 {milliseconds(statistics.median(p50s))}, "
+                        f"p99 {milliseconds(statistics.median(p99s))}; target >= 500: "
+                        f"{'met' if wrk_rate >= 500 else 'NOT met'})"
+                    )
+                print(f"median, {line}")
+            stored, doubled = stored_votes(arena.database)
             print(
-                f"concurrency {concurrency:>2}: {len(acknowledged):,} votes in {elapsed:.2f} s = "
-                f"{rate:,.0f} votes/s (target >= 500: {'met' if rate >= 500 else 'NOT met'}); "
-                f"latency p50 {milliseconds(percentile(latencies, 0.5))}, "
-                f"p99 {milliseconds(percentile(latencies, 0.99))}; failures {failures}"
+                f"votes sent {votes_expected:,}, stored {stored:,}, battles voted twice {doubled}"
+                f" -> {'OK' if stored == votes_expected and not doubled else 'MISMATCH'}"
             )
-    finally:
-        arena.stop()
+        finally:
+            arena.stop()
 
 
 # --- 2. latency added to the first token ----------------------------------------------------
@@ -467,6 +566,9 @@ def bench_kill(workdir: Path, double: ModelServerDouble, battles: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--battles", type=int, default=2000)
+    parser.add_argument("--vote-repeats", type=int, default=3)
+    parser.add_argument("--vote-connections", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--server-workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--latency-samples", type=int, default=300)
     parser.add_argument("--leaderboard-votes", type=int, default=1_000_000)
     parser.add_argument("--leaderboard-requests", type=int, default=200)
@@ -483,7 +585,14 @@ def main() -> None:
         ModelServerDouble(script) as double,
     ):
         if "votes" in parts:
-            bench_votes(Path(workdir), double, arguments.battles)
+            bench_votes(
+                Path(workdir),
+                double,
+                arguments.battles,
+                arguments.vote_repeats,
+                arguments.vote_connections,
+                arguments.server_workers,
+            )
         if "first-token" in parts:
             bench_first_token(Path(workdir), double, arguments.latency_samples)
         if "leaderboard" in parts:
