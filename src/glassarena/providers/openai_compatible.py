@@ -8,7 +8,9 @@ whose data is a JSON chunk, ending with `data: [DONE]`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -99,6 +101,16 @@ class OpenAICompatibleProvider:
         body.update(self._extra_params)
         return {key: value for key, value in body.items() if value is not None}
 
+    async def warm_up(self) -> None:
+        """Build the HTTP client before the first battle, off the event loop: its TLS setup
+        and first-use imports take tens of milliseconds."""
+        client = await asyncio.to_thread(self._new_client)
+        if self._client is None:
+            self._client = client
+            self._client_loop = asyncio.get_running_loop()
+        else:
+            await client.aclose()
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
@@ -114,13 +126,23 @@ class OpenAICompatibleProvider:
         # A connection pool belongs to the event loop that opened it.
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
-            connect = self._timeouts.connect
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(connect=connect, read=None, write=connect, pool=None),
-                limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
-            )
+            self._client = self._new_client()
             self._client_loop = loop
         return self._client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        connect = self._timeouts.connect
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(connect=connect, read=None, write=connect, pool=None),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
+            verify=_tls_context(),
+        )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of milliseconds: once per process, shared by all clients.
+    return httpx.create_ssl_context()
 
 
 async def _events(
