@@ -69,6 +69,11 @@ class LeaderboardQuery:
 QueryDependency = Annotated[LeaderboardQuery, Depends()]
 
 
+# Below this many battles a model's interval rests on too little data to be trusted (with one
+# tied battle the sandwich interval is even zero wide), so the page marks it provisional.
+PROVISIONAL_BELOW_BATTLES = 30
+
+
 @router.get("/leaderboard", response_class=HTMLResponse, name="leaderboard_page")
 async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResponse:
     snapshot = query.snapshot
@@ -88,6 +93,7 @@ async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResp
         "rows": board["rows"] if board else [],
         "style": board["style"] if board else [],
         "level": 0.95,
+        "provisional_below": PROVISIONAL_BELOW_BATTLES,
         "total_votes": snapshot.votes if snapshot else 0,
         "updated": _updated(snapshot),
         "empty_reason": empty_reason,
