@@ -3,7 +3,8 @@
 A fit's matrices are models x models (plus a few style features), too small for a second
 OpenBLAS thread to pay off; yet after each call that thread spins waiting for more work.
 Measured on 1M battles, a Bradley-Terry fit burnt 30-60 % more CPU time with two threads
-than with one, for the same wall time on an idle machine and more on a busy one.
+than with one, and on a shared 2-core machine at load 2 its median wall time was 0.26 s
+against 0.10 s.
 """
 
 from __future__ import annotations
