@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
 
 from glassarena.arena.service import ArenaService
 from glassarena.arena.voter import Voter
-from glassarena.storage.database import Database, open_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'arena.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = open_database(database_url)
-    yield database
-    database.dispose()
+from glassarena.storage.database import Database
 
 
 @pytest.fixture
