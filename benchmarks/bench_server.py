@@ -4,7 +4,7 @@
 
 The models are played by the OpenAI-protocol TEST DOUBLE in tests/openai_test_server.py (a
 scripted HTTP server, not a model), so the numbers measure the arena alone. Each part runs
-`glassarena serve` (one worker, SQLite) as a separate process:
+`glassarena serve` (SQLite; one worker unless said) as a separate process:
 
 1. votes per second sustained: battles are created through the API, then voted on, each
    once, by a Python httpx client and by `wrk` (a C load generator that leaves the server
