@@ -179,3 +179,11 @@ def test_bad_files(tmp_path: Path) -> None:
     assert code == 1 and "broken.jsonl, line 2: malformed JSON" in err
     code, _, err = _rank(str(tmp_path / "absent.csv"))
     assert code == 1 and "no such file" in err
+
+
+def test_the_llmfao_preset_reads_the_llm_judge_files_too(llmfao_dir: Path) -> None:
+    judged = str(llmfao_dir / "gpt4-comparisons.csv")
+    result = CliRunner().invoke(main, ["rank", judged, "--preset", "llmfao", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) > 10 and all(row["battles"] > 0 for row in rows)

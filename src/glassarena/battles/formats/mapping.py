@@ -29,12 +29,14 @@ class ColumnMapping:
     """`columns`: canonical name -> source column; `labels`: source label -> canonical label.
 
     `join_answers`: for a data set whose answers live apart from its votes, how to join
-    each battle to the two answers it judged.
+    each battle to the two answers it judged. `optional`: canonical names whose source
+    column may be missing (one preset serving files of one data set with and without it).
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     join_answers: AnswerJoin | None = None
+    optional: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for source, target in self.labels.items():
@@ -46,7 +48,11 @@ class ColumnMapping:
 
     def apply(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         """Rename mapped source columns to canonical names and translate winner labels."""
-        absent = [column for column in self.columns.values() if column not in frame.columns]
+        absent = [
+            column
+            for canonical, column in self.columns.items()
+            if column not in frame.columns and canonical not in self.optional
+        ]
         if absent:
             raise BattleDataError(
                 f"mapped column(s) {', '.join(absent)} not found; columns are "
@@ -70,11 +76,12 @@ class ColumnMapping:
 
 PRESETS: Mapping[str, ColumnMapping] = {
     # LLMFAO crowd and LLM-judge comparisons: left/right model names, winner left/right/tie;
-    # the answers are in results.jsonl beside them.
+    # the answers are in results.jsonl beside them. Only the crowd files have a worker column.
     "llmfao": ColumnMapping(
         columns={"model_a": "left", "model_b": "right", "judge": "worker", "question_id": "prompt"},
         labels={"left": "model_a", "right": "model_b"},
         join_answers=join_llmfao_answers,
+        optional=frozenset({"judge"}),
     ),
 }
 
@@ -115,4 +122,6 @@ def build_mapping(
         columns={**base.columns, **column_pairs},
         labels={**base.labels, **label_pairs},
         join_answers=base.join_answers,
+        # A column the user names explicitly must exist.
+        optional=base.optional - column_pairs.keys(),
     )
