@@ -40,17 +40,26 @@ def test_battle_vote_reveal_and_leaderboard(tmp_path: Path, browser) -> None:  #
 
         page.fill("textarea#prompt", "What is the capital of France? Answer in one sentence.")
         page.keyboard.press("Enter")
-        # Both sides are streaming text at the same moment.
+        # Each side is seen streaming text (a tiny model may finish one side before the other
+        # starts, so the check watches each pane rather than one instant), and the vote stays
+        # closed while any side is still streaming.
         page.wait_for_function(
             """() => {
-                const streaming = [...document.querySelectorAll(".message-body.streaming")];
-                return streaming.length === 2 && streaming.every(node => node.textContent.length);
+                const watch = (window.__watch ??= {streamed: {}, votingWhileStreaming: false});
+                const streaming = [...document.querySelectorAll(".pane .message-body.streaming")];
+                for (const body of streaming) {
+                    const side = body.closest(".pane").dataset.side;
+                    if (body.textContent.length) watch.streamed[side] = true;
+                }
+                const open = document.querySelectorAll("button.vote:not([disabled])").length;
+                if (streaming.length && open) watch.votingWhileStreaming = true;
+                return Object.keys(watch.streamed).length === 2;
             }""",
             timeout=120_000,
-            polling=20,
+            polling=10,
         )
-        assert page.locator("button.vote:not([disabled])").count() == 0  # not finished yet
         page.wait_for_selector("button.vote[data-choice=tie]:not([disabled])", timeout=120_000)
+        assert page.evaluate("window.__watch.votingWhileStreaming") is False
         answers = page.locator(".message.assistant .message-body").all_inner_texts()
         assert len(answers) == 2 and all(answer.strip() for answer in answers)
         SCREENSHOTS.mkdir(exist_ok=True)
