@@ -530,3 +530,18 @@ async def test_the_reveal_after_a_vote_matches_the_stored_battle_turn_by_turn(
     reveal = service.vote(voter, battle_id, Winner.BOTH_BAD)
     assert len(reveal.timings) == 3 and all(set(turn) == {"a", "b"} for turn in reveal.timings)
     assert service.battle_state(voter, battle_id).reveal == reveal
+
+
+async def test_both_sides_stream_at_once(database: Database) -> None:
+    paced = {name: ScriptedProvider(f"S{i}", delay=0.02) for i, name in enumerate(MODEL_NAMES)}
+    service = make_service(database, paced)
+    voter = service.voter("concurrent", "198.51.100.9")
+    live = await service.start(voter, BattleRequest(prompt="Race."))
+    events = [event async for event in live.events()]
+    first_done = next(i for i, event in enumerate(events) if event["type"] == "done")
+    sides_before_any_finished = {
+        event["side"] for event in events[:first_done] if event["type"] == "delta"
+    }
+    # Sequential generation would finish one side before the other sends a word.
+    assert sides_before_any_finished == {"a", "b"}
+    await service.aclose()
