@@ -59,7 +59,7 @@ frame();
 </script></body></html>
 ```"""
 
-TODO_SPLIT = """**index.html**
+TASK_LIST_IN_THREE_FILES = """**index.html**
 ```html
 <!DOCTYPE html>
 <html><head><link rel="stylesheet" href="style.css"></head>
@@ -86,7 +86,7 @@ BROKEN = """```html
 <script>const data = loadData(); drawChart(data);</script></body></html>
 ```"""
 
-ANSWERS = (COUNTER, CANVAS_GAME, TODO_SPLIT, BROKEN)
+ANSWERS = (COUNTER, CANVAS_GAME, TASK_LIST_IN_THREE_FILES, BROKEN)
 
 
 def percentile(values: list[float], fraction: float) -> float:
