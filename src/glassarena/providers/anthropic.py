@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import anthropic
@@ -17,6 +16,7 @@ from glassarena.providers.base import (
     Timeouts,
 )
 from glassarena.providers.deadlines import Deadlines
+from glassarena.providers.loop_client import LoopClient
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -36,8 +36,7 @@ class AnthropicProvider:
         self.generation = generation
         self._api_key = api_key
         self._timeouts = timeouts or Timeouts()
-        self._client: anthropic.AsyncAnthropic | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._client = LoopClient(self._new_client, anthropic.AsyncAnthropic.close)
 
     def __repr__(self) -> str:
         return f"AnthropicProvider(model={self.model!r}, base_url={self.base_url!r})"
@@ -64,7 +63,7 @@ class AnthropicProvider:
         completed = False
         try:
             events = await deadlines.wait(
-                self._sdk_client().messages.create(
+                self._client.get().messages.create(
                     stream=True,
                     **{key: value for key, value in request.items() if value is not None},
                 )
@@ -102,10 +101,11 @@ class AnthropicProvider:
             raise ProviderError("dropped", f"{where} ended the stream before message_stop")
         yield Finished(completion_tokens=output_tokens, finish_reason=stop_reason)
 
+    async def warm_up(self) -> None:
+        await self._client.warm_up()
+
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        await self._client.aclose()
 
     def _split_system(self, messages: list[ChatMessage]) -> tuple[str | None, list[ChatMessage]]:
         """Anthropic takes the system prompt apart from the turns."""
@@ -114,19 +114,14 @@ class AnthropicProvider:
         turns = [message for message in conversation if message["role"] != "system"]
         return ("\n\n".join(system) or None), turns
 
-    def _sdk_client(self) -> anthropic.AsyncAnthropic:
-        # The SDK's connection pool belongs to the event loop that opened it.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            connect = self._timeouts.connect
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self._api_key,
-                base_url=self.base_url,
-                max_retries=0,
-                timeout=anthropic.Timeout(connect=connect, read=None, write=connect, pool=None),
-            )
-            self._client_loop = loop
-        return self._client
+    def _new_client(self) -> anthropic.AsyncAnthropic:
+        connect = self._timeouts.connect
+        return anthropic.AsyncAnthropic(
+            api_key=self._api_key,
+            base_url=self.base_url,
+            max_retries=0,
+            timeout=anthropic.Timeout(connect=connect, read=None, write=connect, pool=None),
+        )
 
 
 def _error_message(error: anthropic.APIStatusError) -> str:

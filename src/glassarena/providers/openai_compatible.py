@@ -7,10 +7,7 @@ whose data is a JSON chunk, ending with `data: [DONE]`.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
-import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -26,6 +23,7 @@ from glassarena.providers.base import (
     Timeouts,
 )
 from glassarena.providers.deadlines import Deadlines
+from glassarena.providers.loop_client import LoopClient, tls_context
 from glassarena.providers.sse import sse_data
 
 ERROR_TEXT_LIMIT = 500
@@ -50,8 +48,7 @@ class OpenAICompatibleProvider:
         self._api_key = api_key
         self._extra_params = dict(extra_params or {})
         self._timeouts = timeouts or Timeouts()
-        self._client: httpx.AsyncClient | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._client = LoopClient(self._new_client, httpx.AsyncClient.aclose)
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleProvider(model={self.model!r}, base_url={self.base_url!r})"
@@ -59,7 +56,7 @@ class OpenAICompatibleProvider:
     async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[StreamEvent]:
         where = f"model {self.model!r} at {self.base_url}"
         deadlines = Deadlines(self._timeouts, where)
-        client = self._http_client()
+        client = self._client.get()
         request = client.build_request(
             "POST",
             f"{self.base_url}/chat/completions",
@@ -102,19 +99,10 @@ class OpenAICompatibleProvider:
         return {key: value for key, value in body.items() if value is not None}
 
     async def warm_up(self) -> None:
-        """Build the HTTP client before the first battle, off the event loop: its TLS setup
-        and first-use imports take tens of milliseconds."""
-        client = await asyncio.to_thread(self._new_client)
-        if self._client is None:
-            self._client = client
-            self._client_loop = asyncio.get_running_loop()
-        else:
-            await client.aclose()
+        await self._client.warm_up()
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._client.aclose()
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream"}
@@ -122,27 +110,13 @@ class OpenAICompatibleProvider:
             headers["Authorization"] = f"Bearer {self._api_key}"
         return headers
 
-    def _http_client(self) -> httpx.AsyncClient:
-        # A connection pool belongs to the event loop that opened it.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            self._client = self._new_client()
-            self._client_loop = loop
-        return self._client
-
     def _new_client(self) -> httpx.AsyncClient:
         connect = self._timeouts.connect
         return httpx.AsyncClient(
             timeout=httpx.Timeout(connect=connect, read=None, write=connect, pool=None),
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
-            verify=_tls_context(),
+            verify=tls_context(),
         )
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Loading the CA bundle takes tens of milliseconds: once per process, shared by all clients.
-    return httpx.create_ssl_context()
 
 
 async def _events(
