@@ -71,7 +71,7 @@ async def test_junk_votes_do_not_lock_out_an_honest_voter(
     # a 429 for the rest of the minute (and 1,000 blocked the address for the day).
     for number in range(30):
         with pytest.raises(NotFound):
-            service.vote(service.voter(f"junk-{number}", "203.0.113.9"), "no-such-battle", "a")
+            service.vote(service.voter(f"junk-{number}", "203.0.113.9"), "no-such-battle", Winner.TIE)
     reveal = service.vote(honest, battle_id, Winner.MODEL_A)
     assert reveal.counted
 
@@ -85,14 +85,14 @@ async def test_refusals_have_their_own_limit_which_blocks_only_refusals(
     attacker = service.voter("attacker", "203.0.113.10")
     for _ in range(5):
         with pytest.raises(NotFound):
-            service.vote(attacker, "no-such-battle", "a")
+            service.vote(attacker, "no-such-battle", Winner.TIE)
     with pytest.raises(RateLimited, match="refused votes"):
-        service.vote(attacker, "no-such-battle", "a")
+        service.vote(attacker, "no-such-battle", Winner.TIE)
     for number in range(3):  # fresh cookies reach the per-IP refusal limit
         with pytest.raises(NotFound):
-            service.vote(service.voter(f"junk-{number}", "203.0.113.10"), "nothing", "a")
+            service.vote(service.voter(f"junk-{number}", "203.0.113.10"), "nothing", Winner.TIE)
     with pytest.raises(RateLimited, match="refused votes"):
-        service.vote(service.voter("junk-9", "203.0.113.10"), "nothing", "a")
+        service.vote(service.voter("junk-9", "203.0.113.10"), "nothing", Winner.TIE)
     # Neither the attacker's own quota nor anybody's at the address was touched.
     own = await _finish(service, attacker)
     assert service.vote(attacker, own, Winner.TIE).counted
@@ -109,7 +109,7 @@ async def test_refused_votes_use_no_vote_quota(database: Database, limiter: Rate
         with pytest.raises(AlreadyVoted):
             service.vote(voter, first, Winner.MODEL_B)
     with pytest.raises(NotFound):
-        service.vote(voter, "", "a")
+        service.vote(voter, "", Winner.TIE)
     service.vote(voter, await _finish(service, voter), Winner.TIE)  # the second of two
     third = await _finish(service, voter)
     with pytest.raises(RateLimited):
@@ -149,7 +149,9 @@ async def test_racing_votes_on_one_battle_store_one_and_give_the_quota_back(
         service.vote(voter, await _finish(service, voter), Winner.TIE)
 
 
-async def test_the_64s_of_one_56_share_one_address(database: Database, limiter: RateLimiter) -> None:
+async def test_the_64s_of_one_56_share_one_address(
+    database: Database, limiter: RateLimiter
+) -> None:
     service = _service(database, limiter, battles_per_minute_per_ip=30)
     # The attack: 35 battles from 35 /64s of one /56, a fresh cookie each. Grouped by /64,
     # all 35 were accepted; grouped by /56 the address's 30 a minute hold.

@@ -339,7 +339,9 @@ class ArenaService:
         try:
             yield
         except _VOTE_REFUSALS:
-            self._rate_limiter.acquire(voter, self._rate_limits.for_refused_votes(), "refused votes")
+            self._rate_limiter.acquire(
+                voter, self._rate_limits.for_refused_votes(), "refused votes"
+            )
             raise
 
     def _answers_public(self, battle: BattleSummary) -> bool:

@@ -13,7 +13,6 @@ from typing import Protocol
 
 from glassarena.arena.voter import Voter
 
-
 PRACTICE_REASON = (
     "Practice battle: these answers are public, so anyone could look up which model wrote "
     "them; votes here are stored but never ranked."
