@@ -131,46 +131,63 @@ def spoofed_ipv4(rng: random.Random) -> str:
     return ".".join(str(rng.randrange(1, 255)) for _ in range(4))
 
 
-async def attack_once(url: str, rng: random.Random, tally: Counter[str]) -> int | None:
-    """One battle with a fresh cookie from a fresh /64, voted on; the Retry-After if refused."""
-    forwarded = f"{spoofed_ipv4(rng)}, {attacker_address(rng)}"
-    headers = {"X-Forwarded-For": forwarded, "Origin": url}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as fresh_cookie:
-        started = await fresh_cookie.post("/api/battles", json={"kind": "recorded"})
-        if started.status_code != 200:
-            tally[f"battle {started.status_code}"] += 1
-            return int(started.headers.get("retry-after", "1"))
-        events = [
-            json.loads(line[5:]) for line in started.text.splitlines() if line.startswith("data:")
-        ]
-        battle_id = events[0]["battle_id"]
-        voted = await fresh_cookie.post(
-            f"/api/battles/{battle_id}/vote", json={"choice": rng.choice("ab")}
-        )
-        if voted.status_code != 200:
-            tally[f"vote {voted.status_code}"] += 1
-            return int(voted.headers.get("retry-after", "1"))
-        tally["counted" if voted.json()["counted"] else "stored, not counted"] += 1
-        return None
+async def attack_once(session: httpx.AsyncClient, rng: random.Random, tally: Counter[str]) -> int:
+    """One battle from a fresh /64, voted on; the Retry-After if refused, else 0."""
+    headers = {"X-Forwarded-For": f"{spoofed_ipv4(rng)}, {attacker_address(rng)}"}
+    started = await session.post("/api/battles", json={"kind": "recorded"}, headers=headers)
+    if started.status_code != 200:
+        tally[f"battle {started.status_code}"] += 1
+        return int(started.headers.get("retry-after", "1"))
+    events = [
+        json.loads(line[5:]) for line in started.text.splitlines() if line.startswith("data:")
+    ]
+    voted = await session.post(
+        f"/api/battles/{events[0]['battle_id']}/vote",
+        json={"choice": rng.choice("ab")},
+        headers=headers,
+    )
+    if voted.status_code != 200:
+        tally[f"vote {voted.status_code}"] += 1
+        return int(voted.headers.get("retry-after", "1"))
+    tally["counted" if voted.json()["counted"] else "stored, not counted"] += 1
+    return 0
 
 
-async def attack(url: str, seconds: float, concurrency: int) -> tuple[Counter[str], int]:
-    """Attack until the time is up; the longest Retry-After seen at the end."""
+def session(url: str) -> httpx.AsyncClient:
+    """A client with a cookie jar of its own: one voter."""
+    return httpx.AsyncClient(base_url=url, headers={"Origin": url}, timeout=60)
+
+
+async def attack(
+    url: str, seconds: float, concurrency: int, cookies: int
+) -> tuple[Counter[str], int]:
+    """Attack until the time is up; the last Retry-After the server gave (0: none).
+
+    `cookies` 0: a fresh cookie per battle; N: rotate among N cookies kept from the start.
+    """
     tally: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     last_retry_after = 0
+    voters = [session(url) for _ in range(cookies)]
 
     async def worker(number: int) -> None:
         nonlocal last_retry_after
         rng = random.Random(number)
         while time.monotonic() < deadline:
-            retry_after = await attack_once(url, rng, tally)
-            if retry_after is not None:
+            if voters:
+                retry_after = await attack_once(rng.choice(voters), rng, tally)
+            else:
+                async with session(url) as fresh_cookie:
+                    retry_after = await attack_once(fresh_cookie, rng, tally)
+            if retry_after:
                 last_retry_after = retry_after
-                # A real attacker would wait or rotate; the loop keeps probing, cheaply.
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # keeps probing, so the first free moment is used
 
-    await asyncio.gather(*(worker(number) for number in range(concurrency)))
+    try:
+        await asyncio.gather(*(worker(number) for number in range(concurrency)))
+    finally:
+        for voter in voters:
+            await voter.aclose()
     return tally, last_retry_after
 
 
@@ -178,6 +195,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--cookies",
+        type=int,
+        default=0,
+        help="0: a fresh cookie per battle (default); N: rotate among N cookies",
+    )
     parser.add_argument(
         "--source",
         type=Path,
@@ -190,24 +213,34 @@ def main() -> None:
         server = ServeProcess(directory, write_private_set(directory), args.source.resolve())
         try:
             began = time.monotonic()
-            tally, retry_after = asyncio.run(attack(server.url, args.seconds, args.concurrency))
+            tally, retry_after = asyncio.run(
+                attack(server.url, args.seconds, args.concurrency, args.cookies)
+            )
             elapsed = time.monotonic() - began
         finally:
             server.stop()
     counted = tally["counted"]
+    cookies = f"{args.cookies} cookies rotated" if args.cookies else "a fresh cookie per battle"
     print(f"server code: {args.source}")
     print(
-        f"one attacker, {args.concurrency} connections, {elapsed:.0f} s: fresh cookie per "
-        "battle, a random /64 of one /56 per battle, spoofed X-Forwarded-For prefix"
+        f"one attacker, {args.concurrency} connections, {elapsed:.0f} s: {cookies}, "
+        "a random /64 of one /56 per battle, a spoofed X-Forwarded-For entry"
     )
     print(f"outcomes: {dict(sorted(tally.items()))}")
-    print(f"counted votes: {counted} in {elapsed:.0f} s = {counted / elapsed * 3600:,.0f} per hour")
-    if retry_after:
-        print(f"last refusal said: retry after {retry_after} s")
     print(
-        f"configured per-IP budget: {VOTES_PER_MINUTE_PER_IP} votes a minute "
-        f"({VOTES_PER_MINUTE_PER_IP * 60:,} an hour at most), {VOTES_PER_DAY_PER_IP:,} a day; "
-        f"new voters per address: {NEW_VOTERS_PER_HOUR_PER_IP} an hour (where supported)"
+        f"counted votes: {counted} in {elapsed:.0f} s (linear: {counted / elapsed * 3600:,.0f}/h)"
+    )
+    if retry_after:
+        # Windows are fixed: after the last refusal the attacker gets nothing for that long.
+        blocked = elapsed + retry_after
+        print(
+            f"then refused for {retry_after} s: {counted} counted votes in {blocked:,.0f} s "
+            f"= {counted * 3600 / blocked:,.0f} per hour"
+        )
+    print(
+        f"configured per-IP budget: {VOTES_PER_MINUTE_PER_IP} votes a minute, "
+        f"{VOTES_PER_DAY_PER_IP:,} a day; new voters per address: "
+        f"{NEW_VOTERS_PER_HOUR_PER_IP} an hour (where the server has that limit)"
     )
 
 
