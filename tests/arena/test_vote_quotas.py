@@ -71,7 +71,9 @@ async def test_junk_votes_do_not_lock_out_an_honest_voter(
     # a 429 for the rest of the minute (and 1,000 blocked the address for the day).
     for number in range(30):
         with pytest.raises(NotFound):
-            service.vote(service.voter(f"junk-{number}", "203.0.113.9"), "no-such-battle", Winner.TIE)
+            service.vote(
+                service.voter(f"junk-{number}", "203.0.113.9"), "no-such-battle", Winner.TIE
+            )
     reveal = service.vote(honest, battle_id, Winner.MODEL_A)
     assert reveal.counted
 

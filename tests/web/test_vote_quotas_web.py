@@ -71,11 +71,15 @@ def test_votes_on_the_shipped_answers_are_practice(tmp_path: Path) -> None:
         assert reveal["counted"] is False and reveal["not_counted_reason"] == PRACTICE_REASON
         state = voter.get(f"/api/battles/{battle_id}").json()
         assert state["vote"] == "model_a" and state["reveal"] == reveal
+        board = voter.get("/leaderboard", params={"category": "recorded"}).text
+        assert "are practice votes" in board and "(llmfao)" in board
+        assert "practice" not in voter.get("/leaderboard", params={"category": "text"}).text
 
 
 def test_a_private_set_says_nothing_about_practice(tmp_path: Path) -> None:
     config = write_config(tmp_path, recorded_sets=[_private_set(tmp_path)])
     with running_arena(tmp_path, config) as server, _client(server.url) as voter:
         assert "Practice battle" not in voter.get("/recorded").text
+        assert "practice" not in voter.get("/leaderboard?category=recorded").text
         battle_id = _recorded_battle(voter)
         assert voter.post(f"/api/battles/{battle_id}/vote", json={"choice": "a"}).json()["counted"]
