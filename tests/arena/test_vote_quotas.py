@@ -7,13 +7,17 @@ shows it fail, on the in-memory limiter and on Redis shared by workers.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
 
+from glassarena.arena.bootstrap import build_arena
+from glassarena.arena.config import ConfigError, load_config
 from glassarena.arena.errors import AlreadyVoted, NotFound, RateLimited
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
 from glassarena.arena.service import ArenaService, BattleRequest
@@ -194,3 +198,18 @@ async def test_a_fresh_cookie_per_battle_buys_nothing(
     # A voter already known at the address is not a new voter: it keeps going.
     returning = service.voter("fresh-0", "198.51.100.40")
     await _finish(service, returning)
+
+
+def test_the_ipv6_prefix_comes_from_the_config(tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "arena.yaml"
+    config.write_text("rate_limits:\n  ipv6_prefix: 48\n")
+    arena = build_arena(load_config(config), database_url, secret_key="k" * 32)
+    try:
+        voter = arena.service.voter
+        assert voter("x", "2001:db8:1:100::1").ip_hash == voter("x", "2001:db8:1:ff00::1").ip_hash
+        assert voter("x", "2001:db8:1::1").ip_hash != voter("x", "2001:db8:2::1").ip_hash
+    finally:
+        asyncio.run(arena.close())
+    config.write_text("rate_limits:\n  ipv6_prefix: 96\n")
+    with pytest.raises(ConfigError, match=r"arena.yaml:2.*64"):
+        load_config(config)
