@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimits
+from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits
 from glassarena.arena.roster import Entrant, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
@@ -71,6 +71,7 @@ def make_service(
     rate_limits: RateLimits | None = None,
     limits: ArenaLimits | None = None,
     fingerprint_suffix: str = "",
+    rate_limiter: RateLimiter | None = None,
 ) -> ArenaService:
     repository = ArenaRepository(database)
     entrants = [
@@ -89,7 +90,7 @@ def make_service(
         sampling=UniformPairs(),
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),
-        rate_limiter=MemoryRateLimiter(),
+        rate_limiter=rate_limiter or MemoryRateLimiter(),
         ip_hasher=IpHasher(SECRET),
         rate_limits=rate_limits,
         limits=limits,

@@ -17,6 +17,8 @@ from glassarena.web.settings import WebSettings
 GENEROUS_RATE_LIMITS = {
     "battles_per_minute_per_voter": 1000,
     "battles_per_minute_per_ip": 1000,
+    "new_voters_per_hour_per_ip": 100_000,
+    "new_voters_per_day_per_ip": 100_000,
     "votes_per_minute_per_voter": 1000,
     "votes_per_minute_per_ip": 1000,
     "votes_per_day_per_voter": 100_000,

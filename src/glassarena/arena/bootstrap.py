@@ -129,8 +129,8 @@ def build_arena(
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),
         rate_limiter=limiter,
-        ip_hasher=IpHasher(secret_key),
-        rate_limits=RateLimits(**config.rate_limits.model_dump()),
+        ip_hasher=IpHasher(secret_key, ipv6_prefix=config.rate_limits.ipv6_prefix),
+        rate_limits=RateLimits(**config.rate_limits.model_dump(exclude={"ipv6_prefix"})),
         limits=ArenaLimits(**config.limits.model_dump()),
         recorded_prompts=config.recorded_prompts(),
     )

@@ -36,9 +36,17 @@ class Reveal:
     counted: bool
     models: dict[str, RevealedModel]  # side -> model
     timings: list[dict[str, AnswerTiming]]  # per turn, side -> timing
+    not_counted_reason: str | None = None  # why a stored vote is not ranked, for the voter
 
     @classmethod
-    def of(cls, battle: Battle, *, winner: str | None, counted: bool) -> Reveal:
+    def of(
+        cls,
+        battle: Battle,
+        *,
+        winner: str | None,
+        counted: bool,
+        not_counted_reason: str | None = None,
+    ) -> Reveal:
         models = {"a": _revealed(battle.model_a)}
         if battle.model_b is not None:
             models["b"] = _revealed(battle.model_b)
@@ -51,7 +59,7 @@ class Reveal:
             }
             for turn in battle.turns
         ]
-        return cls(battle.public_id, winner, counted, models, timings)
+        return cls(battle.public_id, winner, counted, models, timings, not_counted_reason)
 
     @classmethod
     def of_summary(
@@ -61,6 +69,7 @@ class Reveal:
         *,
         winner: str | None,
         counted: bool,
+        not_counted_reason: str | None = None,
     ) -> Reveal:
         """The reveal from a battle's summary and its models' identities (side -> identity)."""
         timings: dict[int, dict[str, AnswerTiming]] = {}
@@ -74,6 +83,7 @@ class Reveal:
             counted,
             {side: _revealed(identity) for side, identity in models.items()},
             [timings[turn] for turn in sorted(timings)],
+            not_counted_reason,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,7 +121,12 @@ class BattleState:
         vote = battle.vote
         reveal = None
         if vote is not None:
-            reveal = Reveal.of(battle, winner=vote.winner, counted=vote.counted)
+            reveal = Reveal.of(
+                battle,
+                winner=vote.winner,
+                counted=vote.counted,
+                not_counted_reason=vote.not_counted_reason,
+            )
         elif battle.mode != "anonymous":
             reveal = Reveal.of(battle, winner=None, counted=False)
         return cls(

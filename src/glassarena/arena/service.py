@@ -69,6 +69,8 @@ KINDS: tuple[str, ...] = ("text", "webdev", "recorded")
 PUBLIC_ID_BYTES = 18
 ABANDONED_GRACE = timedelta(seconds=60)
 _OTHER_WORKER_POLL_SECONDS = 0.5
+# A vote refused for one of these reasons is charged to the refusal limits, not the quota.
+_VOTE_REFUSALS = (InvalidRequest, NotFound, AlreadyVoted, VotingNotOpen, BattleFailed, BattleBusy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ class ArenaService:
         self._rate_limits = rate_limits or RateLimits()
         self.limits = limits or ArenaLimits()
         self._recorded_prompts = tuple(recorded_prompts)
+        self._recorded_by_id = {prompt.prompt_id: prompt for prompt in self._recorded_prompts}
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -259,16 +262,23 @@ class ArenaService:
             yield event
 
     def vote(self, voter: Voter, battle_id: str, choice: Winner | str) -> Reveal:
-        """Store the vote (committed before this returns) and reveal the models."""
-        winner = _parse_choice(choice)
-        self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
-        battle = self._settled_summary(self._owned_summary(voter, battle_id))
-        if battle.status == "voted":
-            raise AlreadyVoted()
-        if battle.status == "generating":
-            raise VotingNotOpen()
-        if battle.status == "failed":
-            raise BattleFailed()
+        """Store the vote (committed before this returns) and reveal the models.
+
+        Only an accepted vote uses the voter's and the address's vote quota; a refused one
+        (bad choice, no such battle, not open, already voted) is charged to a separate, more
+        generous limit, so junk votes cannot use up anybody's quota. The quota is taken
+        before the vote is stored (a voter over the limit never gets a stored vote) and
+        given back if storing it is refused after all.
+        """
+        with self._refusals_charged(voter):
+            winner = _parse_choice(choice)
+            battle = self._settled_summary(self._owned_summary(voter, battle_id))
+            if battle.status == "voted":
+                raise AlreadyVoted()
+            if battle.status == "generating":
+                raise VotingNotOpen()
+            if battle.status == "failed":
+                raise BattleFailed()
         verdict = self._acceptance.judge(
             VoteContext(
                 mode=battle.mode,
@@ -276,27 +286,39 @@ class ArenaService:
                 category=battle.category,
                 battle_failed=battle.status == "failed",
                 voter=voter,
+                answers_public=self._answers_public(battle),
             )
         )
+        grant = self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
         try:
-            with _storage_errors():
-                logged = self.repository.record_vote(
-                    battle_id,
-                    winner=winner.value,
-                    voter_id=voter.voter_id,
-                    ip_hash=voter.ip_hash,
-                    counted=verdict.counted,
-                    not_counted_reason=verdict.reason,
-                    log=self._vote_log.append,
-                )
-        except DuplicateVoteError:
-            raise AlreadyVoted() from None
-        except BattleStateConflict as conflict:
-            raise _state_error(conflict.status) from None
+            with self._refusals_charged(voter), _storage_errors():
+                try:
+                    logged = self.repository.record_vote(
+                        battle_id,
+                        winner=winner.value,
+                        voter_id=voter.voter_id,
+                        ip_hash=voter.ip_hash,
+                        counted=verdict.counted,
+                        not_counted_reason=verdict.reason,
+                        log=self._vote_log.append,
+                    )
+                except DuplicateVoteError:
+                    raise AlreadyVoted() from None
+                except BattleStateConflict as conflict:
+                    raise _state_error(conflict.status) from None
+        except BaseException:
+            self._rate_limiter.refund(grant)  # nothing was stored
+            raise
         models = {"a": logged.model_a}
         if logged.model_b is not None:
             models["b"] = logged.model_b
-        return Reveal.of_summary(battle, models, winner=winner.value, counted=verdict.counted)
+        return Reveal.of_summary(
+            battle,
+            models,
+            winner=winner.value,
+            counted=verdict.counted,
+            not_counted_reason=verdict.reason,
+        )
 
     def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
         """What the user may see of a battle: blinded until the vote (anonymous mode)."""
@@ -310,6 +332,27 @@ class ArenaService:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- internals ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _refusals_charged(self, voter: Voter) -> Iterator[None]:
+        """A refused vote counts against the refusal limits (a 429 once they are used up)."""
+        try:
+            yield
+        except _VOTE_REFUSALS:
+            self._rate_limiter.acquire(
+                voter, self._rate_limits.for_refused_votes(), "refused votes"
+            )
+            raise
+
+    def _answers_public(self, battle: BattleSummary) -> bool:
+        """Whether anyone could have looked the battle's answers up: a recorded battle from a
+        public set, or from a prompt no longer configured (it cannot be vouched for)."""
+        if battle.kind != "recorded":
+            return False
+        with _storage_errors():
+            prompt_id = self.repository.recorded_prompt_id(battle.public_id)
+        prompt = self._recorded_by_id.get(prompt_id or "")
+        return prompt is None or prompt.public
 
     async def _acquire_battle(self, voter: Voter) -> None:
         limits = self._rate_limits.for_battles()

@@ -49,6 +49,7 @@ class RecordedSet:
     source: Path
     answers: RecordedAnswers = field(repr=False, compare=False)
     contestant_names: Mapping[str, str]  # model in the set -> contestant name
+    public: bool = False  # published answers: practice battles, never ranked
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,9 @@ class ArenaConfig:
                 )
                 if len(names) >= 2:
                     prompts.append(
-                        RecordedPrompt(f"{recorded.name}:{prompt.id}", prompt.text, names)
+                        RecordedPrompt(
+                            f"{recorded.name}:{prompt.id}", prompt.text, names, recorded.public
+                        )
                     )
         return prompts
 

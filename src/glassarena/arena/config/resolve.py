@@ -117,6 +117,7 @@ class _Resolver:
                     source=recorded_set_path(set_entry.path, self.base_dir),
                     answers=answers[set_entry.name],
                     contestant_names=contestant_names,
+                    public=self._set_is_public(set_entry, path),
                 )
             )
         if self.problems:
@@ -130,6 +131,18 @@ class _Resolver:
             database_url=database_url,
             redis_url=redis_url,
         )
+
+    def _set_is_public(self, entry: RecordedSetEntry, path: KeyPath) -> bool:
+        """Whether anyone can read the set's answers: a shipped set always, since it ships
+        with glassarena; another only when its entry says so."""
+        shipped = entry.path.startswith(BUILTIN_PREFIX)
+        if shipped and entry.public is False:
+            self.problem(
+                (*path, "public"),
+                f"recorded set {entry.name!r} ships with glassarena, so its answers are public; "
+                "remove 'public: false'",
+            )
+        return shipped or bool(entry.public)
 
     def _claim_name(self, names: dict[str, KeyPath], name: str, path: KeyPath) -> None:
         if name in names:

@@ -91,6 +91,10 @@ class RecordedSetEntry(_Section):
     attribution: str | None = None
     contestants: Literal["all", "none"] | list[str] = "all"
     chunk_delay_seconds: NonNegativeFloat = 0.0  # for the contestants this set adds
+    # Whether the answers are published (anyone could look up which model wrote them): such
+    # a set gives practice battles whose votes are never ranked. None: shipped `builtin:`
+    # sets are public, files of your own private.
+    public: bool | None = None
 
 
 class Limits(_Section):
@@ -102,14 +106,20 @@ class Limits(_Section):
 
 
 class RateLimitSettings(_Section):
-    """Field names match arena.ratelimit.RateLimits."""
+    """Field names match arena.ratelimit.RateLimits, but for `ipv6_prefix`: the prefix
+    length by which IPv6 clients are grouped into one address (arena.voter.IpHasher)."""
 
     battles_per_minute_per_voter: PositiveInt = 10
     battles_per_minute_per_ip: PositiveInt = 30
+    new_voters_per_hour_per_ip: PositiveInt = 20
+    new_voters_per_day_per_ip: PositiveInt = 100
     votes_per_minute_per_voter: PositiveInt = 10
     votes_per_minute_per_ip: PositiveInt = 30
     votes_per_day_per_voter: PositiveInt = 300
     votes_per_day_per_ip: PositiveInt = 1000
+    refused_votes_per_minute_per_voter: PositiveInt = 30
+    refused_votes_per_minute_per_ip: PositiveInt = 120
+    ipv6_prefix: int = Field(default=56, ge=32, le=64)
 
 
 class ArenaFile(_Section):

@@ -232,7 +232,12 @@ const WINNING_SIDE = { model_a: "a", model_b: "b" };
 
 function revealMessage(reveal) {
   if (reveal.counted) return "Thanks! Your vote counts toward the leaderboard.";
-  if (mode === "anonymous") return "Thanks! Your vote is stored, but this battle does not count.";
+  if (mode === "anonymous") {
+    // The server says why (for example a practice battle on public recorded answers).
+    const why = reveal.not_counted_reason;
+    if (!why) return "Thanks! Your vote is stored, but this battle does not count.";
+    return `Thanks! Your vote is stored. ${why.charAt(0).toUpperCase()}${why.slice(1)}`;
+  }
   return "Thanks! Your vote is stored; comparisons with visible names never count.";
 }
 
