@@ -223,4 +223,7 @@ def sandbox_app(store: AppDocumentStore, policy: SandboxPolicy | None = None) ->
             return PlainTextResponse("No app with this address.", status_code=404, headers=headers)
         return HTMLResponse(document, headers=headers)
 
-    return Starlette(routes=[Route("/{token}", serve, methods=["GET", "HEAD"])])
+    app = Starlette(routes=[Route("/{token}", serve, methods=["GET", "HEAD"])])
+    # Starlette's trailing-slash redirect would build its Location from the Host header.
+    app.router.redirect_slashes = False
+    return app
