@@ -32,11 +32,12 @@ def _reads_the_environment(tree: ast.AST) -> list[int]:
             and node.attr in ("environ", "getenv", "environb")
             and isinstance(node.value, ast.Name)
             and node.value.id == "os"
+        ) or (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ("environ", "getenv") for alias in node.names)
         ):
             lines.append(node.lineno)
-        elif isinstance(node, ast.ImportFrom) and node.module == "os":
-            if any(alias.name in ("environ", "getenv") for alias in node.names):
-                lines.append(node.lineno)
     return lines
 
 

@@ -14,12 +14,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from glassarena.arena.voter import IpHasher
 from glassarena.web.access_log import AccessLogMiddleware
 from glassarena.web.errors import install_error_handlers
+from glassarena.web.head import HeadAsGetMiddleware
 from glassarena.web.proxies import ClientAddressMiddleware, TrustedProxies
 from glassarena.web.routes import assets, battles, leaderboard, pages, webdev
 from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddleware
@@ -89,12 +89,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(battles.router)
     app.include_router(leaderboard.router)
     app.include_router(webdev.router)
-    answer_head_where_get(app)
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
     # Added innermost first: a request passes the client address, the access log, the
-    # security headers and the cross-site guard before it reaches the voter cookie.
+    # security headers, the cross-site guard and HEAD-as-GET before the voter cookie.
     app.add_middleware(VoterCookieMiddleware, secret_key=settings.secret())
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(CrossSiteRequestGuard)
     app.add_middleware(
         SecurityHeadersMiddleware,
@@ -107,14 +107,6 @@ def create_app(settings: Settings) -> FastAPI:
         ClientAddressMiddleware, proxies=TrustedProxies(settings.forwarded_allow_ips)
     )
     return app
-
-
-def answer_head_where_get(app: FastAPI) -> None:
-    """HEAD on every GET route, as HTTP asks (FastAPI routes answer only the methods they
-    name); the server sends the GET response's headers without its body."""
-    for route in app.routes:
-        if isinstance(route, APIRoute) and "GET" in route.methods:
-            route.methods.add("HEAD")
 
 
 def create_app_from_environment() -> FastAPI:
