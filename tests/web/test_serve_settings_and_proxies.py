@@ -37,6 +37,14 @@ class RunningServe:
     def log_text(self) -> str:
         return self.log.read_text()
 
+    def log_once(self, text: str, timeout: float = 10.0) -> str:
+        """The log once `text` is in it: a request's line is written after its response."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.log_text()):
+            assert time.monotonic() < deadline, f"{text!r} never logged: {log}"
+            time.sleep(0.05)
+        return log
+
 
 @contextmanager
 def serve(directory: Path, *arguments: str, **variables: str) -> Iterator[RunningServe]:
@@ -103,7 +111,9 @@ def test_the_leaderboard_interval_from_the_environment_is_used(
 ) -> None:
     """`serve` used to rebuild its settings without the interval and write the default (10 s)
     back into the environment, over the user's value."""
-    assert "glassarena: leaderboards recomputed every 2.5 s" in default_serve.log_text()
+    assert "glassarena: leaderboards recomputed every 2.5 s" in default_serve.log_once(
+        "leaderboards recomputed every"
+    )
 
 
 def test_a_spoofed_forwarded_for_buys_no_quota_by_default(default_serve: RunningServe) -> None:
@@ -115,7 +125,7 @@ def test_a_spoofed_forwarded_for_buys_no_quota_by_default(default_serve: Running
 
 def test_the_access_log_names_clients_by_hash_only(default_serve: RunningServe) -> None:
     httpx.get(default_serve.url + "/leaderboard?category=text", timeout=10)
-    log = default_serve.log_text()
+    log = default_serve.log_once('"GET /leaderboard HTTP/1.1" 200')
     lines = [line for line in log.splitlines() if '"GET /leaderboard HTTP/1.1" 200' in line]
     assert lines, log
     assert re.search(r'client=[0-9a-f]{16} "GET /leaderboard HTTP/1\.1" 200 \d', lines[-1])
