@@ -12,7 +12,7 @@ import yaml
 from live_server import LiveServer
 
 from glassarena.web.app import create_app
-from glassarena.web.settings import WebSettings
+from glassarena.web.settings import Settings
 
 GENEROUS_RATE_LIMITS = {
     "battles_per_minute_per_voter": 1000,
@@ -59,7 +59,7 @@ def running_arena(
     redis_url: str | None = None,
     leaderboard_interval_seconds: float = 0.5,
 ) -> Iterator[LiveServer]:
-    settings = WebSettings(
+    settings = Settings(
         database_url=f"sqlite:///{directory / 'arena.db'}",
         redis_url=redis_url,
         config_path=config,

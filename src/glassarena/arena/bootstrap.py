@@ -17,6 +17,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glassarena.arena.config import ArenaConfig, build_provider
@@ -85,11 +86,13 @@ def build_arena(
     *,
     secret_key: str | None = None,
     leaderboard_interval_seconds: float = 10.0,
+    cache_dir: Path | None = None,
 ) -> Arena:
     """Open storage (migrating it), register every contestant's version, and wire the arena.
 
     `secret_key` keys the IP hashes; give the server's persistent secret so that hashes
     agree across workers and restarts (without one, a random key lives as long as the process).
+    `cache_dir` is where embedded weights are assembled (default: ~/.cache/glassarena).
     Raises DatabaseUnavailableError / RedisUnavailableError naming the (redacted) URL.
     """
     redis_client = _connect_redis(redis_url or config.redis_url)
@@ -105,7 +108,7 @@ def build_arena(
             provider_kind=contestant.provider_kind,
             settings=contestant.settings,
             settings_fingerprint=contestant.settings_fingerprint,
-            provider=build_provider(contestant),
+            provider=build_provider(contestant, cache_dir),
             kinds=frozenset(contestant.battle_kinds),
         )
         for contestant in config.contestants
