@@ -26,6 +26,7 @@ from glassarena.arena.leaderboard_refresher import (
     RedisSnapshotStore,
     SnapshotStore,
 )
+from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
 from glassarena.arena.roster import Entrant, Roster
 from glassarena.arena.sampling import UniformPairs
@@ -133,6 +134,12 @@ def build_arena(
         rate_limits=RateLimits(**config.rate_limits.model_dump()),
         limits=ArenaLimits(**config.limits.model_dump()),
         recorded_prompts=config.recorded_prompts(),
+        pacing=StreamPacing(
+            paced=config.stream.paced,
+            tick_seconds=config.stream.tick_ms / 1000,
+            chunk_chars=config.stream.chunk_chars,
+        ),
+        reveal_timings=config.stream.show_timings,
     )
     leaderboards = LeaderboardRefresher(
         repository, store=store, interval_seconds=leaderboard_interval_seconds

@@ -3,6 +3,10 @@
 Both are plain data with `to_dict()` giving JSON-serialisable dicts for the web layer.
 Model identities appear only in a `Reveal`, which exists once the battle is voted (or when
 the user chose the models themselves in named or single mode).
+
+Per-answer timings (first token, total time, completion tokens) stay out of the reveal unless
+the operator shows them: paired with the names, they are labelled training data for telling
+models apart by their streams. They remain stored for the operator and exports.
 """
 
 from __future__ import annotations
@@ -35,13 +39,17 @@ class Reveal:
     winner: str | None
     counted: bool
     models: dict[str, RevealedModel]  # side -> model
-    timings: list[dict[str, AnswerTiming]]  # per turn, side -> timing
+    timings: list[dict[str, AnswerTiming]] | None  # per turn, side -> timing; None: hidden
 
     @classmethod
-    def of(cls, battle: Battle, *, winner: str | None, counted: bool) -> Reveal:
+    def of(
+        cls, battle: Battle, *, winner: str | None, counted: bool, with_timings: bool = False
+    ) -> Reveal:
         models = {"a": _revealed(battle.model_a)}
         if battle.model_b is not None:
             models["b"] = _revealed(battle.model_b)
+        if not with_timings:
+            return cls(battle.public_id, winner, counted, models, None)
         timings = [
             {
                 answer.side: AnswerTiming(
@@ -61,19 +69,19 @@ class Reveal:
         *,
         winner: str | None,
         counted: bool,
+        with_timings: bool = False,
     ) -> Reveal:
         """The reveal from a battle's summary and its models' identities (side -> identity)."""
+        revealed = {side: _revealed(identity) for side, identity in models.items()}
+        if not with_timings:
+            return cls(battle.public_id, winner, counted, revealed, None)
         timings: dict[int, dict[str, AnswerTiming]] = {}
         for timing in battle.timings:
             timings.setdefault(timing.turn, {})[timing.side] = AnswerTiming(
                 timing.first_token_seconds, timing.total_seconds, timing.completion_tokens
             )
         return cls(
-            battle.public_id,
-            winner,
-            counted,
-            {side: _revealed(identity) for side, identity in models.items()},
-            [timings[turn] for turn in sorted(timings)],
+            battle.public_id, winner, counted, revealed, [timings[turn] for turn in sorted(timings)]
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,13 +115,15 @@ class BattleState:
     reveal: Reveal | None
 
     @classmethod
-    def of(cls, battle: Battle) -> BattleState:
+    def of(cls, battle: Battle, *, with_timings: bool = False) -> BattleState:
         vote = battle.vote
         reveal = None
         if vote is not None:
-            reveal = Reveal.of(battle, winner=vote.winner, counted=vote.counted)
+            reveal = Reveal.of(
+                battle, winner=vote.winner, counted=vote.counted, with_timings=with_timings
+            )
         elif battle.mode != "anonymous":
-            reveal = Reveal.of(battle, winner=None, counted=False)
+            reveal = Reveal.of(battle, winner=None, counted=False, with_timings=with_timings)
         return cls(
             battle_id=battle.public_id,
             mode=battle.mode,

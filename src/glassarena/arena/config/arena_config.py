@@ -21,6 +21,7 @@ from glassarena.arena.config.schema import (
     OpenAISettings,
     RateLimitSettings,
     RecordedSettings,
+    StreamSettings,
 )
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings
@@ -60,6 +61,7 @@ class ArenaConfig:
     rate_limits: RateLimitSettings
     database_url: str | None
     redis_url: str | None
+    stream: StreamSettings = field(default_factory=StreamSettings)
 
     def contestant(self, name: str) -> Contestant:
         for contestant in self.contestants:

@@ -112,6 +112,16 @@ class RateLimitSettings(_Section):
     votes_per_day_per_ip: PositiveInt = 1000
 
 
+class StreamSettings(_Section):
+    """How answers reach the voter; see arena.pacing for what pacing hides."""
+
+    paced: bool = True  # word-aligned chunks on a cadence shared by both sides
+    tick_ms: Annotated[int, Field(ge=5, le=1_000)] = 50
+    chunk_chars: Annotated[int, Field(ge=1, le=1_000)] = 24
+    # Per-answer timings in the reveal identify models; they stay stored either way.
+    show_timings: bool = False
+
+
 class ArenaFile(_Section):
     database_url: str | None = None
     database_url_env: str | None = None
@@ -119,5 +129,6 @@ class ArenaFile(_Section):
     redis_url_env: str | None = None
     limits: Limits = Limits()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    stream: StreamSettings = StreamSettings()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
