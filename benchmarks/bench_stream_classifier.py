@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import random
-import statistics
+import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from glassarena.arena import service as arena_service
 from glassarena.arena.bootstrap import Arena, build_arena
 from glassarena.arena.config import load_config
+from glassarena.arena.live import Event
+from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
 from glassarena.arena.service import BattleRequest
 from openai_test_server import ModelServerDouble, ScriptedModel
 
@@ -115,14 +120,19 @@ WORDS = (
 @dataclass
 class Side:
     model: str
-    events: list[tuple[float, dict[str, Any]]]  # (seconds since start, event) of this side
+    started: float  # loop time the battle was asked for
+    events: list[tuple[float, dict[str, Any]]]  # (loop time, event) of this side
+    first_text: float = math.inf  # loop time the provider's first text reached the arena
+    first_word: float = math.inf  # ... and the first whole word (or the end of the answer)
 
     def features(self) -> list[float]:
-        deltas = [(t, e["text"]) for t, e in self.events if e["type"] == "delta"]
+        deltas = [(t - self.started, e["text"]) for t, e in self.events if e["type"] == "delta"]
         sizes = [len(text) for _, text in deltas] or [0]
         times = [t for t, _ in deltas] or [0.0]
         gaps = np.diff(times) if len(times) > 1 else np.array([0.0])
-        done = next((t for t, e in self.events if e["type"] in ("done", "failed")), times[-1])
+        done = next(
+            (t - self.started for t, e in self.events if e["type"] in ("done", "failed")), times[-1]
+        )
         return [
             len(deltas),
             float(np.mean(sizes)),
@@ -142,19 +152,8 @@ class Side:
         return float(sum(len(e["text"]) for _, e in self.events if e["type"] == "delta"))
 
     def first_event(self) -> float:
+        """Loop time of the side's first delta event."""
         return next(t for t, e in self.events if e["type"] == "delta")
-
-    def first_word_complete(self) -> float:
-        """When the text streamed so far first held a whole word (or the side ended)."""
-        text = ""
-        for t, event in self.events:
-            if event["type"] != "delta":
-                return t
-            text += event["text"]
-            stripped = text.lstrip()
-            if any(ch.isspace() for ch in stripped) and stripped:
-                return t
-        return self.events[-1][0]
 
 
 def answer_texts(count: int, rng: random.Random) -> list[str]:
@@ -186,6 +185,51 @@ def arena_config(directory: Path, base_url: str, paced: bool) -> Path:
     return path
 
 
+@dataclass
+class Arrival:
+    """When a side's provider text reached the arena's pacer (loop time)."""
+
+    first_text: float = math.inf
+    first_word: float = math.inf  # the first whole word, or the end of the answer
+    text: str = ""
+
+
+class _ObservedStream:
+    """The arena's own turn stream, noting when each side's provider text reaches it."""
+
+    def __init__(self, stream: TurnStream, arrivals: dict[str, Arrival]) -> None:
+        self._stream, self._arrivals = stream, arrivals
+        self._loop = asyncio.get_running_loop()
+
+    def write(self, side: str, text: str) -> None:
+        now, arrival = self._loop.time(), self._arrivals.setdefault(side, Arrival())
+        arrival.first_text = min(arrival.first_text, now)
+        arrival.text += text
+        if re.search(r"\S\s", arrival.text):
+            arrival.first_word = min(arrival.first_word, now)
+        self._stream.write(side, text)
+
+    def end(self, side: str) -> None:
+        arrival = self._arrivals.setdefault(side, Arrival())
+        arrival.first_word = min(arrival.first_word, self._loop.time())
+        self._stream.end(side)
+
+    async def delivered(self, side: str) -> None:
+        await self._stream.delivered(side)
+
+
+ARRIVALS: dict[str, dict[str, Arrival]] = {}  # battle id -> side -> arrival
+
+
+@asynccontextmanager
+async def observed_turn_stream(
+    sides: Sequence[str], emit: Callable[[Event], None], pacing: StreamPacing
+) -> AsyncIterator[TurnStream]:
+    battle_id = emit.__self__.battle_id  # type: ignore[attr-defined]  # LiveBattle.emit
+    async with turn_stream(sides, emit, pacing) as stream:
+        yield _ObservedStream(stream, ARRIVALS.setdefault(battle_id, {}))
+
+
 async def run_battle(
     arena: Arena, index: int, pair: tuple[str, str], text: str
 ) -> tuple[Side, Side]:
@@ -193,11 +237,13 @@ async def run_battle(
     voter = service.voter(f"bench-{index}", "198.51.100.1")
     loop = asyncio.get_running_loop()
     started = loop.time()
+    sides = {"a": Side(pair[0], started, []), "b": Side(pair[1], started, [])}
     live = await service.start(voter, BattleRequest(mode="named", prompt=text, models=pair))
-    sides = {"a": Side(pair[0], []), "b": Side(pair[1], [])}
     async for event in live.events():
         if event.get("side") in sides:
-            sides[event["side"]].events.append((loop.time() - started, event))
+            sides[event["side"]].events.append((loop.time(), event))
+    for side, arrival in ARRIVALS.pop(live.battle_id).items():
+        sides[side].first_text, sides[side].first_word = arrival.first_text, arrival.first_word
     return sides["a"], sides["b"]
 
 
@@ -207,7 +253,11 @@ async def collect(
     battles: Sequence[tuple[tuple[str, str], str]],
     concurrency: int,
 ) -> list[tuple[Side, Side]]:
-    arena = build_arena(load_config(config_path), f"sqlite:///{database}", secret_key="bench")
+    arena = build_arena(
+        load_config(config_path),
+        f"sqlite:///{database}",
+        secret_key="bench-stream-classifier-secret",
+    )
     gate = asyncio.Semaphore(concurrency)
 
     async def one(index: int, pair: tuple[str, str], text: str) -> tuple[Side, Side]:
@@ -253,23 +303,22 @@ def report(
         features = np.array([side.features() for battle in battles for side in battle])
         for name, score in accuracy(features, labels).items():
             print(f"{title}, {name}: {score:.1%}")
-    added_first_text = [
-        min(p.first_event() for p in paced_battle) - min(u.first_event() for u in unpaced_battle)
-        for paced_battle, unpaced_battle in zip(paced, unpaced, strict=True)
+    first_shown = [min(side.first_event() for side in battle) for battle in paced]
+    added_to_first_text = [
+        shown - min(side.first_text for side in battle)
+        for shown, battle in zip(first_shown, paced, strict=True)
     ]
     over_backend = [
-        min(p.first_event() for p in paced_battle)
-        - max(u.first_word_complete() for u in unpaced_battle)
-        for paced_battle, unpaced_battle in zip(paced, unpaced, strict=True)
+        shown - max(side.first_word for side in battle)
+        for shown, battle in zip(first_shown, paced, strict=True)
     ]
     for title, samples in (
-        ("first visible text, paced minus unpaced twin", added_first_text),
-        ("first paced text over the backend (every side's first word in)", over_backend),
+        ("paced first text after the first provider text of either side", added_to_first_text),
+        ("paced first text over the backend (after both sides' first word)", over_backend),
     ):
         print(
             f"{title}: p50 {percentile(samples, 0.5) * 1000:.1f} ms, "
-            f"p99 {percentile(samples, 0.99) * 1000:.1f} ms, "
-            f"median of medians {statistics.median(samples) * 1000:.1f} ms"
+            f"p99 {percentile(samples, 0.99) * 1000:.1f} ms"
         )
 
 
@@ -285,6 +334,8 @@ def main() -> None:
     texts = answer_texts(args.battles, rng)
     battles = [(pairs[i % len(pairs)], text) for i, text in enumerate(texts)]
     print("Models are played by the OpenAI-protocol TEST DOUBLE (tests/openai_test_server.py).")
+    # Observe, without changing it, when the providers' text reaches the arena's pacer.
+    arena_service.turn_stream = observed_turn_stream  # type: ignore[assignment]
     scripts = {name: script for name, (script, _) in MODELS.items()}
     with ModelServerDouble(scripts) as server, tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)
