@@ -9,9 +9,12 @@ without touching anything else. Two policies:
 (a) Fair to organizations. Every active organization gets the same share of appearances
     (each battle has two), split equally among its variants: a lab with 27 variants gets
     the data of one.
-(b) New contestants first. A part of all appearances (`new_contestant_share`) goes to
-    contestants with fewer than `new_contestant_battles` counted battles, split equally
-    among the organizations that have such contestants, then among those contestants.
+(b) New contestants first. An organization whose contestants have fewer than
+    `new_contestant_battles` counted battles in all weighs `new_contestant_boost` times
+    more; a new variant of an established organization takes its siblings' place first
+    (`new_variant_priority` of the organization's share goes to its new variants). A lab
+    cannot buy a boost with many variants: the boost is per organization, and it ends
+    once the organization as a whole has its battles.
 (c) Informative pairs. Within those shares, a pair is weighted by how much one more battle
     between them would narrow the confidence intervals of the ratings: from the current
     ratings and counted battles, the Bradley-Terry information matrix gives the covariance
@@ -35,7 +38,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,8 +54,7 @@ _SINKHORN_ROUNDS = 200
 _SINKHORN_TOLERANCE = 1e-9
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A model that may be drawn, with the organization (provider, lab) that made it."""
 
     name: str
@@ -132,7 +134,11 @@ class FairSamplingSettings:
     """The parameters of FairInformativePairs (the `sampling:` section of the config)."""
 
     new_contestant_battles: int = 300
-    new_contestant_share: float = 0.25
+    # An organization whose contestants together have fewer counted battles than
+    # `new_contestant_battles` weighs this much more than an established one...
+    new_contestant_boost: float = 6.0
+    # ...and within an organization, its new variants share this part of its share.
+    new_variant_priority: float = 0.8
     # The part of every pair's weight that ignores information: keeps every pair possible.
     exploration: float = 0.1
     # How strongly information shapes the pair weights (0: pairs uniform within the shares).
@@ -142,8 +148,10 @@ class FairSamplingSettings:
     def __post_init__(self) -> None:
         if self.new_contestant_battles < 0:
             raise ValueError("new_contestant_battles must be >= 0")
-        if not 0 <= self.new_contestant_share < 1 or not 0 < self.exploration <= 1:
-            raise ValueError("new_contestant_share must be in [0, 1), exploration in (0, 1]")
+        if self.new_contestant_boost < 1:
+            raise ValueError("new_contestant_boost must be >= 1")
+        if not 0 <= self.new_variant_priority <= 1 or not 0 < self.exploration <= 1:
+            raise ValueError("new_variant_priority must be in [0, 1], exploration in (0, 1]")
         if self.information_power < 0:
             raise ValueError("information_power must be >= 0")
         if any(not 0 < share <= 1 for share in self.pinned.values()):
@@ -179,11 +187,10 @@ class FairInformativePairs:
         self._plans = {key: plan for key, plan in self._plans.items() if key[0] != category}
 
     def choose(self, candidates: Sequence[Candidate], category: str = "text") -> Pairing:
-        distinct = tuple(_distinct(candidates))
-        key = (category, distinct)
+        key = (category, tuple(candidates))
         plan = self._plans.get(key)
         if plan is None:
-            plan = self.plan(distinct, self._stats.get(category))
+            plan = self.plan(_distinct(candidates), self._stats.get(category))
             self._plans = {**self._plans, key: plan}
         position = self._rng.random() * plan.cumulative[-1]
         index = min(bisect_right(plan.cumulative, position), len(plan.pairs) - 1)
@@ -205,16 +212,19 @@ class FairInformativePairs:
         return {
             "policy": "fair-informative",
             "description": (
-                "Every active organization gets an equal share of appearances, split equally "
-                "among its variants; contestants with fewer than "
-                f"{settings.new_contestant_battles} counted battles share "
-                f"{settings.new_contestant_share:.0%} of appearances first (equally per "
-                "organization); within those shares, pairs are weighted by how much one more "
+                "Every active organization gets an equal share of appearances (each battle "
+                "has two), split equally among its variants, whatever their number. An "
+                "organization whose contestants have fewer than "
+                f"{settings.new_contestant_battles} counted battles in all weighs "
+                f"{settings.new_contestant_boost:g} times more; new variants of an "
+                f"established organization share {settings.new_variant_priority:.0%} of "
+                "its share. Within those shares, pairs are weighted by how much one more "
                 "battle would narrow the ratings' confidence intervals. Draws and sides use "
                 "the operating system's randomness."
             ),
             "new_contestant_battles": settings.new_contestant_battles,
-            "new_contestant_share": settings.new_contestant_share,
+            "new_contestant_boost": settings.new_contestant_boost,
+            "new_variant_priority": settings.new_variant_priority,
             "exploration": settings.exploration,
             "information_power": settings.information_power,
             "pinned_share_of_battles": dict(sorted(settings.pinned.items())),
@@ -239,34 +249,35 @@ def _battles(stats: BoardStats | None) -> dict[str, int]:
 def _target_shares(
     candidates: Sequence[Candidate], battles: Mapping[str, int], settings: FairSamplingSettings
 ) -> dict[str, float]:
-    """Share of appearances per model: pins first, then new contestants, then fair shares."""
+    """Share of appearances per model: pins first, then organizations, then their variants."""
     names = {candidate.name for candidate in candidates}
     pinned = {name: share / 2 for name, share in settings.pinned.items() if name in names}
-    free = [candidate for candidate in candidates if candidate.name not in pinned]
-    budget = max(0.0, 1.0 - sum(pinned.values()))
-    shares = dict(pinned)
-    if not free:
-        total = sum(shares.values())
-        return {name: share / total for name, share in shares.items()}
-    new = [c for c in free if battles.get(c.name, 0) < settings.new_contestant_battles]
-    boost = settings.new_contestant_share * budget if new and len(new) < len(free) else 0.0
-    for name, share in _per_organization(free, budget - boost).items():
-        shares[name] = shares.get(name, 0.0) + share
-    for name, share in _per_organization(new, boost).items():
-        shares[name] = shares.get(name, 0.0) + share
-    total = sum(shares.values())
-    return {name: share / total for name, share in shares.items()}
-
-
-def _per_organization(candidates: Sequence[Candidate], total: float) -> dict[str, float]:
-    """`total` split equally among organizations, then among each one's candidates."""
-    if not candidates or total <= 0:
-        return {}
     members: dict[str, list[str]] = {}
     for candidate in candidates:
-        members.setdefault(candidate.organization, []).append(candidate.name)
-    per_organization = total / len(members)
-    return {name: per_organization / len(names) for names in members.values() for name in names}
+        if candidate.name not in pinned:
+            members.setdefault(candidate.organization, []).append(candidate.name)
+    threshold = settings.new_contestant_battles
+    organization_weights = {
+        organization: settings.new_contestant_boost
+        if sum(battles.get(name, 0) for name in variants) < threshold
+        else 1.0
+        for organization, variants in members.items()
+    }
+    total_weight = sum(organization_weights.values())
+    budget = max(0.0, 1.0 - sum(pinned.values()))
+    shares = dict(pinned)
+    for organization, variants in members.items():
+        share = budget * organization_weights[organization] / total_weight
+        new = [name for name in variants if battles.get(name, 0) < threshold]
+        established = [name for name in variants if name not in new]
+        if new and established:
+            shares.update(dict.fromkeys(new, share * settings.new_variant_priority / len(new)))
+            rest = share * (1 - settings.new_variant_priority) / len(established)
+            shares.update(dict.fromkeys(established, rest))
+        else:
+            shares.update(dict.fromkeys(variants, share / len(variants)))
+    total = sum(shares.values())
+    return {name: share / total for name, share in shares.items()}
 
 
 def _pair_kernel(
