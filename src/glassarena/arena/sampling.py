@@ -103,6 +103,12 @@ class SamplingPolicy(Protocol):
         """The policy in force, JSON-ready, as published."""
         ...
 
+    def target_shares(
+        self, candidates: Sequence[Candidate], category: str = "text"
+    ) -> dict[str, float]:
+        """Each candidate's intended share of appearances now (the shares sum to 1)."""
+        ...
+
 
 def _distinct(candidates: Sequence[Candidate]) -> list[Candidate]:
     unique = {candidate.name: candidate for candidate in candidates}
@@ -127,6 +133,12 @@ class UniformPairs:
 
     def describe(self) -> dict[str, Any]:
         return {"policy": "uniform", "description": "every pair of models equally likely"}
+
+    def target_shares(
+        self, candidates: Sequence[Candidate], category: str = "text"
+    ) -> dict[str, float]:
+        distinct = _distinct(candidates)
+        return {candidate.name: 1 / len(distinct) for candidate in distinct}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from glassarena.arena.config.schema import (
     OpenAISettings,
     RateLimitSettings,
     RecordedSettings,
+    SamplingSettings,
     StreamSettings,
 )
 from glassarena.arena.recorded import RecordedPrompt
@@ -62,6 +63,7 @@ class ArenaConfig:
     database_url: str | None
     redis_url: str | None
     stream: StreamSettings = field(default_factory=StreamSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
 
     def contestant(self, name: str) -> Contestant:
         for contestant in self.contestants:
