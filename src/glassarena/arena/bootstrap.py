@@ -47,6 +47,7 @@ from glassarena.arena.votes import AnonymousCompletedBattles
 from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.schema import version_label
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -99,6 +100,8 @@ class Arena:
     async def _feed_sampling(self) -> None:
         """Hand the sampling policy each new board the leaderboard refresher computes."""
         seen: dict[str, int] = {}
+        # The board names a contestant's later versions `name (vN)`; sampling knows names.
+        names = {version_label(m.name, m.version): m.name for m in self.service.roster}
         while True:
             for category in self.leaderboards.categories:
                 snapshot = self.leaderboards.snapshot(category)
@@ -108,9 +111,8 @@ class Arena:
                     continue
                 seen[category] = snapshot.watermark
                 try:
-                    self.sampling.update(
-                        category, BoardStats.from_leaderboard(snapshot.leaderboard)
-                    )
+                    stats = BoardStats.from_leaderboard(snapshot.leaderboard, names)
+                    self.sampling.update(category, stats)
                 except Exception:
                     # Sampling goes on with the board it had; the pages are not affected.
                     logger.exception("the %s board could not be given to the sampling", category)

@@ -76,12 +76,18 @@ class BoardStats:
     pair_battles: NDArray[np.float64]  # symmetric: counted battles between models i and j
 
     @classmethod
-    def from_leaderboard(cls, leaderboard: Mapping[str, Any]) -> BoardStats:
-        """From `Leaderboard.to_dict()` (a leaderboard refresher snapshot)."""
-        ratings = {row["model"]: float(row["rating"]) for row in leaderboard["rows"]}
-        models = tuple(leaderboard["models"])
+    def from_leaderboard(
+        cls, leaderboard: Mapping[str, Any], names: Mapping[str, str] | None = None
+    ) -> BoardStats:
+        """From `Leaderboard.to_dict()` (a leaderboard refresher snapshot); `names` maps the
+        board's labels (`name (v2)`) to the contestants' names where they differ."""
+        ratings = [float(row["rating"]) for row in leaderboard["rows"]]
+        labels = [row["model"] for row in leaderboard["rows"]]
+        if list(leaderboard["models"]) != labels:
+            raise ValueError("the leaderboard's matrices are not in the order of its rows")
+        models = tuple((names or {}).get(label, label) for label in labels)
         counts = np.asarray(leaderboard["battle_count"], dtype=float)
-        return cls(models, np.array([ratings[model] for model in models]), counts)
+        return cls(models, np.array(ratings), counts)
 
     @property
     def battles(self) -> dict[str, int]:
