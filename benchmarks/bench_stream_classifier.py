@@ -167,11 +167,11 @@ def answer_texts(count: int, rng: random.Random) -> list[str]:
     return texts
 
 
-def arena_config(directory: Path, base_url: str, paced: bool) -> Path:
+def arena_config(directory: Path, base_url: str, paced: bool, tick_ms: int) -> Path:
     lines = [
         "limits: {max_prompt_chars: 20000, answer_timeout_seconds: 120}",
         "rate_limits: {battles_per_minute_per_voter: 1000000, battles_per_minute_per_ip: 1000000}",
-        f"stream: {{paced: {'true' if paced else 'false'}}}",
+        f"stream: {{paced: {'true' if paced else 'false'}, tick_ms: {tick_ms}}}",
         "contestants:",
     ]
     for name, (_, max_tokens) in MODELS.items():
@@ -327,6 +327,9 @@ def main() -> None:
     parser.add_argument("--battles", type=int, default=240)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--tick-ms", type=int, default=50, help="the pacing cadence (the default config's: 50)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     names = list(MODELS)
@@ -343,7 +346,7 @@ def main() -> None:
         started = loop.time()
         runs = {}
         for paced in (False, True):
-            config = arena_config(folder, server.openai_base_url, paced=paced)
+            config = arena_config(folder, server.openai_base_url, paced, args.tick_ms)
             database = folder / f"{'paced' if paced else 'unpaced'}.sqlite"
             runs[paced] = loop.run_until_complete(
                 collect(config, database, battles, args.concurrency)

@@ -75,13 +75,13 @@ def next_cut(text: str, start: int, min_chars: int, max_chars: int, final: bool)
 def word_chunks(text: str, chunk_chars: int) -> Iterator[str]:
     """The chunks a paced stream delivers for the complete `text`, in order."""
     start = 0
-    while (cut := _cut(text, start, chunk_chars, final=True)) is not None:
+    while (cut := _cut(text, start, chunk_chars, first=start == 0, final=True)) is not None:
         yield text[start:cut]
         start = cut
 
 
-def _cut(text: str, start: int, chunk_chars: int, *, final: bool) -> int:
-    min_chars = 1 if start == 0 else chunk_chars
+def _cut(text: str, start: int, chunk_chars: int, *, first: bool, final: bool) -> int | None:
+    min_chars = 1 if first else chunk_chars  # the first word alone: the answer shows early
     return next_cut(text, start, min_chars, LONGEST_CHUNK_IN_CHUNKS * chunk_chars, final)
 
 
@@ -122,19 +122,18 @@ class UnpacedStream:
 
 @dataclass
 class _Side:
-    text: str = ""
-    sent: int = 0
+    pending: str = ""  # written, not yet delivered
+    started: bool = False  # a first chunk has been delivered
     generating: bool = True
     delivered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def ready_cut(self, chunk_chars: int) -> int | None:
-        if self.sent >= len(self.text):
-            return None
-        return _cut(self.text, self.sent, chunk_chars, final=not self.generating)
+        final = not self.generating
+        return _cut(self.pending, 0, chunk_chars, first=not self.started, final=final)
 
     @property
     def drained(self) -> bool:
-        return not self.generating and self.sent >= len(self.text)
+        return not self.generating and not self.pending
 
 
 class PacedStream:
@@ -150,7 +149,7 @@ class PacedStream:
         state = self._sides[side]
         if not state.generating:
             raise RuntimeError(f"side {side} wrote after its generation ended")
-        state.text += text
+        state.pending += text
         self._changed.set()
 
     def end(self, side: str) -> None:
@@ -195,8 +194,9 @@ class PacedStream:
     def _release(self, cuts: dict[str, int]) -> None:
         for side, cut in cuts.items():
             state = self._sides[side]
-            self._emit({"type": "delta", "side": side, "text": state.text[state.sent : cut]})
-            state.sent = cut
+            chunk, state.pending = state.pending[:cut], state.pending[cut:]
+            state.started = True
+            self._emit({"type": "delta", "side": side, "text": chunk})
             if state.drained:
                 state.delivered.set()
 

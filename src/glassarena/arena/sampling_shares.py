@@ -58,55 +58,43 @@ def realised_shares(
 def _window(
     database: Database, organizations: Mapping[str, str], since: datetime | None
 ) -> WindowShares:
+    conditions = [Battle.mode == "anonymous", Battle.model_b_id.is_not(None)]
+    if since is not None:
+        conditions.append(Battle.created_at >= since)
+    counted_votes = sa.func.sum(sa.case((Vote.counted.is_(True), 1), else_=0))
     appearances: dict[str, list[int]] = {}  # model -> [battles, counted votes]
-    battles = counted = 0
     with database.engine.connect() as connection:
         for side in (Battle.model_a_id, Battle.model_b_id):
-            for name, in_battles, in_counted in connection.execute(_per_model(side, since)):
+            per_model = (
+                sa.select(ModelVersion.name, sa.func.count(Battle.id), counted_votes)
+                .select_from(Battle)
+                .join(ModelVersion, ModelVersion.id == side)
+                .outerjoin(Vote, Vote.battle_id == Battle.id)
+                .where(*conditions)
+                .group_by(ModelVersion.name)
+            )
+            for name, in_battles, in_counted in connection.execute(per_model):
                 totals = appearances.setdefault(name, [0, 0])
-                totals[0] += in_battles
+                totals[0] += int(in_battles)
                 totals[1] += int(in_counted or 0)
-        battles, counted = connection.execute(_totals(since)).one()
+        total = (
+            sa.select(sa.func.count(Battle.id), counted_votes)
+            .select_from(Battle)
+            .outerjoin(Vote, Vote.battle_id == Battle.id)
+            .where(*conditions)
+        )
+        battles_row, counted_row = connection.execute(total).one()
+    battles, counted = int(battles_row), int(counted_row or 0)
     by_organization: dict[str, list[int]] = {}
     for name, (in_battles, in_counted) in appearances.items():
         totals = by_organization.setdefault(organizations.get(name, UNKNOWN_ORGANIZATION), [0, 0])
         totals[0] += in_battles
         totals[1] += in_counted
     return WindowShares(
-        battles=int(battles),
-        counted_votes=int(counted or 0),
-        by_organization=_shares(by_organization, int(battles), int(counted or 0)),
-        by_model=_shares(appearances, int(battles), int(counted or 0)),
-    )
-
-
-def _anonymous(since: datetime | None) -> list[sa.ColumnElement[bool]]:
-    conditions = [Battle.mode == "anonymous", Battle.model_b_id.is_not(None)]
-    if since is not None:
-        conditions.append(Battle.created_at >= since)
-    return conditions
-
-
-_COUNTED = sa.func.sum(sa.case((Vote.counted.is_(True), 1), else_=0))
-
-
-def _per_model(side: sa.ColumnElement[int | None], since: datetime | None) -> sa.Select[Any]:
-    return (
-        sa.select(ModelVersion.name, sa.func.count(Battle.id), _COUNTED)
-        .select_from(Battle)
-        .join(ModelVersion, ModelVersion.id == side)
-        .outerjoin(Vote, Vote.battle_id == Battle.id)
-        .where(*_anonymous(since))
-        .group_by(ModelVersion.name)
-    )
-
-
-def _totals(since: datetime | None) -> sa.Select[Any]:
-    return (
-        sa.select(sa.func.count(Battle.id), _COUNTED)
-        .select_from(Battle)
-        .outerjoin(Vote, Vote.battle_id == Battle.id)
-        .where(*_anonymous(since))
+        battles=battles,
+        counted_votes=counted,
+        by_organization=_shares(by_organization, battles, counted),
+        by_model=_shares(appearances, battles, counted),
     )
 
 
