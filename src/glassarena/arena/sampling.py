@@ -168,8 +168,8 @@ class FairSamplingSettings:
             raise ValueError("new_contestant_battles must be >= 0")
         if self.new_contestant_boost < 1:
             raise ValueError("new_contestant_boost must be >= 1")
-        if not 0 <= self.new_variant_priority <= 1 or not 0 < self.exploration <= 1:
-            raise ValueError("new_variant_priority must be in [0, 1], exploration in (0, 1]")
+        if not 0 < self.new_variant_priority <= 1 or not 0 < self.exploration <= 1:
+            raise ValueError("new_variant_priority and exploration must be in (0, 1]")
         if self.information_power < 0:
             raise ValueError("information_power must be >= 0")
         if any(not 0 < share <= 1 for share in self.pinned.values()):

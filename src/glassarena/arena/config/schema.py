@@ -128,7 +128,7 @@ class SamplingSettings(_Section):
     policy: Literal["fair-informative", "uniform"] = "fair-informative"
     new_contestant_battles: Annotated[int, Field(ge=0)] = 300
     new_contestant_boost: Annotated[float, Field(ge=1, le=100)] = 6.0
-    new_variant_priority: Annotated[float, Field(ge=0, le=1)] = 0.8
+    new_variant_priority: Annotated[float, Field(gt=0, le=1)] = 0.8
     exploration: Annotated[float, Field(gt=0, le=1)] = 0.1
     information_power: Annotated[float, Field(ge=0, le=10)] = 1.0
     # Operator overrides, shown at /integrity: contestant name -> share of battles (0-1].
