@@ -155,3 +155,13 @@ async def test_unpaced_streams_send_each_delta_at_once() -> None:
         stream.end("a")
         await stream.delivered("a")
     assert [e["text"] for e in emitted] == ["He", "llo"]
+
+
+async def test_leaving_the_turn_releases_whoever_waits_for_a_delivery() -> None:
+    async with turn_stream(["a", "b"], lambda event: None, PACING) as stream:
+        stream.write("a", "Half an answer")
+        stream.end("a")  # side b's provider hangs until the turn is given up
+        waiting = asyncio.create_task(stream.delivered("a"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # lockstep: a waits for b's first word
+    await asyncio.wait_for(waiting, 1)  # the turn is over: nobody hangs

@@ -179,6 +179,11 @@ class PacedStream:
                 await asyncio.sleep(origin + ticks * tick - loop.time())
             self._release(self._releasable())
 
+    def stop(self) -> None:
+        """The turn is over (or abandoned): nobody waits for a delivery that will not come."""
+        for state in self._sides.values():
+            state.delivered.set()
+
     def _all_drained(self) -> bool:
         return all(state.drained for state in self._sides.values())
 
@@ -221,3 +226,4 @@ async def turn_stream(
     finally:
         clock.cancel()
         await asyncio.gather(clock, return_exceptions=True)
+        stream.stop()
