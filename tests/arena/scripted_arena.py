@@ -6,8 +6,9 @@ The scripted providers are unit-test doubles only; nothing user-facing uses them
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
+from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits
 from glassarena.arena.roster import Entrant, Roster
 from glassarena.arena.sampling import UniformPairs
@@ -15,7 +16,14 @@ from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
-from glassarena.providers.base import ChatMessage, Finished, ProviderError, StreamEvent, TextDelta
+from glassarena.providers.base import (
+    ChatMessage,
+    Finished,
+    Provider,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+)
 from glassarena.storage.database import Database
 from glassarena.storage.repository import ArenaRepository
 
@@ -66,12 +74,14 @@ SECRET = "test-secret-for-ip-hashing-0123456789"
 
 def make_service(
     database: Database,
-    providers: dict[str, ScriptedProvider],
+    providers: Mapping[str, Provider],
     *,
     rate_limits: RateLimits | None = None,
     limits: ArenaLimits | None = None,
     fingerprint_suffix: str = "",
     rate_limiter: RateLimiter | None = None,
+    pacing: StreamPacing | None = None,
+    reveal_timings: bool = False,
 ) -> ArenaService:
     repository = ArenaRepository(database)
     entrants = [
@@ -94,4 +104,6 @@ def make_service(
         ip_hasher=IpHasher(SECRET),
         rate_limits=rate_limits,
         limits=limits,
+        pacing=pacing,
+        reveal_timings=reveal_timings,
     )

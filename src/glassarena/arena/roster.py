@@ -28,6 +28,7 @@ class Entrant:
     settings_fingerprint: str
     provider: Provider
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"text", "webdev"}))
+    organization: str = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class RegisteredModel:
     provider_kind: str
     provider: Provider
     kinds: frozenset[str]
+    organization: str = "unknown"
 
 
 class Roster:
@@ -68,6 +70,7 @@ class Roster:
                     provider_kind=entrant.provider_kind,
                     provider=entrant.provider,
                     kinds=frozenset(entrant.kinds),
+                    organization=entrant.organization,
                 )
             )
         return cls(registered)

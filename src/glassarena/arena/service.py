@@ -39,11 +39,12 @@ from glassarena.arena.errors import (
 )
 from glassarena.arena.generation import generate_answer, user_failure_message
 from glassarena.arena.live import Event, LiveBattle
+from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.arena.roster import RegisteredModel, Roster
-from glassarena.arena.sampling import SamplingPolicy
+from glassarena.arena.sampling import Candidate, SamplingPolicy
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.voter import IpHasher, Voter
 from glassarena.arena.votes import VoteAcceptance, VoteContext
@@ -117,6 +118,8 @@ class ArenaService:
         rate_limits: RateLimits | None = None,
         limits: ArenaLimits | None = None,
         recorded_prompts: Sequence[RecordedPrompt] = (),
+        pacing: StreamPacing | None = None,
+        reveal_timings: bool = False,
     ) -> None:
         self.repository = repository
         self.roster = roster
@@ -129,6 +132,10 @@ class ArenaService:
         self.limits = limits or ArenaLimits()
         self._recorded_prompts = tuple(recorded_prompts)
         self._recorded_by_id = {prompt.prompt_id: prompt for prompt in self._recorded_prompts}
+        self._pacing = pacing or StreamPacing()
+        # Per-battle timings identify models (a classifier learns them from reveals), so
+        # voters see them only where the operator chose to show them.
+        self._reveal_timings = reveal_timings
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -318,12 +325,13 @@ class ArenaService:
             winner=winner.value,
             counted=verdict.counted,
             not_counted_reason=verdict.reason,
+            with_timings=self._reveal_timings,
         )
 
     def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
         """What the user may see of a battle: blinded until the vote (anonymous mode)."""
         battle = self._settled(self._load_owned(voter, battle_id))
-        return BattleState.of(battle)
+        return BattleState.of(battle, with_timings=self._reveal_timings)
 
     async def aclose(self) -> None:
         """Stop generating (at server shutdown); unfinished battles are marked failed."""
@@ -398,7 +406,10 @@ class ArenaService:
                     "Anonymous battles choose their models; leave models empty "
                     "(or use named mode to pick them)."
                 )
-            pairing = self._sampling.choose(candidates)
+            pairing = self._sampling.choose(
+                [Candidate(name, self.roster.get(name).organization) for name in candidates],
+                request.kind,
+            )
             if pairing.model_a == pairing.model_b:
                 raise RuntimeError("the sampling policy paired a model with itself")
             return [self.roster.get(pairing.model_a), self.roster.get(pairing.model_b)]
@@ -459,7 +470,11 @@ class ArenaService:
         self, live: LiveBattle, plans: Sequence[_SidePlan], storing: asyncio.Task[None] | None
     ) -> None:
         try:
-            results = await asyncio.gather(*(self._run_side(live, plan, storing) for plan in plans))
+            sides = [plan.side for plan in plans]
+            async with turn_stream(sides, live.emit, self._pacing) as stream:
+                results = await asyncio.gather(
+                    *(self._run_side(live, stream, plan, storing) for plan in plans)
+                )
             failures = [
                 f"side {plan.side}: {result.failure_kind}: {result.failure_reason}"
                 for plan, result in zip(plans, results, strict=True)
@@ -502,14 +517,19 @@ class ArenaService:
             self._live.pop(live.battle_id, None)
 
     async def _run_side(
-        self, live: LiveBattle, plan: _SidePlan, storing: asyncio.Task[None] | None
+        self,
+        live: LiveBattle,
+        stream: TurnStream,
+        plan: _SidePlan,
+        storing: asyncio.Task[None] | None,
     ) -> AnswerResult:
-        def on_text(text: str) -> None:
-            live.emit({"type": "delta", "side": plan.side, "text": text})
-
         result = await generate_answer(
-            plan.model.provider, plan.messages, on_text, self.limits.answer_timeout_seconds
+            plan.model.provider,
+            plan.messages,
+            partial(stream.write, plan.side),
+            self.limits.answer_timeout_seconds,
         )
+        stream.end(plan.side)
         style = side_style([{"role": "assistant", "content": result.text}], plan.side)
         stored = replace(result, style=style)
         if storing is not None:
@@ -517,6 +537,7 @@ class ArenaService:
         await asyncio.to_thread(
             self.repository.finish_answer, live.battle_id, live.turn, plan.side, stored
         )
+        await stream.delivered(plan.side)
         if result.status == "failed":
             logger.warning(
                 "battle %s side %s (%s) failed: %s: %s",

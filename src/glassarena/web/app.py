@@ -21,7 +21,7 @@ from glassarena.web.access_log import AccessLogMiddleware
 from glassarena.web.errors import install_error_handlers
 from glassarena.web.head import HeadAsGetMiddleware
 from glassarena.web.proxies import ClientAddressMiddleware, TrustedProxies
-from glassarena.web.routes import assets, battles, leaderboard, pages, webdev
+from glassarena.web.routes import assets, battles, integrity_sampling, leaderboard, pages, webdev
 from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddleware
 from glassarena.web.settings import Settings, read_settings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.config = config
         app.state.service = arena.service
         app.state.leaderboards = arena.leaderboards
+        app.state.arena = arena
         try:
             yield
         finally:
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(battles.router)
     app.include_router(leaderboard.router)
     app.include_router(webdev.router)
+    app.include_router(integrity_sampling.router)
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
     # Added innermost first: a request passes the client address, the access log, the

@@ -21,6 +21,8 @@ from glassarena.arena.config.schema import (
     OpenAISettings,
     RateLimitSettings,
     RecordedSettings,
+    SamplingSettings,
+    StreamSettings,
 )
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings
@@ -61,6 +63,8 @@ class ArenaConfig:
     rate_limits: RateLimitSettings
     database_url: str | None
     redis_url: str | None
+    stream: StreamSettings = field(default_factory=StreamSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
 
     def contestant(self, name: str) -> Contestant:
         for contestant in self.contestants:

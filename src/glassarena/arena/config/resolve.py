@@ -120,6 +120,7 @@ class _Resolver:
                     public=self._set_is_public(set_entry, path),
                 )
             )
+        self._check_pins(names)
         if self.problems:
             raise ConfigError(sorted(self.problems, key=lambda problem: problem.line))
         return ArenaConfig(
@@ -130,6 +131,8 @@ class _Resolver:
             rate_limits=self.file.rate_limits,
             database_url=database_url,
             redis_url=redis_url,
+            stream=self.file.stream,
+            sampling=self.file.sampling,
         )
 
     def _set_is_public(self, entry: RecordedSetEntry, path: KeyPath) -> bool:
@@ -143,6 +146,17 @@ class _Resolver:
                 "remove 'public: false'",
             )
         return shipped or bool(entry.public)
+
+    def _check_pins(self, names: dict[str, KeyPath]) -> None:
+        pinned = self.file.sampling.pinned
+        for name in pinned:
+            if name not in names:
+                self.problem(("sampling", "pinned", name), f"no contestant is named {name!r}")
+        if sum(pinned.values()) > 1.5:
+            self.problem(
+                ("sampling", "pinned"),
+                "pinned shares of battles add up to more than 1.5 (each battle has two sides)",
+            )
 
     def _claim_name(self, names: dict[str, KeyPath], name: str, path: KeyPath) -> None:
         if name in names:

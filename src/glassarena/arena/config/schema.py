@@ -122,6 +122,29 @@ class RateLimitSettings(_Section):
     ipv6_prefix: int = Field(default=56, ge=32, le=64)
 
 
+class StreamSettings(_Section):
+    """How answers reach the voter; see arena.pacing for what pacing hides."""
+
+    paced: bool = True  # word-aligned chunks on a cadence shared by both sides
+    tick_ms: Annotated[int, Field(ge=5, le=1_000)] = 50
+    chunk_chars: Annotated[int, Field(ge=1, le=1_000)] = 24
+    # Per-answer timings in the reveal identify models; they stay stored either way.
+    show_timings: bool = False
+
+
+class SamplingSettings(_Section):
+    """Which pairs anonymous battles show; see arena.sampling (published at /integrity)."""
+
+    policy: Literal["fair-informative", "uniform"] = "fair-informative"
+    new_contestant_battles: Annotated[int, Field(ge=0)] = 300
+    new_contestant_boost: Annotated[float, Field(ge=1, le=100)] = 6.0
+    new_variant_priority: Annotated[float, Field(gt=0, le=1)] = 0.8
+    exploration: Annotated[float, Field(gt=0, le=1)] = 0.1
+    information_power: Annotated[float, Field(ge=0, le=10)] = 1.0
+    # Operator overrides, shown at /integrity: contestant name -> share of battles (0-1].
+    pinned: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+
+
 class ArenaFile(_Section):
     database_url: str | None = None
     database_url_env: str | None = None
@@ -129,5 +152,7 @@ class ArenaFile(_Section):
     redis_url_env: str | None = None
     limits: Limits = Limits()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    stream: StreamSettings = StreamSettings()
+    sampling: SamplingSettings = SamplingSettings()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
