@@ -14,17 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from glassarena.arena.config.schema import (
-    AnthropicSettings,
-    Limits,
-    LocalSettings,
-    OpenAISettings,
-    RateLimitSettings,
-    RecordedSettings,
-)
+from glassarena.arena.config.schema import AnyProviderSettings, Limits, RateLimitSettings
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings
 from glassarena.providers.recorded import RecordedAnswers
+from glassarena.vocabulary import BattleKind
 
 
 @dataclass(frozen=True)
@@ -32,9 +26,9 @@ class Contestant:
     name: str
     description: str | None
     provider_kind: str
-    provider_settings: OpenAISettings | AnthropicSettings | LocalSettings | RecordedSettings
+    provider_settings: AnyProviderSettings
     generation: GenerationSettings
-    battle_kinds: frozenset[str]
+    battle_kinds: frozenset[BattleKind]
     settings: Mapping[str, Any]  # what shapes the answers; JSON, free of secrets
     settings_fingerprint: str
     api_key: str | None = field(default=None, repr=False)
