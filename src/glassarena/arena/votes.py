@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from glassarena.arena.voter import Voter
+from glassarena.vocabulary import BattleKind, BattleMode
 
 
 @dataclass(frozen=True, slots=True)
 class VoteContext:
-    mode: str
-    kind: str
+    mode: BattleMode
+    kind: BattleKind
     category: str
-    battle_failed: bool
     voter: Voter
 
 
@@ -33,11 +33,9 @@ class VoteAcceptance(Protocol):
 
 
 class AnonymousCompletedBattles:
-    """Counts votes on anonymous battles whose answers all completed without failure."""
+    """Counts votes on anonymous battles (a battle with a failed answer takes no vote)."""
 
     def judge(self, context: VoteContext) -> Verdict:
-        if context.mode != "anonymous":
+        if context.mode is not BattleMode.ANONYMOUS:
             return Verdict(False, f"{context.mode}-mode votes never enter the leaderboard")
-        if context.battle_failed:
-            return Verdict(False, "a model failed to answer in this battle")
         return Verdict(True)

@@ -57,7 +57,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         try:
             yield
         finally:
-            await arena.service.aclose()
+            arena.service.webdev_answer_finished = None  # checked at the next start instead
             await checks.aclose()
             await previews.aclose()
             await arena.close()
