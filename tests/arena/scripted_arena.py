@@ -12,12 +12,12 @@ from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimits
 from glassarena.arena.roster import Entrant, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
-from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
 from glassarena.providers.base import ChatMessage, Finished, ProviderError, StreamEvent, TextDelta
 from glassarena.storage.database import Database
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.vote_log import DatabaseVoteLog
 
 
 class ScriptedProvider:

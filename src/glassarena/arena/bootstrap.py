@@ -30,12 +30,12 @@ from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimit
 from glassarena.arena.roster import Entrant, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
-from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
 from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.vote_log import DatabaseVoteLog
 
 if TYPE_CHECKING:
     from redis import Redis

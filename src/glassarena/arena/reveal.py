@@ -11,8 +11,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from glassarena.arena.generation import user_failure_message
-from glassarena.storage.repository import BattleSummary, ModelIdentity
-from glassarena.storage.schema import Answer, Battle, ModelVersion
+from glassarena.storage.battle_view import AnswerView, BattleView, ModelIdentity
+from glassarena.vocabulary import (
+    AnswerStatus,
+    BattleKind,
+    BattleMode,
+    BattleStatus,
+    Winner,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +38,14 @@ class AnswerTiming:
 @dataclass(frozen=True, slots=True)
 class Reveal:
     battle_id: str
-    winner: str | None
+    winner: Winner | None
     counted: bool
     models: dict[str, RevealedModel]  # side -> model
     timings: list[dict[str, AnswerTiming]]  # per turn, side -> timing
 
     @classmethod
-    def of(cls, battle: Battle, *, winner: str | None, counted: bool) -> Reveal:
-        models = {"a": _revealed(battle.model_a)}
-        if battle.model_b is not None:
-            models["b"] = _revealed(battle.model_b)
+    def of(cls, battle: BattleView, *, winner: Winner | None, counted: bool) -> Reveal:
+        models = {side: _revealed(identity) for side, identity in battle.models.items()}
         timings = [
             {
                 answer.side: AnswerTiming(
@@ -53,29 +57,6 @@ class Reveal:
         ]
         return cls(battle.public_id, winner, counted, models, timings)
 
-    @classmethod
-    def of_summary(
-        cls,
-        battle: BattleSummary,
-        models: dict[str, ModelIdentity],
-        *,
-        winner: str | None,
-        counted: bool,
-    ) -> Reveal:
-        """The reveal from a battle's summary and its models' identities (side -> identity)."""
-        timings: dict[int, dict[str, AnswerTiming]] = {}
-        for timing in battle.timings:
-            timings.setdefault(timing.turn, {})[timing.side] = AnswerTiming(
-                timing.first_token_seconds, timing.total_seconds, timing.completion_tokens
-            )
-        return cls(
-            battle.public_id,
-            winner,
-            counted,
-            {side: _revealed(identity) for side, identity in models.items()},
-            [timings[turn] for turn in sorted(timings)],
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -83,7 +64,7 @@ class Reveal:
 @dataclass(frozen=True, slots=True)
 class AnswerState:
     text: str
-    status: str  # generating | done | failed
+    status: AnswerStatus
     message: str | None  # shown when the answer failed
 
 
@@ -97,30 +78,30 @@ class TurnState:
 @dataclass(frozen=True, slots=True)
 class BattleState:
     battle_id: str
-    mode: str
-    kind: str
-    status: str  # generating | complete | failed | voted
+    mode: BattleMode
+    kind: BattleKind
+    status: BattleStatus
     generating: bool
     voting_open: bool
     turns: list[TurnState]
-    vote: str | None
+    vote: Winner | None
     reveal: Reveal | None
 
     @classmethod
-    def of(cls, battle: Battle) -> BattleState:
+    def of(cls, battle: BattleView) -> BattleState:
         vote = battle.vote
         reveal = None
         if vote is not None:
             reveal = Reveal.of(battle, winner=vote.winner, counted=vote.counted)
-        elif battle.mode != "anonymous":
+        elif battle.mode is not BattleMode.ANONYMOUS:
             reveal = Reveal.of(battle, winner=None, counted=False)
         return cls(
             battle_id=battle.public_id,
             mode=battle.mode,
             kind=battle.kind,
             status=battle.status,
-            generating=battle.status == "generating",
-            voting_open=battle.status == "complete" and vote is None,
+            generating=battle.status is BattleStatus.GENERATING,
+            voting_open=battle.voting_open,
             turns=[
                 TurnState(
                     turn.number,
@@ -137,10 +118,11 @@ class BattleState:
         return asdict(self)
 
 
-def _revealed(version: ModelVersion | ModelIdentity) -> RevealedModel:
+def _revealed(version: ModelIdentity) -> RevealedModel:
     return RevealedModel(version.name, version.version, version.provider_kind)
 
 
-def _answer_state(answer: Answer) -> AnswerState:
-    message = user_failure_message(answer.failure_kind) if answer.status == "failed" else None
+def _answer_state(answer: AnswerView) -> AnswerState:
+    failed = answer.status is AnswerStatus.FAILED
+    message = user_failure_message(answer.failure_kind) if failed else None
     return AnswerState(answer.text, answer.status, message)

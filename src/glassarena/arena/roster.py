@@ -14,8 +14,7 @@ from typing import Any
 from glassarena.arena.errors import UnknownModel
 from glassarena.providers.base import Provider
 from glassarena.storage.repository import ArenaRepository
-
-BATTLE_KINDS = ("text", "webdev", "recorded")
+from glassarena.vocabulary import BattleKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +26,7 @@ class Entrant:
     settings: Mapping[str, Any]
     settings_fingerprint: str
     provider: Provider
-    kinds: frozenset[str] = field(default_factory=lambda: frozenset({"text", "webdev"}))
+    kinds: frozenset[BattleKind] = field(default_factory=lambda: frozenset(BattleKind.live_kinds()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +36,7 @@ class RegisteredModel:
     version_id: int
     provider_kind: str
     provider: Provider
-    kinds: frozenset[str]
+    kinds: frozenset[BattleKind]
 
 
 class Roster:
@@ -48,11 +47,11 @@ class Roster:
     def register(cls, repository: ArenaRepository, entrants: Iterable[Entrant]) -> Roster:
         registered = []
         for entrant in entrants:
-            unknown_kinds = set(entrant.kinds) - set(BATTLE_KINDS)
+            unknown_kinds = set(entrant.kinds) - set(BattleKind)
             if unknown_kinds:
                 raise ValueError(
                     f"contestant {entrant.name!r}: unknown battle kinds {sorted(unknown_kinds)}; "
-                    f"expected some of {list(BATTLE_KINDS)}"
+                    f"expected some of {[kind.value for kind in BattleKind]}"
                 )
             version = repository.ensure_version(
                 entrant.name,
@@ -64,10 +63,10 @@ class Roster:
                 RegisteredModel(
                     name=entrant.name,
                     version=version.version,
-                    version_id=version.id,
+                    version_id=version.version_id,
                     provider_kind=entrant.provider_kind,
                     provider=entrant.provider,
-                    kinds=frozenset(entrant.kinds),
+                    kinds=frozenset(BattleKind(kind) for kind in entrant.kinds),
                 )
             )
         return cls(registered)

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
-from glassarena.storage.schema import Answer, AppCheck, Battle, ModelVersion, Turn, version_label
+from glassarena.storage.schema import Answer, AppCheck, Battle, ModelVersion, Turn
 
 
 class AnswerNotStored(LookupError):

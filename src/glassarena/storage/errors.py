@@ -7,6 +7,14 @@ class StorageError(RuntimeError):
     """Base class for storage failures."""
 
 
+class StorageFailure(StorageError):
+    """A read or write failed: the database is unreachable, timed out or refused it.
+
+    Raised by the repository in place of the database library's own exceptions, so that
+    callers handle one storage error and never import SQLAlchemy.
+    """
+
+
 class DatabaseUnavailableError(StorageError):
     """The database could not be reached or prepared at start; the URL is shown redacted."""
 
