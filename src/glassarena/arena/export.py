@@ -17,7 +17,7 @@ import pandas as pd
 
 from glassarena.battles.style import count_tokens
 from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
-from glassarena.storage.battle_view import BattleView
+from glassarena.storage.battle_view import BattleView, written
 from glassarena.storage.repository import ArenaRepository
 from glassarena.vocabulary import BattleMode
 
@@ -47,8 +47,10 @@ def _record(battle: BattleView) -> dict[str, Any]:
     conversations: dict[str, list[dict[str, str]]] = {"a": [], "b": []}
     for turn in battle.turns:
         for answer in turn.answers:
-            conversations[answer.side].append({"role": "user", "content": turn.prompt})
-            conversations[answer.side].append({"role": "assistant", "content": answer.text})
+            conversations[answer.side].append({"role": "user", "content": written(turn.prompt)})
+            conversations[answer.side].append(
+                {"role": "assistant", "content": written(answer.text)}
+            )
     record: dict[str, Any] = {
         "question_id": battle.public_id,
         "model_a": battle.model_a.label,
@@ -62,7 +64,7 @@ def _record(battle: BattleView) -> dict[str, Any]:
         "tstamp": battle.vote.created_at.timestamp(),
         "conversation_a": conversations["a"],
         "conversation_b": conversations["b"],
-        "sum_user_tokens": sum(count_tokens(turn.prompt) for turn in battle.turns),
+        "sum_user_tokens": sum(count_tokens(written(turn.prompt)) for turn in battle.turns),
     }
     record.update(battle.style_a or {})
     record.update(battle.style_b or {})

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from glassarena.arena.generation import user_failure_message
-from glassarena.storage.battle_view import AnswerView, BattleView, ModelIdentity
+from glassarena.storage.battle_view import AnswerView, BattleView, ModelIdentity, written
 from glassarena.vocabulary import (
     AnswerStatus,
     BattleKind,
@@ -105,7 +105,7 @@ class BattleState:
             turns=[
                 TurnState(
                     turn.number,
-                    turn.prompt,
+                    written(turn.prompt),
                     {answer.side: _answer_state(answer) for answer in turn.answers},
                 )
                 for turn in battle.turns
@@ -125,4 +125,4 @@ def _revealed(version: ModelIdentity) -> RevealedModel:
 def _answer_state(answer: AnswerView) -> AnswerState:
     failed = answer.status is AnswerStatus.FAILED
     message = user_failure_message(answer.failure_kind) if failed else None
-    return AnswerState(answer.text, answer.status, message)
+    return AnswerState(written(answer.text), answer.status, message)

@@ -49,7 +49,7 @@ from glassarena.battles.errors import BattleDataError
 from glassarena.battles.record import parse_winner
 from glassarena.battles.style import side_style
 from glassarena.providers.base import ChatMessage
-from glassarena.storage.battle_view import BattleView
+from glassarena.storage.battle_view import BattleView, written
 from glassarena.storage.errors import StorageError
 from glassarena.storage.repository import (
     AnswerResult,
@@ -259,7 +259,7 @@ class ArenaService:
         """Store the vote (committed before this returns) and reveal the models."""
         winner = _parse_choice(choice)
         self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
-        battle = self._owned(voter, battle_id)
+        battle = self._owned(voter, battle_id, texts=False)
         if battle.status is BattleStatus.VOTED:
             raise AlreadyVoted()
         if battle.status is BattleStatus.GENERATING:
@@ -488,10 +488,10 @@ class ArenaService:
                 self.webdev_answer_finished(live.battle_id, live.turn, plan.side, result.text)
         return stored
 
-    def _owned(self, voter: Voter, battle_id: str) -> BattleView:
+    def _owned(self, voter: Voter, battle_id: str, *, texts: bool = True) -> BattleView:
         """The voter's battle; one abandoned by a dead process is failed first."""
         with _storage_errors():
-            battle = self.repository.battle(battle_id) if battle_id else None
+            battle = self.repository.battle(battle_id, texts=texts) if battle_id else None
         # Someone else's battle looks exactly like a missing one: ids cannot be probed.
         if battle is None or not secrets.compare_digest(battle.voter_id, voter.voter_id):
             raise NotFound()
@@ -499,7 +499,7 @@ class ArenaService:
             return battle
         with _storage_errors():
             self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
-            reloaded = self.repository.battle(battle.public_id)
+            reloaded = self.repository.battle(battle.public_id, texts=texts)
         assert reloaded is not None
         return reloaded
 
@@ -580,8 +580,8 @@ def _instructions(kind: BattleKind) -> list[ChatMessage]:
 def _history(battle: BattleView, side: Side) -> list[ChatMessage]:
     messages: list[ChatMessage] = []
     for turn in battle.turns:
-        messages.append({"role": "user", "content": turn.prompt})
-        messages.append({"role": "assistant", "content": turn.answer(side).text})
+        messages.append({"role": "user", "content": written(turn.prompt)})
+        messages.append({"role": "assistant", "content": written(turn.answer(side).text)})
     return messages
 
 
@@ -592,12 +592,12 @@ def _replayed_events(battle: BattleView) -> list[Event]:
             "type": "battle",
             "battle_id": battle.public_id,
             "turn": turn.number,
-            "prompt": turn.prompt,
+            "prompt": written(turn.prompt),
         }
     ]
     for answer in turn.answers:
-        if answer.text:
-            events.append({"type": "delta", "side": answer.side, "text": answer.text})
+        if text := written(answer.text):
+            events.append({"type": "delta", "side": answer.side, "text": text})
         if answer.status is AnswerStatus.FAILED:
             message = user_failure_message(answer.failure_kind)
             events.append({"type": "failed", "side": answer.side, "message": message})

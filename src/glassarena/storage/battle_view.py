@@ -4,6 +4,10 @@ One `BattleView` serves every reader (voting, revealing, the battle's state, fol
 replays, the export): plain frozen dataclasses, read with SQLAlchemy Core in one query and
 detached from any session, so nothing can lazy-load or change behind the caller's back.
 The ORM classes in `storage/schema.py` never leave `storage/`.
+
+A battle read with `texts=False` (the vote path: deciding and revealing need no texts, and
+reading them was most of the read's cost) has None for its prompts, answer texts and style
+metadata; `written(...)` turns such a None into a loud TextsNotRead instead of an empty text.
 """
 
 from __future__ import annotations
@@ -14,6 +18,17 @@ from datetime import datetime
 from typing import Any
 
 from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Side, Winner
+
+
+class TextsNotRead(LookupError):
+    """A text was asked of a battle read without its texts."""
+
+
+def written(text: str | None) -> str:
+    """A prompt or answer text of a battle read with its texts."""
+    if text is None:
+        raise TextsNotRead("this battle was read without its texts (texts=False)")
+    return text
 
 
 def version_label(name: str, version: int) -> str:
@@ -39,20 +54,20 @@ class ModelIdentity:
 class AnswerView:
     side: Side
     status: AnswerStatus
-    text: str
+    text: str | None  # None: read without texts
     failure_kind: str | None
     failure_reason: str | None
     first_token_seconds: float | None
     total_seconds: float | None
     completion_tokens: int | None
     finish_reason: str | None
-    style: Mapping[str, Any] | None
+    style: Mapping[str, Any] | None  # None also when read without texts
 
 
 @dataclass(frozen=True, slots=True)
 class TurnView:
     number: int  # 1-based, as shown to the user
-    prompt: str
+    prompt: str | None  # None: read without texts
     answers: tuple[AnswerView, ...]  # by side
 
     def answer(self, side: Side) -> AnswerView:
@@ -78,7 +93,7 @@ class BattleView:
     failure_reason: str | None
     model_a: ModelIdentity
     model_b: ModelIdentity | None  # None in single mode
-    style_a: Mapping[str, Any] | None
+    style_a: Mapping[str, Any] | None  # None also when read without texts
     style_b: Mapping[str, Any] | None
     updated_at: datetime  # UTC
     turns: tuple[TurnView, ...]  # by number
