@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
 from glassarena.storage.schema import Answer, AppCheck, Battle, ModelVersion, Turn
+from glassarena.vocabulary import AnswerStatus, BattleKind
 
 
 class AnswerNotStored(LookupError):
@@ -156,7 +157,7 @@ class AppCheckStore:
             return connection.execute(query).scalar()
 
     def unchecked_answers(
-        self, category: str = "webdev", limit: int = 1000
+        self, category: str = BattleKind.WEBDEV.category, limit: int = 1000
     ) -> list[UncheckedAnswer]:
         """Finished answers without a stored check (e.g. their server stopped), oldest first."""
         query = (
@@ -165,14 +166,18 @@ class AppCheckStore:
             .join(Turn, Answer.turn_id == Turn.id)
             .join(Battle, Turn.battle_id == Battle.id)
             .outerjoin(AppCheck, AppCheck.answer_id == Answer.id)
-            .where(Battle.category == category, Answer.status == "done", AppCheck.id.is_(None))
+            .where(
+                Battle.category == category,
+                Answer.status == AnswerStatus.DONE,
+                AppCheck.id.is_(None),
+            )
             .order_by(Answer.id)
             .limit(limit)
         )
         with self._database.engine.connect() as connection:
             return [UncheckedAnswer(*row) for row in connection.execute(query)]
 
-    def run_counts(self, category: str = "webdev") -> list[ModelRunCount]:
+    def run_counts(self, category: str = BattleKind.WEBDEV.category) -> list[ModelRunCount]:
         """Per model version, answers with a stored check and how many ran, in `category`.
 
         An answer without an app counts as not run; an app the checker never got to (no

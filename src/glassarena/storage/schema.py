@@ -25,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from glassarena.storage.battle_view import version_label
 from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
 
 
@@ -77,10 +76,6 @@ class ModelVersion(Base):
     settings_fingerprint: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
-    @property
-    def label(self) -> str:
-        return version_label(self.name, self.version)
-
 
 class Battle(Base):
     __tablename__ = "battles"
@@ -109,12 +104,9 @@ class Battle(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
-    model_a: Mapped[ModelVersion] = relationship(foreign_keys=[model_a_id], lazy="joined")
-    model_b: Mapped[ModelVersion | None] = relationship(foreign_keys=[model_b_id], lazy="joined")
     turns: Mapped[list[Turn]] = relationship(
         back_populates="battle", order_by="Turn.number", cascade="all, delete-orphan"
     )
-    vote: Mapped[Vote | None] = relationship(back_populates="battle")
 
 
 class Turn(Base):
@@ -173,8 +165,6 @@ class Vote(Base):
     counted: Mapped[bool] = mapped_column(Boolean, index=True)
     not_counted_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
-
-    battle: Mapped[Battle] = relationship(back_populates="vote")
 
 
 class VoteLogEntry(Base):
