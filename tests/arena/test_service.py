@@ -29,7 +29,7 @@ from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import ArenaLimits, ArenaService, BattleRequest
 from glassarena.battles.record import Winner
 from glassarena.storage.database import Database
-from glassarena.storage.schema import Battle
+from glassarena.storage.schema import BattleRow
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
 
 SECRET_WORDS = (*MODEL_NAMES, "scripted", "version")
@@ -335,8 +335,8 @@ async def test_an_interrupted_battle_is_failed_not_open_forever(
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     with database.engine.begin() as connection:
         connection.execute(
-            sa.update(Battle)
-            .where(Battle.public_id == battle_id)
+            sa.update(BattleRow)
+            .where(BattleRow.public_id == battle_id)
             .values(status="generating", updated_at=long_ago)
         )
     state = service.battle_state(voter, battle_id)
@@ -510,8 +510,8 @@ async def test_a_vote_on_an_interrupted_battle_fails_it(
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     with database.engine.begin() as connection:
         connection.execute(
-            sa.update(Battle)
-            .where(Battle.public_id == battle_id)
+            sa.update(BattleRow)
+            .where(BattleRow.public_id == battle_id)
             .values(status="generating", updated_at=long_ago)
         )
     with pytest.raises(BattleFailed):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
-from glassarena.storage.schema import Answer, AppCheck, Battle, ModelVersion, Turn
+from glassarena.storage.schema import Answer, AppCheck, BattleRow, ModelVersion, Turn
 from glassarena.vocabulary import AnswerStatus, BattleKind
 
 
@@ -101,8 +101,8 @@ class AppCheckStore:
         answer_id = (
             select(Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.public_id == battle_id, Turn.number == turn, Answer.side == side)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.public_id == battle_id, Turn.number == turn, Answer.side == side)
             .scalar_subquery()
         )
         values = {name: getattr(check, name) for name in _RECORD_FIELDS}
@@ -126,8 +126,8 @@ class AppCheckStore:
             select(Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.public_id == battle_id)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.public_id == battle_id)
         )
         with self._database.engine.connect() as connection:
             rows = connection.execute(query).all()
@@ -136,10 +136,10 @@ class AppCheckStore:
     def all_checks(self) -> dict[tuple[str, int, str], StoredAppCheck]:
         """Every stored check by (battle id, turn, side), without screenshots, for the export."""
         query = (
-            select(Battle.public_id, Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
+            select(BattleRow.public_id, Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
         )
         with self._database.engine.connect() as connection:
             rows = connection.execute(query).all()
@@ -150,8 +150,8 @@ class AppCheckStore:
             select(AppCheck.screenshot_png)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.public_id == battle_id, Turn.number == turn, Answer.side == side)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.public_id == battle_id, Turn.number == turn, Answer.side == side)
         )
         with self._database.engine.connect() as connection:
             return connection.execute(query).scalar()
@@ -161,13 +161,13 @@ class AppCheckStore:
     ) -> list[UncheckedAnswer]:
         """Finished answers without a stored check (e.g. their server stopped), oldest first."""
         query = (
-            select(Battle.public_id, Turn.number, Answer.side, Answer.text)
+            select(BattleRow.public_id, Turn.number, Answer.side, Answer.text)
             .select_from(Answer)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
             .outerjoin(AppCheck, AppCheck.answer_id == Answer.id)
             .where(
-                Battle.category == category,
+                BattleRow.category == category,
                 Answer.status == AnswerStatus.DONE,
                 AppCheck.id.is_(None),
             )
@@ -195,13 +195,13 @@ class AppCheckStore:
             .select_from(AppCheck)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.category == category, counted)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.category == category, counted)
         )
-        on_a = side_model.join(ModelVersion, Battle.model_a_id == ModelVersion.id).where(
+        on_a = side_model.join(ModelVersion, BattleRow.model_a_id == ModelVersion.id).where(
             Answer.side == "a"
         )
-        on_b = side_model.join(ModelVersion, Battle.model_b_id == ModelVersion.id).where(
+        on_b = side_model.join(ModelVersion, BattleRow.model_b_id == ModelVersion.id).where(
             Answer.side == "b"
         )
         totals: dict[str, list[int]] = {}

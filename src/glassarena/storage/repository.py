@@ -53,7 +53,7 @@ from glassarena.storage.errors import StorageFailure
 from glassarena.storage.schema import (
     Answer,
     ArenaInstance,
-    Battle,
+    BattleRow,
     ModelVersion,
     Turn,
     Vote,
@@ -144,7 +144,7 @@ def _table(mapped: type[Any]) -> Table:
 
 # The hot paths' statements are built once: building one per call (coercing every value)
 # cost more than executing it.
-_battles = _table(Battle)
+_battles = _table(BattleRow)
 _turns = _table(Turn)
 _answers = _table(Answer)
 _votes = _table(Vote)
@@ -431,8 +431,10 @@ class ArenaRepository:
         """Close the turn being generated (a battle already failed as abandoned stays so)."""
         with self._writing_session() as session:
             session.execute(
-                update(Battle)
-                .where(Battle.public_id == public_id, Battle.status == BattleStatus.GENERATING)
+                update(BattleRow)
+                .where(
+                    BattleRow.public_id == public_id, BattleRow.status == BattleStatus.GENERATING
+                )
                 .values(
                     status=BattleStatus.FAILED if failure_reason else BattleStatus.COMPLETE,
                     failure_reason=failure_reason,
@@ -556,19 +558,19 @@ class ArenaRepository:
                 model_b.name,
                 model_b.version,
                 Vote.winner,
-                Battle.category,
-                Battle.style_a,
-                Battle.style_b,
+                BattleRow.category,
+                BattleRow.style_a,
+                BattleRow.style_b,
                 Vote.created_at,
             )
-            .join(Battle, Vote.battle_id == Battle.id)
-            .join(model_a, Battle.model_a_id == model_a.id)
-            .join(model_b, Battle.model_b_id == model_b.id)
+            .join(BattleRow, Vote.battle_id == BattleRow.id)
+            .join(model_a, BattleRow.model_a_id == model_a.id)
+            .join(model_b, BattleRow.model_b_id == model_b.id)
             .where(Vote.counted.is_(True))
             .order_by(Vote.id)
         )
         if categories is not None:
-            query = query.where(Battle.category.in_(list(categories)))
+            query = query.where(BattleRow.category.in_(list(categories)))
         with self._session() as session:
             return [
                 CountedVote(
@@ -696,16 +698,16 @@ def _transition(
     both succeed: one vote per battle, no follow-up once voted.
     """
     result = session.execute(
-        update(Battle)
-        .where(Battle.public_id == public_id, Battle.status == before)
+        update(BattleRow)
+        .where(BattleRow.public_id == public_id, BattleRow.status == before)
         .values(status=after, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
-        current = session.scalar(select(Battle.status).where(Battle.public_id == public_id))
+        current = session.scalar(select(BattleRow.status).where(BattleRow.public_id == public_id))
         raise BattleStateConflict(public_id, _status(current))
 
 
-def _battle_row(session: Session, public_id: str) -> Battle:
-    return session.scalars(select(Battle).where(Battle.public_id == public_id)).one()
+def _battle_row(session: Session, public_id: str) -> BattleRow:
+    return session.scalars(select(BattleRow).where(BattleRow.public_id == public_id)).one()

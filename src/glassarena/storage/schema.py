@@ -77,7 +77,9 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
-class Battle(Base):
+class BattleRow(Base):
+    """A battle's row; what leaves storage is its read model, `battle_view.BattleView`."""
+
     __tablename__ = "battles"
     __table_args__ = (
         one_of("mode", BattleMode, "ck_battles_mode"),
@@ -119,7 +121,7 @@ class Turn(Base):
     prompt: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
-    battle: Mapped[Battle] = relationship(back_populates="turns")
+    battle: Mapped[BattleRow] = relationship(back_populates="turns")
     answers: Mapped[list[Answer]] = relationship(
         back_populates="turn", order_by="Answer.side", cascade="all, delete-orphan"
     )
