@@ -1,7 +1,7 @@
 """What loading an arena file produces: the resolved contestants and recorded sets.
 
 A contestant's `settings_fingerprint` is the sha256 of the canonical JSON of everything
-that shapes its answers (`Contestant.settings`). Storage keeps one version per fingerprint,
+that shapes its answers (`ContestantConfig.settings`). Storage keeps one version per fingerprint,
 so a contestant with votes is never changed in place: new settings make a new version.
 """
 
@@ -22,7 +22,7 @@ from glassarena.vocabulary import BattleKind
 
 
 @dataclass(frozen=True)
-class Contestant:
+class ContestantConfig:
     name: str
     description: str | None
     provider_kind: str
@@ -48,14 +48,14 @@ class RecordedSet:
 @dataclass(frozen=True)
 class ArenaConfig:
     source: str
-    contestants: tuple[Contestant, ...]
+    contestants: tuple[ContestantConfig, ...]
     recorded_sets: tuple[RecordedSet, ...]
     limits: Limits
     rate_limits: RateLimitSettings
     database_url: str | None
     redis_url: str | None
 
-    def contestant(self, name: str) -> Contestant:
+    def contestant(self, name: str) -> ContestantConfig:
         for contestant in self.contestants:
             if contestant.name == name:
                 return contestant

@@ -25,7 +25,7 @@ from glassarena.providers.base import GenerationSettings, Provider
 from glassarena.providers.weights import BUILTIN_WEIGHTS
 
 if TYPE_CHECKING:
-    from glassarena.arena.config.arena_config import Contestant
+    from glassarena.arena.config.arena_config import ContestantConfig
 
 
 class ResolveContext(Protocol):
@@ -53,7 +53,7 @@ _Settings = TypeVar("_Settings", bound=AnyProviderSettings)
 @dataclass(frozen=True)
 class ProviderKind(Generic[_Settings]):
     settings: type[_Settings]  # the schema of its `provider:` section
-    build: Callable[[_Settings, Contestant], Provider]  # nothing contacted until first use
+    build: Callable[[_Settings, ContestantConfig], Provider]  # nothing contacted until first use
     # The section's meaning, None after reporting a problem; called with the section, the
     # contestant's generation settings, the contestant's key path and the resolver. Without
     # one, the contestant answers from a recorded set and is resolved with it.
@@ -63,7 +63,7 @@ class ProviderKind(Generic[_Settings]):
     ) = None
 
 
-def build_provider(contestant: Contestant) -> Provider:
+def build_provider(contestant: ContestantConfig) -> Provider:
     """The provider serving a contestant; nothing is contacted or loaded until first use."""
     settings = contestant.provider_settings
     return provider_kind(settings).build(settings, contestant)
@@ -93,7 +93,7 @@ def _resolve_openai(
     return ResolvedProvider(settings, api_key=api_key)
 
 
-def _build_openai(settings: OpenAISettings, contestant: Contestant) -> Provider:
+def _build_openai(settings: OpenAISettings, contestant: ContestantConfig) -> Provider:
     from glassarena.providers.openai_compatible import OpenAICompatibleProvider
 
     return OpenAICompatibleProvider(
@@ -127,7 +127,7 @@ def _resolve_anthropic(
     return ResolvedProvider({"base_url": base_url, "model": provider.model}, api_key=api_key)
 
 
-def _build_anthropic(settings: AnthropicSettings, contestant: Contestant) -> Provider:
+def _build_anthropic(settings: AnthropicSettings, contestant: ContestantConfig) -> Provider:
     from glassarena.providers.anthropic import AnthropicProvider
 
     return AnthropicProvider(
@@ -171,7 +171,7 @@ def _resolve_local(
     return ResolvedProvider(settings, local_path=local_path)
 
 
-def _build_local(settings: LocalSettings, contestant: Contestant) -> Provider:
+def _build_local(settings: LocalSettings, contestant: ContestantConfig) -> Provider:
     from glassarena.providers.local_gguf import LocalGGUFProvider
 
     weights = contestant.local_path or BUILTIN_WEIGHTS[str(settings.weights)].locate
@@ -187,7 +187,7 @@ def _build_local(settings: LocalSettings, contestant: Contestant) -> Provider:
 # -- recorded answers ---------------------------------------------------------------------
 
 
-def _build_recorded(settings: RecordedSettings, contestant: Contestant) -> Provider:
+def _build_recorded(settings: RecordedSettings, contestant: ContestantConfig) -> Provider:
     from glassarena.providers.recorded import RecordedProvider
 
     if contestant.recorded_answers is None:

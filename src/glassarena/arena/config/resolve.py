@@ -13,7 +13,7 @@ from typing import Any
 
 from glassarena.arena.config.arena_config import (
     ArenaConfig,
-    Contestant,
+    ContestantConfig,
     RecordedSet,
     fingerprint,
 )
@@ -76,7 +76,7 @@ class _Resolver:
         database_url = self._url("database_url")
         redis_url = self._url("redis_url")
         answers = self._recorded_answers()
-        contestants: list[Contestant] = []
+        contestants: list[ContestantConfig] = []
         names: dict[str, KeyPath] = {}
         explicit_recorded: set[tuple[str, str]] = set()
         for index, entry in enumerate(self.file.contestants):
@@ -186,7 +186,7 @@ class _Resolver:
         path: KeyPath,
         answers: RecordedAnswers,
         explicit: set[tuple[str, str]],
-    ) -> list[Contestant]:
+    ) -> list[ContestantConfig]:
         if entry.contestants == "none":
             return []
         models = answers.models if entry.contestants == "all" else entry.contestants
@@ -215,7 +215,7 @@ class _Resolver:
 
     def _contestant(
         self, entry: ContestantEntry, path: KeyPath, answers: Mapping[str, RecordedAnswers]
-    ) -> Contestant | None:
+    ) -> ContestantConfig | None:
         provider = entry.provider
         if isinstance(provider, RecordedSettings):
             return self._recorded_entry(entry, provider, path, answers)
@@ -236,7 +236,7 @@ class _Resolver:
             **resolved.settings,
             "generation": generation.model_dump(mode="json"),
         }
-        return Contestant(
+        return ContestantConfig(
             name=entry.name,
             description=entry.description,
             provider_kind=provider.kind,
@@ -255,7 +255,7 @@ class _Resolver:
         provider: RecordedSettings,
         path: KeyPath,
         answers: Mapping[str, RecordedAnswers],
-    ) -> Contestant | None:
+    ) -> ContestantConfig | None:
         if entry.generation is not None:
             self.problem((*path, "generation"), "recorded answers are fixed; remove 'generation'")
         kinds = entry.battle_kinds or BattleKind.replayed_kinds()
@@ -283,14 +283,14 @@ def _recorded_contestant(
     provider: RecordedSettings,
     answers: RecordedAnswers,
     kinds: Sequence[BattleKind],
-) -> Contestant:
+) -> ContestantConfig:
     settings = {
         "kind": "recorded",
         "set": provider.set,
         "model": provider.model,
         "answers_sha256": answers.digest(provider.model),
     }
-    return Contestant(
+    return ContestantConfig(
         name=name,
         description=description,
         provider_kind="recorded",
