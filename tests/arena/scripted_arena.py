@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimits
-from glassarena.arena.roster import Entrant, Roster
+from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.voter import IpHasher
@@ -73,8 +73,8 @@ def make_service(
     fingerprint_suffix: str = "",
 ) -> ArenaService:
     repository = ArenaRepository(database)
-    entrants = [
-        Entrant(
+    to_register = [
+        ContestantToRegister(
             name=name,
             provider_kind="scripted",
             settings={"name": name},
@@ -85,7 +85,7 @@ def make_service(
     ]
     return ArenaService(
         repository=repository,
-        roster=Roster.register(repository, entrants),
+        roster=Roster.register(repository, to_register),
         sampling=UniformPairs(),
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),

@@ -27,7 +27,7 @@ from glassarena.arena.leaderboard_refresher import (
     SnapshotStore,
 )
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
-from glassarena.arena.roster import Entrant, Roster
+from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.voter import IpHasher
@@ -99,8 +99,8 @@ def build_arena(
         secret_key = secrets.token_urlsafe(32)
 
     repository = ArenaRepository(database)
-    entrants = [
-        Entrant(
+    to_register = [
+        ContestantToRegister(
             name=contestant.name,
             provider_kind=contestant.provider_kind,
             settings=contestant.settings,
@@ -124,7 +124,7 @@ def build_arena(
         store = MemorySnapshotStore()
     service = ArenaService(
         repository=repository,
-        roster=Roster.register(repository, entrants),
+        roster=Roster.register(repository, to_register),
         sampling=UniformPairs(),
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),

@@ -40,7 +40,7 @@ from glassarena.arena.live import Event, LiveBattle
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
-from glassarena.arena.roster import RegisteredModel, Roster
+from glassarena.arena.roster import Contestant, Roster
 from glassarena.arena.sampling import SamplingPolicy
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.voter import IpHasher, Voter
@@ -85,7 +85,7 @@ class ArenaLimits:
 @dataclass(frozen=True, slots=True)
 class _SidePlan:
     side: Side
-    model: RegisteredModel
+    model: Contestant
     messages: list[ChatMessage]
     kind: BattleKind = BattleKind.TEXT
 
@@ -337,7 +337,7 @@ class ArenaService:
 
     def _pick_models(
         self, request: BattleRequest, recorded_prompt: RecordedPrompt | None
-    ) -> list[RegisteredModel]:
+    ) -> list[Contestant]:
         candidates = list(self.roster.names(request.kind))
         if recorded_prompt is not None:
             candidates = [name for name in candidates if name in recorded_prompt.models]
@@ -367,7 +367,7 @@ class ArenaService:
                 )
         return chosen
 
-    def _model_for_version(self, name: str, version_id: int) -> RegisteredModel:
+    def _model_for_version(self, name: str, version_id: int) -> Contestant:
         try:
             model = self.roster.get(name)
         except UnknownModel:
