@@ -542,13 +542,12 @@ async def _stored(storing: asyncio.Task[None] | None) -> bool:
 
 def _state_error(status: BattleStatus | None) -> ArenaError:
     """The error for a battle found, at the moment of a change, in `status`."""
-    if status is BattleStatus.GENERATING:
-        return BattleBusy()
-    if status is BattleStatus.VOTED:
-        return AlreadyVoted()
-    if status is BattleStatus.FAILED:
-        return BattleFailed()
-    return NotFound()
+    errors: dict[BattleStatus | None, ArenaError] = {
+        BattleStatus.GENERATING: BattleBusy(),
+        BattleStatus.VOTED: AlreadyVoted(),
+        BattleStatus.FAILED: BattleFailed(),
+    }
+    return errors.get(status, NotFound())
 
 
 _Word = TypeVar("_Word", BattleMode, BattleKind)
