@@ -17,6 +17,7 @@ from glassarena.vocabulary import (
     BattleKind,
     BattleMode,
     BattleStatus,
+    Side,
     Winner,
 )
 
@@ -40,8 +41,8 @@ class Reveal:
     battle_id: str
     winner: Winner | None
     counted: bool
-    models: dict[str, RevealedModel]  # side -> model
-    timings: list[dict[str, AnswerTiming]]  # per turn, side -> timing
+    models: dict[Side, RevealedModel]
+    timings: list[dict[Side, AnswerTiming]]  # per turn
 
     @classmethod
     def of(cls, battle: BattleView, *, winner: Winner | None, counted: bool) -> Reveal:
@@ -72,7 +73,7 @@ class AnswerState:
 class TurnState:
     turn: int
     prompt: str
-    answers: dict[str, AnswerState]
+    answers: dict[Side, AnswerState]
 
 
 @dataclass(frozen=True, slots=True)
