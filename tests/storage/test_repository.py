@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 
 from glassarena.storage.database import Database, open_database
+from glassarena.storage.errors import StorageFailure
 from glassarena.storage.repository import (
     AnswerResult,
     ArenaRepository,
@@ -277,3 +278,19 @@ def test_each_database_has_its_own_random_id(database_url: str, tmp_path) -> Non
     finally:
         first.dispose()
         other.dispose()
+
+
+def test_database_failures_leave_storage_as_storage_failures(
+    database: Database, repository: ArenaRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Callers (arena/) handle one storage error and never import SQLAlchemy."""
+
+    def outage():  # type: ignore[no-untyped-def]
+        raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(database.engine, "connect", outage)
+    monkeypatch.setattr(database, "transaction", outage)
+    with pytest.raises(StorageFailure, match=r"battle: .*server closed the connection"):
+        repository.battle("anything")
+    with pytest.raises(StorageFailure, match="finish_answer"):
+        repository.finish_answer("anything", 1, "a", AnswerResult(text="", status="done"))

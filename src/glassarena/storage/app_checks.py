@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
+from glassarena.storage.errors import storage_failures
 from glassarena.storage.schema import Answer, AppCheck, BattleRow, ModelVersion, Turn
 from glassarena.vocabulary import AnswerStatus, BattleKind
 
@@ -89,6 +90,7 @@ class AppCheckStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
+    @storage_failures
     def save(
         self,
         battle_id: str,
@@ -120,6 +122,7 @@ class AppCheckStore:
             return False
         return True
 
+    @storage_failures
     def for_battle(self, battle_id: str) -> dict[tuple[int, str], StoredAppCheck]:
         """The battle's stored checks by (turn, side), without screenshots."""
         query = (
@@ -133,6 +136,7 @@ class AppCheckStore:
             rows = connection.execute(query).all()
         return {(row[0], row[1]): _record(row[2:]) for row in rows}
 
+    @storage_failures
     def all_checks(self) -> dict[tuple[str, int, str], StoredAppCheck]:
         """Every stored check by (battle id, turn, side), without screenshots, for the export."""
         query = (
@@ -145,6 +149,7 @@ class AppCheckStore:
             rows = connection.execute(query).all()
         return {(row[0], row[1], row[2]): _record(row[3:]) for row in rows}
 
+    @storage_failures
     def screenshot(self, battle_id: str, turn: int, side: str) -> bytes | None:
         query = (
             select(AppCheck.screenshot_png)
@@ -156,6 +161,7 @@ class AppCheckStore:
         with self._database.engine.connect() as connection:
             return connection.execute(query).scalar()
 
+    @storage_failures
     def unchecked_answers(
         self, category: str = BattleKind.WEBDEV.category, limit: int = 1000
     ) -> list[UncheckedAnswer]:
@@ -177,6 +183,7 @@ class AppCheckStore:
         with self._database.engine.connect() as connection:
             return [UncheckedAnswer(*row) for row in connection.execute(query)]
 
+    @storage_failures
     def run_counts(self, category: str = BattleKind.WEBDEV.category) -> list[ModelRunCount]:
         """Per model version, answers with a stored check and how many ran, in `category`.
 

@@ -15,14 +15,13 @@ identities are cached after the first read.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -37,7 +36,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from glassarena.storage.battle_view import (
@@ -49,7 +48,7 @@ from glassarena.storage.battle_view import (
     version_label,
 )
 from glassarena.storage.database import Database
-from glassarena.storage.errors import StorageFailure
+from glassarena.storage.errors import storage_failures
 from glassarena.storage.schema import (
     Answer,
     ArenaInstance,
@@ -119,23 +118,6 @@ class LoggedVote:
     voter_id: str
     ip_hash: str
     created_at: datetime
-
-
-_Parameters = ParamSpec("_Parameters")
-_Result = TypeVar("_Result")
-
-
-def _storage_failures(method: Callable[_Parameters, _Result]) -> Callable[_Parameters, _Result]:
-    """SQLAlchemy's errors leave storage as StorageFailure: the database did not answer."""
-
-    @functools.wraps(method)
-    def translated(*args: _Parameters.args, **kwargs: _Parameters.kwargs) -> _Result:
-        try:
-            return method(*args, **kwargs)
-        except SQLAlchemyError as error:
-            raise StorageFailure(f"{method.__name__}: {error}") from error
-
-    return translated
 
 
 def _table(mapped: type[Any]) -> Table:
@@ -260,7 +242,7 @@ class ArenaRepository:
         with self._database.write_lock, self._database.sessions() as session:
             yield session
 
-    @_storage_failures
+    @storage_failures
     def instance_id(self) -> str:
         """The random id this database was created with."""
         with self._session() as session:
@@ -268,7 +250,7 @@ class ArenaRepository:
 
     # -- model versions -------------------------------------------------------------------
 
-    @_storage_failures
+    @storage_failures
     def ensure_version(
         self, name: str, provider_kind: str, settings: Mapping[str, Any], fingerprint: str
     ) -> ModelIdentity:
@@ -315,7 +297,7 @@ class ArenaRepository:
             self._identities[version_id] = identity
         return identity
 
-    @_storage_failures
+    @storage_failures
     def versions(self, name: str) -> list[ModelIdentity]:
         with self._session() as session:
             return [
@@ -329,7 +311,7 @@ class ArenaRepository:
 
     # -- battles and turns ----------------------------------------------------------------
 
-    @_storage_failures
+    @storage_failures
     def create_battle(
         self,
         *,
@@ -381,7 +363,7 @@ class ArenaRepository:
                 ],
             )
 
-    @_storage_failures
+    @storage_failures
     def add_turn(self, public_id: str, number: int, prompt: str) -> None:
         """Open turn `number` of a complete battle; BattleStateConflict if it is not complete
         (voted, failed, or another request opened the turn first)."""
@@ -396,7 +378,7 @@ class ArenaRepository:
                 session.rollback()
                 raise BattleStateConflict(public_id, BattleStatus.GENERATING) from None
 
-    @_storage_failures
+    @storage_failures
     def finish_answer(self, public_id: str, number: int, side: str, result: AnswerResult) -> None:
         with self._database.transaction() as connection:
             stored = connection.execute(
@@ -419,7 +401,7 @@ class ArenaRepository:
             if stored.rowcount != 1:
                 raise LookupError(f"battle {public_id} has no turn {number} side {side} answer")
 
-    @_storage_failures
+    @storage_failures
     def finish_turn(
         self,
         public_id: str,
@@ -445,7 +427,7 @@ class ArenaRepository:
             )
             session.commit()
 
-    @_storage_failures
+    @storage_failures
     def fail_abandoned(self, public_id: str, reason: str) -> None:
         """Mark a battle whose generating process went away as failed, answers included."""
         with self._writing_session() as session:
@@ -463,7 +445,7 @@ class ArenaRepository:
                         answer.failure_reason = reason
             session.commit()
 
-    @_storage_failures
+    @storage_failures
     def battle(self, public_id: str, *, texts: bool = True) -> BattleView | None:
         """The battle with its models, turns, answers and vote, in one query.
 
@@ -476,7 +458,7 @@ class ArenaRepository:
 
     # -- votes ----------------------------------------------------------------------------
 
-    @_storage_failures
+    @storage_failures
     def record_vote(
         self,
         public_id: str,
@@ -535,7 +517,7 @@ class ArenaRepository:
             raise DuplicateVoteError(public_id) from error
         return logged
 
-    @_storage_failures
+    @storage_failures
     def counted_vote_count(self) -> int:
         """How many votes count: the leaderboards' watermark.
 
@@ -546,7 +528,7 @@ class ArenaRepository:
         with self._session() as session:
             return session.scalar(select(func.count(Vote.id)).where(Vote.counted.is_(True))) or 0
 
-    @_storage_failures
+    @storage_failures
     def counted_votes(self, categories: Sequence[str] | None = None) -> list[CountedVote]:
         """Every counted vote with its pair, outcome and style, in one query."""
         model_a = aliased(ModelVersion)
@@ -595,7 +577,7 @@ class ArenaRepository:
                 ) in session.execute(query)
             ]
 
-    @_storage_failures
+    @storage_failures
     def voted_battles(self, include_uncounted: bool = False) -> list[BattleView]:
         """Voted two-sided battles with conversations, oldest vote first, for export."""
         query = _BATTLE_ROWS.where(_votes.c.id.is_not(None), _battles.c.model_b_id.is_not(None))
