@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator, Mapping
 
 from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits
-from glassarena.arena.roster import Entrant, Roster
+from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
-from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
 from glassarena.providers.base import (
@@ -26,6 +25,7 @@ from glassarena.providers.base import (
 )
 from glassarena.storage.database import Database
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.vote_log import DatabaseVoteLog
 
 
 class ScriptedProvider:
@@ -84,8 +84,8 @@ def make_service(
     reveal_timings: bool = False,
 ) -> ArenaService:
     repository = ArenaRepository(database)
-    entrants = [
-        Entrant(
+    to_register = [
+        ContestantToRegister(
             name=name,
             provider_kind="scripted",
             settings={"name": name},
@@ -96,7 +96,7 @@ def make_service(
     ]
     return ArenaService(
         repository=repository,
-        roster=Roster.register(repository, entrants),
+        roster=Roster.register(repository, to_register),
         sampling=UniformPairs(),
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),

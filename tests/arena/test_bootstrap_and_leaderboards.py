@@ -23,11 +23,11 @@ from glassarena.arena.leaderboard_refresher import (
     SnapshotStore,
 )
 from glassarena.arena.service import BattleRequest
-from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.battles.record import Winner
 from glassarena.battles.style import side_style
 from glassarena.storage.errors import DatabaseUnavailableError
 from glassarena.storage.repository import AnswerResult
+from glassarena.storage.vote_log import DatabaseVoteLog
 
 RECORDED_MODELS = ["Claude v1", "Code Llama (13B)", "Alpaca (7B)"]
 # A private copy of the shipped answers, as a team's own checkpoints would be: votes on a

@@ -33,7 +33,7 @@ from glassarena.arena.service import ArenaLimits, ArenaService, BattleRequest
 from glassarena.battles.record import Winner
 from glassarena.providers.base import ChatMessage, Finished, StreamEvent, TextDelta
 from glassarena.storage.database import Database
-from glassarena.storage.schema import Battle
+from glassarena.storage.schema import BattleRow
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
 
 SECRET_WORDS = (*MODEL_NAMES, "scripted", "version")
@@ -130,7 +130,7 @@ async def test_a_model_never_meets_itself_and_sides_are_random(database: Databas
     seen = set()
     for _ in range(24):
         battle_id = await _finish(service, voter)
-        battle = service.repository.load_battle(battle_id)
+        battle = service.repository.battle(battle_id)
         assert battle is not None and battle.model_b is not None
         assert battle.model_a.name != battle.model_b.name
         seen.add((battle.model_a.name, battle.model_b.name))
@@ -145,7 +145,7 @@ async def test_follow_up_continues_each_conversation_with_its_history(
     events = [event async for event in live.events()]
     assert events[0]["turn"] == 2 and events[-1]["voting_open"] is True
 
-    battle = service.repository.load_battle(battle_id)
+    battle = service.repository.battle(battle_id)
     assert battle is not None and battle.model_b is not None
     for side, version in (("a", battle.model_a), ("b", battle.model_b)):
         provider = providers[version.name]
@@ -248,7 +248,7 @@ async def test_a_provider_failure_fails_the_battle_blindly(
         service.vote(voter, live.battle_id, Winner.MODEL_A)
     with pytest.raises(BattleFailed):
         await service.follow_up(voter, live.battle_id, "again?")
-    battle = service.repository.load_battle(live.battle_id)
+    battle = service.repository.battle(live.battle_id)
     assert battle is not None and battle.status == "failed"
     assert f"{kind}: S" in (battle.failure_reason or "")
     assert service.repository.counted_votes() == []
@@ -279,7 +279,7 @@ async def test_named_mode_votes_are_stored_but_never_counted(service: ArenaServi
     reveal = service.vote(voter, battle_id, Winner.MODEL_A)
     assert reveal.counted is False
     assert service.repository.counted_votes() == []
-    stored = service.repository.load_battle(battle_id)
+    stored = service.repository.battle(battle_id)
     assert stored is not None and stored.vote is not None and stored.vote.winner == "model_a"
 
 
@@ -360,8 +360,8 @@ async def test_an_interrupted_battle_is_failed_not_open_forever(
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     with database.engine.begin() as connection:
         connection.execute(
-            sa.update(Battle)
-            .where(Battle.public_id == battle_id)
+            sa.update(BattleRow)
+            .where(BattleRow.public_id == battle_id)
             .values(status="generating", updated_at=long_ago)
         )
     state = service.battle_state(voter, battle_id)
@@ -439,20 +439,20 @@ async def test_webdev_battles_ask_for_an_app_and_rank_apart(
 
 
 async def test_a_storage_outage_is_a_503_and_acknowledges_nothing(
-    service: ArenaService, voter, monkeypatch: pytest.MonkeyPatch
+    service: ArenaService, voter, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     battle_id = await _finish(service, voter)
-    original = service.repository.record_vote
 
-    def outage(*args, **kwargs):  # type: ignore[no-untyped-def]
+    # The database library fails beneath the repository, which reports a storage failure.
+    def outage():  # type: ignore[no-untyped-def]
         raise sa.exc.OperationalError("INSERT INTO votes", {}, Exception("server closed"))
 
-    monkeypatch.setattr(service.repository, "record_vote", outage)
-    with pytest.raises(ServiceUnavailable) as raised:
-        service.vote(voter, battle_id, Winner.MODEL_A)
+    with monkeypatch.context() as patched:
+        patched.setattr(database, "transaction", outage)
+        with pytest.raises(ServiceUnavailable) as raised:
+            service.vote(voter, battle_id, Winner.MODEL_A)
     assert raised.value.status == 503
     assert service.repository.counted_votes() == []
-    monkeypatch.setattr(service.repository, "record_vote", original)
     assert service.vote(voter, battle_id, Winner.MODEL_A).counted
 
 
@@ -503,7 +503,7 @@ async def test_the_models_start_while_the_battle_is_stored_and_it_is_acknowledge
     assert not starting.done()  # the battle is not acknowledged before it is committed
     may_commit.set()
     live = await starting
-    assert service.repository.load_battle(live.battle_id) is not None
+    assert service.repository.battle(live.battle_id) is not None
     events = [event async for event in live.events()]
     assert events[0]["type"] == "battle" and events[-1] == {"type": "complete", "voting_open": True}
     assert service.vote(voter, live.battle_id, Winner.TIE).winner == "tie"
@@ -512,10 +512,11 @@ async def test_the_models_start_while_the_battle_is_stored_and_it_is_acknowledge
 async def test_a_battle_that_cannot_be_stored_is_a_503_and_stops_generating(
     service: ArenaService, voter, database: Database, monkeypatch
 ) -> None:
-    def outage(**battle):  # type: ignore[no-untyped-def]
+    def outage():  # type: ignore[no-untyped-def]
         raise sa.exc.OperationalError("INSERT INTO battles", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(service.repository, "create_battle", outage)
+    # Beneath the repository: it turns the library's error into a storage failure.
+    monkeypatch.setattr(database, "transaction", outage)
     with pytest.raises(ServiceUnavailable):
         await service.start(voter, BattleRequest(prompt="Anyone?"))
     for _ in range(100):
@@ -534,8 +535,8 @@ async def test_a_vote_on_an_interrupted_battle_fails_it(
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     with database.engine.begin() as connection:
         connection.execute(
-            sa.update(Battle)
-            .where(Battle.public_id == battle_id)
+            sa.update(BattleRow)
+            .where(BattleRow.public_id == battle_id)
             .values(status="generating", updated_at=long_ago)
         )
     with pytest.raises(BattleFailed):
@@ -641,7 +642,7 @@ async def test_a_failure_mid_stream_delivers_the_partial_text_then_the_failure(
     voter = service.voter("partial", "198.51.100.13")
     live = await service.start(voter, BattleRequest(prompt="Go."))
     events = [event async for event in live.events()]
-    battle = service.repository.load_battle(live.battle_id)
+    battle = service.repository.battle(live.battle_id)
     assert battle is not None
     failing = "a" if battle.model_a.name == MODEL_NAMES[0] else "b"
     failed_at = next(i for i, e in enumerate(events) if e["type"] == "failed")

@@ -62,7 +62,7 @@ _WRITE_THEN_DIE = textwrap.dedent(
     version = repository.ensure_version("survivor", "openai", {"t": 1}, "fp")
     repository.create_battle(
         public_id="acknowledged", mode="anonymous", kind="text", category="text",
-        model_a_id=version.id, model_b_id=None, voter_id="v", ip_hash="h", prompt="hi",
+        model_a_id=version.version_id, model_b_id=None, voter_id="v", ip_hash="h", prompt="hi",
     )
     print("acknowledged", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -81,7 +81,7 @@ def test_an_acknowledged_write_survives_kill_9(database_url: str) -> None:
     assert process.returncode == -signal.SIGKILL, process.stderr
     assert process.stdout.strip() == "acknowledged"
     database = open_database(database_url)
-    battle = ArenaRepository(database).load_battle("acknowledged")
+    battle = ArenaRepository(database).battle("acknowledged")
     database.dispose()
     assert battle is not None and battle.model_a.name == "survivor"
 

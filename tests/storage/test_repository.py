@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 
-from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.storage.database import Database, open_database
+from glassarena.storage.errors import StorageFailure
 from glassarena.storage.repository import (
     AnswerResult,
     ArenaRepository,
@@ -20,6 +20,7 @@ from glassarena.storage.repository import (
     DuplicateVoteError,
 )
 from glassarena.storage.schema import Base
+from glassarena.storage.vote_log import DatabaseVoteLog
 
 
 def _battle(
@@ -72,13 +73,13 @@ def test_opening_twice_finds_the_schema_at_head(database_url: str, database: Dat
     with again.engine.connect() as connection:
         revisions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
     again.dispose()
-    assert revisions == [("0003",)]
+    assert revisions == [("0004",)]
 
 
 def test_same_settings_keep_their_version(repository: ArenaRepository) -> None:
     first = repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1")
     again = repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1")
-    assert (again.id, again.version) == (first.id, 1)
+    assert (again.version_id, again.version) == (first.version_id, 1)
 
 
 def test_changed_settings_make_a_new_version_and_old_votes_stay(
@@ -86,13 +87,13 @@ def test_changed_settings_make_a_new_version_and_old_votes_stay(
 ) -> None:
     alpha_v1 = repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1")
     beta = repository.ensure_version("beta", "openai", {}, "fp-beta")
-    old_battle = _battle(repository, alpha_v1.id, beta.id)
+    old_battle = _battle(repository, alpha_v1.version_id, beta.version_id)
     _complete(repository, old_battle)
     _vote(repository, old_battle, "model_a")
 
     alpha_v2 = repository.ensure_version("alpha", "openai", {"temperature": 0.2}, "fp2")
-    assert (alpha_v2.version, alpha_v2.id != alpha_v1.id) == (2, True)
-    new_battle = _battle(repository, beta.id, alpha_v2.id)
+    assert (alpha_v2.version, alpha_v2.version_id != alpha_v1.version_id) == (2, True)
+    new_battle = _battle(repository, beta.version_id, alpha_v2.version_id)
     _complete(repository, new_battle)
     _vote(repository, new_battle, "model_b")
 
@@ -101,8 +102,8 @@ def test_changed_settings_make_a_new_version_and_old_votes_stay(
         ("alpha", "beta", "model_a"),
         ("beta", "alpha (v2)", "model_b"),
     ]
-    stored = repository.load_battle(old_battle)
-    assert stored is not None and stored.model_a.settings == {"temperature": 0.7}
+    stored = repository.battle(old_battle)
+    assert stored is not None and stored.model_a == alpha_v1
     assert [v.version for v in repository.versions("alpha")] == [1, 2]
     # Going back to the first settings finds the first version again.
     assert repository.ensure_version("alpha", "openai", {"temperature": 0.7}, "fp1").version == 1
@@ -111,7 +112,7 @@ def test_changed_settings_make_a_new_version_and_old_votes_stay(
 def test_battle_round_trip(repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "anthropic", {}, "b")
-    public_id = _battle(repository, alpha.id, beta.id)
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
     repository.finish_answer(
         public_id,
         1,
@@ -139,7 +140,7 @@ def test_battle_round_trip(repository: ArenaRepository) -> None:
     )
     repository.finish_turn(public_id, failure_reason="side b: dropped", style_a=None, style_b=None)
 
-    battle = repository.load_battle(public_id)
+    battle = repository.battle(public_id)
     assert battle is not None
     assert (battle.status, battle.failure_reason) == ("failed", "side b: dropped")
     assert [turn.prompt for turn in battle.turns] == ["Why is the sky blue?"]
@@ -156,12 +157,12 @@ def test_battle_round_trip(repository: ArenaRepository) -> None:
 def test_a_turn_can_only_be_opened_once(repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
-    public_id = _battle(repository, alpha.id, beta.id)
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
     _complete(repository, public_id)
     repository.add_turn(public_id, 2, "more")
     with pytest.raises(BattleStateConflict):
         repository.add_turn(public_id, 2, "more, again")
-    battle = repository.load_battle(public_id)
+    battle = repository.battle(public_id)
     assert battle is not None and battle.status == "generating"
     assert [turn.prompt for turn in battle.turns] == ["Why is the sky blue?", "more"]
     assert [answer.status for answer in battle.turns[1].answers] == ["generating", "generating"]
@@ -170,12 +171,12 @@ def test_a_turn_can_only_be_opened_once(repository: ArenaRepository) -> None:
 def test_a_battle_takes_one_vote(repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
-    public_id = _battle(repository, alpha.id, beta.id)
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
     _complete(repository, public_id)
     _vote(repository, public_id, "tie")
     with pytest.raises(BattleStateConflict):
         _vote(repository, public_id, "model_b")
-    battle = repository.load_battle(public_id)
+    battle = repository.battle(public_id)
     assert battle is not None and battle.vote is not None
     assert (battle.status, battle.vote.winner) == ("voted", "tie")
 
@@ -183,7 +184,7 @@ def test_a_battle_takes_one_vote(repository: ArenaRepository) -> None:
 def test_uncounted_votes_stay_out_of_the_leaderboard_query(repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
-    named = _battle(repository, alpha.id, beta.id, mode="named")
+    named = _battle(repository, alpha.version_id, beta.version_id, mode="named")
     _complete(repository, named)
     _vote(repository, named, "model_a", counted=False)
     assert repository.counted_votes() == []
@@ -196,7 +197,7 @@ def test_uncounted_votes_stay_out_of_the_leaderboard_query(repository: ArenaRepo
 def test_the_vote_log_is_append_only(database: Database, repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
-    public_id = _battle(repository, alpha.id, beta.id)
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
     _complete(repository, public_id)
     _vote(repository, public_id, "model_b")
     with database.engine.connect() as connection:
@@ -214,10 +215,10 @@ def test_the_vote_log_is_append_only(database: Database, repository: ArenaReposi
 def test_abandoned_battles_are_failed(repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
-    public_id = _battle(repository, alpha.id, beta.id)
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
     repository.finish_answer(public_id, 1, "a", AnswerResult(text="done", status="done"))
     repository.fail_abandoned(public_id, "generation was interrupted")
-    battle = repository.load_battle(public_id)
+    battle = repository.battle(public_id)
     assert battle is not None
     assert battle.status == "failed"
     assert [answer.status for answer in battle.turns[0].answers] == ["done", "failed"]
@@ -226,7 +227,7 @@ def test_abandoned_battles_are_failed(repository: ArenaRepository) -> None:
 def test_votes_and_turns_need_a_complete_battle(repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
-    public_id = _battle(repository, alpha.id, beta.id)
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
     with pytest.raises(BattleStateConflict) as raised:
         _vote(repository, public_id, "model_a")  # still generating
     assert raised.value.status == "generating"
@@ -237,14 +238,14 @@ def test_votes_and_turns_need_a_complete_battle(repository: ArenaRepository) -> 
     with pytest.raises(BattleStateConflict) as raised:
         repository.add_turn(public_id, 2, "too late")
     assert raised.value.status == "voted"
-    battle = repository.load_battle(public_id)
+    battle = repository.battle(public_id)
     assert battle is not None and len(battle.turns) == 1
 
 
 def test_racing_voters_get_exactly_one_vote_in(repository: ArenaRepository) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
-    public_id = _battle(repository, alpha.id, beta.id)
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
     _complete(repository, public_id)
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
@@ -277,3 +278,19 @@ def test_each_database_has_its_own_random_id(database_url: str, tmp_path) -> Non
     finally:
         first.dispose()
         other.dispose()
+
+
+def test_database_failures_leave_storage_as_storage_failures(
+    database: Database, repository: ArenaRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Callers (arena/) handle one storage error and never import SQLAlchemy."""
+
+    def outage():  # type: ignore[no-untyped-def]
+        raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(database.engine, "connect", outage)
+    monkeypatch.setattr(database, "transaction", outage)
+    with pytest.raises(StorageFailure, match=r"battle: .*server closed the connection"):
+        repository.battle("anything")
+    with pytest.raises(StorageFailure, match="finish_answer"):
+        repository.finish_answer("anything", 1, "a", AnswerResult(text="", status="done"))

@@ -26,7 +26,8 @@ def test_leaderboard_views(tmp_path: Path) -> None:
             for number in range(36):
                 events = sse_events(client.post("/api/battles", json={"prompt": f"#{number}"}).text)
                 vote = {"choice": CHOICES[number % len(CHOICES)]}
-                assert client.post(f"/api/battles/{events[0]['battle_id']}/vote", json=vote)
+                voted = client.post(f"/api/battles/{events[0]['battle_id']}/vote", json=vote)
+                assert voted.status_code == 200, voted.text
             deadline = time.monotonic() + 30
             while client.get("/leaderboard.json").json().get("votes") != 36:
                 assert time.monotonic() < deadline, "the refresher never caught up"

@@ -41,8 +41,8 @@ def stored_battle(
         mode="anonymous",
         kind=category,
         category=category,
-        model_a_id=alpha.id,
-        model_b_id=beta.id,
+        model_a_id=alpha.version_id,
+        model_b_id=beta.version_id,
         voter_id="voter",
         ip_hash="ip",
         prompt="build a page",
@@ -182,7 +182,7 @@ async def test_real_chromium_checks_are_stored_with_screenshots(
 
 def test_export_carries_each_sides_check_without_screenshots(database: Database) -> None:
     from glassarena.arena.export import exported_battles
-    from glassarena.arena.vote_log import DatabaseVoteLog
+    from glassarena.storage.vote_log import DatabaseVoteLog
 
     repository = ArenaRepository(database)
     store = AppCheckStore(database)

@@ -31,7 +31,7 @@ from glassarena.arena.leaderboard_refresher import (
 )
 from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
-from glassarena.arena.roster import Entrant, Roster
+from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import (
     BoardStats,
     Candidate,
@@ -42,13 +42,13 @@ from glassarena.arena.sampling import (
 )
 from glassarena.arena.sampling_shares import realised_shares
 from glassarena.arena.service import ArenaLimits, ArenaService
-from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
 from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.schema import version_label
+from glassarena.storage.vote_log import DatabaseVoteLog
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -155,8 +155,8 @@ def build_arena(
         secret_key = secrets.token_urlsafe(32)
 
     repository = ArenaRepository(database)
-    entrants = [
-        Entrant(
+    to_register = [
+        ContestantToRegister(
             name=contestant.name,
             provider_kind=contestant.provider_kind,
             settings=contestant.settings,
@@ -181,7 +181,7 @@ def build_arena(
     sampling = sampling_policy(config.sampling)
     service = ArenaService(
         repository=repository,
-        roster=Roster.register(repository, entrants),
+        roster=Roster.register(repository, to_register),
         sampling=sampling,
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),

@@ -17,8 +17,9 @@ import pandas as pd
 
 from glassarena.battles.style import count_tokens
 from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
+from glassarena.storage.battle_view import BattleView, written
 from glassarena.storage.repository import ArenaRepository
-from glassarena.storage.schema import Battle, as_utc
+from glassarena.vocabulary import BattleMode
 
 
 def exported_battles(
@@ -31,7 +32,7 @@ def exported_battles(
     records = []
     for battle in repository.voted_battles(include_uncounted=include_uncounted):
         record = _record(battle)
-        if checks is not None and battle.kind == "webdev":
+        if checks is not None and battle.kind.webdev:
             record.update(_app_checks(checks, battle))
         records.append(record)
     return pd.DataFrame.from_records(records)
@@ -41,27 +42,29 @@ def judge_id(voter_id: str) -> str:
     return "arena_user_" + hashlib.sha256(voter_id.encode()).hexdigest()[:16]
 
 
-def _record(battle: Battle) -> dict[str, Any]:
+def _record(battle: BattleView) -> dict[str, Any]:
     assert battle.vote is not None and battle.model_b is not None
     conversations: dict[str, list[dict[str, str]]] = {"a": [], "b": []}
     for turn in battle.turns:
         for answer in turn.answers:
-            conversations[answer.side].append({"role": "user", "content": turn.prompt})
-            conversations[answer.side].append({"role": "assistant", "content": answer.text})
+            conversations[answer.side].append({"role": "user", "content": written(turn.prompt)})
+            conversations[answer.side].append(
+                {"role": "assistant", "content": written(answer.text)}
+            )
     record: dict[str, Any] = {
         "question_id": battle.public_id,
         "model_a": battle.model_a.label,
         "model_b": battle.model_b.label,
-        "winner": battle.vote.winner,
+        "winner": battle.vote.winner.value,
         "judge": judge_id(battle.vote.voter_id),
         "turn": len(battle.turns),
-        "anony": battle.mode == "anonymous",
+        "anony": battle.mode is BattleMode.ANONYMOUS,
         "category": battle.category,
         "counted": battle.vote.counted,
-        "tstamp": as_utc(battle.vote.created_at).timestamp(),
+        "tstamp": battle.vote.created_at.timestamp(),
         "conversation_a": conversations["a"],
         "conversation_b": conversations["b"],
-        "sum_user_tokens": sum(count_tokens(turn.prompt) for turn in battle.turns),
+        "sum_user_tokens": sum(count_tokens(written(turn.prompt)) for turn in battle.turns),
     }
     record.update(battle.style_a or {})
     record.update(battle.style_b or {})
@@ -69,7 +72,7 @@ def _record(battle: Battle) -> dict[str, Any]:
 
 
 def _app_checks(
-    checks: dict[tuple[str, int, str], StoredAppCheck], battle: Battle
+    checks: dict[tuple[str, int, str], StoredAppCheck], battle: BattleView
 ) -> dict[str, dict[str, Any] | None]:
     """The last turn's check per side: the apps the vote was cast on (None: not checked)."""
     turn = len(battle.turns)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from glassarena.providers.base import ChatMessage, Finished, Provider, ProviderError, TextDelta
 from glassarena.storage.repository import AnswerResult
+from glassarena.vocabulary import AnswerStatus
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ async def generate_answer(
         return _failed(parts, "dropped", reason, first_token, started)
     return AnswerResult(
         text="".join(parts),
-        status="done",
+        status=AnswerStatus.DONE,
         first_token_seconds=first_token,
         total_seconds=time.monotonic() - started,
         completion_tokens=finished.completion_tokens,
@@ -78,7 +79,7 @@ def _failed(
 ) -> AnswerResult:
     return AnswerResult(
         text="".join(parts),
-        status="failed",
+        status=AnswerStatus.FAILED,
         failure_kind=kind,
         failure_reason=reason,
         first_token_seconds=first_token,

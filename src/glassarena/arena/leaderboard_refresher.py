@@ -27,15 +27,12 @@ from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
 from glassarena.ratings.errors import RatingError
 from glassarena.storage.repository import ArenaRepository, CountedVote
 from glassarena.storage.schema import as_utc
+from glassarena.vocabulary import CATEGORIES, WEBDEV_CATEGORIES
 
 if TYPE_CHECKING:
     from redis import Redis
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_CATEGORIES = ("text", "webdev", "recorded")
-# Categories whose style control also accounts for the size of the answers' code.
-CODE_STYLE_CATEGORIES = frozenset({"webdev"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +170,7 @@ class LeaderboardRefresher:
         repository: ArenaRepository,
         *,
         store: SnapshotStore | None = None,
-        categories: Sequence[str] = DEFAULT_CATEGORIES,
+        categories: Sequence[str] = CATEGORIES,
         interval_seconds: float = 10.0,
         options: LeaderboardOptions | None = None,
     ) -> None:
@@ -232,7 +229,7 @@ class LeaderboardRefresher:
         options = replace(
             self._options,
             style_control=snapshot.style_control,
-            code_style=snapshot.style_control and snapshot.category in CODE_STYLE_CATEGORIES,
+            code_style=snapshot.style_control and snapshot.category in WEBDEV_CATEGORIES,
         )
         try:
             leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)

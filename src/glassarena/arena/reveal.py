@@ -15,8 +15,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from glassarena.arena.generation import user_failure_message
-from glassarena.storage.repository import BattleSummary, ModelIdentity
-from glassarena.storage.schema import Answer, Battle, ModelVersion
+from glassarena.storage.battle_view import AnswerView, BattleView, ModelIdentity, written
+from glassarena.vocabulary import (
+    AnswerStatus,
+    BattleKind,
+    BattleMode,
+    BattleStatus,
+    Side,
+    Winner,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,25 +43,23 @@ class AnswerTiming:
 @dataclass(frozen=True, slots=True)
 class Reveal:
     battle_id: str
-    winner: str | None
+    winner: Winner | None
     counted: bool
-    models: dict[str, RevealedModel]  # side -> model
-    timings: list[dict[str, AnswerTiming]] | None  # per turn, side -> timing; None: hidden
+    models: dict[Side, RevealedModel]
+    timings: list[dict[Side, AnswerTiming]] | None  # per turn; None: hidden from voters
     not_counted_reason: str | None = None  # why a stored vote is not ranked, for the voter
 
     @classmethod
     def of(
         cls,
-        battle: Battle,
+        battle: BattleView,
         *,
-        winner: str | None,
+        winner: Winner | None,
         counted: bool,
         not_counted_reason: str | None = None,
         with_timings: bool = False,
     ) -> Reveal:
-        models = {"a": _revealed(battle.model_a)}
-        if battle.model_b is not None:
-            models["b"] = _revealed(battle.model_b)
+        models = {side: _revealed(identity) for side, identity in battle.models.items()}
         if not with_timings:
             return cls(battle.public_id, winner, counted, models, None, not_counted_reason)
         timings = [
@@ -68,35 +73,6 @@ class Reveal:
         ]
         return cls(battle.public_id, winner, counted, models, timings, not_counted_reason)
 
-    @classmethod
-    def of_summary(
-        cls,
-        battle: BattleSummary,
-        models: dict[str, ModelIdentity],
-        *,
-        winner: str | None,
-        counted: bool,
-        not_counted_reason: str | None = None,
-        with_timings: bool = False,
-    ) -> Reveal:
-        """The reveal from a battle's summary and its models' identities (side -> identity)."""
-        revealed = {side: _revealed(identity) for side, identity in models.items()}
-        if not with_timings:
-            return cls(battle.public_id, winner, counted, revealed, None, not_counted_reason)
-        timings: dict[int, dict[str, AnswerTiming]] = {}
-        for timing in battle.timings:
-            timings.setdefault(timing.turn, {})[timing.side] = AnswerTiming(
-                timing.first_token_seconds, timing.total_seconds, timing.completion_tokens
-            )
-        return cls(
-            battle.public_id,
-            winner,
-            counted,
-            revealed,
-            [timings[turn] for turn in sorted(timings)],
-            not_counted_reason,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -104,7 +80,7 @@ class Reveal:
 @dataclass(frozen=True, slots=True)
 class AnswerState:
     text: str
-    status: str  # generating | done | failed
+    status: AnswerStatus
     message: str | None  # shown when the answer failed
 
 
@@ -112,23 +88,23 @@ class AnswerState:
 class TurnState:
     turn: int
     prompt: str
-    answers: dict[str, AnswerState]
+    answers: dict[Side, AnswerState]
 
 
 @dataclass(frozen=True, slots=True)
 class BattleState:
     battle_id: str
-    mode: str
-    kind: str
-    status: str  # generating | complete | failed | voted
+    mode: BattleMode
+    kind: BattleKind
+    status: BattleStatus
     generating: bool
     voting_open: bool
     turns: list[TurnState]
-    vote: str | None
+    vote: Winner | None
     reveal: Reveal | None
 
     @classmethod
-    def of(cls, battle: Battle, *, with_timings: bool = False) -> BattleState:
+    def of(cls, battle: BattleView, *, with_timings: bool = False) -> BattleState:
         vote = battle.vote
         reveal = None
         if vote is not None:
@@ -139,19 +115,19 @@ class BattleState:
                 not_counted_reason=vote.not_counted_reason,
                 with_timings=with_timings,
             )
-        elif battle.mode != "anonymous":
+        elif battle.mode is not BattleMode.ANONYMOUS:
             reveal = Reveal.of(battle, winner=None, counted=False, with_timings=with_timings)
         return cls(
             battle_id=battle.public_id,
             mode=battle.mode,
             kind=battle.kind,
             status=battle.status,
-            generating=battle.status == "generating",
-            voting_open=battle.status == "complete" and vote is None,
+            generating=battle.status is BattleStatus.GENERATING,
+            voting_open=battle.voting_open,
             turns=[
                 TurnState(
                     turn.number,
-                    turn.prompt,
+                    written(turn.prompt),
                     {answer.side: _answer_state(answer) for answer in turn.answers},
                 )
                 for turn in battle.turns
@@ -164,10 +140,11 @@ class BattleState:
         return asdict(self)
 
 
-def _revealed(version: ModelVersion | ModelIdentity) -> RevealedModel:
+def _revealed(version: ModelIdentity) -> RevealedModel:
     return RevealedModel(version.name, version.version, version.provider_kind)
 
 
-def _answer_state(answer: Answer) -> AnswerState:
-    message = user_failure_message(answer.failure_kind) if answer.status == "failed" else None
-    return AnswerState(answer.text, answer.status, message)
+def _answer_state(answer: AnswerView) -> AnswerState:
+    failed = answer.status is AnswerStatus.FAILED
+    message = user_failure_message(answer.failure_kind) if failed else None
+    return AnswerState(written(answer.text), answer.status, message)

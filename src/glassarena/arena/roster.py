@@ -14,68 +14,71 @@ from typing import Any
 from glassarena.arena.errors import UnknownModel
 from glassarena.providers.base import Provider
 from glassarena.storage.repository import ArenaRepository
-
-BATTLE_KINDS = ("text", "webdev", "recorded")
+from glassarena.vocabulary import BattleKind
 
 
 @dataclass(frozen=True, slots=True)
-class Entrant:
-    """A contestant as configured: what storage needs to version it, and its provider."""
+class ContestantToRegister:
+    """A contestant before registration: what storage needs to version it, and its provider."""
 
     name: str
     provider_kind: str
     settings: Mapping[str, Any]
     settings_fingerprint: str
     provider: Provider
-    kinds: frozenset[str] = field(default_factory=lambda: frozenset({"text", "webdev"}))
+    kinds: frozenset[BattleKind] = field(default_factory=lambda: frozenset(BattleKind.live_kinds()))
     organization: str = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
-class RegisteredModel:
+class Contestant:
+    """A model taking part in this arena, bound to its stored version."""
+
     name: str
     version: int
     version_id: int
     provider_kind: str
     provider: Provider
-    kinds: frozenset[str]
+    kinds: frozenset[BattleKind]
     organization: str = "unknown"
 
 
 class Roster:
-    def __init__(self, models: Iterable[RegisteredModel]) -> None:
+    def __init__(self, models: Iterable[Contestant]) -> None:
         self._models = {model.name: model for model in models}
 
     @classmethod
-    def register(cls, repository: ArenaRepository, entrants: Iterable[Entrant]) -> Roster:
+    def register(
+        cls, repository: ArenaRepository, contestants: Iterable[ContestantToRegister]
+    ) -> Roster:
         registered = []
-        for entrant in entrants:
-            unknown_kinds = set(entrant.kinds) - set(BATTLE_KINDS)
+        for contestant in contestants:
+            unknown_kinds = set(contestant.kinds) - set(BattleKind)
             if unknown_kinds:
                 raise ValueError(
-                    f"contestant {entrant.name!r}: unknown battle kinds {sorted(unknown_kinds)}; "
-                    f"expected some of {list(BATTLE_KINDS)}"
+                    f"contestant {contestant.name!r}: unknown battle kinds "
+                    f"{sorted(unknown_kinds)}; expected some of {[str(k) for k in BattleKind]}"
                 )
             version = repository.ensure_version(
-                entrant.name,
-                entrant.provider_kind,
-                entrant.settings,
-                entrant.settings_fingerprint,
+                contestant.name,
+                contestant.provider_kind,
+                contestant.settings,
+                contestant.settings_fingerprint,
             )
             registered.append(
-                RegisteredModel(
-                    name=entrant.name,
+                Contestant(
+                    name=contestant.name,
                     version=version.version,
-                    version_id=version.id,
-                    provider_kind=entrant.provider_kind,
-                    provider=entrant.provider,
-                    kinds=frozenset(entrant.kinds),
-                    organization=entrant.organization,
+                    version_id=version.version_id,
+                    provider_kind=contestant.provider_kind,
+                    provider=contestant.provider,
+                    kinds=frozenset(BattleKind(kind) for kind in contestant.kinds),
+                    organization=contestant.organization,
                 )
             )
         return cls(registered)
 
-    def get(self, name: str) -> RegisteredModel:
+    def get(self, name: str) -> Contestant:
         try:
             return self._models[name]
         except KeyError:
@@ -84,5 +87,5 @@ class Roster:
     def names(self, kind: str) -> Sequence[str]:
         return sorted(name for name, model in self._models.items() if kind in model.kinds)
 
-    def __iter__(self) -> Iterator[RegisteredModel]:
+    def __iter__(self) -> Iterator[Contestant]:
         return iter(self._models.values())

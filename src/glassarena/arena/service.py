@@ -18,9 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Literal
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TypeVar
 
 from glassarena.arena.errors import (
     AlreadyVoted,
@@ -43,30 +41,28 @@ from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
-from glassarena.arena.roster import RegisteredModel, Roster
+from glassarena.arena.roster import Contestant, Roster
 from glassarena.arena.sampling import Candidate, SamplingPolicy
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.voter import IpHasher, Voter
 from glassarena.arena.votes import VoteAcceptance, VoteContext
-from glassarena.battles.record import WINNER_LABELS, Winner
-from glassarena.battles.style import Side, side_style
+from glassarena.battles.errors import BattleDataError
+from glassarena.battles.record import parse_winner
+from glassarena.battles.style import side_style
 from glassarena.providers.base import ChatMessage
+from glassarena.storage.battle_view import BattleView, written
+from glassarena.storage.errors import StorageError
 from glassarena.storage.repository import (
     AnswerResult,
     ArenaRepository,
     BattleStateConflict,
-    BattleSummary,
     DuplicateVoteError,
 )
-from glassarena.storage.schema import Battle, ModelVersion, as_utc
+from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Side, Winner
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["anonymous", "named", "single"]
-Kind = Literal["text", "webdev", "recorded"]
-MODES: tuple[str, ...] = ("anonymous", "named", "single")
-KINDS: tuple[str, ...] = ("text", "webdev", "recorded")
 PUBLIC_ID_BYTES = 18
 ABANDONED_GRACE = timedelta(seconds=60)
 _OTHER_WORKER_POLL_SECONDS = 0.5
@@ -76,8 +72,8 @@ _VOTE_REFUSALS = (InvalidRequest, NotFound, AlreadyVoted, VotingNotOpen, BattleF
 
 @dataclass(frozen=True, slots=True)
 class BattleRequest:
-    mode: Mode = "anonymous"
-    kind: Kind = "text"
+    mode: BattleMode = BattleMode.ANONYMOUS
+    kind: BattleKind = BattleKind.TEXT
     prompt: str | None = None
     models: tuple[str, ...] = ()
 
@@ -92,9 +88,9 @@ class ArenaLimits:
 @dataclass(frozen=True, slots=True)
 class _SidePlan:
     side: Side
-    model: RegisteredModel
+    model: Contestant
     messages: list[ChatMessage]
-    kind: str = "text"
+    kind: BattleKind = BattleKind.TEXT
 
 
 # Called with (battle_id, turn, side, answer) once a WebDev answer is stored as done; it must
@@ -145,19 +141,20 @@ class ArenaService:
         """The voter behind a request: cookie id plus the keyed hash of the client IP."""
         return self._ip_hasher.voter(voter_id, ip)
 
-    def model_names(self, kind: str = "text") -> list[str]:
+    def model_names(self, kind: BattleKind = BattleKind.TEXT) -> list[str]:
         """Models a user may pick by name in named or single mode."""
         return list(self.roster.names(kind))
 
     # -- battles ----------------------------------------------------------------------------
 
     async def start(self, voter: Voter, request: BattleRequest) -> LiveBattle:
-        if request.mode not in MODES:
-            raise InvalidRequest(f"mode must be one of {', '.join(MODES)}, not {request.mode!r}.")
-        if request.kind not in KINDS:
-            raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}, not {request.kind!r}.")
+        request = replace(
+            request,
+            mode=_parsed(BattleMode, request.mode, "mode"),
+            kind=_parsed(BattleKind, request.kind, "kind"),
+        )
         recorded_prompt: RecordedPrompt | None = None
-        if request.kind == "recorded":
+        if not request.kind.live:
             if request.prompt:
                 raise InvalidRequest("Recorded battles use a recorded prompt; leave prompt empty.")
             recorded_prompt = self._pick_recorded_prompt(request)
@@ -188,7 +185,7 @@ class ArenaService:
                     public_id=battle_id,
                     mode=request.mode,
                     kind=request.kind,
-                    category=request.kind,
+                    category=request.kind.category,
                     model_a_id=models[0].version_id,
                     model_b_id=models[1].version_id if len(models) > 1 else None,
                     voter_id=voter.voter_id,
@@ -210,13 +207,13 @@ class ArenaService:
         """Continue both conversations with a new prompt, each with its own full history."""
         checked = self._checked_prompt(prompt)
         battle = await self._owned_battle(voter, battle_id)
-        if battle.kind == "recorded":
+        if not battle.kind.live:
             raise BattleClosed("Recorded battles have a single prompt; start a new battle.")
         if battle.vote is not None:
             raise BattleClosed()
-        if battle.status == "generating":
+        if battle.status is BattleStatus.GENERATING:
             raise BattleBusy()
-        if battle.status == "failed":
+        if battle.status is BattleStatus.FAILED:
             raise BattleFailed()
         if len(battle.turns) >= self.limits.max_turns:
             raise BattleClosed(
@@ -226,7 +223,7 @@ class ArenaService:
         plans = [
             _SidePlan(
                 side,
-                self._model_for_version(version.name, version.id),
+                self._model_for_version(version.name, version.version_id),
                 [
                     *_instructions(battle.kind),
                     *_history(battle, side),
@@ -234,7 +231,7 @@ class ArenaService:
                 ],
                 battle.kind,
             )
-            for side, version in _sides(battle)
+            for side, version in battle.models.items()
         ]
         await self._acquire_battle(voter)
         number = len(battle.turns) + 1
@@ -242,7 +239,7 @@ class ArenaService:
             with _storage_errors():
                 await asyncio.to_thread(self.repository.add_turn, battle_id, number, checked)
         except BattleStateConflict as conflict:
-            if conflict.status == "voted":
+            if conflict.status is BattleStatus.VOTED:
                 raise BattleClosed() from None
             raise _state_error(conflict.status) from None
         live, _turn = self._launch(battle_id, number, checked, plans, storing=None)
@@ -257,7 +254,7 @@ class ArenaService:
             async for event in live.events():
                 yield event
             return
-        while battle.status == "generating":
+        while battle.status is BattleStatus.GENERATING:
             await asyncio.sleep(_OTHER_WORKER_POLL_SECONDS)
             live = self._live.get(battle_id)
             if live is not None:
@@ -279,19 +276,18 @@ class ArenaService:
         """
         with self._refusals_charged(voter):
             winner = _parse_choice(choice)
-            battle = self._settled_summary(self._owned_summary(voter, battle_id))
-            if battle.status == "voted":
+            battle = self._owned(voter, battle_id, texts=False)
+            if battle.status is BattleStatus.VOTED:
                 raise AlreadyVoted()
-            if battle.status == "generating":
+            if battle.status is BattleStatus.GENERATING:
                 raise VotingNotOpen()
-            if battle.status == "failed":
+            if battle.status is BattleStatus.FAILED:
                 raise BattleFailed()
         verdict = self._acceptance.judge(
             VoteContext(
                 mode=battle.mode,
                 kind=battle.kind,
                 category=battle.category,
-                battle_failed=battle.status == "failed",
                 voter=voter,
                 answers_public=self._answers_public(battle),
             )
@@ -302,7 +298,7 @@ class ArenaService:
                 try:
                     logged = self.repository.record_vote(
                         battle_id,
-                        winner=winner.value,
+                        winner=winner,
                         voter_id=voter.voter_id,
                         ip_hash=voter.ip_hash,
                         counted=verdict.counted,
@@ -316,22 +312,17 @@ class ArenaService:
         except BaseException:
             self._rate_limiter.refund(grant)  # nothing was stored
             raise
-        models = {"a": logged.model_a}
-        if logged.model_b is not None:
-            models["b"] = logged.model_b
-        return Reveal.of_summary(
+        return Reveal.of(
             battle,
-            models,
-            winner=winner.value,
-            counted=verdict.counted,
+            winner=logged.winner,
+            counted=logged.counted,
             not_counted_reason=verdict.reason,
             with_timings=self._reveal_timings,
         )
 
     def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
         """What the user may see of a battle: blinded until the vote (anonymous mode)."""
-        battle = self._settled(self._load_owned(voter, battle_id))
-        return BattleState.of(battle, with_timings=self._reveal_timings)
+        return BattleState.of(self._owned(voter, battle_id), with_timings=self._reveal_timings)
 
     async def aclose(self) -> None:
         """Stop generating (at server shutdown); unfinished battles are marked failed."""
@@ -352,10 +343,10 @@ class ArenaService:
             )
             raise
 
-    def _answers_public(self, battle: BattleSummary) -> bool:
+    def _answers_public(self, battle: BattleView) -> bool:
         """Whether anyone could have looked the battle's answers up: a recorded battle from a
         public set, or from a prompt no longer configured (it cannot be vouched for)."""
-        if battle.kind != "recorded":
+        if battle.kind is not BattleKind.RECORDED:
             return False
         with _storage_errors():
             prompt_id = self.repository.recorded_prompt_id(battle.public_id)
@@ -380,11 +371,11 @@ class ArenaService:
     def _pick_recorded_prompt(self, request: BattleRequest) -> RecordedPrompt:
         if not self._recorded_prompts:
             raise NoContestants("This arena has no recorded answers to show.")
-        available = set(self.roster.names("recorded"))
+        available = set(self.roster.names(BattleKind.RECORDED))
         wanted = set(request.models)
         if unknown := sorted(wanted - available):
             raise UnknownModel(unknown[0])
-        needed = 1 if request.mode == "single" else 2
+        needed = request.mode.models
         eligible = [
             prompt
             for prompt in self._recorded_prompts
@@ -396,11 +387,11 @@ class ArenaService:
 
     def _pick_models(
         self, request: BattleRequest, recorded_prompt: RecordedPrompt | None
-    ) -> list[RegisteredModel]:
+    ) -> list[Contestant]:
         candidates = list(self.roster.names(request.kind))
         if recorded_prompt is not None:
             candidates = [name for name in candidates if name in recorded_prompt.models]
-        if request.mode == "anonymous":
+        if request.mode is BattleMode.ANONYMOUS:
             if request.models:
                 raise InvalidRequest(
                     "Anonymous battles choose their models; leave models empty "
@@ -413,7 +404,7 @@ class ArenaService:
             if pairing.model_a == pairing.model_b:
                 raise RuntimeError("the sampling policy paired a model with itself")
             return [self.roster.get(pairing.model_a), self.roster.get(pairing.model_b)]
-        expected = 2 if request.mode == "named" else 1
+        expected = request.mode.models
         if len(request.models) != expected:
             raise InvalidRequest(
                 f"{request.mode.capitalize()} mode needs exactly {expected} model "
@@ -429,7 +420,7 @@ class ArenaService:
                 )
         return chosen
 
-    def _model_for_version(self, name: str, version_id: int) -> RegisteredModel:
+    def _model_for_version(self, name: str, version_id: int) -> Contestant:
         try:
             model = self.roster.get(name)
         except UnknownModel:
@@ -478,7 +469,7 @@ class ArenaService:
             failures = [
                 f"side {plan.side}: {result.failure_kind}: {result.failure_reason}"
                 for plan, result in zip(plans, results, strict=True)
-                if result.status == "failed"
+                if result.status is AnswerStatus.FAILED
             ]
             styles = {
                 plan.side: side_style(
@@ -508,7 +499,7 @@ class ArenaService:
                 await asyncio.to_thread(
                     self.repository.fail_abandoned, live.battle_id, "internal error, see server log"
                 )
-            except SQLAlchemyError:
+            except StorageError:
                 # Storage is down; once it is back, the battle is failed as abandoned.
                 logger.exception("battle %s could not be marked failed", live.battle_id)
         finally:
@@ -538,7 +529,7 @@ class ArenaService:
             self.repository.finish_answer, live.battle_id, live.turn, plan.side, stored
         )
         await stream.delivered(plan.side)
-        if result.status == "failed":
+        if result.status is AnswerStatus.FAILED:
             logger.warning(
                 "battle %s side %s (%s) failed: %s: %s",
                 live.battle_id,
@@ -556,56 +547,34 @@ class ArenaService:
             )
         else:
             live.emit({"type": "done", "side": plan.side})
-            if plan.kind == "webdev" and self.webdev_answer_finished is not None:
+            if plan.kind.webdev and self.webdev_answer_finished is not None:
                 self.webdev_answer_finished(live.battle_id, live.turn, plan.side, result.text)
         return stored
 
-    def _owned_summary(self, voter: Voter, battle_id: str) -> BattleSummary:
+    def _owned(self, voter: Voter, battle_id: str, *, texts: bool = True) -> BattleView:
+        """The voter's battle; one abandoned by a dead process is failed first."""
         with _storage_errors():
-            battle = self.repository.battle_summary(battle_id) if battle_id else None
+            battle = self.repository.battle(battle_id, texts=texts) if battle_id else None
         # Someone else's battle looks exactly like a missing one: ids cannot be probed.
         if battle is None or not secrets.compare_digest(battle.voter_id, voter.voter_id):
             raise NotFound()
-        return battle
-
-    def _settled_summary(self, battle: BattleSummary) -> BattleSummary:
-        """The summary once a battle abandoned by a dead process has been failed."""
-        if not self._abandoned(battle.public_id, battle.status, battle.updated_at):
+        if not self._abandoned(battle):
             return battle
         with _storage_errors():
             self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
-            reloaded = self.repository.battle_summary(battle.public_id)
+            reloaded = self.repository.battle(battle.public_id, texts=texts)
         assert reloaded is not None
         return reloaded
 
-    def _abandoned(self, battle_id: str, status: str, updated_at: datetime) -> bool:
+    async def _owned_battle(self, voter: Voter, battle_id: str) -> BattleView:
+        return await asyncio.to_thread(self._owned, voter, battle_id)
+
+    def _abandoned(self, battle: BattleView) -> bool:
         """Left `generating` by a process that died: failed, not open forever."""
-        if status != "generating" or battle_id in self._live:
+        if battle.status is not BattleStatus.GENERATING or battle.public_id in self._live:
             return False
         deadline = timedelta(seconds=self.limits.answer_timeout_seconds) + ABANDONED_GRACE
-        return datetime.now(UTC) - as_utc(updated_at) > deadline
-
-    def _load_owned(self, voter: Voter, battle_id: str) -> Battle:
-        with _storage_errors():
-            battle = self.repository.load_battle(battle_id) if battle_id else None
-        # Someone else's battle looks exactly like a missing one: ids cannot be probed.
-        if battle is None or not secrets.compare_digest(battle.voter_id, voter.voter_id):
-            raise NotFound()
-        return battle
-
-    async def _owned_battle(self, voter: Voter, battle_id: str) -> Battle:
-        battle = await asyncio.to_thread(self._load_owned, voter, battle_id)
-        return await asyncio.to_thread(self._settled, battle)
-
-    def _settled(self, battle: Battle) -> Battle:
-        """A battle left `generating` by a process that died is failed, not open forever."""
-        if not self._abandoned(battle.public_id, battle.status, battle.updated_at):
-            return battle
-        with _storage_errors():
-            self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
-            reloaded = self.repository.load_battle(battle.public_id)
-        assert reloaded is not None
-        return reloaded
+        return datetime.now(UTC) - battle.updated_at > deadline
 
 
 @contextmanager
@@ -613,7 +582,7 @@ def _storage_errors() -> Iterator[None]:
     """Storage failures become a 503 for the user (nothing was acknowledged) and a log line."""
     try:
         yield
-    except SQLAlchemyError as error:
+    except StorageError as error:
         logger.error("storage failed: %s", error)
         raise ServiceUnavailable() from error
 
@@ -634,66 +603,67 @@ async def _stored(storing: asyncio.Task[None] | None) -> bool:
     return True
 
 
-def _state_error(status: str | None) -> ArenaError:
+def _state_error(status: BattleStatus | None) -> ArenaError:
     """The error for a battle found, at the moment of a change, in `status`."""
-    return {
-        "generating": BattleBusy(),
-        "voted": AlreadyVoted(),
-        "failed": BattleFailed(),
-    }.get(status or "", NotFound())
+    errors: dict[BattleStatus | None, ArenaError] = {
+        BattleStatus.GENERATING: BattleBusy(),
+        BattleStatus.VOTED: AlreadyVoted(),
+        BattleStatus.FAILED: BattleFailed(),
+    }
+    return errors.get(status, NotFound())
+
+
+_Word = TypeVar("_Word", BattleMode, BattleKind)
+
+
+def _parsed(vocabulary: type[_Word], value: str, field: str) -> _Word:
+    try:
+        return vocabulary(value)
+    except ValueError:
+        known = ", ".join(vocabulary)
+        raise InvalidRequest(f"{field} must be one of {known}, not {value!r}.") from None
 
 
 def _parse_choice(choice: Winner | str) -> Winner:
-    if isinstance(choice, Winner):
-        return choice
-    winner = WINNER_LABELS.get(choice) if isinstance(choice, str) else None
-    if winner is None:
-        labels = ", ".join(repr(w.value) for w in Winner)
-        raise InvalidRequest(f"choice must be one of {labels}, not {choice!r}.")
-    return winner
+    try:
+        return parse_winner(choice)
+    except BattleDataError:
+        labels = ", ".join(repr(winner.value) for winner in Winner)
+        raise InvalidRequest(f"choice must be one of {labels}, not {choice!r}.") from None
 
 
-def _instructions(kind: str) -> list[ChatMessage]:
+def _instructions(kind: BattleKind) -> list[ChatMessage]:
     """What every model is told before the conversation in this kind of battle."""
-    if kind == "webdev":
+    if kind.traits.system_prompt:
         return [{"role": "system", "content": WEBDEV_SYSTEM_PROMPT}]
     return []
 
 
-def _sides(battle: Battle) -> list[tuple[Side, ModelVersion]]:
-    sides: list[tuple[Side, ModelVersion]] = [("a", battle.model_a)]
-    if battle.model_b is not None:
-        sides.append(("b", battle.model_b))
-    return sides
-
-
-def _history(battle: Battle, side: str) -> list[ChatMessage]:
+def _history(battle: BattleView, side: Side) -> list[ChatMessage]:
     messages: list[ChatMessage] = []
     for turn in battle.turns:
-        answer = next(answer for answer in turn.answers if answer.side == side)
-        messages.append({"role": "user", "content": turn.prompt})
-        messages.append({"role": "assistant", "content": answer.text})
+        messages.append({"role": "user", "content": written(turn.prompt)})
+        messages.append({"role": "assistant", "content": written(turn.answer(side).text)})
     return messages
 
 
-def _replayed_events(battle: Battle) -> list[Event]:
+def _replayed_events(battle: BattleView) -> list[Event]:
     turn = battle.turns[-1]
     events: list[Event] = [
         {
             "type": "battle",
             "battle_id": battle.public_id,
             "turn": turn.number,
-            "prompt": turn.prompt,
+            "prompt": written(turn.prompt),
         }
     ]
     for answer in turn.answers:
-        if answer.text:
-            events.append({"type": "delta", "side": answer.side, "text": answer.text})
-        if answer.status == "failed":
+        if text := written(answer.text):
+            events.append({"type": "delta", "side": answer.side, "text": text})
+        if answer.status is AnswerStatus.FAILED:
             message = user_failure_message(answer.failure_kind)
             events.append({"type": "failed", "side": answer.side, "message": message})
         else:
             events.append({"type": "done", "side": answer.side})
-    voting_open = battle.status == "complete" and battle.vote is None
-    events.append({"type": "complete", "voting_open": voting_open})
+    events.append({"type": "complete", "voting_open": battle.voting_open})
     return events

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from glassarena.arena.voter import Voter
+from glassarena.vocabulary import BattleKind, BattleMode
 
 PRACTICE_REASON = (
     "Practice battle: these answers are public, so anyone could look up which model wrote "
@@ -21,10 +22,9 @@ PRACTICE_REASON = (
 
 @dataclass(frozen=True, slots=True)
 class VoteContext:
-    mode: str
-    kind: str
+    mode: BattleMode
+    kind: BattleKind
     category: str
-    battle_failed: bool
     voter: Voter
     answers_public: bool = False  # recorded answers anyone can look up (a practice battle)
 
@@ -40,13 +40,11 @@ class VoteAcceptance(Protocol):
 
 
 class AnonymousCompletedBattles:
-    """Counts votes on anonymous battles whose answers all completed without failure."""
+    """Counts votes on anonymous battles (a battle with a failed answer takes no vote)."""
 
     def judge(self, context: VoteContext) -> Verdict:
-        if context.mode != "anonymous":
+        if context.mode is not BattleMode.ANONYMOUS:
             return Verdict(False, f"{context.mode}-mode votes never enter the leaderboard")
-        if context.battle_failed:
-            return Verdict(False, "a model failed to answer in this battle")
         if context.answers_public:
             return Verdict(False, PRACTICE_REASON)
         return Verdict(True)

@@ -9,23 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
-
-
-class Winner(StrEnum):
-    """The verdict of a battle, spelled as in LMArena's cleaned battle files."""
-
-    MODEL_A = "model_a"
-    MODEL_B = "model_b"
-    TIE = "tie"
-    BOTH_BAD = "tie (bothbad)"
-
+from glassarena.vocabulary import Winner  # the verdict, one vocabulary with the arena
 
 # Every spelling we accept, and what it means. Hugging Face's arena-human-preference
 # parquet files write the both-bad verdict as "both_bad".

@@ -26,11 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 import tiktoken
 
-Side = Literal["a", "b"]
+from glassarena.vocabulary import Side
 
 _CODE_BLOCK = re.compile(r"```[^`]*```")
 _HEADERS = {f"h{level}": re.compile(rf"^#{{{level}}}\s", re.MULTILINE) for level in range(1, 7)}

@@ -13,8 +13,11 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
-from glassarena.storage.schema import Answer, AppCheck, Battle, ModelVersion, Turn, version_label
+from glassarena.storage.errors import storage_failures
+from glassarena.storage.schema import Answer, AppCheck, BattleRow, ModelVersion, Turn
+from glassarena.vocabulary import AnswerStatus, BattleKind
 
 
 class AnswerNotStored(LookupError):
@@ -87,6 +90,7 @@ class AppCheckStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
+    @storage_failures
     def save(
         self,
         battle_id: str,
@@ -99,8 +103,8 @@ class AppCheckStore:
         answer_id = (
             select(Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.public_id == battle_id, Turn.number == turn, Answer.side == side)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.public_id == battle_id, Turn.number == turn, Answer.side == side)
             .scalar_subquery()
         )
         values = {name: getattr(check, name) for name in _RECORD_FIELDS}
@@ -118,60 +122,69 @@ class AppCheckStore:
             return False
         return True
 
+    @storage_failures
     def for_battle(self, battle_id: str) -> dict[tuple[int, str], StoredAppCheck]:
         """The battle's stored checks by (turn, side), without screenshots."""
         query = (
             select(Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.public_id == battle_id)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.public_id == battle_id)
         )
         with self._database.engine.connect() as connection:
             rows = connection.execute(query).all()
         return {(row[0], row[1]): _record(row[2:]) for row in rows}
 
+    @storage_failures
     def all_checks(self) -> dict[tuple[str, int, str], StoredAppCheck]:
         """Every stored check by (battle id, turn, side), without screenshots, for the export."""
         query = (
-            select(Battle.public_id, Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
+            select(BattleRow.public_id, Turn.number, Answer.side, *_COLUMNS, _HAS_SCREENSHOT)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
         )
         with self._database.engine.connect() as connection:
             rows = connection.execute(query).all()
         return {(row[0], row[1], row[2]): _record(row[3:]) for row in rows}
 
+    @storage_failures
     def screenshot(self, battle_id: str, turn: int, side: str) -> bytes | None:
         query = (
             select(AppCheck.screenshot_png)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.public_id == battle_id, Turn.number == turn, Answer.side == side)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.public_id == battle_id, Turn.number == turn, Answer.side == side)
         )
         with self._database.engine.connect() as connection:
             return connection.execute(query).scalar()
 
+    @storage_failures
     def unchecked_answers(
-        self, category: str = "webdev", limit: int = 1000
+        self, category: str = BattleKind.WEBDEV.category, limit: int = 1000
     ) -> list[UncheckedAnswer]:
         """Finished answers without a stored check (e.g. their server stopped), oldest first."""
         query = (
-            select(Battle.public_id, Turn.number, Answer.side, Answer.text)
+            select(BattleRow.public_id, Turn.number, Answer.side, Answer.text)
             .select_from(Answer)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
             .outerjoin(AppCheck, AppCheck.answer_id == Answer.id)
-            .where(Battle.category == category, Answer.status == "done", AppCheck.id.is_(None))
+            .where(
+                BattleRow.category == category,
+                Answer.status == AnswerStatus.DONE,
+                AppCheck.id.is_(None),
+            )
             .order_by(Answer.id)
             .limit(limit)
         )
         with self._database.engine.connect() as connection:
             return [UncheckedAnswer(*row) for row in connection.execute(query)]
 
-    def run_counts(self, category: str = "webdev") -> list[ModelRunCount]:
+    @storage_failures
+    def run_counts(self, category: str = BattleKind.WEBDEV.category) -> list[ModelRunCount]:
         """Per model version, answers with a stored check and how many ran, in `category`.
 
         An answer without an app counts as not run; an app the checker never got to (no
@@ -189,13 +202,13 @@ class AppCheckStore:
             .select_from(AppCheck)
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
-            .join(Battle, Turn.battle_id == Battle.id)
-            .where(Battle.category == category, counted)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.category == category, counted)
         )
-        on_a = side_model.join(ModelVersion, Battle.model_a_id == ModelVersion.id).where(
+        on_a = side_model.join(ModelVersion, BattleRow.model_a_id == ModelVersion.id).where(
             Answer.side == "a"
         )
-        on_b = side_model.join(ModelVersion, Battle.model_b_id == ModelVersion.id).where(
+        on_b = side_model.join(ModelVersion, BattleRow.model_b_id == ModelVersion.id).where(
             Answer.side == "b"
         )
         totals: dict[str, list[int]] = {}

@@ -4,35 +4,66 @@ The service only acknowledges something to a user after the call that stores it 
 nothing acknowledged can be lost (SQLite in WAL mode and PostgreSQL both make a commit durable
 against the process being killed).
 
-The hot paths (creating a battle, finishing an answer, voting) are a few SQLAlchemy Core
-statements in one short transaction; model versions never change, so their identities are
-cached after the first read.
+Reads hand out the immutable read model of `storage/battle_view.py`, never ORM objects. Any
+failure of the database itself is raised as `StorageFailure` (a StorageError): callers never
+see SQLAlchemy's exceptions.
+
+The hot paths (creating a battle, finishing an answer, reading a battle, voting) are a few
+SQLAlchemy Core statements in one short transaction; model versions never change, so their
+identities are cached after the first read.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
+from glassarena.storage.battle_view import (
+    AnswerView,
+    BattleView,
+    ModelIdentity,
+    TurnView,
+    VoteView,
+    version_label,
+)
 from glassarena.storage.database import Database
+from glassarena.storage.errors import storage_failures
 from glassarena.storage.schema import (
     Answer,
     ArenaInstance,
-    Battle,
+    BattleRow,
     ModelVersion,
     Turn,
     Vote,
     VoteLogEntry,
+    as_utc,
     utc_now,
-    version_label,
 )
+from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
+
+# The open transaction a vote is being stored in; the vote log appends to it.
+VoteTransaction = Connection
 
 
 class DuplicateVoteError(Exception):
@@ -42,7 +73,7 @@ class DuplicateVoteError(Exception):
 class BattleStateConflict(Exception):
     """The battle was not in the state a change needs; `status` is the one it was in."""
 
-    def __init__(self, public_id: str, status: str | None) -> None:
+    def __init__(self, public_id: str, status: BattleStatus | None) -> None:
         super().__init__(f"battle {public_id} is {status or 'missing'}")
         self.status = status
 
@@ -50,7 +81,7 @@ class BattleStateConflict(Exception):
 @dataclass(frozen=True, slots=True)
 class AnswerResult:
     text: str
-    status: str  # done | failed
+    status: AnswerStatus  # done | failed
     failure_kind: str | None = None
     failure_reason: str | None = None
     first_token_seconds: float | None = None
@@ -74,40 +105,6 @@ class CountedVote:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelIdentity:
-    """Who a model version is; immutable once stored, so it is safe to cache."""
-
-    name: str
-    version: int
-    provider_kind: str
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerTiming:
-    turn: int
-    side: str
-    first_token_seconds: float | None
-    total_seconds: float | None
-    completion_tokens: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class BattleSummary:
-    """A battle without its texts: what deciding on a vote and revealing the models needs."""
-
-    public_id: str
-    voter_id: str
-    mode: str
-    kind: str
-    category: str
-    status: str
-    model_a_id: int
-    model_b_id: int | None
-    updated_at: datetime
-    timings: tuple[AnswerTiming, ...]  # by turn, then side
-
-
-@dataclass(frozen=True, slots=True)
 class LoggedVote:
     """A vote as the vote log records it, naming the exact model versions."""
 
@@ -116,7 +113,7 @@ class LoggedVote:
     category: str
     model_a: ModelIdentity
     model_b: ModelIdentity | None
-    winner: str
+    winner: Winner
     counted: bool
     voter_id: str
     ip_hash: str
@@ -129,7 +126,7 @@ def _table(mapped: type[Any]) -> Table:
 
 # The hot paths' statements are built once: building one per call (coercing every value)
 # cost more than executing it.
-_battles = _table(Battle)
+_battles = _table(BattleRow)
 _turns = _table(Turn)
 _answers = _table(Answer)
 _votes = _table(Vote)
@@ -152,39 +149,83 @@ FINISH_ANSWER = update(_answers).where(
 )
 CLOSE_FOR_VOTE = (
     update(_battles)
-    .where(_battles.c.public_id == bindparam("battle_public_id"), _battles.c.status == "complete")
-    .values(status="voted", updated_at=bindparam("voted_at"))
+    .where(
+        _battles.c.public_id == bindparam("battle_public_id"),
+        _battles.c.status == BattleStatus.COMPLETE,
+    )
+    .values(status=BattleStatus.VOTED, updated_at=bindparam("voted_at"))
     .returning(_battles.c.id, _battles.c.category, _battles.c.model_a_id, _battles.c.model_b_id)
 )
 BATTLE_STATUS = select(_battles.c.status).where(_battles.c.public_id == bindparam("public_id"))
 INSERT_VOTE = insert(_votes).returning(_votes.c.id)
 INSERT_VOTE_LOG_ENTRY = insert(_table(VoteLogEntry))
 MODEL_IDENTITY = select(
-    _model_versions.c.name, _model_versions.c.version, _model_versions.c.provider_kind
+    _model_versions.c.id,
+    _model_versions.c.name,
+    _model_versions.c.version,
+    _model_versions.c.provider_kind,
 ).where(_model_versions.c.id == bindparam("version_id"))
-BATTLE_SUMMARY = (
-    select(
-        _battles.c.public_id,
-        _battles.c.voter_id,
-        _battles.c.mode,
-        _battles.c.kind,
-        _battles.c.category,
-        _battles.c.status,
-        _battles.c.model_a_id,
-        _battles.c.model_b_id,
-        _battles.c.updated_at,
-        _turns.c.number,
-        _answers.c.side,
-        _answers.c.first_token_seconds,
-        _answers.c.total_seconds,
-        _answers.c.completion_tokens,
+
+
+def _battle_rows(texts: bool) -> Select[Any]:
+    """A battle with its turns, answers and vote: one row per answer (one row with NULL turn
+    and answer columns for a battle without turns), to be ordered by battle, turn and side.
+
+    Without texts, the prompts, answers and style metadata are selected as NULL: the vote
+    path needs none of them, and decoding them was most of its read's time.
+    """
+
+    def text(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+        return column.label(name) if texts else null().label(name)
+
+    return (
+        select(
+            _battles.c.id,
+            _battles.c.public_id,
+            _battles.c.voter_id,
+            _battles.c.mode,
+            _battles.c.kind,
+            _battles.c.category,
+            _battles.c.status,
+            _battles.c.failure_reason,
+            _battles.c.model_a_id,
+            _battles.c.model_b_id,
+            text(_battles.c.style_a, "style_a"),
+            text(_battles.c.style_b, "style_b"),
+            _battles.c.updated_at,
+            _turns.c.number.label("turn_number"),
+            text(_turns.c.prompt, "prompt"),
+            _answers.c.side,
+            _answers.c.status.label("answer_status"),
+            text(_answers.c.text, "text"),
+            _answers.c.failure_kind,
+            _answers.c.failure_reason.label("answer_failure_reason"),
+            _answers.c.first_token_seconds,
+            _answers.c.total_seconds,
+            _answers.c.completion_tokens,
+            _answers.c.finish_reason,
+            text(_answers.c.style, "style"),
+            _votes.c.winner,
+            _votes.c.counted,
+            _votes.c.voter_id.label("vote_voter_id"),
+            _votes.c.created_at.label("voted_at"),
+            _votes.c.not_counted_reason,
+        )
+        .select_from(_battles)
+        .outerjoin(_turns, _turns.c.battle_id == _battles.c.id)
+        .outerjoin(_answers, _answers.c.turn_id == _turns.c.id)
+        .outerjoin(_votes, _votes.c.battle_id == _battles.c.id)
     )
-    .select_from(_battles)
-    .outerjoin(_turns, _turns.c.battle_id == _battles.c.id)
-    .outerjoin(_answers, _answers.c.turn_id == _turns.c.id)
+
+
+_BATTLE_ROWS = _battle_rows(texts=True)
+# One battle by its public id, with or without its texts.
+BATTLE_VIEW = {
+    texts: _battle_rows(texts)
     .where(_battles.c.public_id == bindparam("public_id"))
     .order_by(_turns.c.number, _answers.c.side)
-)
+    for texts in (True, False)
+}
 
 
 class ArenaRepository:
@@ -202,6 +243,7 @@ class ArenaRepository:
         with self._database.write_lock, self._database.sessions() as session:
             yield session
 
+    @storage_failures
     def instance_id(self) -> str:
         """The random id this database was created with."""
         with self._session() as session:
@@ -209,10 +251,11 @@ class ArenaRepository:
 
     # -- model versions -------------------------------------------------------------------
 
+    @storage_failures
     def ensure_version(
         self, name: str, provider_kind: str, settings: Mapping[str, Any], fingerprint: str
-    ) -> ModelVersion:
-        """The version row for these exact settings, created (as the next number) if new.
+    ) -> ModelIdentity:
+        """The version for these exact settings, created (as the next number) if new.
 
         Existing rows are never changed: votes stay attached to the settings they were cast on.
         Two workers registering the same new version at once both end up with the same row.
@@ -226,7 +269,7 @@ class ArenaRepository:
                     )
                 )
                 if existing is not None:
-                    return existing
+                    return _identity(existing)
                 latest = session.scalar(
                     select(func.max(ModelVersion.version)).where(ModelVersion.name == name)
                 )
@@ -243,44 +286,39 @@ class ArenaRepository:
                 except IntegrityError:
                     session.rollback()
                     continue
-                return version
+                return _identity(version)
         raise RuntimeError(f"could not register a version of model {name!r}: constant conflicts")
 
-    def model_identity(
-        self, version_id: int, connection: Connection | None = None
-    ) -> ModelIdentity:
+    def _model_identity(self, version_id: int, connection: Connection) -> ModelIdentity:
         """The name, number and provider of a model version (read once, then cached)."""
         identity = self._identities.get(version_id)
-        if identity is not None:
-            return identity
-        parameters = {"version_id": version_id}
-        if connection is None:
-            with self._database.engine.connect() as reader:
-                row = reader.execute(MODEL_IDENTITY, parameters).one()
-        else:
-            row = connection.execute(MODEL_IDENTITY, parameters).one()
-        identity = ModelIdentity(row.name, row.version, row.provider_kind)
-        self._identities[version_id] = identity
+        if identity is None:
+            row = connection.execute(MODEL_IDENTITY, {"version_id": version_id}).one()
+            identity = ModelIdentity(*row)
+            self._identities[version_id] = identity
         return identity
 
-    def versions(self, name: str) -> list[ModelVersion]:
+    @storage_failures
+    def versions(self, name: str) -> list[ModelIdentity]:
         with self._session() as session:
-            return list(
-                session.scalars(
+            return [
+                _identity(version)
+                for version in session.scalars(
                     select(ModelVersion)
                     .where(ModelVersion.name == name)
                     .order_by(ModelVersion.version)
                 )
-            )
+            ]
 
     # -- battles and turns ----------------------------------------------------------------
 
+    @storage_failures
     def create_battle(
         self,
         *,
         public_id: str,
-        mode: str,
-        kind: str,
+        mode: BattleMode,
+        kind: BattleKind,
         category: str,
         model_a_id: int,
         model_b_id: int | None,
@@ -301,7 +339,7 @@ class ArenaRepository:
                     "category": category,
                     "model_a_id": model_a_id,
                     "model_b_id": model_b_id,
-                    "status": "generating",
+                    "status": BattleStatus.GENERATING,
                     "voter_id": voter_id,
                     "ip_hash": ip_hash,
                     "recorded_prompt_id": recorded_prompt_id,
@@ -316,16 +354,22 @@ class ArenaRepository:
             connection.execute(
                 INSERT_ANSWER,
                 [
-                    {"turn_id": turn_id, "side": side, "text": "", "status": "generating"}
+                    {
+                        "turn_id": turn_id,
+                        "side": side,
+                        "text": "",
+                        "status": AnswerStatus.GENERATING,
+                    }
                     for side in sides
                 ],
             )
 
+    @storage_failures
     def add_turn(self, public_id: str, number: int, prompt: str) -> None:
         """Open turn `number` of a complete battle; BattleStateConflict if it is not complete
         (voted, failed, or another request opened the turn first)."""
         with self._writing_session() as session:
-            _transition(session, public_id, "complete", "generating")
+            _transition(session, public_id, BattleStatus.COMPLETE, BattleStatus.GENERATING)
             battle = _battle_row(session, public_id)
             sides = ("a", "b") if battle.model_b_id is not None else ("a",)
             battle.turns.append(_new_turn(number, prompt, sides))
@@ -333,8 +377,9 @@ class ArenaRepository:
                 session.commit()
             except IntegrityError:
                 session.rollback()
-                raise BattleStateConflict(public_id, "generating") from None
+                raise BattleStateConflict(public_id, BattleStatus.GENERATING) from None
 
+    @storage_failures
     def finish_answer(self, public_id: str, number: int, side: str, result: AnswerResult) -> None:
         with self._database.transaction() as connection:
             stored = connection.execute(
@@ -357,6 +402,7 @@ class ArenaRepository:
             if stored.rowcount != 1:
                 raise LookupError(f"battle {public_id} has no turn {number} side {side} answer")
 
+    @storage_failures
     def finish_turn(
         self,
         public_id: str,
@@ -368,10 +414,12 @@ class ArenaRepository:
         """Close the turn being generated (a battle already failed as abandoned stays so)."""
         with self._writing_session() as session:
             session.execute(
-                update(Battle)
-                .where(Battle.public_id == public_id, Battle.status == "generating")
+                update(BattleRow)
+                .where(
+                    BattleRow.public_id == public_id, BattleRow.status == BattleStatus.GENERATING
+                )
                 .values(
-                    status="failed" if failure_reason else "complete",
+                    status=BattleStatus.FAILED if failure_reason else BattleStatus.COMPLETE,
                     failure_reason=failure_reason,
                     style_a=dict(style_a) if style_a is not None else None,
                     style_b=dict(style_b) if style_b is not None else None,
@@ -380,64 +428,34 @@ class ArenaRepository:
             )
             session.commit()
 
+    @storage_failures
     def fail_abandoned(self, public_id: str, reason: str) -> None:
         """Mark a battle whose generating process went away as failed, answers included."""
         with self._writing_session() as session:
             try:
-                _transition(session, public_id, "generating", "failed")
+                _transition(session, public_id, BattleStatus.GENERATING, BattleStatus.FAILED)
             except BattleStateConflict:
                 return  # finished meanwhile, or already failed
             battle = _battle_row(session, public_id)
             battle.failure_reason = reason
             for turn in battle.turns:
                 for answer in turn.answers:
-                    if answer.status == "generating":
-                        answer.status = "failed"
+                    if answer.status == AnswerStatus.GENERATING:
+                        answer.status = AnswerStatus.FAILED
                         answer.failure_kind = "dropped"
                         answer.failure_reason = reason
             session.commit()
 
-    def load_battle(self, public_id: str) -> Battle | None:
-        """The battle with its versions, turns, answers and vote, detached from any session."""
-        with self._session() as session:
-            return session.scalar(
-                select(Battle)
-                .where(Battle.public_id == public_id)
-                .options(
-                    selectinload(Battle.turns).selectinload(Turn.answers),
-                    selectinload(Battle.vote),
-                )
-            )
+    @storage_failures
+    def battle(self, public_id: str, *, texts: bool = True) -> BattleView | None:
+        """The battle with its models, turns, answers and vote, in one query.
 
-    def battle_summary(self, public_id: str) -> BattleSummary | None:
-        """The battle's state, owner, versions and answer timings, in one query."""
+        `texts=False` leaves out the prompts, answers and style metadata (they read as None):
+        what deciding on a vote and revealing the models needs, at a third less cost.
+        """
         with self._database.engine.connect() as connection:
-            rows = connection.execute(BATTLE_SUMMARY, {"public_id": public_id}).all()
-        if not rows:
-            return None
-        first = rows[0]
-        return BattleSummary(
-            public_id=first.public_id,
-            voter_id=first.voter_id,
-            mode=first.mode,
-            kind=first.kind,
-            category=first.category,
-            status=first.status,
-            model_a_id=first.model_a_id,
-            model_b_id=first.model_b_id,
-            updated_at=first.updated_at,
-            timings=tuple(
-                AnswerTiming(
-                    row.number,
-                    row.side,
-                    row.first_token_seconds,
-                    row.total_seconds,
-                    row.completion_tokens,
-                )
-                for row in rows
-                if row.side is not None
-            ),
-        )
+            rows = connection.execute(BATTLE_VIEW[texts], {"public_id": public_id}).all()
+            return self._view(rows, connection) if rows else None
 
     def recorded_prompt_id(self, public_id: str) -> str | None:
         """Which recorded prompt a recorded battle shows (None: not a recorded battle)."""
@@ -448,16 +466,17 @@ class ArenaRepository:
 
     # -- votes ----------------------------------------------------------------------------
 
+    @storage_failures
     def record_vote(
         self,
         public_id: str,
         *,
-        winner: str,
+        winner: Winner,
         voter_id: str,
         ip_hash: str,
         counted: bool,
         not_counted_reason: str | None,
-        log: Callable[[Connection, LoggedVote], None],
+        log: Callable[[VoteTransaction, LoggedVote], None],
     ) -> LoggedVote:
         """Store the vote, close the battle and append to the vote log in one transaction.
 
@@ -473,7 +492,7 @@ class ArenaRepository:
                 ).one_or_none()
                 if closed is None:
                     status = connection.execute(BATTLE_STATUS, {"public_id": public_id}).scalar()
-                    raise BattleStateConflict(public_id, status)
+                    raise BattleStateConflict(public_id, _status(status))
                 vote_id = connection.execute(
                     INSERT_VOTE,
                     {
@@ -491,8 +510,8 @@ class ArenaRepository:
                     vote_id=vote_id,
                     battle_public_id=public_id,
                     category=closed.category,
-                    model_a=self.model_identity(closed.model_a_id, connection),
-                    model_b=self.model_identity(model_b, connection)
+                    model_a=self._model_identity(closed.model_a_id, connection),
+                    model_b=self._model_identity(model_b, connection)
                     if model_b is not None
                     else None,
                     winner=winner,
@@ -506,6 +525,7 @@ class ArenaRepository:
             raise DuplicateVoteError(public_id) from error
         return logged
 
+    @storage_failures
     def counted_vote_count(self) -> int:
         """How many votes count: the leaderboards' watermark.
 
@@ -516,6 +536,7 @@ class ArenaRepository:
         with self._session() as session:
             return session.scalar(select(func.count(Vote.id)).where(Vote.counted.is_(True))) or 0
 
+    @storage_failures
     def counted_votes(self, categories: Sequence[str] | None = None) -> list[CountedVote]:
         """Every counted vote with its pair, outcome and style, in one query."""
         model_a = aliased(ModelVersion)
@@ -527,19 +548,19 @@ class ArenaRepository:
                 model_b.name,
                 model_b.version,
                 Vote.winner,
-                Battle.category,
-                Battle.style_a,
-                Battle.style_b,
+                BattleRow.category,
+                BattleRow.style_a,
+                BattleRow.style_b,
                 Vote.created_at,
             )
-            .join(Battle, Vote.battle_id == Battle.id)
-            .join(model_a, Battle.model_a_id == model_a.id)
-            .join(model_b, Battle.model_b_id == model_b.id)
+            .join(BattleRow, Vote.battle_id == BattleRow.id)
+            .join(model_a, BattleRow.model_a_id == model_a.id)
+            .join(model_b, BattleRow.model_b_id == model_b.id)
             .where(Vote.counted.is_(True))
             .order_by(Vote.id)
         )
         if categories is not None:
-            query = query.where(Battle.category.in_(list(categories)))
+            query = query.where(BattleRow.category.in_(list(categories)))
         with self._session() as session:
             return [
                 CountedVote(
@@ -564,49 +585,121 @@ class ArenaRepository:
                 ) in session.execute(query)
             ]
 
-    def voted_battles(self, include_uncounted: bool = False) -> Iterator[Battle]:
-        """Voted battles with conversations, oldest first, for export."""
-        query = (
-            select(Battle)
-            .join(Vote, Vote.battle_id == Battle.id)
-            .where(Battle.model_b_id.is_not(None))
-            .options(
-                selectinload(Battle.turns).selectinload(Turn.answers),
-                selectinload(Battle.vote),
-            )
-            .order_by(Vote.id)
-        )
+    @storage_failures
+    def voted_battles(self, include_uncounted: bool = False) -> list[BattleView]:
+        """Voted two-sided battles with conversations, oldest vote first, for export."""
+        query = _BATTLE_ROWS.where(_votes.c.id.is_not(None), _battles.c.model_b_id.is_not(None))
         if not include_uncounted:
-            query = query.where(Vote.counted.is_(True))
-        with self._session() as session:
-            yield from session.scalars(query)
+            query = query.where(_votes.c.counted.is_(True))
+        query = query.order_by(_votes.c.id, _turns.c.number, _answers.c.side)
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(query).all()
+            return [
+                self._view(list(battle_rows), connection)
+                for _, battle_rows in itertools.groupby(rows, key=itemgetter(0))
+            ]
+
+    def _view(self, rows: Sequence[Row[Any]], connection: Connection) -> BattleView:
+        """The view of one battle from its rows of `_battle_rows` (read by position: a
+        Row's attributes cost a lookup each, and this is the vote path's read)."""
+        (
+            _id,
+            public_id,
+            voter_id,
+            mode,
+            kind,
+            category,
+            status,
+            failure_reason,
+            model_a_id,
+            model_b_id,
+            style_a,
+            style_b,
+            updated_at,
+        ) = rows[0][:_TURN_COLUMN]
+        winner, counted, vote_voter_id, voted_at, not_counted_reason = rows[0][_VOTE_COLUMN:]
+        turns = []
+        for number, turn_rows in itertools.groupby(rows, key=itemgetter(_TURN_COLUMN)):
+            if number is None:  # a battle without turns: one row of NULLs
+                continue
+            answers = []
+            prompt = None
+            for row in turn_rows:
+                prompt = row[_TURN_COLUMN + 1]
+                side, answer_status, *details = row[_ANSWER_COLUMN:_VOTE_COLUMN]
+                answers.append(AnswerView(side, _ANSWER_STATUSES[answer_status], *details))
+            turns.append(TurnView(number, prompt, tuple(answers)))
+        return BattleView(
+            public_id=public_id,
+            voter_id=voter_id,
+            mode=_MODES[mode],
+            kind=_KINDS[kind],
+            category=category,
+            status=_STATUSES[status],
+            failure_reason=failure_reason,
+            model_a=self._model_identity(model_a_id, connection),
+            model_b=self._model_identity(model_b_id, connection)
+            if model_b_id is not None
+            else None,
+            style_a=style_a,
+            style_b=style_b,
+            updated_at=as_utc(updated_at),
+            turns=tuple(turns),
+            vote=VoteView(
+                _WINNERS[winner], counted, vote_voter_id, as_utc(voted_at), not_counted_reason
+            )
+            if winner is not None
+            else None,
+        )
+
+
+# Where `_battle_rows` puts the turn's, the answer's and the vote's first column.
+_TURN_COLUMN = 13
+_ANSWER_COLUMN = 15
+_VOTE_COLUMN = 25
+# Stored words to their members by a dict lookup (calling an Enum costs several times more).
+_MODES = {mode.value: mode for mode in BattleMode}
+_KINDS = {kind.value: kind for kind in BattleKind}
+_STATUSES = {status.value: status for status in BattleStatus}
+_ANSWER_STATUSES = {status.value: status for status in AnswerStatus}
+_WINNERS = {winner.value: winner for winner in Winner}
+
+
+def _identity(version: ModelVersion) -> ModelIdentity:
+    return ModelIdentity(version.id, version.name, version.version, version.provider_kind)
+
+
+def _status(value: str | None) -> BattleStatus | None:
+    return _STATUSES[value] if value is not None else None
 
 
 def _new_turn(number: int, prompt: str, sides: Sequence[str]) -> Turn:
     return Turn(
         number=number,
         prompt=prompt,
-        answers=[Answer(side=side, text="", status="generating") for side in sides],
+        answers=[Answer(side=side, text="", status=AnswerStatus.GENERATING) for side in sides],
     )
 
 
-def _transition(session: Session, public_id: str, before: str, after: str) -> None:
+def _transition(
+    session: Session, public_id: str, before: BattleStatus, after: BattleStatus
+) -> None:
     """Move the battle from `before` to `after` atomically, or raise BattleStateConflict.
 
     A conditional UPDATE, so that two requests (or two workers) racing on one battle cannot
     both succeed: one vote per battle, no follow-up once voted.
     """
     result = session.execute(
-        update(Battle)
-        .where(Battle.public_id == public_id, Battle.status == before)
+        update(BattleRow)
+        .where(BattleRow.public_id == public_id, BattleRow.status == before)
         .values(status=after, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
-        current = session.scalar(select(Battle.status).where(Battle.public_id == public_id))
-        raise BattleStateConflict(public_id, current)
+        current = session.scalar(select(BattleRow.status).where(BattleRow.public_id == public_id))
+        raise BattleStateConflict(public_id, _status(current))
 
 
-def _battle_row(session: Session, public_id: str) -> Battle:
-    return session.scalars(select(Battle).where(Battle.public_id == public_id)).one()
+def _battle_row(session: Session, public_id: str) -> BattleRow:
+    return session.scalars(select(BattleRow).where(BattleRow.public_id == public_id)).one()

@@ -7,11 +7,13 @@ that the two never drift apart.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -23,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -33,9 +37,10 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def version_label(name: str, version: int) -> str:
-    """The name shown on the leaderboard: versions after the first carry their number."""
-    return name if version == 1 else f"{name} (v{version})"
+def one_of(column: str, vocabulary: type[StrEnum] | tuple[str, ...], name: str) -> CheckConstraint:
+    """A CHECK that `column` holds one of the vocabulary's words (migration 0004 adds them)."""
+    words = ", ".join(f"'{word}'" for word in vocabulary)
+    return CheckConstraint(f"{column} IN ({words})", name=name)
 
 
 class Base(DeclarativeBase):
@@ -71,24 +76,26 @@ class ModelVersion(Base):
     settings_fingerprint: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
-    @property
-    def label(self) -> str:
-        return version_label(self.name, self.version)
 
+class BattleRow(Base):
+    """A battle's row; what leaves storage is its read model, `battle_view.BattleView`."""
 
-class Battle(Base):
     __tablename__ = "battles"
+    __table_args__ = (
+        one_of("mode", BattleMode, "ck_battles_mode"),
+        one_of("kind", BattleKind, "ck_battles_kind"),
+        one_of("status", BattleStatus, "ck_battles_status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Random and unguessable; the only identifier that ever leaves the server.
     public_id: Mapped[str] = mapped_column(String(64), unique=True)
-    mode: Mapped[str] = mapped_column(String(20))  # anonymous | named | single
-    kind: Mapped[str] = mapped_column(String(20))  # text | webdev | recorded
+    mode: Mapped[str] = mapped_column(String(20))  # a BattleMode
+    kind: Mapped[str] = mapped_column(String(20))  # a BattleKind
     category: Mapped[str] = mapped_column(String(50))
     model_a_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
     model_b_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
-    # generating | complete | failed | voted
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # a BattleStatus
     failure_reason: Mapped[str | None] = mapped_column(Text)
     voter_id: Mapped[str] = mapped_column(String(100), index=True)
     ip_hash: Mapped[str] = mapped_column(String(128))
@@ -99,12 +106,9 @@ class Battle(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
-    model_a: Mapped[ModelVersion] = relationship(foreign_keys=[model_a_id], lazy="joined")
-    model_b: Mapped[ModelVersion | None] = relationship(foreign_keys=[model_b_id], lazy="joined")
     turns: Mapped[list[Turn]] = relationship(
         back_populates="battle", order_by="Turn.number", cascade="all, delete-orphan"
     )
-    vote: Mapped[Vote | None] = relationship(back_populates="battle")
 
 
 class Turn(Base):
@@ -117,7 +121,7 @@ class Turn(Base):
     prompt: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
-    battle: Mapped[Battle] = relationship(back_populates="turns")
+    battle: Mapped[BattleRow] = relationship(back_populates="turns")
     answers: Mapped[list[Answer]] = relationship(
         back_populates="turn", order_by="Answer.side", cascade="all, delete-orphan"
     )
@@ -127,13 +131,17 @@ class Answer(Base):
     """One side's answer to one turn, with how it was produced."""
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("turn_id", "side", name="uq_answers_turn_side"),)
+    __table_args__ = (
+        UniqueConstraint("turn_id", "side", name="uq_answers_turn_side"),
+        one_of("side", ("a", "b"), "ck_answers_side"),
+        one_of("status", AnswerStatus, "ck_answers_status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
     side: Mapped[str] = mapped_column(String(1))  # a | b
     text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20))  # generating | done | failed
+    status: Mapped[str] = mapped_column(String(20))  # an AnswerStatus
     failure_kind: Mapped[str | None] = mapped_column(String(50))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     first_token_seconds: Mapped[float | None] = mapped_column(Float)
@@ -149,21 +157,25 @@ class Vote(Base):
     """The one vote a battle can receive; stored even when it does not count."""
 
     __tablename__ = "votes"
+    __table_args__ = (one_of("winner", Winner, "ck_votes_winner"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     battle_id: Mapped[int] = mapped_column(ForeignKey("battles.id"), unique=True)
-    winner: Mapped[str] = mapped_column(String(20))  # model_a | model_b | tie | tie (bothbad)
+    winner: Mapped[str] = mapped_column(String(20))  # a Winner
     voter_id: Mapped[str] = mapped_column(String(100), index=True)
     ip_hash: Mapped[str] = mapped_column(String(128), index=True)
     counted: Mapped[bool] = mapped_column(Boolean, index=True)
     not_counted_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
-    battle: Mapped[Battle] = relationship(back_populates="vote")
-
 
 class VoteLogEntry(Base):
-    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+    """Append-only: database triggers refuse UPDATE and DELETE on this table.
+
+    Its `winner` has no CHECK of its own: entries are only written with their vote, in the
+    vote's transaction, and `votes.winner` is checked (rebuilding this table on SQLite to add
+    one would also drop its append-only triggers).
+    """
 
     __tablename__ = "vote_log"
 

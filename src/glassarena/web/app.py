@@ -68,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            await arena.service.aclose()
+            arena.service.webdev_answer_finished = None  # checked at the next start instead
             await checks.aclose()
             await previews.aclose()
             await arena.close()

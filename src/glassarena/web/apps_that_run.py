@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import Request
 
+from glassarena.vocabulary import WEBDEV_CATEGORIES
 from glassarena.webdev.checks import WebdevChecks
 from glassarena.webdev.summary import RunShare
 
-WEBDEV_CATEGORIES = frozenset({"webdev"})
 CSV_COLUMNS = ("apps_checked", "apps_that_run", "apps_that_run_lower", "apps_that_run_upper")
 
 

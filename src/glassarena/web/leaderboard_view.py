@@ -20,14 +20,10 @@ from glassarena.leaderboard import (
     LeaderboardRow,
     StyleCoefficient,
 )
+from glassarena.vocabulary import CATEGORY_LABELS
 
 PlotName = Literal["ci", "win-fraction", "battle-count", "predicted-win"]
 PLOT_NAMES: tuple[str, ...] = ("ci", "win-fraction", "battle-count", "predicted-win")
-CATEGORY_LABELS = {
-    "text": "Text",
-    "webdev": "WebDev",
-    "recorded": "Recorded answers (LLMFAO)",
-}
 
 
 def category_label(category: str) -> str:

@@ -8,7 +8,7 @@ The parts, one idea each:
     schema.py          the file's pydantic models
     yaml_lines.py      composing the YAML with the line of every key; problems located on it
     errors.py          ConfigProblem (file, line, message) and ConfigError (all of them)
-    arena_config.py    what loading produces: ArenaConfig, Contestant, RecordedSet
+    arena_config.py    what loading produces: ArenaConfig, ContestantConfig, RecordedSet
     recorded_files.py  finding and reading recorded-answer sets, once per file version
     resolve.py         checking meaning across the file and building the ArenaConfig
     load.py            load_config: read, compose, validate, resolve

@@ -1,7 +1,7 @@
 """What loading an arena file produces: the resolved contestants and recorded sets.
 
 A contestant's `settings_fingerprint` is the sha256 of the canonical JSON of everything
-that shapes its answers (`Contestant.settings`). Storage keeps one version per fingerprint,
+that shapes its answers (`ContestantConfig.settings`). Storage keeps one version per fingerprint,
 so a contestant with votes is never changed in place: new settings make a new version.
 """
 
@@ -15,28 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from glassarena.arena.config.schema import (
-    AnthropicSettings,
+    AnyProviderSettings,
     Limits,
-    LocalSettings,
-    OpenAISettings,
     RateLimitSettings,
-    RecordedSettings,
     SamplingSettings,
     StreamSettings,
 )
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings
 from glassarena.providers.recorded import RecordedAnswers
+from glassarena.vocabulary import BattleKind
 
 
 @dataclass(frozen=True)
-class Contestant:
+class ContestantConfig:
     name: str
     description: str | None
     provider_kind: str
-    provider_settings: OpenAISettings | AnthropicSettings | LocalSettings | RecordedSettings
+    provider_settings: AnyProviderSettings
     generation: GenerationSettings
-    battle_kinds: frozenset[str]
+    battle_kinds: frozenset[BattleKind]
     settings: Mapping[str, Any]  # what shapes the answers; JSON, free of secrets
     settings_fingerprint: str
     api_key: str | None = field(default=None, repr=False)
@@ -57,7 +55,7 @@ class RecordedSet:
 @dataclass(frozen=True)
 class ArenaConfig:
     source: str
-    contestants: tuple[Contestant, ...]
+    contestants: tuple[ContestantConfig, ...]
     recorded_sets: tuple[RecordedSet, ...]
     limits: Limits
     rate_limits: RateLimitSettings
@@ -66,7 +64,7 @@ class ArenaConfig:
     stream: StreamSettings = field(default_factory=StreamSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
 
-    def contestant(self, name: str) -> Contestant:
+    def contestant(self, name: str) -> ContestantConfig:
         for contestant in self.contestants:
             if contestant.name == name:
                 return contestant

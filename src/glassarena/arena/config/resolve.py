@@ -13,11 +13,12 @@ from typing import Any
 
 from glassarena.arena.config.arena_config import (
     ArenaConfig,
-    Contestant,
+    ContestantConfig,
     RecordedSet,
     fingerprint,
 )
 from glassarena.arena.config.errors import ConfigError, ConfigProblem
+from glassarena.arena.config.providers import provider_kind
 from glassarena.arena.config.recorded_files import (
     BUILTIN_PREFIX,
     BUILTIN_RECORDED,
@@ -25,21 +26,15 @@ from glassarena.arena.config.recorded_files import (
     recorded_set_path,
 )
 from glassarena.arena.config.schema import (
-    AnthropicSettings,
     ArenaFile,
     ContestantEntry,
-    LocalSettings,
-    OpenAISettings,
     RecordedSetEntry,
     RecordedSettings,
 )
 from glassarena.arena.config.yaml_lines import KeyPath, YamlMarks, location_label
 from glassarena.providers.base import GenerationSettings
 from glassarena.providers.recorded import RecordedAnswers, RecordedDataError
-from glassarena.providers.weights import BUILTIN_WEIGHTS
-
-LIVE_BATTLE_KINDS: tuple[str, ...] = ("text", "webdev")
-RECORDED_BATTLE_KINDS: tuple[str, ...] = ("recorded",)
+from glassarena.vocabulary import BattleKind
 
 
 def resolve(
@@ -81,7 +76,7 @@ class _Resolver:
         database_url = self._url("database_url")
         redis_url = self._url("redis_url")
         answers = self._recorded_answers()
-        contestants: list[Contestant] = []
+        contestants: list[ContestantConfig] = []
         names: dict[str, KeyPath] = {}
         explicit_recorded: set[tuple[str, str]] = set()
         for index, entry in enumerate(self.file.contestants):
@@ -165,7 +160,10 @@ class _Resolver:
         else:
             names[name] = path
 
-    def _env(self, variable: str, path: KeyPath) -> str | None:
+    def known(self, path: KeyPath) -> bool:
+        return self.marks.known(path)
+
+    def env(self, variable: str, path: KeyPath) -> str | None:
         value = self.environ.get(variable)
         if not value:
             self.problem(path, f"environment variable {variable} is not set")
@@ -178,7 +176,7 @@ class _Resolver:
             self.problem((f"{name}_env",), f"give {name} or {name}_env, not both")
             return None
         if variable is not None:
-            return self._env(variable, (f"{name}_env",))
+            return self.env(variable, (f"{name}_env",))
         return literal
 
     # recorded sets
@@ -215,7 +213,7 @@ class _Resolver:
         path: KeyPath,
         answers: RecordedAnswers,
         explicit: set[tuple[str, str]],
-    ) -> list[Contestant]:
+    ) -> list[ContestantConfig]:
         if entry.contestants == "none":
             return []
         models = answers.models if entry.contestants == "all" else entry.contestants
@@ -236,7 +234,7 @@ class _Resolver:
                 chunk_delay_seconds=entry.chunk_delay_seconds,
             )
             added.append(
-                _recorded_contestant(model, None, settings, answers, RECORDED_BATTLE_KINDS)
+                _recorded_contestant(model, None, settings, answers, BattleKind.replayed_kinds())
             )
         return added
 
@@ -244,48 +242,28 @@ class _Resolver:
 
     def _contestant(
         self, entry: ContestantEntry, path: KeyPath, answers: Mapping[str, RecordedAnswers]
-    ) -> Contestant | None:
+    ) -> ContestantConfig | None:
         provider = entry.provider
-        provider_path = (*path, "provider")
         if isinstance(provider, RecordedSettings):
             return self._recorded_entry(entry, provider, path, answers)
-        kinds = entry.battle_kinds or LIVE_BATTLE_KINDS
-        if "recorded" in kinds:
+        kinds = entry.battle_kinds or BattleKind.live_kinds()
+        if not all(kind.live for kind in kinds):
             self.problem(
                 (*path, "battle_kinds"),
                 "only recorded contestants take part in recorded battles",
             )
         generation = entry.generation or GenerationSettings()
-        api_key = None
-        local_path = None
-        if isinstance(provider, OpenAISettings):
-            if provider.api_key_env is not None:
-                api_key = self._env(provider.api_key_env, (*provider_path, "api_key_env"))
-            settings = {
-                "base_url": provider.base_url.rstrip("/"),
-                "model": provider.model,
-                "extra_params": provider.extra_params,
-            }
-        elif isinstance(provider, AnthropicSettings):
-            env_path = (*provider_path, "api_key_env")
-            api_key = self._env(
-                provider.api_key_env, env_path if self.marks.known(env_path) else provider_path
-            )
-            if generation.seed is not None:
-                self.problem((*path, "generation", "seed"), "Anthropic's API takes no seed")
-            base_url = provider.base_url.rstrip("/") if provider.base_url else None
-            settings = {"base_url": base_url, "model": provider.model}
-        else:
-            local = self._local(provider, provider_path)
-            if local is None:
-                return None
-            settings, local_path = local
+        resolve_section = provider_kind(provider).resolve
+        assert resolve_section is not None, "only recorded contestants lack a resolver"
+        resolved = resolve_section(provider, generation, path, self)
+        if resolved is None:
+            return None
         settings = {
             "kind": provider.kind,
-            **settings,
+            **resolved.settings,
             "generation": generation.model_dump(mode="json"),
         }
-        return Contestant(
+        return ContestantConfig(
             name=entry.name,
             description=entry.description,
             provider_kind=provider.kind,
@@ -294,32 +272,9 @@ class _Resolver:
             battle_kinds=frozenset(kinds),
             settings=settings,
             settings_fingerprint=fingerprint(settings),
-            api_key=api_key,
-            local_path=local_path,
+            api_key=resolved.api_key,
+            local_path=resolved.local_path,
         )
-
-    def _local(
-        self, provider: LocalSettings, path: KeyPath
-    ) -> tuple[dict[str, Any], Path | None] | None:
-        if (provider.weights is None) == (provider.path is None):
-            self.problem(path, "a local provider needs exactly one of 'weights' or 'path'")
-            return None
-        if provider.weights is not None:
-            weights = BUILTIN_WEIGHTS[provider.weights]
-            identity: dict[str, Any] = {
-                "weights": weights.name,
-                "weights_version": weights.version(),
-            }
-            prompt_format = provider.prompt_format or weights.prompt_format
-            local_path = None
-        else:
-            local_path = (self.base_dir / str(provider.path)).resolve()
-            if not local_path.is_file():
-                self.problem((*path, "path"), f"GGUF file {local_path} does not exist")
-                return None
-            identity = {"path": str(local_path)}
-            prompt_format = provider.prompt_format or "embedded"
-        return {**identity, "prompt_format": prompt_format, "n_ctx": provider.n_ctx}, local_path
 
     def _recorded_entry(
         self,
@@ -327,11 +282,11 @@ class _Resolver:
         provider: RecordedSettings,
         path: KeyPath,
         answers: Mapping[str, RecordedAnswers],
-    ) -> Contestant | None:
+    ) -> ContestantConfig | None:
         if entry.generation is not None:
             self.problem((*path, "generation"), "recorded answers are fixed; remove 'generation'")
-        kinds = entry.battle_kinds or RECORDED_BATTLE_KINDS
-        if set(kinds) != {"recorded"}:
+        kinds = entry.battle_kinds or BattleKind.replayed_kinds()
+        if any(kind.live for kind in kinds):
             self.problem(
                 (*path, "battle_kinds"), "recorded contestants take part in recorded battles only"
             )
@@ -354,15 +309,15 @@ def _recorded_contestant(
     description: str | None,
     provider: RecordedSettings,
     answers: RecordedAnswers,
-    kinds: Sequence[str],
-) -> Contestant:
+    kinds: Sequence[BattleKind],
+) -> ContestantConfig:
     settings = {
         "kind": "recorded",
         "set": provider.set,
         "model": provider.model,
         "answers_sha256": answers.digest(provider.model),
     }
-    return Contestant(
+    return ContestantConfig(
         name=name,
         description=description,
         provider_kind="recorded",

@@ -16,8 +16,7 @@ from pydantic import (
 
 from glassarena.providers.base import GenerationSettings, Timeouts
 from glassarena.providers.weights import PromptFormat
-
-BattleKind = Literal["text", "webdev", "recorded"]
+from glassarena.vocabulary import BattleKind
 
 
 class _Section(BaseModel):
@@ -70,10 +69,9 @@ class RecordedSettings(_Section):
     chunk_delay_seconds: NonNegativeFloat = 0.0  # pacing only: not part of the fingerprint
 
 
-ProviderSettings = Annotated[
-    OpenAISettings | AnthropicSettings | LocalSettings | RecordedSettings,
-    Field(discriminator="kind"),
-]
+# Every provider kind's settings; each kind's behaviour is registered in providers.py.
+AnyProviderSettings = OpenAISettings | AnthropicSettings | LocalSettings | RecordedSettings
+ProviderSettings = Annotated[AnyProviderSettings, Field(discriminator="kind")]
 
 
 class ContestantEntry(_Section):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
 from glassarena.arena.service import BattleRequest
-from glassarena.battles.record import Winner
+from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.event_stream import event_stream_response
 
@@ -24,21 +24,14 @@ from glassarena.web.event_stream import event_stream_response
 MAX_REQUEST_PROMPT_CHARS = 1_000_000
 MAX_BATTLE_ID_CHARS = 100
 
-VOTE_CHOICES: dict[str, Winner] = {
-    "a": Winner.MODEL_A,
-    "b": Winner.MODEL_B,
-    "tie": Winner.TIE,
-    "both_bad": Winner.BOTH_BAD,
-}
-
 router = APIRouter(prefix="/api/battles")
 
 
 class StartBattle(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["anonymous", "named", "single"] = "anonymous"
-    kind: Literal["text", "webdev", "recorded"] = "text"
+    mode: BattleMode = BattleMode.ANONYMOUS
+    kind: BattleKind = BattleKind.TEXT
     prompt: str | None = Field(default=None, max_length=MAX_REQUEST_PROMPT_CHARS)
     models: list[str] = Field(default_factory=list, max_length=2)
 
@@ -52,7 +45,7 @@ class FollowUp(BaseModel):
 class CastVote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    choice: Literal["a", "b", "tie", "both_bad"]
+    choice: VoteChoice
 
 
 @router.post("", name="start_battle")
@@ -82,10 +75,10 @@ async def follow_up(
 
 
 def _with_previews(
-    request: Request, kind: str, events: AsyncIterable[Mapping[str, Any]]
+    request: Request, kind: BattleKind, events: AsyncIterable[Mapping[str, Any]]
 ) -> AsyncIterable[Mapping[str, Any]]:
     """WebDev battles get their live app previews added to the stream."""
-    if kind != "webdev":
+    if not kind.webdev:
         return events
     return request.app.state.webdev_previews.with_previews(events)
 
@@ -118,7 +111,7 @@ async def vote(
     # The vote is one short database transaction; a thread keeps it off the event loop,
     # where the other battles' streams are being served.
     reveal = await asyncio.to_thread(
-        service.vote, voter, battle_id[:MAX_BATTLE_ID_CHARS], VOTE_CHOICES[body.choice]
+        service.vote, voter, battle_id[:MAX_BATTLE_ID_CHARS], body.choice.winner
     )
     return reveal.to_dict()
 

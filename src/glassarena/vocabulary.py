@@ -1,0 +1,136 @@
+"""The arena's vocabulary: every word stored in the database or sent as JSON, spelled once.
+
+Each is a `StrEnum`, so a member *is* its string: stored values, JSON and comparisons with
+plain strings stay exactly as before. The database refuses any other value (CHECK
+constraints, migration 0004).
+
+This module sits below every layer (it imports nothing of glassarena): the rating core's
+adapters (`battles/`), storage, the application logic and the web layer all read the same
+words from here. Battle kinds carry their properties (is it answered live, does it need a
+system prompt, does it show WebDev apps, which leaderboard category does it count in), so
+adding a kind means adding one member and one `_KIND_TRAITS` entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+# The two sides of a battle: "a" is model_a's answer, "b" model_b's.
+Side = Literal["a", "b"]
+
+
+class Winner(StrEnum):
+    """The verdict of a battle, spelled as in LMArena's cleaned battle files."""
+
+    MODEL_A = "model_a"
+    MODEL_B = "model_b"
+    TIE = "tie"
+    BOTH_BAD = "tie (bothbad)"
+
+
+class VoteChoice(StrEnum):
+    """What the vote buttons send (`POST /api/battles/{id}/vote`), and the verdict each means."""
+
+    A = "a"
+    B = "b"
+    TIE = "tie"
+    BOTH_BAD = "both_bad"
+
+    @property
+    def winner(self) -> Winner:
+        return _CHOICE_WINNER[self]
+
+
+_CHOICE_WINNER = {
+    VoteChoice.A: Winner.MODEL_A,
+    VoteChoice.B: Winner.MODEL_B,
+    VoteChoice.TIE: Winner.TIE,
+    VoteChoice.BOTH_BAD: Winner.BOTH_BAD,
+}
+
+
+class BattleMode(StrEnum):
+    ANONYMOUS = "anonymous"  # the arena picks two models and hides them until the vote
+    NAMED = "named"  # the user picks two models by name
+    SINGLE = "single"  # the user chats with one model
+
+    @property
+    def models(self) -> int:
+        """How many models answer in this mode."""
+        return 1 if self is BattleMode.SINGLE else 2
+
+
+class BattleStatus(StrEnum):
+    GENERATING = "generating"  # a turn's answers are being written
+    COMPLETE = "complete"  # every answer of the last turn is done: open for a vote or a turn
+    FAILED = "failed"  # an answer failed (or its process died): closed, never votable
+    VOTED = "voted"  # closed by its one vote
+
+
+class AnswerStatus(StrEnum):
+    GENERATING = "generating"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class KindTraits:
+    live: bool  # answered by a model now (not replayed from recorded answers)
+    system_prompt: bool  # models are told what to build before the conversation (WebDev)
+    webdev: bool  # answers are web apps: previewed, execution-checked, code style counted
+    category: str  # the leaderboard its counted votes enter
+    category_label: str  # that leaderboard's title
+
+
+class BattleKind(StrEnum):
+    TEXT = "text"
+    WEBDEV = "webdev"
+    RECORDED = "recorded"
+
+    @property
+    def traits(self) -> KindTraits:
+        return _KIND_TRAITS[self]
+
+    @property
+    def live(self) -> bool:
+        return self.traits.live
+
+    @property
+    def webdev(self) -> bool:
+        return self.traits.webdev
+
+    @property
+    def category(self) -> str:
+        return self.traits.category
+
+    @classmethod
+    def live_kinds(cls) -> tuple[BattleKind, ...]:
+        return tuple(kind for kind in cls if kind.live)
+
+    @classmethod
+    def replayed_kinds(cls) -> tuple[BattleKind, ...]:
+        return tuple(kind for kind in cls if not kind.live)
+
+
+_KIND_TRAITS = {
+    BattleKind.TEXT: KindTraits(
+        live=True, system_prompt=False, webdev=False, category="text", category_label="Text"
+    ),
+    BattleKind.WEBDEV: KindTraits(
+        live=True, system_prompt=True, webdev=True, category="webdev", category_label="WebDev"
+    ),
+    BattleKind.RECORDED: KindTraits(
+        live=False,
+        system_prompt=False,
+        webdev=False,
+        category="recorded",
+        category_label="Recorded answers (LLMFAO)",
+    ),
+}
+
+# Every leaderboard category, in the order the pages list them.
+CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(kind.category for kind in BattleKind))
+CATEGORY_LABELS: dict[str, str] = {kind.category: kind.traits.category_label for kind in BattleKind}
+WEBDEV_CATEGORIES: frozenset[str] = frozenset(kind.category for kind in BattleKind if kind.webdev)
