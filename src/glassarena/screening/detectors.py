@@ -243,7 +243,13 @@ def cohort_shifts(
     variance = reference.dispersion * total_weight + rating_variance
     z = score / np.sqrt(np.maximum(variance, 1e-12))
     limit = critical_z(alpha, len(groups))
-    flagged = np.flatnonzero(np.abs(z) > limit)
+    # Only the strongest group per window is flagged per call: a target inflated by rigged
+    # votes drags its opponents' residuals down too, and those shadows vanish once its votes
+    # stop counting. The caller repeats until nothing is left above the limit.
+    window_of = groups // m
+    order = np.lexsort((-np.abs(z), window_of))
+    strongest = order[np.r_[True, window_of[order][1:] != window_of[order][:-1]]]
+    flagged = strongest[np.abs(z[strongest]) > limit]
     won = np.bincount(inverse, side_won, len(groups))
     expected = np.bincount(inverse, side_expected, len(groups))
     reason = "model-shift" if window_seconds is None else "burst"

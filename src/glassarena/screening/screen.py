@@ -24,6 +24,8 @@ from glassarena.screening.table import VoteTable
 # (a young arena has no established crowd yet).
 _MIN_ESTABLISHED_SHARE = 0.2
 _HOUR = 3_600.0
+# Shift tests flag the strongest model (per window) and repeat; this bounds the repeats.
+_MAX_SHIFT_ROUNDS = 30
 
 
 class _Decisions:
@@ -103,22 +105,18 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
     shifts: list[ModelShift] = []
     if disagreeing or favouring:
         reference = _reference(table, decisions.counted, cohort, settings)
-    found_shifts, drop = detectors.cohort_shifts(
-        table, decisions.counted, cohort, reference, settings.alpha, None
-    )
-    decisions.uncount(drop, "model-shift")
-    shifts += found_shifts
+    windows: list[float | None] = [None]
     if table.time is not None:
-        found_shifts, drop = detectors.cohort_shifts(
-            table,
-            decisions.counted,
-            cohort,
-            reference,
-            settings.alpha,
-            settings.burst_window_hours * _HOUR,
-        )
-        decisions.uncount(drop, "burst")
-        shifts += found_shifts
+        windows.append(settings.burst_window_hours * _HOUR)
+    for window in windows:
+        for _ in range(_MAX_SHIFT_ROUNDS):
+            found_shifts, drop = detectors.cohort_shifts(
+                table, decisions.counted, cohort, reference, settings.alpha, window
+            )
+            if not found_shifts:
+                break
+            decisions.uncount(drop, "model-shift" if window is None else "burst")
+            shifts += found_shifts
     return ScreeningResult(decisions.counted, decisions.reason, tuple(flags), tuple(shifts))
 
 
