@@ -103,7 +103,9 @@ def rig(
     assert honest.time is not None
     newest = float(honest.time.max())
     time = np.sort(newest - attack.attack_days * _DAY * rng.random(attack.budget))
-    return RiggedVotes(models[a].astype(object), models[b].astype(object), outcome, voter, voter.copy(), time)
+    return RiggedVotes(
+        models[a].astype(object), models[b].astype(object), outcome, voter, voter.copy(), time
+    )
 
 
 def _rivals(ratings: NDArray[np.float64], target: int, count: int) -> NDArray[np.intp]:

@@ -7,9 +7,11 @@ over everything tested, so a detector fires on an honest board with probability 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import binom
+from scipy.stats import binom, poisson
 
 from glassarena.screening.reference import Reference, critical_z
 from glassarena.screening.result import ModelShift, VoterFlag
@@ -69,39 +71,145 @@ def _occurrences_both_sides(
     return np.where(keys[:n] == wanted, from_a, from_b)
 
 
+@dataclass(frozen=True)
+class Sampler:
+    """What the arena's sampler shows voters, estimated from the battles in a basis (the
+    established voters' votes, so that a flood of rigged votes on one model cannot make the
+    other models look rare and honest voters look skewed): per model the share of battles
+    involving it, per pair the share of battles between the two."""
+
+    model: NDArray[np.float64]
+    pair: NDArray[np.float64]
+
+    @classmethod
+    def estimate(cls, table: VoteTable, basis: Mask) -> Sampler:
+        m = table.n_models
+        total = max(int(basis.sum()), 1)
+        pair = np.zeros((m, m))
+        np.add.at(pair, (table.model_a[basis], table.model_b[basis]), 1.0)
+        pair = (pair + pair.T) / total
+        counts = np.bincount(table.model_a[basis], minlength=m) + np.bincount(
+            table.model_b[basis], minlength=m
+        )
+        return cls(np.maximum(counts, 1) / total, pair)
+
+
 def concentration(
     table: VoteTable,
     counted: Mask,
     actor: NDArray[np.intp],
     n_actors: int,
-    settings_alpha: float,
+    alpha: float,
     min_votes: int,
+    max_set: int,
+    sampler: Sampler,
 ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
-    """Actors whose votes involve one model far more often than the sampler shows it.
+    """Actors whose votes fall on a few models far more often than the sampler shows them.
 
-    Under honest use the battles a voter sees are draws from the arena's sampler, whose
-    per-model frequency q_m is the share of all battles involving m; a voter who only votes
-    when the target appears (and skips the rest) has a binomial excess no honest voter shows.
-    Returns flagged actors, their -log10 p-value and the model concerned.
+    An honest voter's battles are draws from the arena's sampler; a voter who votes only
+    when the target (or the target and its rivals) appears, skipping the rest, covers a
+    small set of models no honest voter covers. For each actor and s = 1..max_set the set is
+    the actor's s most frequent models; its votes touching the set are compared with a
+    binomial at the share of the sampler's battles that touch the set (the models' shares
+    less the battles between two of them, counted twice). The Bonferroni count is every
+    possible set: actors * C(M, s). Returns flagged actors, their -log10 p-value and their
+    most frequent model.
     """
     m = table.n_models
-    q = (
-        np.bincount(table.model_a, minlength=m) + np.bincount(table.model_b, minlength=m)
-    ) / table.n_votes
-    who = actor[counted].astype(np.int64)
+    positions = np.flatnonzero(counted)
+    who = actor[positions].astype(np.int64)
     n_votes = np.bincount(who, minlength=n_actors)
-    keys = np.concatenate([who * m + table.model_a[counted], who * m + table.model_b[counted]])
-    pair, k = np.unique(keys, return_counts=True)
-    pair_actor, pair_model = pair // m, pair % m
-    eligible = n_votes[pair_actor] >= min_votes
-    tests = int((n_votes >= min_votes).sum()) * m
-    if tests == 0:
+    eligible_actors = int((n_votes >= min_votes).sum())
+    if eligible_actors == 0 or len(positions) == 0:
         return _no_actors()
-    log_p = binom.logsf(k[eligible] - 1, n_votes[pair_actor[eligible]], q[pair_model[eligible]])
-    hit = log_p < np.log(settings_alpha / tests)
-    return _worst_per_actor(
-        pair_actor[eligible][hit], -log_p[hit] / np.log(10.0), pair_model[eligible][hit]
+    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    pair, inverse, k = np.unique(keys, return_inverse=True, return_counts=True)
+    pair_actor, pair_model = pair // m, pair % m
+    # rank of each model within its actor, most frequent first
+    order = np.lexsort((-k, pair_actor))
+    first_of_actor = np.r_[True, pair_actor[order][1:] != pair_actor[order][:-1]]
+    start = np.maximum.accumulate(np.where(first_of_actor, np.arange(len(order)), 0))
+    rank = np.empty(len(pair), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - start
+    n = len(positions)
+    vote_rank = np.minimum(rank[inverse[:n]], rank[inverse[n:]])  # best-ranked model touched
+    best_log_p = np.zeros(n_actors)
+    log_sets = np.log(float(m))  # log C(M, s), accumulated below
+    covered = np.zeros(n_actors)
+    rate = np.zeros(n_actors)
+    sizes = min(max_set, m)
+    top = np.full((n_actors, sizes), -1, dtype=np.int64)  # each actor's models, by frequency
+    within = rank < sizes
+    top[pair_actor[within], rank[within]] = pair_model[within]
+    for size in range(1, sizes + 1):
+        if size > 1:
+            log_sets += np.log((m - size + 1) / size)
+        covered += np.bincount(who[vote_rank == size - 1], minlength=n_actors)
+        newest = top[:, size - 1]
+        has = newest >= 0
+        rate[has] += sampler.model[newest[has]]
+        for earlier in range(size - 1):
+            rate[has] -= sampler.pair[newest[has], top[has, earlier]]
+        active = (n_votes >= min_votes) & (covered > 0)
+        log_p = np.zeros(n_actors)
+        log_p[active] = binom.logsf(
+            covered[active] - 1, n_votes[active], np.clip(rate[active], 1e-12, 1.0)
+        )
+        best_log_p = np.minimum(best_log_p, log_p + log_sets + np.log(max_set))
+    threshold = np.log(alpha / eligible_actors)
+    flagged = np.flatnonzero(best_log_p < threshold)
+    return flagged.astype(np.intp), -best_log_p[flagged] / np.log(10.0), top[flagged, 0]
+
+
+def swarm(
+    table: VoteTable, counted: Mask, cohort_voter: Mask, alpha: float, sampler: Sampler
+) -> tuple[list[int], Mask]:
+    """Many short-lived voters each of whose votes all involve the same model.
+
+    A voter with n votes has all of them involve model m with probability q_m ** n under
+    the sampler; the number of such cohort voters is compared, per model, with its
+    expectation (Poisson tail, Bonferroni over models). A Sybil swarm of identities casting
+    two or three votes each, always on the target, stands out however many identities it
+    uses. Returns the flagged models and the votes of those voters.
+    """
+    m = table.n_models
+    positions = np.flatnonzero(counted & cohort_voter[table.voter])
+    voters = table.voter[positions]
+    n_votes = np.bincount(voters, minlength=table.n_voters)
+    drop = np.zeros(table.n_votes, dtype=bool)
+    if len(positions) == 0:
+        return [], drop
+    # the model shared by all of a voter's votes, if any: count per (voter, model)
+    keys = np.concatenate(
+        [
+            voters.astype(np.int64) * m + table.model_a[positions],
+            voters * m + table.model_b[positions],
+        ]
     )
+    pair, k = np.unique(keys, return_counts=True)
+    pair_voter, pair_model = pair // m, pair % m
+    single = (k == n_votes[pair_voter]) & (n_votes[pair_voter] >= 2)
+    observed = np.bincount(pair_model[single], minlength=m)
+    sizes = n_votes[n_votes >= 2]
+    expected = np.array([np.sum(q_m**sizes) for q_m in sampler.model])
+    p_value = poisson.sf(observed - 1, np.maximum(expected, 1e-12))
+    flagged = np.flatnonzero((observed >= 2) & (p_value < alpha / m))
+    swarm_voters = np.zeros(table.n_voters, dtype=bool)
+    chosen = single & np.isin(pair_model, flagged)
+    swarm_voters[pair_voter[chosen]] = True
+    drop[positions[swarm_voters[voters]]] = True
+    return flagged.tolist(), drop
+
+
+def implicated(table: VoteTable, before: Mask, after: Mask, min_votes: int) -> Mask:
+    """Voters who lost more than half of their counted votes to the shift and burst tests:
+    all their votes sat on flagged models, which is how an attacker who only votes on the
+    target and its rivals looks, and not how an honest voter does."""
+    voters = table.voter
+    had = np.bincount(voters[before], minlength=table.n_voters)
+    lost = np.bincount(voters[before & ~after], minlength=table.n_voters)
+    guilty = (had >= min_votes) & (lost * 2 > had)
+    return guilty[voters]
 
 
 def disagreement(
@@ -328,4 +436,3 @@ def _worst_per_actor(
 
 def _no_actors() -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
     return np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp)
-

@@ -17,6 +17,8 @@ REASONS: Mapping[str, str] = {
     "sampler shows it (battles without it were skipped)",
     "ip-concentration": "the votes from this IP hash involve one model far more often than "
     "the sampler shows it",
+    "swarm": "one of many new or low-history voters each of whose votes all involve the "
+    "same model, far more such voters than the sampler explains (a Sybil swarm)",
     "disagreement": "the voter disagrees with the crowd far beyond chance (likelihood test "
     "against the current ratings)",
     "favouritism": "the voter favours (or disfavours) this model far beyond chance; their "
@@ -25,6 +27,8 @@ REASONS: Mapping[str, str] = {
     "voters by more than the intervals allow; their votes on it do not count",
     "burst": "within one time window, new or low-history voters rate a model differently "
     "from established voters by more than the intervals allow",
+    "implicated": "most of the voter's votes fell on models flagged by the shift or burst "
+    "tests; the rest of their votes do not count either",
 }
 
 
@@ -45,7 +49,7 @@ class ModelShift:
     """A model rated differently by the new or low-history cohort (in a window, for bursts)."""
 
     model: str
-    reason: str  # "model-shift" | "burst"
+    reason: str  # "model-shift" | "burst" | "swarm" (z and shares NaN: a count test)
     z: float
     cohort_votes: int
     observed_win_share: float

@@ -51,10 +51,13 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
 
     for kind, actor, _ in actors:
         share = settings.voter_share_cap if kind == "voter" else settings.ip_share_cap
-        over = detectors.share_cap(
-            table, decisions.counted, actor, share, settings.cap_floor_votes
-        )
+        over = detectors.share_cap(table, decisions.counted, actor, share, settings.cap_floor_votes)
         decisions.uncount(over, "voter-cap" if kind == "voter" else "ip-cap")
+    cohort_voter = detectors.cohort_voters(
+        table, settings.low_history_votes, settings.new_voter_days
+    )
+    cohort = cohort_voter[table.voter]
+    sampler = detectors.Sampler.estimate(table, _basis(decisions.counted, cohort))
     for kind, actor, names in actors:
         reason = "concentration" if kind == "voter" else "ip-concentration"
         found, statistic, model = detectors.concentration(
@@ -64,11 +67,18 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
             len(names),
             settings.alpha,
             settings.min_voter_votes,
+            settings.concentration_set_size,
+            sampler,
         )
         flags += _drop_actors(decisions, table, kind, actor, names, found, statistic, model, reason)
 
-    cohort = detectors.cohort_voters(table, settings.low_history_votes, settings.new_voter_days)[
-        table.voter
+    swarm_models, drop = detectors.swarm(
+        table, decisions.counted, cohort_voter, settings.alpha, sampler
+    )
+    decisions.uncount(drop, "swarm")
+    shifts: list[ModelShift] = [
+        ModelShift(str(table.models[model]), "swarm", float("nan"), 0, float("nan"), float("nan"))
+        for model in swarm_models
     ]
     reference = _reference(table, decisions.counted, cohort, settings)
     found, z = detectors.disagreement(
@@ -102,12 +112,14 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
     )
     flags += disagreeing + favouring
 
-    shifts: list[ModelShift] = []
     if disagreeing or favouring:
         reference = _reference(table, decisions.counted, cohort, settings)
+    # Bursts first: a window-limited attack is then removed within its windows only, which
+    # costs fewer honest votes than dropping the cohort's votes on a model for all time.
     windows: list[float | None] = [None]
     if table.time is not None:
-        windows.append(settings.burst_window_hours * _HOUR)
+        windows.insert(0, settings.burst_window_hours * _HOUR)
+    before = decisions.counted.copy()
     for window in windows:
         for _ in range(_MAX_SHIFT_ROUNDS):
             found_shifts, drop = detectors.cohort_shifts(
@@ -117,6 +129,10 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
                 break
             decisions.uncount(drop, "model-shift" if window is None else "burst")
             shifts += found_shifts
+    decisions.uncount(
+        detectors.implicated(table, before, decisions.counted, settings.min_voter_votes),
+        "implicated",
+    )
     return ScreeningResult(decisions.counted, decisions.reason, tuple(flags), tuple(shifts))
 
 
@@ -126,9 +142,13 @@ def _reference(
     cohort: NDArray[np.bool_],
     settings: ScreeningSettings,
 ) -> Reference:
+    return fit_reference(table, _basis(counted, cohort), settings.reference_prior)
+
+
+def _basis(counted: NDArray[np.bool_], cohort: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The established voters' counted votes, or every counted vote in a young arena."""
     established = counted & ~cohort
-    basis = established if established.sum() >= _MIN_ESTABLISHED_SHARE * counted.sum() else counted
-    return fit_reference(table, basis, settings.reference_prior)
+    return established if established.sum() >= _MIN_ESTABLISHED_SHARE * counted.sum() else counted
 
 
 def _drop_actors(

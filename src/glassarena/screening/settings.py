@@ -17,6 +17,8 @@ class ScreeningSettings:
     model is checked against the established voters'. `burst_window_hours`: the width of the
     time windows in which that check is repeated (bursts). `min_voter_votes`: voters with fewer
     votes are too short for per-voter tests and are judged as part of the cohort instead.
+    `concentration_set_size`: the largest set of models a voter's votes are tested for
+    falling on (the target and its rivals).
     `min_agreement`: a voter is flagged when their votes follow the ratings significantly
     less than this (1 = like the crowd, 0 = coin flips, < 0 = siding with the weaker model).
     `favouritism_margin`: how far above or below a model's predicted win share a voter's
@@ -29,6 +31,7 @@ class ScreeningSettings:
     ip_share_cap: float = 0.20
     cap_floor_votes: int = 20
     min_voter_votes: int = 5
+    concentration_set_size: int = 8
     min_agreement: float = 0.0
     favouritism_margin: float = 0.15
     low_history_votes: int = 10
@@ -43,7 +46,12 @@ class ScreeningSettings:
             value = getattr(self, name)
             if not 0 < value <= 1:
                 raise ValueError(f"screening {name} must lie in (0, 1], got {value}")
-        for name in ("cap_floor_votes", "min_voter_votes", "low_history_votes"):
+        for name in (
+            "cap_floor_votes",
+            "min_voter_votes",
+            "low_history_votes",
+            "concentration_set_size",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"screening {name} must be at least 1")
         if self.new_voter_days < 0 or self.burst_window_hours <= 0:

@@ -18,7 +18,7 @@ from scipy.special import expit
 from scipy.stats import kendalltau
 
 from glassarena.ratings import BradleyTerry
-from glassarena.screening.attacks import Attack, rig
+from glassarena.screening.attacks import Attack, RiggedVotes, rig
 from glassarena.screening.screen import screen
 from glassarena.screening.settings import ScreeningSettings
 from glassarena.screening.table import VoteTable
@@ -127,6 +127,7 @@ def simulate_rigging(
     accuracy: float = 0.95,
     settings: ScreeningSettings | None = None,
     votes_per_day_per_voter: int = 300,
+    votes_per_identity: int | None = None,
     seed: int = 0,
 ) -> list[RiggingOutcome]:
     """Each strategy at each budget, screening off and on; see module docstring."""
@@ -137,7 +138,14 @@ def simulate_rigging(
     honest_ratings = _ratings(honest, everything)
     target = target or mid_table_model(honest)
     attacks = [
-        Attack(strategy, budget, target, accuracy, votes_per_day_per_voter=votes_per_day_per_voter)
+        Attack(
+            strategy,
+            budget,
+            target,
+            accuracy,
+            votes_per_identity=votes_per_identity,
+            votes_per_day_per_voter=votes_per_day_per_voter,
+        )
         for strategy in strategies
         for budget in budgets
     ]
@@ -172,7 +180,9 @@ def simulate_rigging(
     return results
 
 
-def honest_board_agreement(honest: VoteTable, settings: ScreeningSettings, seed: int = 0) -> tuple[float, float]:
+def honest_board_agreement(
+    honest: VoteTable, settings: ScreeningSettings, seed: int = 0
+) -> tuple[float, float]:
     """Kendall tau between the honest board and the screened honest board, and the share of
     honest votes screening leaves uncounted."""
     honest = with_times(honest, 30.0, np.random.default_rng(seed))
@@ -233,10 +243,7 @@ def _ratings(table: VoteTable, counted: NDArray[np.bool_]) -> NDArray[np.float64
     return ratings
 
 
-def _append(honest: VoteTable, rigged: object) -> VoteTable:
-    from glassarena.screening.attacks import RiggedVotes
-
-    assert isinstance(rigged, RiggedVotes)
+def _append(honest: VoteTable, rigged: RiggedVotes) -> VoteTable:
     assert honest.time is not None and honest.ip is not None and honest.ip_names is not None
     return VoteTable.from_arrays(
         np.r_[honest.models[honest.model_a].astype(object), rigged.model_a],

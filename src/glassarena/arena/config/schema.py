@@ -112,6 +112,24 @@ class RateLimitSettings(_Section):
     votes_per_day_per_ip: PositiveInt = 1000
 
 
+class ScreeningSection(_Section):
+    """Vote screening thresholds; field names match screening.ScreeningSettings."""
+
+    enabled: bool = True
+    alpha: float = Field(default=0.01, gt=0, lt=1)
+    voter_share_cap: float = Field(default=0.10, gt=0, le=1)
+    ip_share_cap: float = Field(default=0.20, gt=0, le=1)
+    cap_floor_votes: PositiveInt = 20
+    min_voter_votes: PositiveInt = 5
+    concentration_set_size: PositiveInt = 8
+    min_agreement: float = 0.0
+    favouritism_margin: NonNegativeFloat = 0.15
+    low_history_votes: PositiveInt = 10
+    new_voter_days: NonNegativeFloat = 3.0
+    burst_window_hours: PositiveFloat = 24.0
+    reference_prior: PositiveFloat = 0.5
+
+
 class ArenaFile(_Section):
     database_url: str | None = None
     database_url_env: str | None = None
@@ -119,5 +137,6 @@ class ArenaFile(_Section):
     redis_url_env: str | None = None
     limits: Limits = Limits()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    screening: ScreeningSection = ScreeningSection()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
