@@ -77,3 +77,39 @@ def test_simulate_rigging_plot(tmp_path: Path) -> None:
     )
     assert code == 0, out
     assert target.read_text().lstrip().startswith("<?xml")
+
+
+def test_rank_robustness_json_on_stderr(llmfao_dir: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "rank",
+            str(llmfao_dir / "crowd-comparisons.csv"),
+            "--preset",
+            "llmfao",
+            "--format",
+            "json",
+            "--robustness",
+            "--robustness-top",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["model"] == "GPT 4"  # stdout stays the board
+    robustness = json.loads(result.stderr)
+    assert robustness["first_place"]["upper"] == "GPT 4"
+    assert robustness["first_place"]["votes_to_swap"] >= 1
+    assert len(robustness["adjacent_pairs"]) == 2
+    assert robustness["headline"].startswith("#1 would change if")
+
+
+def test_rank_robustness_refuses_style_control(llmfao_dir: Path) -> None:
+    code, out = _run(
+        "rank",
+        str(llmfao_dir / "crowd-comparisons.csv"),
+        "--preset",
+        "llmfao",
+        "--elo",
+        "--robustness",
+    )
+    assert code == 1 and "plain Bradley-Terry board" in out

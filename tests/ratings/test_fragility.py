@@ -28,7 +28,10 @@ def _exhaustive_minimum(a: np.ndarray, b: np.ndarray, o: np.ndarray, upper: str,
     drop from each such cell."""
     flip = a > b
     key = np.array(
-        [f"{y}|{x}|{1 - v}" if f else f"{x}|{y}|{v}" for x, y, v, f in zip(a, b, o, flip)]
+        [
+            f"{y}|{x}|{1 - v}" if f else f"{x}|{y}|{v}"
+            for x, y, v, f in zip(a, b, o, flip, strict=True)
+        ]
     )
     cells = {cell: np.flatnonzero(key == cell) for cell in np.unique(key)}
     sizes = [len(members) for members in cells.values()]
