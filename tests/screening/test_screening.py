@@ -86,3 +86,13 @@ def test_bad_attacks_are_clear_errors(crowd: VoteTable) -> None:
 
 def test_disabled_screening_counts_everything(crowd: VoteTable) -> None:
     assert screen(crowd, ScreeningSettings(enabled=False)).counted.all()
+
+
+def test_screening_config_section_matches_the_settings() -> None:
+    from glassarena.arena.config.schema import ArenaFile
+
+    section = ArenaFile.model_validate({"screening": {"alpha": 0.05}}).screening
+    settings = ScreeningSettings(**section.model_dump())
+    assert settings.alpha == 0.05 and settings == ScreeningSettings(alpha=0.05)
+    with pytest.raises(ValueError, match="alpha"):
+        ArenaFile.model_validate({"screening": {"alpha": 2}})

@@ -7,9 +7,11 @@ mode) or on a single model is kept for the record but never enters the ratings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from glassarena.arena.identity_guard import REVEALED_MESSAGE, Contestant, IdentityGuard
 from glassarena.arena.voter import Voter
 
 
@@ -20,6 +22,7 @@ class VoteContext:
     category: str
     battle_failed: bool
     voter: Voter
+    transcript: BattleTranscript | None = None  # for IdentityGuarded; None: not checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +44,29 @@ class AnonymousCompletedBattles:
         if context.battle_failed:
             return Verdict(False, "a model failed to answer in this battle")
         return Verdict(True)
+
+
+@dataclass(frozen=True, slots=True)
+class BattleTranscript:
+    """What the identity-leak guard reads: every turn's prompt, each side's answers and who
+    each side is. The service fills it in `VoteContext.transcript` where it has the texts."""
+
+    prompts: tuple[str, ...]
+    answers: Mapping[str, tuple[str, ...]]  # side ("a", "b") -> its answers, turn by turn
+    contestants: Mapping[str, Contestant]
+
+
+class IdentityGuarded:
+    """A battle that revealed a model's identity does not count, whatever `inner` says."""
+
+    def __init__(self, inner: VoteAcceptance, guard: IdentityGuard | None = None) -> None:
+        self.inner = inner
+        self.guard = guard or IdentityGuard()
+
+    def judge(self, context: VoteContext) -> Verdict:
+        transcript = context.transcript
+        if transcript is not None:
+            leak = self.guard.check(transcript.prompts, transcript.answers, transcript.contestants)
+            if leak is not None:
+                return Verdict(False, f"{REVEALED_MESSAGE} ({leak.describe()})")
+        return self.inner.judge(context)

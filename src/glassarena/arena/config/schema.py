@@ -130,6 +130,14 @@ class ScreeningSection(_Section):
     reference_prior: PositiveFloat = 0.5
 
 
+class IdentityGuardSection(_Section):
+    """The identity-leak guard (arena.identity_guard): `families` adds or replaces alias
+    families (family -> names it goes by) on top of the built-in ones."""
+
+    enabled: bool = True
+    families: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class ArenaFile(_Section):
     database_url: str | None = None
     database_url_env: str | None = None
@@ -138,5 +146,6 @@ class ArenaFile(_Section):
     limits: Limits = Limits()
     rate_limits: RateLimitSettings = RateLimitSettings()
     screening: ScreeningSection = ScreeningSection()
+    identity_guard: IdentityGuardSection = IdentityGuardSection()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
