@@ -14,7 +14,8 @@ The hard case, a prompt or answer that mentions models as a topic ("compare GPT-
 Claude"), is decided thus: mentions of other models never count against a battle, and an
 answer may name its own model, organization or family when a prompt of the battle named
 any of them first (the voter learns nothing the prompt did not already say: both sides were
-asked about it). Self-identification (rule 2) reveals even then. Only rules 1-3 above make a battle revealing.
+asked about it). Self-identification (rule 2) reveals even then. Only rules 1-3 above
+make a battle revealing.
 
 Matching is whole-word; alias terms that are also ordinary words ("Llama", "Gemini",
 "Claude", "Mistral", "Bard") match only with their capital letter.
