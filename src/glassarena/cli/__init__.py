@@ -17,6 +17,7 @@ _COMMANDS = {
     "export": "glassarena.cli.export:export",
     "simulate-rigging": "glassarena.cli.simulate:simulate_rigging_command",
     "audit": "glassarena.cli.audit:audit",
+    "compare": "glassarena.cli.compare:compare_command",
 }
 
 
