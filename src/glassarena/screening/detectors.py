@@ -40,35 +40,38 @@ def share_cap(
     )
     cap = np.maximum(floor, np.floor(share * totals))
     over = np.zeros(table.n_votes, dtype=bool)
-    for side in (table.model_a, table.model_b):
-        model = side[positions]
-        occurrence = _occurrences_both_sides(table, positions, actor, model)
-        over[positions[occurrence > cap[model]]] = True
+    # An actor with no more votes than the floor can never pass a cap: skip them.
+    heavy = np.bincount(actor[positions], minlength=int(actor.max()) + 1) > floor
+    positions = positions[heavy[actor[positions]]]
+    if len(positions) == 0:
+        return over
+    occurrence_a, occurrence_b = _occurrences(table, positions, actor)
+    beyond = (occurrence_a > cap[table.model_a[positions]]) | (
+        occurrence_b > cap[table.model_b[positions]]
+    )
+    over[positions[beyond]] = True
     return over
 
 
-def _occurrences_both_sides(
-    table: VoteTable, positions: NDArray[np.intp], actor: NDArray[np.intp], model: NDArray[np.intp]
-) -> NDArray[np.int64]:
+def _occurrences(
+    table: VoteTable, positions: NDArray[np.intp], actor: NDArray[np.intp]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """For each vote (in `positions`' order), the 1-based count of the actor's votes so far
-    that involve `model` on either side."""
+    that involve its model a, and its model b, on either side."""
     m = table.n_models
     n = len(positions)
     who = actor[positions].astype(np.int64)
     keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
     when = np.concatenate([np.arange(n), np.arange(n)])
-    order = np.lexsort((when, keys))
+    # one composite integer per (key, time): a plain sort orders by key, then by time
+    order = np.argsort(keys * (n + 1) + when)
     sorted_keys = keys[order]
     boundary = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
     run_start = np.flatnonzero(boundary)
     run_id = np.cumsum(boundary) - 1
     occurrence = np.empty(2 * n, dtype=np.int64)
     occurrence[order] = np.arange(2 * n) - run_start[run_id] + 1
-    wanted = who * m + model
-    # the occurrence of this vote under `wanted` sits in the a half or the b half
-    from_a = occurrence[:n]
-    from_b = occurrence[n:]
-    return np.where(keys[:n] == wanted, from_a, from_b)
+    return occurrence[:n], occurrence[n:]
 
 
 @dataclass(frozen=True)
