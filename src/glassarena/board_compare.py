@@ -74,7 +74,8 @@ def board_from_table(frame: pd.DataFrame, name: str) -> Board:
         )
     frame = frame.sort_values("model")
     score = frame["rating"] if "rating" in frame.columns else -frame["rank"]
-    return Board(name, frame["model"].astype(str).to_numpy(), score.to_numpy(dtype=float))
+    models = frame["model"].astype(str).to_numpy(dtype=str)
+    return Board(name, models, score.to_numpy(dtype=float))
 
 
 def load_board(

@@ -26,10 +26,20 @@ class Identifiability:
 def identifiability(
     texts: Sequence[str], models: Sequence[str], folds: int = 5, seed: int = 0
 ) -> Identifiability:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline, make_union
+    try:
+        from sklearn.feature_extraction.text import (  # type: ignore[import-untyped]
+            TfidfVectorizer,
+        )
+        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+        from sklearn.model_selection import (  # type: ignore[import-untyped]
+            StratifiedKFold,
+            cross_val_predict,
+        )
+        from sklearn.pipeline import make_pipeline, make_union  # type: ignore[import-untyped]
+    except ImportError:
+        raise RuntimeError(
+            "identifiability needs scikit-learn: pip install 'glassarena[integrity]'"
+        ) from None
 
     labels = np.asarray(models, dtype=object).astype(str)
     names, counts = np.unique(labels, return_counts=True)

@@ -38,9 +38,9 @@ class VoteTable:
 
     def __post_init__(self) -> None:
         n = len(self.outcome)
-        arrays = [self.model_a, self.model_b, self.voter]
-        arrays += [array for array in (self.ip, self.time) if array is not None]
-        if any(len(array) != n for array in arrays):
+        lengths = [len(self.model_a), len(self.model_b), len(self.voter)]
+        lengths += [len(array) for array in (self.ip, self.time) if array is not None]
+        if any(length != n for length in lengths):
             raise ScreeningInputError("vote arrays differ in length")
         if n == 0:
             raise ScreeningInputError("no votes to screen: the board is empty")
@@ -62,7 +62,7 @@ class VoteTable:
         cls,
         model_a: Sequence[str] | NDArray[np.object_],
         model_b: Sequence[str] | NDArray[np.object_],
-        outcome: Sequence[float] | NDArray[np.float64],
+        outcome: Sequence[float] | NDArray[np.floating],
         voter: Sequence[object] | NDArray[np.object_],
         ip: Sequence[object] | NDArray[np.object_] | None = None,
         time: Sequence[float] | NDArray[np.float64] | None = None,
