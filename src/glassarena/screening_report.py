@@ -1,15 +1,22 @@
-"""simulate-rigging results as a table (markdown or rich) and a plot (PNG/SVG)."""
+"""Screening for people: the audit of a battle table (counts per reason, flags, shifts,
+the board with and without screening; what `glassarena audit` prints and what an
+/integrity page can serve) and simulate-rigging results as a table and a plot."""
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.screening import REASONS, ScreeningResult
 from glassarena.screening.simulation import RiggingOutcome
 
 HEADERS = (
@@ -76,3 +83,56 @@ def plot(outcomes: Sequence[RiggingOutcome], path: Path) -> Path:
         figure.savefig(buffer, format=image_format, bbox_inches="tight", metadata=metadata)
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def audit_report(battles: pd.DataFrame, result: ScreeningResult) -> dict[str, Any]:
+    """Flags, shifts, counts per reason and the board before and after screening."""
+    options = LeaderboardOptions()
+    before = compute_leaderboard(battles, options)
+    after = compute_leaderboard(battles[result.counted].reset_index(drop=True), options)
+    rank_after = {row.model: row for row in after.rows}
+    board = [
+        {
+            "model": row.model,
+            "rating_before": row.rating,
+            "rank_before": row.rank,
+            "rating_after": rank_after[row.model].rating if row.model in rank_after else None,
+            "rank_after": rank_after[row.model].rank if row.model in rank_after else None,
+        }
+        for row in before.rows
+    ]
+    return {
+        "votes": len(battles),
+        "uncounted": result.n_uncounted,
+        "counts_by_reason": result.counts_by_reason(),
+        "reasons": {reason: REASONS[reason] for reason in result.counts_by_reason()},
+        "voter_flags": [
+            {
+                "kind": flag.kind,
+                "voter": flag.name,
+                "reason": flag.reason,
+                "votes": flag.votes,
+                "statistic": flag.statistic,
+                "model": flag.model,
+            }
+            for flag in result.voter_flags
+        ],
+        "model_shifts": [
+            {
+                "model": shift.model,
+                "test": shift.reason,
+                "z": None if math.isnan(shift.z) else shift.z,
+                "cohort_votes": shift.cohort_votes,
+                "observed_win_share": _number(shift.observed_win_share),
+                "expected_win_share": _number(shift.expected_win_share),
+                "window_start": shift.window_start,
+                "window_end": shift.window_end,
+            }
+            for shift in result.model_shifts
+        ],
+        "board": board,
+    }
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
