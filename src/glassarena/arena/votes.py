@@ -8,9 +8,11 @@ vote on recorded answers that are public: the voter could have looked up who wro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from glassarena.arena.identity_guard import REVEALED_MESSAGE, IdentityGuard, SideIdentity
 from glassarena.arena.voter import Voter
 from glassarena.vocabulary import BattleKind, BattleMode
 
@@ -27,6 +29,7 @@ class VoteContext:
     category: str
     voter: Voter
     answers_public: bool = False  # recorded answers anyone can look up (a practice battle)
+    transcript: BattleTranscript | None = None  # for IdentityGuarded; None: not checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +51,29 @@ class AnonymousCompletedBattles:
         if context.answers_public:
             return Verdict(False, PRACTICE_REASON)
         return Verdict(True)
+
+
+@dataclass(frozen=True, slots=True)
+class BattleTranscript:
+    """What the identity-leak guard reads: every turn's prompt, each side's answers and who
+    each side is. The service fills it in `VoteContext.transcript` where it has the texts."""
+
+    prompts: tuple[str, ...]
+    answers: Mapping[str, tuple[str, ...]]  # side ("a", "b") -> its answers, turn by turn
+    contestants: Mapping[str, SideIdentity]
+
+
+class IdentityGuarded:
+    """A battle that revealed a model's identity does not count, whatever `inner` says."""
+
+    def __init__(self, inner: VoteAcceptance, guard: IdentityGuard | None = None) -> None:
+        self.inner = inner
+        self.guard = guard or IdentityGuard()
+
+    def judge(self, context: VoteContext) -> Verdict:
+        transcript = context.transcript
+        if transcript is not None:
+            leak = self.guard.check(transcript.prompts, transcript.answers, transcript.contestants)
+            if leak is not None:
+                return Verdict(False, f"{REVEALED_MESSAGE} ({leak.describe()})")
+        return self.inner.judge(context)

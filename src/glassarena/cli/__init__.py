@@ -15,6 +15,9 @@ _COMMANDS = {
     "convert": "glassarena.cli.convert:convert",
     "serve": "glassarena.cli.serve:serve",
     "export": "glassarena.cli.export:export",
+    "simulate-rigging": "glassarena.cli.simulate:simulate_rigging_command",
+    "audit": "glassarena.cli.audit:audit",
+    "compare": "glassarena.cli.compare:compare_command",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -183,6 +184,19 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
     default=None,
     help="Bootstrap progress bar on stderr (default: only on a terminal).",
 )
+@click.option(
+    "--robustness",
+    is_flag=True,
+    help="Also say how fragile the top ranks are: the fewest votes whose removal would swap "
+    "adjacent models or change who is first (confirmed by refits).",
+)
+@click.option(
+    "--robustness-top",
+    type=click.IntRange(min=2),
+    default=10,
+    show_default=True,
+    help="How many top models --robustness examines.",
+)
 def rank(
     file: Path,
     input_format: str | None,
@@ -206,6 +220,8 @@ def rank(
     elo_k: float,
     plot: Path | None,
     progress: bool | None,
+    robustness: bool,
+    robustness_top: int,
 ) -> None:
     """Rank the models in a battle FILE (LMArena JSON/JSONL, HF parquet, or CSV).
 
@@ -255,3 +271,22 @@ def rank(
 
             for written in write_plots(leaderboard, plot):
                 click.echo(f"wrote {written}", err=True)
+        if robustness:
+            _print_robustness(battles, options, robustness_top, output_format)
+
+
+def _print_robustness(
+    battles: Any, options: LeaderboardOptions, top: int, output_format: str
+) -> None:
+    """The fragility of the top ranks: after the table, or on stderr for the data formats so
+    that stdout stays a valid CSV/JSON/markdown document (JSON there too, for machines)."""
+    from glassarena.robustness import board_robustness
+
+    result = board_robustness(battles, options, top)
+    to_stderr = output_format != "table"
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2), err=True)
+        return
+    click.echo(result.headline(), err=to_stderr)
+    for pair in result.pairs:
+        click.echo(f"  #{pair.upper_position}: {pair.sentence()}", err=to_stderr)

@@ -143,6 +143,32 @@ class SamplingSettings(_Section):
     pinned: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
 
 
+class ScreeningSection(_Section):
+    """Vote screening thresholds; field names match screening.ScreeningSettings."""
+
+    enabled: bool = True
+    alpha: float = Field(default=0.01, gt=0, lt=1)
+    voter_share_cap: float = Field(default=0.10, gt=0, le=1)
+    ip_share_cap: float = Field(default=0.20, gt=0, le=1)
+    cap_floor_votes: PositiveInt = 20
+    min_voter_votes: PositiveInt = 5
+    concentration_set_size: PositiveInt = 8
+    min_agreement: float = 0.0
+    favouritism_margin: NonNegativeFloat = 0.15
+    low_history_votes: PositiveInt = 10
+    new_voter_days: NonNegativeFloat = 3.0
+    burst_window_hours: PositiveFloat = 24.0
+    reference_prior: PositiveFloat = 0.5
+
+
+class IdentityGuardSection(_Section):
+    """The identity-leak guard (arena.identity_guard): `families` adds or replaces alias
+    families (family -> names it goes by) on top of the built-in ones."""
+
+    enabled: bool = True
+    families: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class ArenaFile(_Section):
     database_url: str | None = None
     database_url_env: str | None = None
@@ -152,5 +178,7 @@ class ArenaFile(_Section):
     rate_limits: RateLimitSettings = RateLimitSettings()
     stream: StreamSettings = StreamSettings()
     sampling: SamplingSettings = SamplingSettings()
+    screening: ScreeningSection = ScreeningSection()
+    identity_guard: IdentityGuardSection = IdentityGuardSection()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)

@@ -1,0 +1,441 @@
+"""The detectors. Each looks at the votes still counted and says which to stop counting.
+
+All tests are calibrated under the honest model the board itself assumes (Bradley-Terry
+with ties as half a win, battles drawn by the arena's sampler), with a Bonferroni correction
+over everything tested, so a detector fires on an honest board with probability <= alpha.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import binom, poisson
+
+from glassarena.screening.reference import Reference, critical_z
+from glassarena.screening.result import ModelShift, VoterFlag
+from glassarena.screening.table import VoteTable
+
+Mask = NDArray[np.bool_]
+_DAY = 86_400.0
+
+
+def time_order(table: VoteTable, mask: Mask) -> NDArray[np.intp]:
+    """Positions of the votes in `mask`, oldest first (file order without times)."""
+    positions = np.flatnonzero(mask)
+    if table.time is None:
+        return positions
+    return positions[np.argsort(table.time[positions], kind="stable")]
+
+
+def share_cap(
+    table: VoteTable, counted: Mask, actor: NDArray[np.intp], share: float, floor: int
+) -> Mask:
+    """Votes beyond an actor's share of one model's counted votes (the later ones)."""
+    m = table.n_models
+    positions = time_order(table, counted)
+    totals = np.bincount(table.model_a[positions], minlength=m) + np.bincount(
+        table.model_b[positions], minlength=m
+    )
+    cap = np.maximum(floor, np.floor(share * totals))
+    over = np.zeros(table.n_votes, dtype=bool)
+    # An actor with no more votes than the floor can never pass a cap: skip them.
+    heavy = np.bincount(actor[positions], minlength=int(actor.max()) + 1) > floor
+    positions = positions[heavy[actor[positions]]]
+    if len(positions) == 0:
+        return over
+    occurrence_a, occurrence_b = _occurrences(table, positions, actor)
+    beyond = (occurrence_a > cap[table.model_a[positions]]) | (
+        occurrence_b > cap[table.model_b[positions]]
+    )
+    over[positions[beyond]] = True
+    return over
+
+
+def _occurrences(
+    table: VoteTable, positions: NDArray[np.intp], actor: NDArray[np.intp]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For each vote (in `positions`' order), the 1-based count of the actor's votes so far
+    that involve its model a, and its model b, on either side."""
+    m = table.n_models
+    n = len(positions)
+    who = actor[positions].astype(np.int64)
+    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    when = np.concatenate([np.arange(n), np.arange(n)])
+    # one composite integer per (key, time): a plain sort orders by key, then by time
+    order = np.argsort(keys * (n + 1) + when)
+    sorted_keys = keys[order]
+    boundary = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    run_start = np.flatnonzero(boundary)
+    run_id = np.cumsum(boundary) - 1
+    occurrence = np.empty(2 * n, dtype=np.int64)
+    occurrence[order] = np.arange(2 * n) - run_start[run_id] + 1
+    return occurrence[:n], occurrence[n:]
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """What the arena's sampler shows voters, estimated from the battles in a basis (the
+    established voters' votes, so that a flood of rigged votes on one model cannot make the
+    other models look rare and honest voters look skewed): per model the share of battles
+    involving it, per pair the share of battles between the two."""
+
+    model: NDArray[np.float64]
+    pair: NDArray[np.float64]
+
+    @classmethod
+    def estimate(cls, table: VoteTable, basis: Mask) -> Sampler:
+        m = table.n_models
+        total = max(int(basis.sum()), 1)
+        pair = np.zeros((m, m))
+        np.add.at(pair, (table.model_a[basis], table.model_b[basis]), 1.0)
+        pair = (pair + pair.T) / total
+        counts = np.bincount(table.model_a[basis], minlength=m) + np.bincount(
+            table.model_b[basis], minlength=m
+        )
+        return cls(np.maximum(counts, 1) / total, pair)
+
+
+def concentration(
+    table: VoteTable,
+    counted: Mask,
+    actor: NDArray[np.intp],
+    n_actors: int,
+    alpha: float,
+    min_votes: int,
+    max_set: int,
+    sampler: Sampler,
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    """Actors whose votes fall on a few models far more often than the sampler shows them.
+
+    An honest voter's battles are draws from the arena's sampler; a voter who votes only
+    when the target (or the target and its rivals) appears, skipping the rest, covers a
+    small set of models no honest voter covers. For each actor and s = 1..max_set the set is
+    the actor's s most frequent models; its votes touching the set are compared with a
+    binomial at the share of the sampler's battles that touch the set (the models' shares
+    less the battles between two of them, counted twice). The Bonferroni count is every
+    possible set: actors * C(M, s). Returns flagged actors, their -log10 p-value and their
+    most frequent model.
+    """
+    m = table.n_models
+    positions = np.flatnonzero(counted)
+    who = actor[positions].astype(np.int64)
+    n_votes = np.bincount(who, minlength=n_actors)
+    eligible_actors = int((n_votes >= min_votes).sum())
+    if eligible_actors == 0 or len(positions) == 0:
+        return _no_actors()
+    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    pair, inverse, k = np.unique(keys, return_inverse=True, return_counts=True)
+    pair_actor, pair_model = pair // m, pair % m
+    # rank of each model within its actor, most frequent first
+    order = np.lexsort((-k, pair_actor))
+    first_of_actor = np.r_[True, pair_actor[order][1:] != pair_actor[order][:-1]]
+    start = np.maximum.accumulate(np.where(first_of_actor, np.arange(len(order)), 0))
+    rank = np.empty(len(pair), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - start
+    n = len(positions)
+    vote_rank = np.minimum(rank[inverse[:n]], rank[inverse[n:]])  # best-ranked model touched
+    best_log_p = np.zeros(n_actors)
+    log_sets = np.log(float(m))  # log C(M, s), accumulated below
+    covered = np.zeros(n_actors)
+    rate = np.zeros(n_actors)
+    sizes = min(max_set, m)
+    top = np.full((n_actors, sizes), -1, dtype=np.int64)  # each actor's models, by frequency
+    within = rank < sizes
+    top[pair_actor[within], rank[within]] = pair_model[within]
+    for size in range(1, sizes + 1):
+        if size > 1:
+            log_sets += np.log((m - size + 1) / size)
+        covered += np.bincount(who[vote_rank == size - 1], minlength=n_actors)
+        newest = top[:, size - 1]
+        has = newest >= 0
+        rate[has] += sampler.model[newest[has]]
+        for earlier in range(size - 1):
+            rate[has] -= sampler.pair[newest[has], top[has, earlier]]
+        active = (n_votes >= min_votes) & (covered > 0)
+        log_p = np.zeros(n_actors)
+        log_p[active] = binom.logsf(
+            covered[active] - 1, n_votes[active], np.clip(rate[active], 1e-12, 1.0)
+        )
+        best_log_p = np.minimum(best_log_p, log_p + log_sets + np.log(max_set))
+    threshold = np.log(alpha / eligible_actors)
+    flagged = np.flatnonzero(best_log_p < threshold)
+    return flagged.astype(np.intp), -best_log_p[flagged] / np.log(10.0), top[flagged, 0]
+
+
+def swarm(
+    table: VoteTable, counted: Mask, cohort_voter: Mask, alpha: float, sampler: Sampler
+) -> tuple[list[int], Mask]:
+    """Many short-lived voters each of whose votes all involve the same model.
+
+    A voter with n votes has all of them involve model m with probability q_m ** n under
+    the sampler; the number of such cohort voters is compared, per model, with its
+    expectation (Poisson tail, Bonferroni over models). A Sybil swarm of identities casting
+    two or three votes each, always on the target, stands out however many identities it
+    uses. Returns the flagged models and the votes of those voters.
+    """
+    m = table.n_models
+    positions = np.flatnonzero(counted & cohort_voter[table.voter])
+    voters = table.voter[positions]
+    n_votes = np.bincount(voters, minlength=table.n_voters)
+    drop = np.zeros(table.n_votes, dtype=bool)
+    if len(positions) == 0:
+        return [], drop
+    # the model shared by all of a voter's votes, if any: count per (voter, model)
+    keys = np.concatenate(
+        [
+            voters.astype(np.int64) * m + table.model_a[positions],
+            voters * m + table.model_b[positions],
+        ]
+    )
+    pair, k = np.unique(keys, return_counts=True)
+    pair_voter, pair_model = pair // m, pair % m
+    single = (k == n_votes[pair_voter]) & (n_votes[pair_voter] >= 2)
+    observed = np.bincount(pair_model[single], minlength=m)
+    sizes = n_votes[n_votes >= 2]
+    expected = np.array([np.sum(q_m**sizes) for q_m in sampler.model])
+    p_value = poisson.sf(observed - 1, np.maximum(expected, 1e-12))
+    flagged = np.flatnonzero((observed >= 2) & (p_value < alpha / m))
+    swarm_voters = np.zeros(table.n_voters, dtype=bool)
+    chosen = single & np.isin(pair_model, flagged)
+    swarm_voters[pair_voter[chosen]] = True
+    drop[positions[swarm_voters[voters]]] = True
+    return flagged.tolist(), drop
+
+
+def implicated(table: VoteTable, before: Mask, after: Mask, min_votes: int) -> Mask:
+    """Voters who lost more than half of their counted votes to the shift and burst tests:
+    all their votes sat on flagged models, which is how an attacker who only votes on the
+    target and its rivals looks, and not how an honest voter does."""
+    voters = table.voter
+    had = np.bincount(voters[before], minlength=table.n_voters)
+    lost = np.bincount(voters[before & ~after], minlength=table.n_voters)
+    guilty = (had >= min_votes) & (lost * 2 > had)
+    return guilty[voters]
+
+
+def disagreement(
+    table: VoteTable,
+    counted: Mask,
+    reference: Reference,
+    alpha: float,
+    min_votes: int,
+    min_agreement: float,
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """Voters whose votes follow the ratings significantly less than `min_agreement`.
+
+    Each voter is modelled as following P(a wins) = expit(beta * (strength_a - strength_b)):
+    the crowd has beta near 1, a coin-flipper 0, a voter siding with the weaker model < 0.
+    The one-sided score test of beta >= min_agreement (scaled by the observed dispersion,
+    since ties shrink the variance) is the likelihood check of FastChat's offline outlier
+    analysis with an explicit effect size: an honest but careless voter with hundreds of
+    votes is not flagged merely because a large sample makes any imperfection significant.
+    """
+    gap = reference.strength[table.model_a] - reference.strength[table.model_b]
+    p = 1.0 / (1.0 + np.exp(-min_agreement * gap))
+    voters = table.voter[counted]
+    n = table.n_voters
+    n_votes = np.bincount(voters, minlength=n)
+    score = np.bincount(voters, ((table.outcome - p) * gap)[counted], n)
+    variance = reference.dispersion * np.bincount(voters, (gap**2 * p * (1 - p))[counted], n)
+    eligible = (n_votes >= min_votes) & (variance > 0)
+    z = np.zeros(n)
+    z[eligible] = score[eligible] / np.sqrt(variance[eligible])
+    limit = critical_z(alpha, int(eligible.sum()), two_sided=False)
+    flagged = np.flatnonzero(eligible & (z < -limit))
+    return flagged, z[flagged]
+
+
+def voter_agreement(
+    table: VoteTable, counted: Mask, reference: Reference, steps: int = 8
+) -> NDArray[np.float64]:
+    """Per voter, the beta of P(a wins) = expit(beta * strength gap) by Newton steps from 1,
+    kept within [0, 1]: the ratings followed fully, partly, or not at all."""
+    gap = (reference.strength[table.model_a] - reference.strength[table.model_b])[counted]
+    outcome = table.outcome[counted]
+    voters = table.voter[counted]
+    n = table.n_voters
+    beta = np.ones(n)
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-beta[voters] * gap))
+        score = np.bincount(voters, (outcome - p) * gap, n)
+        curvature = np.bincount(voters, gap**2 * p * (1 - p), n)
+        beta = np.clip(beta + score / np.maximum(curvature, 1e-9), 0.0, 1.0)
+    return beta
+
+
+def favouritism(
+    table: VoteTable,
+    counted: Mask,
+    reference: Reference,
+    alpha: float,
+    min_votes: int,
+    margin: float,
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    """Voters whose win share for one model beats (or falls short of) its rating's
+    prediction by significantly more than `margin`: a matter of taste stays within it, a
+    voter who always picks the target (about +0.5) does not. Returns every flagged
+    (voter, model) pair: the evidence is about that model, so only those votes stop counting.
+
+    The prediction is the voter's own: ratings scaled by how closely this voter follows
+    them (`voter_agreement`), so a careless voter, whose weak models win half the time, is
+    not mistaken for a fan of every weak model."""
+    m = table.n_models
+    gap = (reference.strength[table.model_a] - reference.strength[table.model_b])[counted]
+    beta = voter_agreement(table, counted, reference)
+    p = 1.0 / (1.0 + np.exp(-beta[table.voter[counted]] * gap))
+    residual = table.outcome[counted] - p
+    weight = p * (1 - p)
+    who = table.voter[counted].astype(np.int64)
+    n_votes = np.bincount(who, minlength=table.n_voters)
+    keys = np.concatenate([who * m + table.model_a[counted], who * m + table.model_b[counted]])
+    pair, inverse, votes_on = np.unique(keys, return_inverse=True, return_counts=True)
+    score = np.abs(np.bincount(inverse, np.concatenate([residual, -residual]), len(pair)))
+    score -= margin * votes_on
+    variance = reference.dispersion * np.bincount(inverse, np.concatenate([weight, weight]))
+    pair_actor = pair // m
+    eligible = (n_votes[pair_actor] >= min_votes) & (variance > 0)
+    tests = int((n_votes >= min_votes).sum()) * m
+    if tests == 0:
+        return _no_actors()
+    z = np.zeros(len(pair))
+    z[eligible] = score[eligible] / np.sqrt(variance[eligible])
+    hit = eligible & (z > critical_z(alpha, tests))
+    return pair_actor[hit].astype(np.intp), z[hit], (pair % m)[hit].astype(np.intp)
+
+
+def cohort_shifts(
+    table: VoteTable,
+    counted: Mask,
+    cohort: Mask,
+    reference: Reference,
+    alpha: float,
+    window_seconds: float | None,
+) -> tuple[list[ModelShift], Mask]:
+    """Models the cohort rates differently from the reference, overall or (with a window)
+    within one time window; and the cohort votes on them, which stop counting.
+
+    Per group (model, or window and model) the statistic is the sum of the model's
+    residuals (won - expected) over the cohort's votes. Its variance is the sampling
+    variance plus the uncertainty of the reference ratings it is measured against
+    (g' C g with g the gradient of the sum in the strengths): a model rated on few
+    established votes is not flagged for what its own interval already allows.
+    """
+    m = table.n_models
+    chosen = np.flatnonzero(counted & cohort)
+    if len(chosen) == 0:
+        return [], np.zeros(table.n_votes, dtype=bool)
+    window = np.zeros(len(chosen), dtype=np.int64)
+    newest = 0.0
+    if window_seconds is not None:
+        assert table.time is not None
+        newest = float(table.time.max())
+        window = np.floor((newest - table.time[chosen]) / window_seconds).astype(np.int64)
+    p = reference.win_probability(table)[chosen]
+    weight = p * (1 - p)
+    residual = table.outcome[chosen] - p
+    a, b = table.model_a[chosen], table.model_b[chosen]
+    group = np.concatenate([window * m + a, window * m + b])
+    opponent = np.concatenate([b, a])
+    side_residual = np.concatenate([residual, -residual])
+    side_won = np.concatenate([table.outcome[chosen], 1 - table.outcome[chosen]])
+    side_expected = np.concatenate([p, 1 - p])
+    side_weight = np.concatenate([weight, weight])
+    groups, inverse = np.unique(group, return_inverse=True)
+    g_count = np.bincount(inverse, minlength=len(groups))
+    score = np.bincount(inverse, side_residual, len(groups))
+    total_weight = np.bincount(inverse, side_weight, len(groups))
+    # gradient of each group's score in the strengths: -W at the model, +w at each opponent
+    gradient = np.zeros((len(groups), m))
+    np.add.at(gradient, (inverse, opponent), side_weight)
+    gradient[np.arange(len(groups)), groups % m] -= total_weight
+    rating_variance = np.einsum("gi,ij,gj->g", gradient, reference.covariance, gradient)
+    variance = reference.dispersion * total_weight + rating_variance
+    z = score / np.sqrt(np.maximum(variance, 1e-12))
+    limit = critical_z(alpha, len(groups))
+    # Only the strongest group per window is flagged per call: a target inflated by rigged
+    # votes drags its opponents' residuals down too, and those shadows vanish once its votes
+    # stop counting. The caller repeats until nothing is left above the limit.
+    window_of = groups // m
+    order = np.lexsort((-np.abs(z), window_of))
+    strongest = order[np.r_[True, window_of[order][1:] != window_of[order][:-1]]]
+    flagged = strongest[np.abs(z[strongest]) > limit]
+    won = np.bincount(inverse, side_won, len(groups))
+    expected = np.bincount(inverse, side_expected, len(groups))
+    reason = "model-shift" if window_seconds is None else "burst"
+    shifts = []
+    drop = np.zeros(table.n_votes, dtype=bool)
+    for index in flagged:
+        model = int(groups[index] % m)
+        window_index = int(groups[index] // m)
+        start = end = None
+        in_window = np.ones(len(chosen), dtype=bool)
+        if window_seconds is not None:
+            end = newest - window_index * window_seconds
+            start = end - window_seconds
+            in_window = window == window_index
+        drop[chosen[in_window & ((a == model) | (b == model))]] = True
+        shifts.append(
+            ModelShift(
+                model=str(table.models[model]),
+                reason=reason,
+                z=float(z[index]),
+                cohort_votes=int(g_count[index]),
+                observed_win_share=float(won[index] / g_count[index]),
+                expected_win_share=float(expected[index] / g_count[index]),
+                window_start=start,
+                window_end=end,
+            )
+        )
+    return shifts, drop
+
+
+def cohort_voters(table: VoteTable, low_history_votes: int, new_voter_days: float) -> Mask:
+    """Per voter: fewer than `low_history_votes` votes, or first seen within the last days."""
+    votes = np.bincount(table.voter, minlength=table.n_voters)
+    cohort = votes < low_history_votes
+    if table.time is not None:
+        first_seen = np.full(table.n_voters, np.inf)
+        np.minimum.at(first_seen, table.voter, table.time)
+        cohort |= first_seen >= table.time.max() - new_voter_days * _DAY
+    return cohort
+
+
+def flags_for(
+    kind: str,
+    names: NDArray[np.object_],
+    actors: NDArray[np.intp],
+    statistic: NDArray[np.float64],
+    models: NDArray[np.intp] | None,
+    reason: str,
+    votes: NDArray[np.int64],
+    model_names: NDArray[np.str_],
+) -> list[VoterFlag]:
+    return [
+        VoterFlag(
+            kind=kind,
+            name=str(names[actor]),
+            reason=reason,
+            votes=int(votes[actor]),
+            statistic=float(statistic[i]),
+            model=None if models is None else str(model_names[models[i]]),
+        )
+        for i, actor in enumerate(actors.tolist())
+    ]
+
+
+def _worst_per_actor(
+    actor: NDArray[np.int64], statistic: NDArray[np.float64], model: NDArray[np.int64]
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    """One row per actor: its strongest evidence."""
+    if len(actor) == 0:
+        return _no_actors()
+    order = np.lexsort((-statistic, actor))
+    first = np.r_[True, actor[order][1:] != actor[order][:-1]]
+    keep = order[first]
+    return actor[keep].astype(np.intp), statistic[keep], model[keep].astype(np.intp)
+
+
+def _no_actors() -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    return np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp)

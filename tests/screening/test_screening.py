@@ -1,0 +1,98 @@
+"""Vote screening: each attack is first shown to work on the unscreened board, then caught.
+
+Boards are small synthetic crowds (seconds); the full LLMFAO / 100-model runs are the
+slow tests in test_simulation_boards.py and the tables in docs/manipulation.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glassarena.screening import REASONS, ScreeningInputError, ScreeningSettings, VoteTable, screen
+from glassarena.screening.attacks import Attack
+from glassarena.screening.simulation import simulate_rigging, synthetic_crowd
+
+
+@pytest.fixture(scope="module")
+def crowd() -> VoteTable:
+    table, _ = synthetic_crowd(20, 20_000, n_voters=2_000, seed=3)
+    return table
+
+
+def test_honest_crowd_is_almost_all_counted(crowd: VoteTable) -> None:
+    result = screen(crowd)
+    assert result.counted.mean() > 0.99
+    assert len(result.counted) == crowd.n_votes  # votes are never dropped from the table
+
+
+def test_every_uncounted_vote_keeps_a_known_reason(crowd: VoteTable) -> None:
+    outcome = simulate_rigging(crowd, ["sybil"], [300], board="small", seed=1)
+    assert outcome[1].rigged_caught > 0.9
+    table, _ = synthetic_crowd(20, 5_000, n_voters=500, seed=4)
+    result = screen(table, ScreeningSettings(voter_share_cap=0.01, cap_floor_votes=1))
+    reasons = result.reason[~result.counted]
+    assert len(reasons) and all(reason in REASONS for reason in reasons)
+    assert all(reason is None for reason in result.reason[result.counted])
+
+
+@pytest.mark.parametrize("strategy", ["target-only", "omnipresent", "sybil"])
+def test_rigging_works_unscreened_and_is_caught_screened(crowd: VoteTable, strategy: str) -> None:
+    off, on = simulate_rigging(crowd, [strategy], [1000], board="small", seed=2)
+    assert not off.screening and on.screening
+    assert off.rank_gain >= 3  # the attack works without screening ...
+    assert on.rank_gain <= 1  # ... and is stopped with it
+    assert on.rigged_caught >= 0.9
+    assert on.honest_uncounted <= 0.05
+
+
+def test_share_cap_stops_one_voter_dominating_a_model() -> None:
+    # 40 votes on model "t": one voter cast 30 of them, the rest come from 10 others.
+    voters = ["heavy"] * 30 + [f"v{i}" for i in range(10)]
+    rows = len(voters)
+    table = VoteTable.from_arrays(
+        ["t"] * rows, [f"m{i}" for i in range(rows)], [0.5] * rows, voters, time=range(rows)
+    )
+    settings = ScreeningSettings(voter_share_cap=0.25, cap_floor_votes=5)
+    result = screen(table, settings)
+    capped = result.reason == "voter-cap"
+    assert capped.sum() == 30 - 10  # floor(0.25 * 40) = 10 of the heavy voter's count
+    assert set(np.asarray(voters)[capped]) == {"heavy"}
+    assert result.counted[:10].all()  # the earliest votes are the ones kept
+
+
+def test_table_without_voter_column_says_so() -> None:
+    battles = pd.DataFrame({"model_a": ["x"], "model_b": ["y"], "winner": ["model_a"]})
+    with pytest.raises(ScreeningInputError, match="no voter column"):
+        VoteTable.from_battles(battles, "votes.csv")
+
+
+def test_empty_board_is_an_error() -> None:
+    with pytest.raises(ScreeningInputError, match="empty"):
+        VoteTable.from_arrays([], [], [], [])
+
+
+def test_bad_attacks_are_clear_errors(crowd: VoteTable) -> None:
+    with pytest.raises(ValueError, match="unknown attacker strategy 'bribe'"):
+        Attack("bribe", 100, "model-001")
+    with pytest.raises(ValueError, match="larger than the honest data"):
+        simulate_rigging(crowd, ["sybil"], [crowd.n_votes + 1])
+    with pytest.raises(ValueError, match="rate limit"):
+        Attack("target-only", 100, "model-001", votes_per_identity=1000, attack_days=2)
+    with pytest.raises(ValueError, match="not on the board"):
+        simulate_rigging(crowd, ["sybil"], [10], target="nobody")
+
+
+def test_disabled_screening_counts_everything(crowd: VoteTable) -> None:
+    assert screen(crowd, ScreeningSettings(enabled=False)).counted.all()
+
+
+def test_screening_config_section_matches_the_settings() -> None:
+    from glassarena.arena.config.schema import ArenaFile
+
+    section = ArenaFile.model_validate({"screening": {"alpha": 0.05}}).screening
+    settings = ScreeningSettings(**section.model_dump())
+    assert settings.alpha == 0.05 and settings == ScreeningSettings(alpha=0.05)
+    with pytest.raises(ValueError, match="alpha"):
+        ArenaFile.model_validate({"screening": {"alpha": 2}})
