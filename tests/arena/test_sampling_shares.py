@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
 
 from glassarena.arena.ratelimit import RateLimits
-from glassarena.arena.sampling_shares import realised_shares
 from glassarena.arena.service import BattleRequest
 from glassarena.battles.record import Winner
 from glassarena.storage.database import Database
-from glassarena.storage.schema import Battle
+from glassarena.storage.sampling_shares import realised_shares
+from glassarena.storage.schema import BattleRow
 
 ORGANIZATIONS = {MODEL_NAMES[0]: "lab-one", MODEL_NAMES[1]: "lab-one", MODEL_NAMES[2]: "lab-two"}
 
@@ -40,8 +40,8 @@ async def test_shares_count_anonymous_battles_and_counted_votes_per_window(
         pass  # chosen by the voter, not by the policy: not part of the shares
     with database.engine.begin() as connection:
         connection.execute(
-            sa.update(Battle)
-            .where(Battle.public_id == battle_ids[0])
+            sa.update(BattleRow)
+            .where(BattleRow.public_id == battle_ids[0])
             .values(created_at=datetime.now(UTC) - timedelta(days=10))
         )
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from glassarena.arena.config import ArenaConfig, build_provider
 from glassarena.arena.config.schema import SamplingSettings
+from glassarena.arena.identity_guard import guard_from_config
 from glassarena.arena.leaderboard_refresher import (
     LeaderboardRefresher,
     MemorySnapshotStore,
@@ -40,14 +41,14 @@ from glassarena.arena.sampling import (
     SamplingPolicy,
     UniformPairs,
 )
-from glassarena.arena.sampling_shares import realised_shares
 from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.voter import IpHasher
-from glassarena.arena.votes import AnonymousCompletedBattles
+from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
 from glassarena.providers.base import Provider, close, warm_up
+from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.repository import ArenaRepository
-from glassarena.storage.schema import version_label
+from glassarena.storage.sampling_shares import realised_shares
 from glassarena.storage.vote_log import DatabaseVoteLog
 
 if TYPE_CHECKING:
@@ -183,7 +184,11 @@ def build_arena(
         repository=repository,
         roster=Roster.register(repository, to_register),
         sampling=sampling,
-        acceptance=AnonymousCompletedBattles(),
+        # A battle whose prompt or answers give a model's identity away does not count.
+        acceptance=IdentityGuarded(
+            AnonymousCompletedBattles(),
+            guard_from_config(config.identity_guard.enabled, config.identity_guard.families),
+        ),
         vote_log=DatabaseVoteLog(),
         rate_limiter=limiter,
         ip_hasher=IpHasher(secret_key, ipv6_prefix=config.rate_limits.ipv6_prefix),

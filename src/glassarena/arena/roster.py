@@ -87,5 +87,8 @@ class Roster:
     def names(self, kind: str) -> Sequence[str]:
         return sorted(name for name, model in self._models.items() if kind in model.kinds)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._models
+
     def __iter__(self) -> Iterator[Contestant]:
         return iter(self._models.values())

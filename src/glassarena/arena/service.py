@@ -36,6 +36,7 @@ from glassarena.arena.errors import (
     VotingNotOpen,
 )
 from glassarena.arena.generation import generate_answer, user_failure_message
+from glassarena.arena.identity_guard import SideIdentity
 from glassarena.arena.live import Event, LiveBattle
 from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
@@ -45,7 +46,7 @@ from glassarena.arena.roster import Contestant, Roster
 from glassarena.arena.sampling import Candidate, SamplingPolicy
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.voter import IpHasher, Voter
-from glassarena.arena.votes import VoteAcceptance, VoteContext
+from glassarena.arena.votes import BattleTranscript, VoteAcceptance, VoteContext
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.record import parse_winner
 from glassarena.battles.style import side_style
@@ -276,7 +277,8 @@ class ArenaService:
         """
         with self._refusals_charged(voter):
             winner = _parse_choice(choice)
-            battle = self._owned(voter, battle_id, texts=False)
+            # With its texts: the identity-leak guard reads the prompts and answers.
+            battle = self._owned(voter, battle_id)
             if battle.status is BattleStatus.VOTED:
                 raise AlreadyVoted()
             if battle.status is BattleStatus.GENERATING:
@@ -290,6 +292,7 @@ class ArenaService:
                 category=battle.category,
                 voter=voter,
                 answers_public=self._answers_public(battle),
+                transcript=self._transcript(battle),
             )
         )
         grant = self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
@@ -342,6 +345,23 @@ class ArenaService:
                 voter, self._rate_limits.for_refused_votes(), "refused votes"
             )
             raise
+
+    def _transcript(self, battle: BattleView) -> BattleTranscript:
+        """What the identity-leak guard reads of a battle: its texts, and who each side is."""
+        identities: dict[str, SideIdentity] = {}
+        for side, identity in battle.models.items():
+            organization = None
+            if identity.name in self.roster:
+                organization = self.roster.get(identity.name).organization
+            identities[side] = SideIdentity(identity.name, organization)
+        return BattleTranscript(
+            prompts=tuple(written(turn.prompt) for turn in battle.turns),
+            answers={
+                side: tuple(written(turn.answer(side).text) for turn in battle.turns)
+                for side in battle.models
+            },
+            contestants=identities,
+        )
 
     def _answers_public(self, battle: BattleView) -> bool:
         """Whether anyone could have looked the battle's answers up: a recorded battle from a

@@ -16,9 +16,11 @@ from typing import Any
 
 from glassarena.arena.config.schema import (
     AnyProviderSettings,
+    IdentityGuardSection,
     Limits,
     RateLimitSettings,
     SamplingSettings,
+    ScreeningSection,
     StreamSettings,
 )
 from glassarena.arena.recorded import RecordedPrompt
@@ -63,6 +65,8 @@ class ArenaConfig:
     redis_url: str | None
     stream: StreamSettings = field(default_factory=StreamSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    screening: ScreeningSection = field(default_factory=ScreeningSection)
+    identity_guard: IdentityGuardSection = field(default_factory=IdentityGuardSection)
 
     def contestant(self, name: str) -> ContestantConfig:
         for contestant in self.contestants:

@@ -128,6 +128,8 @@ class _Resolver:
             redis_url=redis_url,
             stream=self.file.stream,
             sampling=self.file.sampling,
+            screening=self.file.screening,
+            identity_guard=self.file.identity_guard,
         )
 
     def _set_is_public(self, entry: RecordedSetEntry, path: KeyPath) -> bool:

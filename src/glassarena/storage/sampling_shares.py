@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from glassarena.storage.database import Database
-from glassarena.storage.schema import Battle, ModelVersion, Vote
+from glassarena.storage.schema import BattleRow, ModelVersion, Vote
 
 WINDOWS: dict[str, timedelta | None] = {
     "last_7_days": timedelta(days=7),
@@ -58,18 +58,18 @@ def realised_shares(
 def _window(
     database: Database, organizations: Mapping[str, str], since: datetime | None
 ) -> WindowShares:
-    conditions = [Battle.mode == "anonymous", Battle.model_b_id.is_not(None)]
+    conditions = [BattleRow.mode == "anonymous", BattleRow.model_b_id.is_not(None)]
     if since is not None:
-        conditions.append(Battle.created_at >= since)
+        conditions.append(BattleRow.created_at >= since)
     counted_votes = sa.func.sum(sa.case((Vote.counted.is_(True), 1), else_=0))
     appearances: dict[str, list[int]] = {}  # model -> [battles, counted votes]
     with database.engine.connect() as connection:
-        for side in (Battle.model_a_id, Battle.model_b_id):
+        for side in (BattleRow.model_a_id, BattleRow.model_b_id):
             per_model = (
-                sa.select(ModelVersion.name, sa.func.count(Battle.id), counted_votes)
-                .select_from(Battle)
+                sa.select(ModelVersion.name, sa.func.count(BattleRow.id), counted_votes)
+                .select_from(BattleRow)
                 .join(ModelVersion, ModelVersion.id == side)
-                .outerjoin(Vote, Vote.battle_id == Battle.id)
+                .outerjoin(Vote, Vote.battle_id == BattleRow.id)
                 .where(*conditions)
                 .group_by(ModelVersion.name)
             )
@@ -78,9 +78,9 @@ def _window(
                 totals[0] += int(in_battles)
                 totals[1] += int(in_counted or 0)
         total = (
-            sa.select(sa.func.count(Battle.id), counted_votes)
-            .select_from(Battle)
-            .outerjoin(Vote, Vote.battle_id == Battle.id)
+            sa.select(sa.func.count(BattleRow.id), counted_votes)
+            .select_from(BattleRow)
+            .outerjoin(Vote, Vote.battle_id == BattleRow.id)
             .where(*conditions)
         )
         battles_row, counted_row = connection.execute(total).one()
