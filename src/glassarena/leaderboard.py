@@ -1,16 +1,14 @@
-"""From a battle table to a leaderboard: filter, map verdicts, fit, rank, and present.
+"""From a battle table to a leaderboard: filter, map verdicts, fit and rank.
 
 `compute_leaderboard(battles, LeaderboardOptions(...))` is what the CLI and the web arena
 call. Models with fewer than `min_battles` battles take part in the fit (their battles
 inform everyone else's rating) but are not shown; shown ranks are recomputed among the
-shown models, while bootstrap rank intervals count every fitted model.
+shown models, while bootstrap rank intervals count every fitted model. Presenting it (table,
+JSON, CSV, markdown) is `leaderboard_render`'s job.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -19,16 +17,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from rich.table import Table
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import (
-    code_style_features,
-    filter_battles,
-    style_features,
-    with_style,
-)
+from glassarena.battles.filters import filter_battles
 from glassarena.battles.record import BothBadPolicy, outcomes
+from glassarena.battles.style_features import code_style_features, style_features, with_style
 from glassarena.ratings import (
     BradleyTerry,
     OnlineElo,
@@ -50,7 +43,7 @@ class LeaderboardOptions:
 
     `ci=None` skips intervals. `elo=True` gives the online-Elo view (order-dependent, no
     intervals) instead of Bradley-Terry. `where` and `category` select battles (see
-    glassarena.battles.frame.filter_battles).
+    glassarena.battles.filters.filter_battles).
     """
 
     ci: CiMethod | None = "sandwich"
@@ -126,24 +119,6 @@ class Leaderboard:
     def models(self) -> list[str]:
         return [row.model for row in self.rows]
 
-    def to_records(self) -> list[dict[str, Any]]:
-        """One dict per shown model; with style control each carries the coefficients."""
-        records = []
-        style = {
-            coefficient.feature: {
-                "coefficient": coefficient.coefficient,
-                "lower": coefficient.lower,
-                "upper": coefficient.upper,
-            }
-            for coefficient in self.style
-        }
-        for row in self.rows:
-            record = asdict(row)
-            if style:
-                record["style_coefficients"] = style
-            records.append(record)
-        return records
-
     def to_dict(self) -> dict[str, Any]:
         """Everything, JSON-ready: rows, style, matrices (NaN as null) and what was used."""
         return {
@@ -187,74 +162,6 @@ class Leaderboard:
             hidden_models=tuple(data["hidden_models"]),
         )
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_records(), indent=2, ensure_ascii=False)
-
-    def to_csv(self) -> str:
-        """The rows as CSV (style coefficients are in the JSON and markdown forms)."""
-        buffer = io.StringIO()
-        fields = [name for name in LeaderboardRow.__dataclass_fields__]
-        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow(
-                {key: "" if value is None else value for key, value in asdict(row).items()}
-            )
-        return buffer.getvalue()
-
-    def to_markdown(self) -> str:
-        header, lines = self.table_cells()
-        table = [
-            "| " + " | ".join(header) + " |",
-            "| " + " | ".join("---" for _ in header) + " |",
-            *("| " + " | ".join(cells) + " |" for cells in lines),
-        ]
-        if self.style:
-            table += ["", "| style feature | coefficient | interval |", "| --- | --- | --- |"]
-            table += [
-                f"| {c.feature} | {c.coefficient:+.4f} | {_interval(c.lower, c.upper, 4)} |"
-                for c in self.style
-            ]
-        return "\n".join(table) + "\n"
-
-    def to_rich_table(self) -> Table:
-        header, lines = self.table_cells()
-        table = Table(title=self.method, title_justify="left")
-        for name in header:
-            table.add_column(name, justify="left" if name == "model" else "right")
-        for cells in lines:
-            table.add_row(*cells)
-        if self.style:
-            table.caption = "style coefficients: " + ", ".join(
-                f"{c.feature} {c.coefficient:+.3f}" for c in self.style
-            )
-        return table
-
-    def table_cells(self) -> tuple[list[str], list[list[str]]]:
-        """Header and formatted cells shared by the markdown, terminal and HTML tables."""
-        has_interval = any(row.lower is not None for row in self.rows)
-        has_rank_interval = any(row.rank_lower is not None for row in self.rows)
-        header = ["rank", "model", "rating"]
-        header += ["interval"] if has_interval else []
-        header += ["rank interval"] if has_rank_interval else []
-        header += ["battles", "wins", "ties", "losses"]
-        lines = []
-        for row in self.rows:
-            cells = [str(row.rank), row.model, f"{row.rating:.1f}"]
-            if has_interval:
-                cells.append(_interval(row.lower, row.upper, 1))
-            if has_rank_interval:
-                cells.append(f"{row.rank_lower}–{row.rank_upper}")
-            cells += [str(row.battles), str(row.wins), str(row.ties), str(row.losses)]
-            lines.append(cells)
-        return header, lines
-
-
-def _interval(lower: float | None, upper: float | None, digits: int) -> str:
-    if lower is None or upper is None:
-        return ""
-    return f"[{lower:.{digits}f}, {upper:.{digits}f}]"
-
 
 def _nan_to_none(matrix: NDArray[np.float64]) -> list[list[float | None]]:
     return [[None if math.isnan(value) else value for value in row] for row in matrix.tolist()]
@@ -267,7 +174,7 @@ def compute_leaderboard(
 ) -> Leaderboard:
     """Fit the battles and build the leaderboard.
 
-    `battles` is a checked battle table (glassarena.battles.frame / formats). `progress`
+    `battles` is a checked battle table (glassarena.battles.table / formats). `progress`
     is called as `progress(done, total)` during bootstrap rounds. Raises BattleDataError
     for unusable battles and glassarena.ratings.RatingError when they cannot be rated.
     """

@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from glassarena.battles.errors import BattleDataError
+from glassarena.battles.filters import parse_where
 from glassarena.battles.formats import FORMATS, PRESETS, build_mapping, read_battles
-from glassarena.battles.frame import parse_where
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.leaderboard_render import render_csv, render_json, render_markdown, rich_table
 from glassarena.ratings import RatingError
 
 Command = Callable[..., Any]
@@ -242,13 +243,10 @@ def rank(
             leaderboard = compute_leaderboard(battles, options, report)
         if output_format == "table":
             console = Console(width=None if sys.stdout.isatty() else 160)
-            console.print(leaderboard.to_rich_table())
+            console.print(rich_table(leaderboard))
         else:
-            rendered = {
-                "markdown": leaderboard.to_markdown,
-                "csv": leaderboard.to_csv,
-                "json": leaderboard.to_json,
-            }[output_format]()
+            render = {"markdown": render_markdown, "csv": render_csv, "json": render_json}
+            rendered = render[output_format](leaderboard)
             click.echo(rendered, nl=not rendered.endswith("\n"))
         if plot is not None:
             from glassarena.plots import write_plots

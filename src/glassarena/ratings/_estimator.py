@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 from scipy.stats import norm
 
+from glassarena.ratings._fitted import FittedAttributes
 from glassarena.ratings._pairs import model_indices
 from glassarena.ratings.errors import UnknownModelError
 from glassarena.ratings.ranking import rank_by_rating, rank_from_intervals, rank_intervals
@@ -17,7 +18,7 @@ from glassarena.ratings.ranking import rank_by_rating, rank_from_intervals, rank
 CI_METHODS = ("sandwich", "bootstrap", None)
 
 
-class RatingEstimator:
+class RatingEstimator(FittedAttributes):
     """Hyper-parameters in __init__, fit() returns self, fitted attributes end in `_`.
 
     Ratings are `offset + scale * log_base(strength)`; `offset` is `initial_rating` with the
@@ -134,6 +135,7 @@ class RatingEstimator:
 
     def predict_proba(self, model_a: ArrayLike, model_b: ArrayLike) -> NDArray[np.float64]:
         """P(model_a beats model_b), a tie counting as half, from the fitted ratings."""
+        self._require_fitted("predict_proba")
         first = model_indices(self.models_, model_a)
         second = model_indices(self.models_, model_b)
         gap = (self.ratings_[first] - self.ratings_[second]) / self._points_per_unit

@@ -30,7 +30,7 @@ from glassarena.battles.formats.lmarena import (
 from glassarena.battles.formats.mapping import PRESETS, ColumnMapping, build_mapping
 from glassarena.battles.formats.records import unnest_metadata
 from glassarena.battles.formats.tabular import read_csv, write_csv
-from glassarena.battles.frame import RowLocator, validate_battles
+from glassarena.battles.table import RowLocator, validate_battles
 
 __all__ = [
     "FORMATS",

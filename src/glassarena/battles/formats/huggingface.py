@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import CONV_METADATA_KEYS, RowLocator
 from glassarena.battles.record import Winner
+from glassarena.battles.table import CONV_METADATA_KEYS, RowLocator
 
 HF_BOTH_BAD = "both_bad"
 

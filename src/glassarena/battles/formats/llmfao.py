@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import RowLocator
 from glassarena.battles.style import answer_style, side_columns
+from glassarena.battles.table import RowLocator
 from glassarena.providers.recorded import (
     RecordedAnswerMissing,
     RecordedAnswers,

@@ -17,8 +17,8 @@ import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.formats.llmfao import join_llmfao_answers
-from glassarena.battles.frame import RowLocator
 from glassarena.battles.record import WINNER_LABELS
+from glassarena.battles.table import RowLocator
 
 # (battles, the battle file, its row locator) -> the battles with conversations and style.
 AnswerJoin = Callable[[pd.DataFrame, Path, RowLocator], pd.DataFrame]
