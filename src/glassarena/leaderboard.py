@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from glassarena.ratings import (
     rank_from_intervals,
     win_fraction_matrix,
 )
+from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings.ranking import rank_by_rating
 
 CiMethod = Literal["sandwich", "bootstrap"]
@@ -187,8 +188,9 @@ def compute_leaderboard(
     model_a = used["model_a"].to_numpy(dtype=str)
     model_b = used["model_b"].to_numpy(dtype=str)
 
+    estimator: RatingEstimator | OnlineElo
     if options.elo:
-        estimator: Any = OnlineElo(
+        estimator = OnlineElo(
             k=options.elo_k,
             scale=options.scale,
             base=options.base,
@@ -196,19 +198,19 @@ def compute_leaderboard(
         ).fit(model_a, model_b, outcome)
         method = "online Elo"
     else:
-        settings = dict(
-            scale=options.scale,
-            base=options.base,
-            initial_rating=options.initial_rating,
-            anchor=options.anchor,
-            prior=options.prior,
-            reweight=options.reweight,
-            ci=options.ci,
-            level=options.level,
-            rounds=options.rounds,
-            seed=options.seed,
-            progress=progress,
-        )
+        settings: _EstimatorSettings = {
+            "scale": options.scale,
+            "base": options.base,
+            "initial_rating": options.initial_rating,
+            "anchor": options.anchor,
+            "prior": options.prior,
+            "reweight": options.reweight,
+            "ci": options.ci,
+            "level": options.level,
+            "rounds": options.rounds,
+            "seed": options.seed,
+            "progress": progress,
+        }
         if options.style_control:
             used = with_style(used)
             features = code_style_features if options.code_style else style_features
@@ -223,10 +225,26 @@ def compute_leaderboard(
     return _assemble(method, options, estimator, model_a, model_b, outcome, len(selected))
 
 
+class _EstimatorSettings(TypedDict):
+    """The Bradley-Terry options a LeaderboardOptions carries, as estimator keywords."""
+
+    scale: float
+    base: float
+    initial_rating: float
+    anchor: tuple[str, float] | None
+    prior: float
+    reweight: bool
+    ci: str | None
+    level: float
+    rounds: int
+    seed: int | None
+    progress: Progress | None
+
+
 def _assemble(
     method: str,
     options: LeaderboardOptions,
-    estimator: Any,
+    estimator: RatingEstimator | OnlineElo,
     model_a: NDArray[np.str_],
     model_b: NDArray[np.str_],
     outcome: NDArray[np.float64],
@@ -241,14 +259,14 @@ def _assemble(
             f"no model has at least {options.min_battles} battles; lower --min-battles"
         )
     ratings = np.asarray(estimator.ratings_, dtype=float)
-    lower = getattr(estimator, "lower_", None)
-    upper = getattr(estimator, "upper_", None)
-    if lower is not None:
+    lower = upper = rank_lower = rank_upper = None
+    if isinstance(estimator, RatingEstimator):  # online Elo has no intervals
+        lower, upper = estimator.lower_, estimator.upper_
+        rank_lower, rank_upper = estimator.rank_lower_, estimator.rank_upper_
+    if lower is not None and upper is not None:
         rank = rank_from_intervals(lower[shown], upper[shown])
     else:
         rank = rank_by_rating(ratings[shown])
-    rank_lower = getattr(estimator, "rank_lower_", None)
-    rank_upper = getattr(estimator, "rank_upper_", None)
     order = shown[np.lexsort((np.array(models)[shown], -ratings[shown]))]
     position = {index: place for place, index in enumerate(shown)}
     rows = tuple(
@@ -307,8 +325,8 @@ def _win_tie_loss(
     }
 
 
-def _style(estimator: Any) -> tuple[StyleCoefficient, ...]:
-    if not hasattr(estimator, "style_coef_"):
+def _style(estimator: RatingEstimator | OnlineElo) -> tuple[StyleCoefficient, ...]:
+    if not isinstance(estimator, StyleControlledBradleyTerry):
         return ()
     lower, upper = estimator.style_lower_, estimator.style_upper_
     return tuple(

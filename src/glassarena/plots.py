@@ -83,7 +83,7 @@ def heatmap_figure(leaderboard: Leaderboard, matrix: Matrix = "win_fraction") ->
     size = max(4.0, 0.32 * len(models) + 2.5)
     figure = Figure(figsize=(size + 1.5, size), dpi=100)
     axes = figure.subplots()
-    shown = np.ma.masked_invalid(values.astype(float))
+    shown = np.ma.masked_array(values, mask=~np.isfinite(values))
     # Pairs that never met are grey, apart from the white of an even 0.5.
     if matrix == "battle_count":
         image = axes.imshow(shown, cmap=colormaps["Blues"].with_extremes(bad="0.85"))

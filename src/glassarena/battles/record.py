@@ -87,7 +87,7 @@ def outcomes(
         raise ValueError(f"both-bad policy must be 'tie' or 'drop', not {both_bad!r}")
     series = winners if isinstance(winners, pd.Series) else pd.Series(list(winners), dtype=object)
     # An index lookup maps a million labels without a Python loop; -1 marks unknown ones.
-    codes = pd.Index(list(WINNER_LABELS)).get_indexer(series.astype(object))
+    codes = pd.Index(list(WINNER_LABELS)).get_indexer(pd.Index(series, dtype=object))
     unknown = np.flatnonzero(codes < 0)
     if len(unknown):
         first = int(unknown[0])

@@ -62,4 +62,6 @@ class OnlineElo(FittedAttributes):
         first = model_indices(self.models_, model_a)
         second = model_indices(self.models_, model_b)
         steepness = math.log(self.base) / self.scale
-        return expit(steepness * (self.ratings_[first] - self.ratings_[second]))
+        return np.asarray(
+            expit(steepness * (self.ratings_[first] - self.ratings_[second])), dtype=np.float64
+        )

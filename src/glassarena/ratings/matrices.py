@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from glassarena.ratings._pairs import encode_battles, model_indices
+from glassarena.ratings._sums import sums_by_index
 
 
 def battle_count_matrix(
@@ -33,8 +34,8 @@ def win_fraction_matrix(
     result = np.asarray(outcome, dtype=np.float64)
     n = len(models)
     cell = first * n + second
-    won = np.bincount(cell, result, n * n).reshape(n, n)
-    lost = np.bincount(cell, 1.0 - result, n * n).reshape(n, n)
+    won = sums_by_index(cell, result, n * n).reshape(n, n)
+    lost = sums_by_index(cell, 1.0 - result, n * n).reshape(n, n)
     wins = won + lost.T
     played = wins + wins.T
     with np.errstate(invalid="ignore", divide="ignore"):

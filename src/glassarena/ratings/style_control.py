@@ -19,6 +19,7 @@ from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
 from glassarena.ratings._newton import FINAL_STEP, STEP_TOLERANCE, fit_pairs, laplacian
 from glassarena.ratings._pairs import EncodedBattles, aggregate, encode_battles
+from glassarena.ratings._sums import sums_by_index
 from glassarena.ratings._threads import one_blas_thread
 from glassarena.ratings.errors import InvalidInputError, RatingError
 
@@ -96,7 +97,7 @@ class _Design:
 
     def _by_model(self, per_pair: NDArray[np.float64]) -> NDArray[np.float64]:
         n = self.n_models
-        return np.bincount(self.pair_first, per_pair, n) - np.bincount(
+        return sums_by_index(self.pair_first, per_pair, n) - sums_by_index(
             self.pair_second, per_pair, n
         )
 
@@ -107,6 +108,15 @@ class StyleControlledBradleyTerry(RatingEstimator):
     `style_coef_` are on the logit scale per standard deviation of each standardised
     style difference (as LMArena reports them).
     """
+
+    # Fitted attributes beyond RatingEstimator's.
+    feature_names_: NDArray[np.str_]
+    feature_mean_: NDArray[np.float64]
+    feature_scale_: NDArray[np.float64]
+    style_coef_: NDArray[np.float64]
+    style_lower_: NDArray[np.float64] | None
+    style_upper_: NDArray[np.float64] | None
+    style_covariance_: NDArray[np.float64] | None
 
     def fit(
         self,
@@ -239,7 +249,9 @@ def _fit_rows(
         gradient, hessian = design.newton_system(
             weight * (design.outcome - probability), weight * probability * (1.0 - probability)
         )
-        step = np.linalg.solve(hessian + gauge, gradient - prior * parameters)
+        step = np.linalg.solve(hessian + gauge, gradient - prior * parameters).astype(
+            np.float64, copy=False
+        )
         step_logits = design.logits(step)
         size = 1.0
         if np.max(np.abs(step)) > TRUSTED_STEP:
@@ -275,8 +287,8 @@ def _penalised(
     parameters: NDArray[np.float64],
     prior: float,
 ) -> float:
-    return (
-        design.log_likelihood(logits, probability, weight) - 0.5 * prior * parameters @ parameters
+    return design.log_likelihood(logits, probability, weight) - 0.5 * prior * float(
+        parameters @ parameters
     )
 
 

@@ -145,8 +145,8 @@ class _Resolver:
         return value or None
 
     def _url(self, name: str) -> str | None:
-        literal = getattr(self.file, name)
-        variable = getattr(self.file, f"{name}_env")
+        literal: str | None = getattr(self.file, name)
+        variable: str | None = getattr(self.file, f"{name}_env")
         if literal is not None and variable is not None:
             self.problem((f"{name}_env",), f"give {name} or {name}_env, not both")
             return None
@@ -231,6 +231,7 @@ class _Resolver:
         generation = entry.generation or GenerationSettings()
         api_key = None
         local_path = None
+        settings: dict[str, Any]
         if isinstance(provider, OpenAISettings):
             if provider.api_key_env is not None:
                 api_key = self._env(provider.api_key_env, (*provider_path, "api_key_env"))

@@ -27,7 +27,8 @@ NOT_READY = "The leaderboard is being computed; please try again in a few second
 
 
 async def refresher(request: Request) -> LeaderboardRefresher:
-    return request.app.state.leaderboards
+    leaderboards: LeaderboardRefresher = request.app.state.leaderboards
+    return leaderboards
 
 
 RefresherDependency = Annotated[LeaderboardRefresher, Depends(refresher)]
