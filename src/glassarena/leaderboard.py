@@ -185,8 +185,7 @@ def compute_leaderboard(
     used = selected.loc[kept].reset_index(drop=True)
     if used.empty:
         raise BattleDataError("no battles left to rate once both-bad ties were dropped")
-    model_a = used["model_a"].to_numpy(dtype=str)
-    model_b = used["model_b"].to_numpy(dtype=str)
+    model_a, model_b, models = _model_codes(used)
 
     estimator: RatingEstimator | OnlineElo
     if options.elo:
@@ -195,7 +194,7 @@ def compute_leaderboard(
             scale=options.scale,
             base=options.base,
             initial_rating=options.initial_rating,
-        ).fit(model_a, model_b, outcome)
+        ).fit(models[model_a], models[model_b], outcome)
         method = "online Elo"
     else:
         settings: _EstimatorSettings = {
@@ -216,13 +215,33 @@ def compute_leaderboard(
             features = code_style_features if options.code_style else style_features
             features_a, features_b, names = features(used)
             estimator = StyleControlledBradleyTerry(**settings).fit(
-                model_a, model_b, outcome, features_a, features_b, names
+                model_a, model_b, outcome, features_a, features_b, names, models=models.tolist()
             )
             method = "style-controlled Bradley-Terry"
         else:
-            estimator = BradleyTerry(**settings).fit(model_a, model_b, outcome)
+            estimator = BradleyTerry(**settings).fit(
+                model_a, model_b, outcome, models=models.tolist()
+            )
             method = "Bradley-Terry"
     return _assemble(method, options, estimator, model_a, model_b, outcome, len(selected))
+
+
+def _model_codes(
+    battles: pd.DataFrame,
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.str_]]:
+    """Each side's model as an index into the sorted model names, and those names.
+
+    Both columns are encoded once, together; the estimators and matrices take the codes,
+    so no step hashes or sorts a million names again.
+    """
+    size = len(battles)
+    codes, names = pd.factorize(pd.concat([battles["model_a"], battles["model_b"]]))
+    # Sorted as the estimators sort (Python's order), so codes index their models_ too.
+    order = sorted(range(len(names)), key=lambda index: str(names[index]))
+    renumber = np.empty(len(names), dtype=np.intp)
+    renumber[order] = np.arange(len(names))
+    models = np.array([str(names[index]) for index in order], dtype=str)
+    return renumber[codes[:size]], renumber[codes[size:]], models
 
 
 class _EstimatorSettings(TypedDict):
@@ -245,13 +264,14 @@ def _assemble(
     method: str,
     options: LeaderboardOptions,
     estimator: RatingEstimator | OnlineElo,
-    model_a: NDArray[np.str_],
-    model_b: NDArray[np.str_],
+    model_a: NDArray[np.intp],
+    model_b: NDArray[np.intp],
     outcome: NDArray[np.float64],
     selected: int,
 ) -> Leaderboard:
+    """`model_a`/`model_b` are indices into the estimator's (sorted) `models_`."""
     models = [str(model) for model in estimator.models_]
-    record = _win_tie_loss(model_a, model_b, outcome, models)
+    record = _win_tie_loss(model_a, model_b, outcome, len(models))
     battles = record["battles"]
     shown = np.flatnonzero(battles >= options.min_battles)
     if len(shown) == 0:
@@ -301,19 +321,13 @@ def _assemble(
 
 
 def _win_tie_loss(
-    model_a: NDArray[np.str_],
-    model_b: NDArray[np.str_],
+    model_a: NDArray[np.intp],
+    model_b: NDArray[np.intp],
     outcome: NDArray[np.float64],
-    models: list[str],
+    n: int,
 ) -> dict[str, NDArray[np.int64]]:
-    # The estimators report models sorted, so a binary search finds each one's position.
-    sorted_models = np.array(models, dtype=str)
-    first = np.searchsorted(sorted_models, model_a)
-    second = np.searchsorted(sorted_models, model_b)
-    n = len(models)
-
     def count(mask_a: NDArray[np.bool_], mask_b: NDArray[np.bool_]) -> NDArray[np.int64]:
-        return np.bincount(first[mask_a], minlength=n) + np.bincount(second[mask_b], minlength=n)
+        return np.bincount(model_a[mask_a], minlength=n) + np.bincount(model_b[mask_b], minlength=n)
 
     won_a, won_b, tie = outcome == 1.0, outcome == 0.0, outcome == 0.5
     everyone = np.ones(len(outcome), dtype=bool)

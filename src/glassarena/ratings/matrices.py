@@ -1,4 +1,7 @@
-"""Pairwise matrices for heatmaps, rows and columns in the order of the given `models`."""
+"""Pairwise matrices for heatmaps, rows and columns in the order of the given `models`.
+
+Battles give their models by name, or as integer indices into `models`.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +56,12 @@ def predicted_win_matrix(
 def _positions(
     model_a: ArrayLike, model_b: ArrayLike, outcome: ArrayLike, models: Sequence[str]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Validate the battles and place them in the caller's model order."""
-    battles = encode_battles(model_a, model_b, outcome)
+    """Validate the battles and place them in the caller's model order.
+
+    The battles name their models, or give integer indices into `models` (factorised codes,
+    which spares hashing every name again).
+    """
+    codes = np.asarray(model_a).dtype.kind in "iu"
+    battles = encode_battles(model_a, model_b, outcome, models=models if codes else None)
     order = model_indices(models, battles.models)
     return order[battles.index_a], order[battles.index_b]

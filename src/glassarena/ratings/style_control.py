@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
-from scipy.stats import norm
+from scipy.special import expit, ndtri
 
 from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
@@ -189,7 +188,7 @@ class StyleControlledBradleyTerry(RatingEstimator):
                 covariance = _sandwich(design, parameters, self.prior)
                 self._publish(battles.models, battle_counts, parameters[:n], covariance[:n, :n])
                 self.style_covariance_ = covariance[n:, n:]
-                half_width = norm.ppf(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
+                half_width = ndtri(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
                 self.style_lower_ = self.style_coef_ - half_width
                 self.style_upper_ = self.style_coef_ + half_width
             elif self.ci == "bootstrap":
