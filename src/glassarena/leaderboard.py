@@ -22,6 +22,7 @@ from glassarena.battles.errors import BattleDataError
 from glassarena.battles.filters import filter_battles
 from glassarena.battles.record import BothBadPolicy, outcomes
 from glassarena.battles.style_features import code_style_features, style_features, with_style
+from glassarena.battles.table import model_codes
 from glassarena.ratings import (
     BradleyTerry,
     OnlineElo,
@@ -185,7 +186,8 @@ def compute_leaderboard(
     used = selected.loc[kept].reset_index(drop=True)
     if used.empty:
         raise BattleDataError("no battles left to rate once both-bad ties were dropped")
-    model_a, model_b, models = _model_codes(used)
+    model_a, model_b, model_names = model_codes(used)
+    models = np.array(model_names, dtype=str)
 
     estimator: RatingEstimator | OnlineElo
     if options.elo:
@@ -224,24 +226,6 @@ def compute_leaderboard(
             )
             method = "Bradley-Terry"
     return _assemble(method, options, estimator, model_a, model_b, outcome, len(selected))
-
-
-def _model_codes(
-    battles: pd.DataFrame,
-) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.str_]]:
-    """Each side's model as an index into the sorted model names, and those names.
-
-    Both columns are encoded once, together; the estimators and matrices take the codes,
-    so no step hashes or sorts a million names again.
-    """
-    size = len(battles)
-    codes, names = pd.factorize(pd.concat([battles["model_a"], battles["model_b"]]))
-    # Sorted as the estimators sort (Python's order), so codes index their models_ too.
-    order = sorted(range(len(names)), key=lambda index: str(names[index]))
-    renumber = np.empty(len(names), dtype=np.intp)
-    renumber[order] = np.arange(len(names))
-    models = np.array([str(names[index]) for index in order], dtype=str)
-    return renumber[codes[:size]], renumber[codes[size:]], models
 
 
 class _EstimatorSettings(TypedDict):

@@ -64,7 +64,13 @@ def normalize_winners(labels: pd.Series, locate: Callable[[int], str] | None = N
 
     `locate(position)` names the line or row of the first unknown label for the error.
     """
-    canonical = labels.astype(object).map(_CANONICAL_TEXT)
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        # Dictionary-encoded labels: map the few categories, then spread them by code.
+        meaning = [_CANONICAL_TEXT.get(label) for label in labels.cat.categories]
+        lookup = np.array([*meaning, None], dtype=object)  # code -1 (missing) -> None
+        canonical = pd.Series(lookup[labels.cat.codes.to_numpy()], index=labels.index)
+    else:
+        canonical = labels.astype(object).map(_CANONICAL_TEXT)
     unknown = np.flatnonzero(canonical.isna().to_numpy())
     if len(unknown):
         first = int(unknown[0])

@@ -77,7 +77,11 @@ def _totals(values: pd.Series, column: str) -> np.ndarray:
             return float(sum(count or 0 for count in value.values()))
         return math.nan if is_missing(value) else float(value)
 
-    totals = np.fromiter((total(value) for value in values), dtype=float, count=len(values))
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        # Counts already totalled (as a parquet file read for ranking gives them): no loop.
+        totals = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        totals = np.fromiter((total(value) for value in values), dtype=float, count=len(values))
     bad = np.flatnonzero(~np.isfinite(totals))
     if len(bad):
         raise BattleDataError(

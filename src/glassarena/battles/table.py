@@ -141,29 +141,45 @@ def validate_battles(frame: pd.DataFrame, locate: RowLocator | None = None) -> p
     return frame
 
 
-def _model_codes(frame: pd.DataFrame, locate: RowLocator) -> tuple[np.ndarray, np.ndarray]:
-    """Check and canonicalise both model columns as text; return each side's integer codes.
+def model_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[object]]:
+    """Each side's model as an index into the sorted distinct names (-1 where missing).
 
-    Both columns are encoded together once, so each distinct name is checked once (not
-    once per battle) and a self-battle is an integer comparison.
+    Each column is encoded once (a categorical column from a dictionary-encoded file costs
+    nothing), then only the few distinct names are merged and sorted, as the estimators
+    sort them (Python's order), so the codes index their `models_` too.
     """
-    size = len(frame)
-    both = pd.concat([frame["model_a"], frame["model_b"]], ignore_index=True)
-    codes, names = pd.factorize(both, use_na_sentinel=True)
+    codes_a, names_a = pd.factorize(frame["model_a"])
+    codes_b, names_b = pd.factorize(frame["model_b"])
+    names = list(names_a) + list(names_b)
+    distinct = sorted(set(names), key=str)
+    position = {name: index for index, name in enumerate(distinct)}
+    # One slot more, for pandas' -1 "missing" code, which must stay -1.
+    remap = np.array([position[name] for name in names] + [-1], dtype=np.intp)
+    return remap[codes_a], remap[np.where(codes_b < 0, -1, codes_b + len(names_a))], distinct
+
+
+def _model_codes(frame: pd.DataFrame, locate: RowLocator) -> tuple[np.ndarray, np.ndarray]:
+    """Check and canonicalise both model columns as text; return each side's codes."""
+    codes_a, codes_b, names = model_codes(frame)
     text = np.array([str(name) for name in names], dtype=object)
-    blank = np.array([not name.strip() for name in text], dtype=bool)
-    empty = codes < 0
-    if blank.any():
-        empty |= blank[codes]
-    if empty.any():
-        first = int(np.flatnonzero(empty)[0])
-        side = "model_a" if first < size else "model_b"
-        raise BattleDataError(f"{side} is empty", locate(first % size))
-    already_text = all(isinstance(name, str) for name in names)
-    if not (already_text and frame["model_a"].dtype == object == frame["model_b"].dtype):
-        frame["model_a"] = text[codes[:size]]
-        frame["model_b"] = text[codes[size:]]
-    return codes[:size], codes[size:]
+    # The extra last slot is where the -1 of a missing name points.
+    blank = np.array([not name.strip() for name in text] + [True], dtype=bool)
+    for side, codes in (("model_a", codes_a), ("model_b", codes_b)):
+        empty = blank[codes]
+        if empty.any():
+            raise BattleDataError(f"{side} is empty", locate(int(np.flatnonzero(empty)[0])))
+    if not all(isinstance(name, str) for name in names):
+        frame["model_a"] = text[codes_a]
+        frame["model_b"] = text[codes_b]
+    else:
+        for side in ("model_a", "model_b"):
+            # Text stays as it is: object strings, or categorical (decoded once per name).
+            dtype = frame[side].dtype
+            if not pd.api.types.is_object_dtype(dtype) and not isinstance(
+                dtype, pd.CategoricalDtype
+            ):
+                frame[side] = frame[side].astype(object)
+    return codes_a, codes_b
 
 
 def _flags(values: pd.Series, column: str, locate: RowLocator) -> pd.Series:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.filters import parse_where
 from glassarena.battles.formats import FORMATS, PRESETS, build_mapping, read_battles
+from glassarena.battles.table import REQUIRED_COLUMNS, STYLE_COLUMNS
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
 from glassarena.leaderboard_render import render_csv, render_json, render_markdown, rich_table
 from glassarena.ratings import RatingError
@@ -74,6 +75,16 @@ def _anchor(text: str | None) -> tuple[str, float] | None:
     if not equals or not model or value is None:
         raise click.BadParameter(f"{text!r} must look like MODEL=RATING", param_hint="--anchor")
     return model, value
+
+
+def _columns_used(where: Mapping[str, str], category: str | None, style_control: bool) -> list[str]:
+    """The battle columns this ranking reads; a file's other columns are left unread."""
+    used = [*REQUIRED_COLUMNS, *where]
+    if category is not None:
+        used += ["category", "category_tag"]
+    if style_control:
+        used += [*STYLE_COLUMNS, "conversation_a", "conversation_b"]
+    return used
 
 
 @contextmanager
@@ -216,11 +227,13 @@ def rank(
       glassarena rank crowd-comparisons.csv --preset llmfao --style-control
     """
     with clear_errors():
+        conditions = parse_where(where)
         battles = read_battles(
             file,
             input_format,
             build_mapping(preset, columns, labels),
             with_answers=style_control,
+            columns=_columns_used(conditions, category, style_control),
         )
         options = LeaderboardOptions(
             ci=None if ci == "none" else ci,  # type: ignore[arg-type]
@@ -229,7 +242,7 @@ def rank(
             level=level,
             style_control=style_control,
             both_bad=both_bad,  # type: ignore[arg-type]
-            where=parse_where(where),
+            where=conditions,
             category=category,
             min_battles=min_battles,
             anchor=_anchor(anchor),
