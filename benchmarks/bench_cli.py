@@ -13,12 +13,15 @@ reading, fitting, printing), in the same run:
 * `glassarena rank FILE --style-control` against arena-rank's contextual Bradley-Terry;
 * `glassarena --help`.
 
-Reported: the median wall time of the repeats, and peer time / glassarena time.
+Reported: the median wall time and the median CPU time (user + system, of the process and
+its children) of the repeats, and peer time / glassarena time for both. On a shared machine
+the wall time also counts waiting for a core; the CPU time does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -132,13 +135,17 @@ def write_battles(path: Path, n_battles: int, n_models: int) -> None:
     pq.write_table(table, path)
 
 
-def timed(command: list[str], repeats: int) -> float:
-    times = []
+def timed(command: list[str], repeats: int) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds of `repeats` runs of `command`."""
+    walls, cpus = [], []
     for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -178,22 +185,24 @@ def main() -> None:
         for label, command in runs:
             console.print(f"timing {label}…")
             seconds[label] = timed(command, arguments.repeats)
-    ours, ours_style = seconds[runs[0][0]], seconds[runs[3][0]]
-    ratio = {
-        runs[1][0]: seconds[runs[1][0]] / ours,
-        runs[2][0]: seconds[runs[2][0]] / ours,
-        runs[4][0]: seconds[runs[4][0]] / ours_style,
-    }
+    # Each peer against the glassarena command doing the same job.
+    baseline = {runs[1][0]: runs[0][0], runs[2][0]: runs[0][0], runs[4][0]: runs[3][0]}
     table = Table(
         title=f"whole processes, {arguments.battles:,} battles, {arguments.models} models, "
         f"median of {arguments.repeats}"
     )
     table.add_column("command")
-    table.add_column("seconds", justify="right")
-    table.add_column("peer / glassarena", justify="right")
+    table.add_column("wall s", justify="right")
+    table.add_column("CPU s", justify="right")
+    table.add_column("peer / glassarena, wall", justify="right")
+    table.add_column("peer / glassarena, CPU", justify="right")
     for label, _ in runs:
-        shown = f"{ratio[label]:.1f}×" if label in ratio else ""
-        table.add_row(label, f"{seconds[label]:.2f}", shown)
+        wall, cpu = seconds[label]
+        ratios = ["", ""]
+        if label in baseline:
+            ours_wall, ours_cpu = seconds[baseline[label]]
+            ratios = [f"{wall / ours_wall:.1f}×", f"{cpu / ours_cpu:.1f}×"]
+        table.add_row(label, f"{wall:.2f}", f"{cpu:.2f}", *ratios)
     console.print(table)
 
 
