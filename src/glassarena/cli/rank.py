@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.filters import parse_where
@@ -92,6 +90,10 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
     if not show:
         yield None
         return
+    # rich is imported only where a bar or a terminal table is drawn.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
     with Progress(
         *columns, TimeRemainingColumn(), console=Console(stderr=True), transient=True
@@ -255,6 +257,8 @@ def rank(
         with _bootstrap_progress(show_progress and ci == "bootstrap" and not elo) as report:
             leaderboard = compute_leaderboard(battles, options, report)
         if output_format == "table":
+            from rich.console import Console
+
             console = Console(width=None if sys.stdout.isatty() else 160)
             console.print(rich_table(leaderboard))
         else:
