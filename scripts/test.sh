@@ -28,5 +28,6 @@ GLASSARENA_EXTRAS=local,test bash scripts/setup.sh
 
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/ruff check src tests benchmarks
+.venv/bin/mypy  # configured in pyproject.toml [tool.mypy]
 # The services above are required, not optional: their tests must run, never skip.
 GLASSARENA_REQUIRE_SERVICES=1 .venv/bin/python -m pytest "$@"

@@ -15,8 +15,15 @@ from rich.console import Console
 
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.formats import build_mapping, read_battles
-from glassarena.battles.frame import validate_battles
+from glassarena.battles.table import validate_battles
 from glassarena.leaderboard import Leaderboard, LeaderboardOptions, compute_leaderboard
+from glassarena.leaderboard_render import (
+    json_records,
+    render_csv,
+    render_json,
+    render_markdown,
+    rich_table,
+)
 from glassarena.ratings import RatingError
 
 
@@ -171,7 +178,7 @@ def test_style_control_finds_a_planted_length_effect() -> None:
     assert coefficients["tokens"].coefficient > 0.5
     assert coefficients["tokens"].lower > 0
     assert abs(coefficients["bold"].coefficient) < 0.15
-    assert all("style_coefficients" in record for record in controlled.to_records())
+    assert all("style_coefficients" in record for record in json_records(controlled))
 
 
 def test_online_elo_view(crowd: pd.DataFrame) -> None:
@@ -190,21 +197,32 @@ def test_unratable_battles_raise_rating_errors() -> None:
 
 def test_renderings(crowd: pd.DataFrame) -> None:
     board = compute_leaderboard(crowd, LeaderboardOptions(ci="bootstrap", rounds=20, seed=1))
-    records = json.loads(board.to_json())
+    records = json.loads(render_json(board))
     assert len(records) == 59
     assert {"model", "rating", "lower", "upper", "rank", "battles"} <= set(records[0])
-    rows = list(csv.DictReader(io.StringIO(board.to_csv())))
+    rows = list(csv.DictReader(io.StringIO(render_csv(board))))
     assert rows[0]["model"] == records[0]["model"] and float(rows[0]["rating"]) == pytest.approx(
         records[0]["rating"]
     )
-    markdown = board.to_markdown().splitlines()
+    markdown = render_markdown(board).splitlines()
     assert markdown[0].startswith("| rank | model | rating | interval | rank interval |")
     assert len(markdown) == 2 + 59
     everything = json.loads(json.dumps(board.to_dict(), allow_nan=False))
     assert everything["models"] == board.models and everything["win_fraction"][0][0] is None
     console = Console(file=io.StringIO(), width=200)
-    console.print(board.to_rich_table())
+    console.print(rich_table(board))
     assert "GPT 4" in console.file.getvalue()
+
+
+def test_csv_takes_extra_columns_by_model(crowd: pd.DataFrame) -> None:
+    board = compute_leaderboard(crowd, LeaderboardOptions(ci=None))
+    best, second = board.models[:2]
+    table = render_csv(board, {"apps_that_run": {best: 0.5}, "note": {second: "x"}})
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert list(rows[0])[-2:] == ["apps_that_run", "note"]
+    assert (rows[0]["apps_that_run"], rows[0]["note"]) == ("0.5", "")
+    assert (rows[1]["apps_that_run"], rows[1]["note"]) == ("", "x")
+    assert rows[0]["lower"] == ""  # no interval: an empty cell, not "None"
 
 
 def test_to_dict_and_back(crowd: pd.DataFrame) -> None:

@@ -1,34 +1,28 @@
-"""From a battle table to a leaderboard: filter, map verdicts, fit, rank, and present.
+"""From a battle table to a leaderboard: filter, map verdicts, fit and rank.
 
 `compute_leaderboard(battles, LeaderboardOptions(...))` is what the CLI and the web arena
 call. Models with fewer than `min_battles` battles take part in the fit (their battles
 inform everyone else's rating) but are not shown; shown ranks are recomputed among the
-shown models, while bootstrap rank intervals count every fitted model.
+shown models, while bootstrap rank intervals count every fitted model. Presenting it (table,
+JSON, CSV, markdown) is `leaderboard_render`'s job.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from rich.table import Table
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import (
-    code_style_features,
-    filter_battles,
-    style_features,
-    with_style,
-)
+from glassarena.battles.filters import filter_battles
 from glassarena.battles.record import BothBadPolicy, outcomes
+from glassarena.battles.style_features import code_style_features, style_features, with_style
+from glassarena.battles.table import model_codes
 from glassarena.ratings import (
     BradleyTerry,
     OnlineElo,
@@ -38,6 +32,7 @@ from glassarena.ratings import (
     rank_from_intervals,
     win_fraction_matrix,
 )
+from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings.ranking import rank_by_rating
 
 CiMethod = Literal["sandwich", "bootstrap"]
@@ -50,7 +45,7 @@ class LeaderboardOptions:
 
     `ci=None` skips intervals. `elo=True` gives the online-Elo view (order-dependent, no
     intervals) instead of Bradley-Terry. `where` and `category` select battles (see
-    glassarena.battles.frame.filter_battles).
+    glassarena.battles.filters.filter_battles).
     """
 
     ci: CiMethod | None = "sandwich"
@@ -126,24 +121,6 @@ class Leaderboard:
     def models(self) -> list[str]:
         return [row.model for row in self.rows]
 
-    def to_records(self) -> list[dict[str, Any]]:
-        """One dict per shown model; with style control each carries the coefficients."""
-        records = []
-        style = {
-            coefficient.feature: {
-                "coefficient": coefficient.coefficient,
-                "lower": coefficient.lower,
-                "upper": coefficient.upper,
-            }
-            for coefficient in self.style
-        }
-        for row in self.rows:
-            record = asdict(row)
-            if style:
-                record["style_coefficients"] = style
-            records.append(record)
-        return records
-
     def to_dict(self) -> dict[str, Any]:
         """Everything, JSON-ready: rows, style, matrices (NaN as null) and what was used."""
         return {
@@ -187,74 +164,6 @@ class Leaderboard:
             hidden_models=tuple(data["hidden_models"]),
         )
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_records(), indent=2, ensure_ascii=False)
-
-    def to_csv(self) -> str:
-        """The rows as CSV (style coefficients are in the JSON and markdown forms)."""
-        buffer = io.StringIO()
-        fields = [name for name in LeaderboardRow.__dataclass_fields__]
-        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow(
-                {key: "" if value is None else value for key, value in asdict(row).items()}
-            )
-        return buffer.getvalue()
-
-    def to_markdown(self) -> str:
-        header, lines = self.table_cells()
-        table = [
-            "| " + " | ".join(header) + " |",
-            "| " + " | ".join("---" for _ in header) + " |",
-            *("| " + " | ".join(cells) + " |" for cells in lines),
-        ]
-        if self.style:
-            table += ["", "| style feature | coefficient | interval |", "| --- | --- | --- |"]
-            table += [
-                f"| {c.feature} | {c.coefficient:+.4f} | {_interval(c.lower, c.upper, 4)} |"
-                for c in self.style
-            ]
-        return "\n".join(table) + "\n"
-
-    def to_rich_table(self) -> Table:
-        header, lines = self.table_cells()
-        table = Table(title=self.method, title_justify="left")
-        for name in header:
-            table.add_column(name, justify="left" if name == "model" else "right")
-        for cells in lines:
-            table.add_row(*cells)
-        if self.style:
-            table.caption = "style coefficients: " + ", ".join(
-                f"{c.feature} {c.coefficient:+.3f}" for c in self.style
-            )
-        return table
-
-    def table_cells(self) -> tuple[list[str], list[list[str]]]:
-        """Header and formatted cells shared by the markdown, terminal and HTML tables."""
-        has_interval = any(row.lower is not None for row in self.rows)
-        has_rank_interval = any(row.rank_lower is not None for row in self.rows)
-        header = ["rank", "model", "rating"]
-        header += ["interval"] if has_interval else []
-        header += ["rank interval"] if has_rank_interval else []
-        header += ["battles", "wins", "ties", "losses"]
-        lines = []
-        for row in self.rows:
-            cells = [str(row.rank), row.model, f"{row.rating:.1f}"]
-            if has_interval:
-                cells.append(_interval(row.lower, row.upper, 1))
-            if has_rank_interval:
-                cells.append(f"{row.rank_lower}–{row.rank_upper}")
-            cells += [str(row.battles), str(row.wins), str(row.ties), str(row.losses)]
-            lines.append(cells)
-        return header, lines
-
-
-def _interval(lower: float | None, upper: float | None, digits: int) -> str:
-    if lower is None or upper is None:
-        return ""
-    return f"[{lower:.{digits}f}, {upper:.{digits}f}]"
-
 
 def _nan_to_none(matrix: NDArray[np.float64]) -> list[list[float | None]]:
     return [[None if math.isnan(value) else value for value in row] for row in matrix.tolist()]
@@ -267,7 +176,7 @@ def compute_leaderboard(
 ) -> Leaderboard:
     """Fit the battles and build the leaderboard.
 
-    `battles` is a checked battle table (glassarena.battles.frame / formats). `progress`
+    `battles` is a checked battle table (glassarena.battles.table / formats). `progress`
     is called as `progress(done, total)` during bootstrap rounds. Raises BattleDataError
     for unusable battles and glassarena.ratings.RatingError when they cannot be rated.
     """
@@ -277,56 +186,76 @@ def compute_leaderboard(
     used = selected.loc[kept].reset_index(drop=True)
     if used.empty:
         raise BattleDataError("no battles left to rate once both-bad ties were dropped")
-    model_a = used["model_a"].to_numpy(dtype=str)
-    model_b = used["model_b"].to_numpy(dtype=str)
+    model_a, model_b, model_names = model_codes(used)
+    models = np.array(model_names, dtype=str)
 
+    estimator: RatingEstimator | OnlineElo
     if options.elo:
-        estimator: Any = OnlineElo(
+        estimator = OnlineElo(
             k=options.elo_k,
             scale=options.scale,
             base=options.base,
             initial_rating=options.initial_rating,
-        ).fit(model_a, model_b, outcome)
+        ).fit(models[model_a], models[model_b], outcome)
         method = "online Elo"
     else:
-        settings = dict(
-            scale=options.scale,
-            base=options.base,
-            initial_rating=options.initial_rating,
-            anchor=options.anchor,
-            prior=options.prior,
-            reweight=options.reweight,
-            ci=options.ci,
-            level=options.level,
-            rounds=options.rounds,
-            seed=options.seed,
-            progress=progress,
-        )
+        settings: _EstimatorSettings = {
+            "scale": options.scale,
+            "base": options.base,
+            "initial_rating": options.initial_rating,
+            "anchor": options.anchor,
+            "prior": options.prior,
+            "reweight": options.reweight,
+            "ci": options.ci,
+            "level": options.level,
+            "rounds": options.rounds,
+            "seed": options.seed,
+            "progress": progress,
+        }
         if options.style_control:
             used = with_style(used)
             features = code_style_features if options.code_style else style_features
             features_a, features_b, names = features(used)
             estimator = StyleControlledBradleyTerry(**settings).fit(
-                model_a, model_b, outcome, features_a, features_b, names
+                model_a, model_b, outcome, features_a, features_b, names, models=models.tolist()
             )
             method = "style-controlled Bradley-Terry"
         else:
-            estimator = BradleyTerry(**settings).fit(model_a, model_b, outcome)
+            estimator = BradleyTerry(**settings).fit(
+                model_a, model_b, outcome, models=models.tolist()
+            )
             method = "Bradley-Terry"
     return _assemble(method, options, estimator, model_a, model_b, outcome, len(selected))
+
+
+class _EstimatorSettings(TypedDict):
+    """The Bradley-Terry options a LeaderboardOptions carries, as estimator keywords."""
+
+    scale: float
+    base: float
+    initial_rating: float
+    anchor: tuple[str, float] | None
+    prior: float
+    reweight: bool
+    ci: str | None
+    level: float
+    rounds: int
+    seed: int | None
+    progress: Progress | None
 
 
 def _assemble(
     method: str,
     options: LeaderboardOptions,
-    estimator: Any,
-    model_a: NDArray[np.str_],
-    model_b: NDArray[np.str_],
+    estimator: RatingEstimator | OnlineElo,
+    model_a: NDArray[np.intp],
+    model_b: NDArray[np.intp],
     outcome: NDArray[np.float64],
     selected: int,
 ) -> Leaderboard:
+    """`model_a`/`model_b` are indices into the estimator's (sorted) `models_`."""
     models = [str(model) for model in estimator.models_]
-    record = _win_tie_loss(model_a, model_b, outcome, models)
+    record = _win_tie_loss(model_a, model_b, outcome, len(models))
     battles = record["battles"]
     shown = np.flatnonzero(battles >= options.min_battles)
     if len(shown) == 0:
@@ -334,14 +263,14 @@ def _assemble(
             f"no model has at least {options.min_battles} battles; lower --min-battles"
         )
     ratings = np.asarray(estimator.ratings_, dtype=float)
-    lower = getattr(estimator, "lower_", None)
-    upper = getattr(estimator, "upper_", None)
-    if lower is not None:
+    lower = upper = rank_lower = rank_upper = None
+    if isinstance(estimator, RatingEstimator):  # online Elo has no intervals
+        lower, upper = estimator.lower_, estimator.upper_
+        rank_lower, rank_upper = estimator.rank_lower_, estimator.rank_upper_
+    if lower is not None and upper is not None:
         rank = rank_from_intervals(lower[shown], upper[shown])
     else:
         rank = rank_by_rating(ratings[shown])
-    rank_lower = getattr(estimator, "rank_lower_", None)
-    rank_upper = getattr(estimator, "rank_upper_", None)
     order = shown[np.lexsort((np.array(models)[shown], -ratings[shown]))]
     position = {index: place for place, index in enumerate(shown)}
     rows = tuple(
@@ -376,19 +305,13 @@ def _assemble(
 
 
 def _win_tie_loss(
-    model_a: NDArray[np.str_],
-    model_b: NDArray[np.str_],
+    model_a: NDArray[np.intp],
+    model_b: NDArray[np.intp],
     outcome: NDArray[np.float64],
-    models: list[str],
+    n: int,
 ) -> dict[str, NDArray[np.int64]]:
-    # The estimators report models sorted, so a binary search finds each one's position.
-    sorted_models = np.array(models, dtype=str)
-    first = np.searchsorted(sorted_models, model_a)
-    second = np.searchsorted(sorted_models, model_b)
-    n = len(models)
-
     def count(mask_a: NDArray[np.bool_], mask_b: NDArray[np.bool_]) -> NDArray[np.int64]:
-        return np.bincount(first[mask_a], minlength=n) + np.bincount(second[mask_b], minlength=n)
+        return np.bincount(model_a[mask_a], minlength=n) + np.bincount(model_b[mask_b], minlength=n)
 
     won_a, won_b, tie = outcome == 1.0, outcome == 0.0, outcome == 0.5
     everyone = np.ones(len(outcome), dtype=bool)
@@ -400,8 +323,8 @@ def _win_tie_loss(
     }
 
 
-def _style(estimator: Any) -> tuple[StyleCoefficient, ...]:
-    if not hasattr(estimator, "style_coef_"):
+def _style(estimator: RatingEstimator | OnlineElo) -> tuple[StyleCoefficient, ...]:
+    if not isinstance(estimator, StyleControlledBradleyTerry):
         return ()
     lower, upper = estimator.style_lower_, estimator.style_upper_
     return tuple(

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from glassarena.leaderboard import Leaderboard
+from glassarena.leaderboard_render import table_cells
 
 ImageFormat = Literal["png", "svg"]
 Matrix = Literal["win_fraction", "battle_count", "predicted_win"]
@@ -43,6 +44,11 @@ def _render(figure: Figure, image_format: ImageFormat) -> bytes:
 
 def rating_plot(leaderboard: Leaderboard, image_format: ImageFormat = "png") -> bytes:
     """Each shown model's rating with its interval as an error bar, best at the top."""
+    return _render(rating_figure(leaderboard), image_format)
+
+
+def rating_figure(leaderboard: Leaderboard) -> Figure:
+    """The figure of `rating_plot`, before it is rendered."""
     rows = leaderboard.rows
     figure = Figure(figsize=(8.0, max(2.5, 0.28 * len(rows) + 1.2)), dpi=100)
     axes = figure.subplots()
@@ -60,19 +66,24 @@ def rating_plot(leaderboard: Leaderboard, image_format: ImageFormat = "png") -> 
     axes.set_yticks(positions, [f"{row.rank}. {row.model}" for row in rows])
     axes.set_xlabel("rating")
     axes.grid(axis="x", alpha=0.3)
-    return _render(figure, image_format)
+    return figure
 
 
 def heatmap(
     leaderboard: Leaderboard, matrix: Matrix = "win_fraction", image_format: ImageFormat = "png"
 ) -> bytes:
     """A pairwise matrix as a heatmap, models in leaderboard order."""
+    return _render(heatmap_figure(leaderboard, matrix), image_format)
+
+
+def heatmap_figure(leaderboard: Leaderboard, matrix: Matrix = "win_fraction") -> Figure:
+    """The figure of `heatmap`, before it is rendered."""
     values = _matrix(leaderboard, matrix)
     models = leaderboard.models
     size = max(4.0, 0.32 * len(models) + 2.5)
     figure = Figure(figsize=(size + 1.5, size), dpi=100)
     axes = figure.subplots()
-    shown = np.ma.masked_invalid(values.astype(float))
+    shown = np.ma.masked_array(values, mask=~np.isfinite(values))
     # Pairs that never met are grey, apart from the white of an even 0.5.
     if matrix == "battle_count":
         image = axes.imshow(shown, cmap=colormaps["Blues"].with_extremes(bad="0.85"))
@@ -88,7 +99,7 @@ def heatmap(
             if np.isfinite(value) and row != column:
                 text = f"{int(value)}" if matrix == "battle_count" else f"{value:.2f}"
                 axes.text(column, row, text, ha="center", va="center", fontsize=7)
-    return _render(figure, image_format)
+    return figure
 
 
 def _matrix(leaderboard: Leaderboard, matrix: Matrix) -> NDArray[np.float64]:
@@ -107,7 +118,7 @@ def _inline_svg(svg: bytes) -> str:
 
 def html_report(leaderboard: Leaderboard, title: str = "glassarena leaderboard") -> str:
     """One self-contained HTML page: the table, the rating plot and the heatmaps."""
-    header, lines = leaderboard.table_cells()
+    header, lines = table_cells(leaderboard)
     head_cells = "".join(f"<th>{html.escape(name)}</th>" for name in header)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"

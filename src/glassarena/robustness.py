@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from glassarena.battles.frame import filter_battles
+from glassarena.battles.filters import filter_battles
 from glassarena.battles.record import outcomes
 from glassarena.leaderboard import LeaderboardOptions
 from glassarena.ratings.fragility import Robustness, rank_fragility

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from glassarena.battles.errors import BattleDataError
+from glassarena.battles.filters import filter_battles
 from glassarena.battles.formats import (
     FORMATS,
     build_mapping,
@@ -20,9 +21,10 @@ from glassarena.battles.formats import (
     write_battles,
 )
 from glassarena.battles.formats.records import iter_records
-from glassarena.battles.frame import battles_to_frame, filter_battles, style_features, with_style
 from glassarena.battles.record import Battle, Winner
 from glassarena.battles.style import conversation_style
+from glassarena.battles.style_features import style_features, with_style
+from glassarena.battles.table import RowLocator, validate_battles
 
 EXTENSIONS = {"json": "json", "jsonl": "jsonl", "parquet": "parquet", "csv": "csv"}
 
@@ -60,10 +62,11 @@ def battles() -> pd.DataFrame:
         ("modèle-δ", "alpha"),
         ("beta", "modèle-δ"),
     ]
-    return battles_to_frame(
-        _battle(a, b, verdict, number)
+    records = [
+        _battle(a, b, verdict, number).to_record()
         for number, ((a, b), verdict) in enumerate(zip(pairs, verdicts, strict=True))
-    )
+    ]
+    return validate_battles(pd.DataFrame.from_records(records), RowLocator("battles", "battle"))
 
 
 @pytest.mark.parametrize("kind", FORMATS)

@@ -12,7 +12,8 @@ import pytest
 import glassarena.battles.formats.llmfao as llmfao
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.formats import build_mapping, read_battles
-from glassarena.battles.frame import STYLE_COLUMNS, style_features, with_style
+from glassarena.battles.style_features import style_features, with_style
+from glassarena.battles.table import STYLE_COLUMNS
 
 
 @pytest.fixture(scope="module")

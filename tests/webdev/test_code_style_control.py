@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import CODE_STYLE_FEATURES, STYLE_FEATURES, code_style_features
+from glassarena.battles.style_features import (
+    CODE_STYLE_FEATURES,
+    STYLE_FEATURES,
+    code_style_features,
+)
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
 
 

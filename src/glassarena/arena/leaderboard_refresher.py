@@ -20,9 +20,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
+from glassarena.battles.table import RowLocator, validate_battles
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
 from glassarena.ratings.errors import RatingError
 from glassarena.storage.repository import ArenaRepository, CountedVote
@@ -147,21 +149,26 @@ class RedisSnapshotStore:
 
 
 def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
-    """The counted votes as a battle table, style counts as LMArena's conv_metadata columns."""
-    records = []
-    for vote in votes:
-        record: dict[str, Any] = {
-            "model_a": vote.model_a,
-            "model_b": vote.model_b,
-            "winner": vote.winner,
-            "category": vote.category,
-            "anony": True,
-            "tstamp": as_utc(vote.voted_at).timestamp(),
-        }
-        record.update(vote.style_a or {})
-        record.update(vote.style_b or {})
-        records.append(record)
-    return pd.DataFrame.from_records(records)
+    """The counted votes as a battle table, checked as any battle file is.
+
+    Style counts become LMArena's conv_metadata columns. Built column by column (no dict
+    per vote), since the refresher runs this over every counted vote.
+    """
+    if not votes:
+        return pd.DataFrame()
+    columns = {
+        "model_a": [vote.model_a for vote in votes],
+        "model_b": [vote.model_b for vote in votes],
+        "winner": [vote.winner for vote in votes],
+        "category": [vote.category for vote in votes],
+        "anony": np.ones(len(votes), dtype=bool),
+        "tstamp": [as_utc(vote.voted_at).timestamp() for vote in votes],
+    }
+    styles = pd.DataFrame.from_records(
+        [{**(vote.style_a or {}), **(vote.style_b or {})} for vote in votes]
+    )
+    table = pd.concat([pd.DataFrame(columns), styles], axis=1)
+    return validate_battles(table, RowLocator("counted votes", "vote"))
 
 
 class LeaderboardRefresher:

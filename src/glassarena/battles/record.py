@@ -54,7 +54,13 @@ def normalize_winners(labels: pd.Series, locate: Callable[[int], str] | None = N
 
     `locate(position)` names the line or row of the first unknown label for the error.
     """
-    canonical = labels.astype(object).map(_CANONICAL_TEXT)
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        # Dictionary-encoded labels: map the few categories, then spread them by code.
+        meaning = [_CANONICAL_TEXT.get(label) for label in labels.cat.categories]
+        lookup = np.array([*meaning, None], dtype=object)  # code -1 (missing) -> None
+        canonical = pd.Series(lookup[labels.cat.codes.to_numpy()], index=labels.index)
+    else:
+        canonical = labels.astype(object).map(_CANONICAL_TEXT)
     unknown = np.flatnonzero(canonical.isna().to_numpy())
     if len(unknown):
         first = int(unknown[0])
@@ -77,7 +83,7 @@ def outcomes(
         raise ValueError(f"both-bad policy must be 'tie' or 'drop', not {both_bad!r}")
     series = winners if isinstance(winners, pd.Series) else pd.Series(list(winners), dtype=object)
     # An index lookup maps a million labels without a Python loop; -1 marks unknown ones.
-    codes = pd.Index(list(WINNER_LABELS)).get_indexer(series.astype(object))
+    codes = pd.Index(list(WINNER_LABELS)).get_indexer(pd.Index(series, dtype=object))
     unknown = np.flatnonzero(codes < 0)
     if len(unknown):
         first = int(unknown[0])

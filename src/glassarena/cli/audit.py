@@ -34,8 +34,10 @@ def audit(
     labels: tuple[str, ...],
     output_format: str,
 ) -> None:
-    """Screen the votes of a battle FILE (LMArena JSON/JSONL, parquet, CSV with a mapping):
-    per-voter flags with reasons, per-model shift tests, the board before and after.
+    """Screen the votes of a battle FILE that has a voter column.
+
+    Any battle file (LMArena JSON/JSONL, parquet, CSV with a mapping): per-voter flags with
+    reasons, per-model shift tests, the board before and after.
 
     \b
     Example, on the shipped LLMFAO crowd votes (the worker column is the voter):

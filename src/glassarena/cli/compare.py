@@ -40,8 +40,10 @@ def compare_command(
     seed: int,
     output_format: str,
 ) -> None:
-    """Compare the first BOARD with each other one: Kendall τ and Spearman ρ with bootstrap
-    intervals, and the models whose rank intervals do not overlap.
+    """Compare the first BOARD with each other one, and flag the models they disagree on.
+
+    Kendall τ and Spearman ρ with bootstrap intervals, and the models whose rank intervals do
+    not overlap.
 
     A BOARD is a battle file (refitted and bootstrapped over its battles) or a CSV with a
     `model` column and a `rating` or `rank` column.

@@ -13,7 +13,7 @@ from glassarena.battles.formats import (
     read_battles,
     write_battles,
 )
-from glassarena.battles.frame import with_style
+from glassarena.battles.style_features import with_style
 from glassarena.cli.rank import clear_errors, input_options
 
 

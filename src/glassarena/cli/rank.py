@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from glassarena.battles.errors import BattleDataError
+from glassarena.battles.filters import parse_where
 from glassarena.battles.formats import FORMATS, PRESETS, build_mapping, read_battles
-from glassarena.battles.frame import parse_where
+from glassarena.battles.table import REQUIRED_COLUMNS, STYLE_COLUMNS
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.leaderboard_render import render_csv, render_json, render_markdown, rich_table
 from glassarena.ratings import RatingError
 
 Command = Callable[..., Any]
@@ -76,11 +76,25 @@ def _anchor(text: str | None) -> tuple[str, float] | None:
     return model, value
 
 
+def _columns_used(where: Mapping[str, str], category: str | None, style_control: bool) -> list[str]:
+    """The battle columns this ranking reads; a file's other columns are left unread."""
+    used = [*REQUIRED_COLUMNS, *where]
+    if category is not None:
+        used += ["category", "category_tag"]
+    if style_control:
+        used += [*STYLE_COLUMNS, "conversation_a", "conversation_b"]
+    return used
+
+
 @contextmanager
 def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | None]:
     if not show:
         yield None
         return
+    # rich is imported only where a bar or a terminal table is drawn.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
     with Progress(
         *columns, TimeRemainingColumn(), console=Console(stderr=True), transient=True
@@ -231,11 +245,13 @@ def rank(
       glassarena rank crowd-comparisons.csv --preset llmfao --style-control
     """
     with clear_errors():
+        conditions = parse_where(where)
         battles = read_battles(
             file,
             input_format,
             build_mapping(preset, columns, labels),
             with_answers=style_control,
+            columns=_columns_used(conditions, category, style_control),
         )
         options = LeaderboardOptions(
             ci=None if ci == "none" else ci,  # type: ignore[arg-type]
@@ -244,7 +260,7 @@ def rank(
             level=level,
             style_control=style_control,
             both_bad=both_bad,  # type: ignore[arg-type]
-            where=parse_where(where),
+            where=conditions,
             category=category,
             min_battles=min_battles,
             anchor=_anchor(anchor),
@@ -257,14 +273,13 @@ def rank(
         with _bootstrap_progress(show_progress and ci == "bootstrap" and not elo) as report:
             leaderboard = compute_leaderboard(battles, options, report)
         if output_format == "table":
+            from rich.console import Console
+
             console = Console(width=None if sys.stdout.isatty() else 160)
-            console.print(leaderboard.to_rich_table())
+            console.print(rich_table(leaderboard))
         else:
-            rendered = {
-                "markdown": leaderboard.to_markdown,
-                "csv": leaderboard.to_csv,
-                "json": leaderboard.to_json,
-            }[output_format]()
+            render = {"markdown": render_markdown, "csv": render_csv, "json": render_json}
+            rendered = render[output_format](leaderboard)
             click.echo(rendered, nl=not rendered.endswith("\n"))
         if plot is not None:
             from glassarena.plots import write_plots

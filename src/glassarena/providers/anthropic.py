@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anthropic
 
@@ -46,7 +47,8 @@ class AnthropicProvider:
         deadlines = Deadlines(self._timeouts, where)
         system, turns = self._split_system(messages)
         settings = self.generation
-        request: dict[str, object] = {
+        # Any: the values are splatted into the SDK's typed keyword arguments.
+        request: dict[str, Any] = {
             "model": self.model,
             "max_tokens": settings.max_tokens,
             "messages": turns,

@@ -13,7 +13,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from glassarena.providers.base import (
     ChatMessage,
@@ -30,6 +30,11 @@ from glassarena.providers.weights import LOCAL_EXTRA_HINT, PromptFormat
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+    from llama_cpp.llama_types import (
+        ChatCompletionRequestMessage,
+        CreateChatCompletionStreamResponse,
+        CreateCompletionStreamResponse,
+    )
 
 TURN_MARKER_TOKENS = 8  # generous: chat formats spend about 4 tokens per turn on markers
 # First token includes waiting for the model's lock behind other requests.
@@ -199,18 +204,32 @@ class LocalGGUFProvider:
         }
         options = {key: value for key, value in options.items() if value is not None}
         if self.prompt_format == "gemma":
-            stop = [*settings.stop, *GEMMA_STOP]
-            chunks = llama.create_completion(
-                gemma_prompt(conversation), stop=stop, stream=True, **options
+            # llama-cpp-python types its result as "a response or, with stream=True, an
+            # iterator of chunks" without tying either to `stream`: the casts say which.
+            chunks = cast(
+                "Iterator[CreateCompletionStreamResponse]",
+                llama.create_completion(
+                    gemma_prompt(conversation),
+                    stop=[*settings.stop, *GEMMA_STOP],
+                    stream=True,
+                    **options,
+                ),
             )
             for chunk in chunks:
                 choice = chunk["choices"][0]
                 yield choice["text"], choice["finish_reason"]
         else:
-            stop = list(settings.stop) or None
-            chunks = llama.create_chat_completion(
-                messages=list(conversation), stop=stop, stream=True, **options
+            chat_chunks = cast(
+                "Iterator[CreateChatCompletionStreamResponse]",
+                llama.create_chat_completion(
+                    # Our messages are the same role/content dicts, typed as our own TypedDict.
+                    messages=cast("list[ChatCompletionRequestMessage]", list(conversation)),
+                    stop=list(settings.stop) or None,
+                    stream=True,
+                    **options,
+                ),
             )
-            for chunk in chunks:
-                choice = chunk["choices"][0]
-                yield choice["delta"].get("content") or "", choice["finish_reason"]
+            for chat_chunk in chat_chunks:
+                chat_choice = chat_chunk["choices"][0]
+                text = chat_choice["delta"].get("content")  # absent in the first/last chunk
+                yield text if isinstance(text, str) else "", chat_choice["finish_reason"]

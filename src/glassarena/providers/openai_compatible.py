@@ -15,6 +15,7 @@ import httpx
 
 from glassarena.providers.base import (
     ChatMessage,
+    FailureKind,
     Finished,
     GenerationSettings,
     ProviderError,
@@ -131,7 +132,7 @@ async def _events(
                 break
             chunk = _parse_chunk(data, where)
             if "error" in chunk:
-                kind = "dropped" if received_text else "refused"
+                kind: FailureKind = "dropped" if received_text else "refused"
                 raise ProviderError(kind, f"{where} sent an error: {error_message(data)}")
             usage = chunk.get("usage")
             if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):

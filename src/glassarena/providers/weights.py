@@ -100,7 +100,7 @@ def _assembled_gemma(directory: Path) -> Path:
             f"Gemma 3 270M needs the {GEMMA_DISTRIBUTION} distribution ({LOCAL_EXTRA_HINT})",
         ) from error
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / gemma_chunks.MODEL_NAME
+    target = directory / str(gemma_chunks.MODEL_NAME)
     try:
         if target.exists():
             # assemble() checks the sha256 of an existing file instead of rewriting it.

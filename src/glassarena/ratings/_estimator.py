@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
-from scipy.stats import norm
 
+# ndtri is the normal quantile (scipy.stats.norm.ppf) without importing scipy.stats (~1 s).
+from scipy.special import expit, ndtri
+
+from glassarena.ratings._fitted import FittedAttributes
 from glassarena.ratings._pairs import model_indices
 from glassarena.ratings.errors import UnknownModelError
 from glassarena.ratings.ranking import rank_by_rating, rank_from_intervals, rank_intervals
@@ -17,13 +19,28 @@ from glassarena.ratings.ranking import rank_by_rating, rank_from_intervals, rank
 CI_METHODS = ("sandwich", "bootstrap", None)
 
 
-class RatingEstimator:
+class RatingEstimator(FittedAttributes):
     """Hyper-parameters in __init__, fit() returns self, fitted attributes end in `_`.
 
     Ratings are `offset + scale * log_base(strength)`; `offset` is `initial_rating` with the
     ratings averaging to it (`center=True`), or the anchor's value with the anchor model
     pinned to it (`anchor=("model", 1200.0)`).
     """
+
+    # Fitted attributes, set by fit() (declared for the type checker; see _fitted.py).
+    models_: NDArray[np.str_]
+    battles_: NDArray[np.int64]
+    ratings_: NDArray[np.float64]
+    strengths_: NDArray[np.float64]
+    covariance_: NDArray[np.float64] | None
+    lower_: NDArray[np.float64] | None
+    upper_: NDArray[np.float64] | None
+    rank_: NDArray[np.int64]
+    rank_lower_: NDArray[np.int64] | None
+    rank_upper_: NDArray[np.int64] | None
+    log_likelihood_: float
+    n_battles_: int
+    unstable_rounds_: int
 
     def __init__(
         self,
@@ -111,30 +128,37 @@ class RatingEstimator:
         strength = np.exp(theta - theta.max())
         self.strengths_ = strength / strength.sum()
         self.covariance_ = None
-        self.lower_ = self.upper_ = None
+        lower: NDArray[np.float64] | None = None
+        upper: NDArray[np.float64] | None = None
         self.rank_lower_ = self.rank_upper_ = None
         if covariance is not None:
             self.covariance_ = points**2 * (gauge @ covariance @ gauge.T)
-            half_width = norm.ppf(0.5 + self.level / 2.0) * np.sqrt(
+            half_width = ndtri(0.5 + self.level / 2.0) * np.sqrt(
                 np.clip(np.diag(self.covariance_), 0.0, None)
             )
-            self.lower_ = self.ratings_ - half_width
-            self.upper_ = self.ratings_ + half_width
+            lower = self.ratings_ - half_width
+            upper = self.ratings_ + half_width
         if samples is not None:
             rated = offset + points * (samples @ gauge.T)
             tail = (1.0 - self.level) / 2.0
-            self.lower_ = np.quantile(rated, tail, axis=0)
-            self.upper_ = np.quantile(rated, 1.0 - tail, axis=0)
-            self.covariance_ = np.cov(rated, rowvar=False) if len(rated) > 1 else None
+            lower = np.quantile(rated, tail, axis=0).astype(np.float64, copy=False)
+            upper = np.quantile(rated, 1.0 - tail, axis=0).astype(np.float64, copy=False)
+            self.covariance_ = (
+                np.cov(rated, rowvar=False).astype(np.float64, copy=False)
+                if len(rated) > 1
+                else None
+            )
             self.rank_lower_, self.rank_upper_ = rank_intervals(rated, self.level)
-        if self.lower_ is None:
+        self.lower_, self.upper_ = lower, upper
+        if lower is None or upper is None:
             self.rank_ = rank_by_rating(self.ratings_)
         else:
-            self.rank_ = rank_from_intervals(self.lower_, self.upper_)
+            self.rank_ = rank_from_intervals(lower, upper)
 
     def predict_proba(self, model_a: ArrayLike, model_b: ArrayLike) -> NDArray[np.float64]:
         """P(model_a beats model_b), a tie counting as half, from the fitted ratings."""
+        self._require_fitted("predict_proba")
         first = model_indices(self.models_, model_a)
         second = model_indices(self.models_, model_b)
         gap = (self.ratings_[first] - self.ratings_[second]) / self._points_per_unit
-        return expit(gap)
+        return np.asarray(expit(gap), dtype=np.float64)

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.special import expit
 
+from glassarena.ratings._sums import sums_by_index
 from glassarena.ratings.errors import RatingError
 
 STEP_TOLERANCE = 1e-11
@@ -28,7 +29,7 @@ def laplacian(
     first: NDArray[np.intp], second: NDArray[np.intp], values: NDArray[np.float64], n: int
 ) -> NDArray[np.float64]:
     """Sum over pairs of values * (e_first - e_second)(e_first - e_second)'."""
-    off_diagonal = np.bincount(first * n + second, values, n * n).reshape(n, n)
+    off_diagonal = sums_by_index(first * n + second, values, n * n).reshape(n, n)
     off_diagonal = off_diagonal + off_diagonal.T
     matrix = -off_diagonal
     matrix[np.diag_indices(n)] = off_diagonal.sum(axis=1)
@@ -38,7 +39,7 @@ def laplacian(
 def laplacian_pseudo_inverse(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     """Exact Moore-Penrose inverse of a connected graph's Laplacian (null space = ones)."""
     n = len(matrix)
-    return np.linalg.inv(matrix + 1.0 / n) - 1.0 / n
+    return (np.linalg.inv(matrix + 1.0 / n) - 1.0 / n).astype(np.float64, copy=False)
 
 
 def log_likelihood(
@@ -69,7 +70,7 @@ def fit_pairs(
     for _ in range(MAX_ITERATIONS):
         probability = expit(theta[first] - theta[second])
         residual = wins - totals * probability
-        gradient = np.bincount(first, residual, n) - np.bincount(second, residual, n)
+        gradient = sums_by_index(first, residual, n) - sums_by_index(second, residual, n)
         gradient -= prior * theta
         hessian = laplacian(first, second, totals * probability * (1.0 - probability), n)
         hessian += prior * np.eye(n) if prior > 0 else 1.0 / n

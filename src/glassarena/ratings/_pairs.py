@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from glassarena.ratings._sums import sums_by_index
 from glassarena.ratings.errors import (
     EmptyInputError,
     InvalidInputError,
@@ -215,10 +216,10 @@ def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:
 
     if uniform_within_pair:
         ordered_key, inverse, ordered_count = _group_keys(key, n * n * 3)
-        ordered_weight = np.bincount(inverse, battles.weight, len(ordered_key))
+        ordered_weight = sums_by_index(inverse, battles.weight, len(ordered_key))
         cell_key, merged = np.unique(_orient(ordered_key, n), return_inverse=True)
-        count = np.bincount(merged, ordered_count, len(cell_key))
-        weight = np.bincount(merged, ordered_weight, len(cell_key)) / count
+        count = sums_by_index(merged, ordered_count, len(cell_key))
+        weight = sums_by_index(merged, ordered_weight, len(cell_key)) / count
     else:
         order = np.lexsort((battles.weight, key))
         ordered_key, ordered_weight, ordered_count = _runs(key[order], battles.weight[order])
@@ -247,7 +248,10 @@ def _orient(ordered_key: NDArray[np.int64], n: int) -> NDArray[np.int64]:
     swap = side_a > side_b
     first = np.where(swap, side_b, side_a)
     second = np.where(swap, side_a, side_b)
-    return (first * n + second) * 3 + np.where(swap, 2 - outcome_code, outcome_code)
+    oriented: NDArray[np.int64] = (first * n + second) * 3 + np.where(
+        swap, 2 - outcome_code, outcome_code
+    )
+    return oriented
 
 
 def _run_starts(
@@ -287,7 +291,8 @@ def _inverse_pair_frequency(
     pair = np.minimum(index_a, index_b).astype(np.int64) * n + np.maximum(index_a, index_b)
     _, inverse, pair_counts = _group_keys(pair, n * n)
     reweighted = weight / pair_counts[inverse]
-    return reweighted * (weight.sum() / reweighted.sum())
+    rescaled: NDArray[np.float64] = reweighted * (weight.sum() / reweighted.sum())
+    return rescaled
 
 
 def _as_names(values: ArrayLike, name: str) -> NDArray[np.object_]:
@@ -323,8 +328,8 @@ def _as_outcomes(values: ArrayLike) -> NDArray[np.float64]:
         raise InvalidOutcomeError(bad_rows, raw[bad_rows].tolist()) from None
     valid = (outcomes == 0.0) | (outcomes == 0.5) | (outcomes == 1.0)
     if not valid.all():
-        bad_rows = np.flatnonzero(~valid)
-        raise InvalidOutcomeError(bad_rows.tolist(), raw[bad_rows].tolist())
+        invalid = np.flatnonzero(~valid)
+        raise InvalidOutcomeError(invalid.tolist(), raw[invalid].tolist())
     return outcomes
 
 
@@ -351,7 +356,7 @@ def _as_weights(values: ArrayLike | None, n: int) -> NDArray[np.float64]:
     return weight
 
 
-def model_indices(models: Sequence[str], names: ArrayLike) -> NDArray[np.intp]:
+def model_indices(models: Sequence[str] | NDArray[np.str_], names: ArrayLike) -> NDArray[np.intp]:
     """Indices of `names` in the fitted `models`; raises for names never seen in the fit."""
     position = {name: index for index, name in enumerate(models)}
     array = np.atleast_1d(np.asarray(names, dtype=object))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from threadpoolctl import ThreadpoolController
 
@@ -24,4 +24,5 @@ def _controller() -> ThreadpoolController:
 
 def one_blas_thread() -> AbstractContextManager[Any]:
     """Limit BLAS to one thread inside the block; the previous setting comes back after."""
-    return _controller().limit(limits=1, user_api="blas")
+    # threadpoolctl ships no type information, hence the cast.
+    return cast("AbstractContextManager[Any]", _controller().limit(limits=1, user_api="blas"))

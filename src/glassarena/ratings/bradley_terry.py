@@ -12,6 +12,7 @@ from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
 from glassarena.ratings._newton import fit_pairs, laplacian, laplacian_pseudo_inverse
 from glassarena.ratings._pairs import PairTable, aggregate, encode_battles
+from glassarena.ratings._sums import sums_by_index
 from glassarena.ratings._threads import one_blas_thread
 from glassarena.ratings.bootstrap import bootstrap_pairs
 
@@ -79,7 +80,7 @@ def sandwich_covariance(
     _, totals = table.pair_sums()
     hessian = laplacian(table.first, table.second, totals * probability * (1 - probability), n)
     residual = table.cell_outcome - probability[table.cell_pair]
-    spread = np.bincount(
+    spread = sums_by_index(
         table.cell_pair,
         table.cell_count * table.cell_weight**2 * residual**2,
         len(table.first),

@@ -11,11 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
+from glassarena.ratings._fitted import FittedAttributes
 from glassarena.ratings._pairs import encode_battles, model_indices
 from glassarena.ratings.ranking import rank_by_rating
 
 
-class OnlineElo:
+class OnlineElo(FittedAttributes):
     """rating_a += k * (outcome - expected_a), the mirror update for model_b, in battle order."""
 
     def __init__(
@@ -57,7 +58,10 @@ class OnlineElo:
 
     def predict_proba(self, model_a: ArrayLike, model_b: ArrayLike) -> NDArray[np.float64]:
         """P(model_a beats model_b) from the final ratings."""
+        self._require_fitted("predict_proba")
         first = model_indices(self.models_, model_a)
         second = model_indices(self.models_, model_b)
         steepness = math.log(self.base) / self.scale
-        return expit(steepness * (self.ratings_[first] - self.ratings_[second]))
+        return np.asarray(
+            expit(steepness * (self.ratings_[first] - self.ratings_[second])), dtype=np.float64
+        )

@@ -105,3 +105,18 @@ def _describe(group: Sequence[str], single: str, several: str) -> str:
 def _list_models(models: Sequence[str], limit: int = 12) -> str:
     shown = ", ".join(models[:limit])
     return shown + (f" and {len(models) - limit} more" if len(models) > limit else "")
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A fitted attribute (or a method needing one) was used before `fit`.
+
+    An AttributeError too, as in scikit-learn, so `hasattr(estimator, "ratings_")` stays the
+    way to ask whether an estimator is fitted.
+    """
+
+    def __init__(self, estimator: str, attribute: str) -> None:
+        self.estimator = estimator
+        self.attribute = attribute
+        super().__init__(
+            f"this {estimator} is not fitted yet: call fit(...) before using {attribute}"
+        )

@@ -1,4 +1,7 @@
-"""Pairwise matrices for heatmaps, rows and columns in the order of the given `models`."""
+"""Pairwise matrices for heatmaps, rows and columns in the order of the given `models`.
+
+Battles give their models by name, or as integer indices into `models`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from glassarena.ratings._pairs import encode_battles, model_indices
+from glassarena.ratings._sums import sums_by_index
 
 
 def battle_count_matrix(
@@ -33,8 +37,8 @@ def win_fraction_matrix(
     result = np.asarray(outcome, dtype=np.float64)
     n = len(models)
     cell = first * n + second
-    won = np.bincount(cell, result, n * n).reshape(n, n)
-    lost = np.bincount(cell, 1.0 - result, n * n).reshape(n, n)
+    won = sums_by_index(cell, result, n * n).reshape(n, n)
+    lost = sums_by_index(cell, 1.0 - result, n * n).reshape(n, n)
     wins = won + lost.T
     played = wins + wins.T
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -52,7 +56,12 @@ def predicted_win_matrix(
 def _positions(
     model_a: ArrayLike, model_b: ArrayLike, outcome: ArrayLike, models: Sequence[str]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Validate the battles and place them in the caller's model order."""
-    battles = encode_battles(model_a, model_b, outcome)
+    """Validate the battles and place them in the caller's model order.
+
+    The battles name their models, or give integer indices into `models` (factorised codes,
+    which spares hashing every name again).
+    """
+    codes = np.asarray(model_a).dtype.kind in "iu"
+    battles = encode_battles(model_a, model_b, outcome, models=models if codes else None)
     order = model_indices(models, battles.models)
     return order[battles.index_a], order[battles.index_b]

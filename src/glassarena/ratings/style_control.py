@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
-from scipy.stats import norm
+from scipy.special import expit, ndtri
 
 from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
 from glassarena.ratings._newton import FINAL_STEP, STEP_TOLERANCE, fit_pairs, laplacian
 from glassarena.ratings._pairs import EncodedBattles, aggregate, encode_battles
+from glassarena.ratings._sums import sums_by_index
 from glassarena.ratings._threads import one_blas_thread
 from glassarena.ratings.errors import InvalidInputError, RatingError
 
@@ -96,7 +96,7 @@ class _Design:
 
     def _by_model(self, per_pair: NDArray[np.float64]) -> NDArray[np.float64]:
         n = self.n_models
-        return np.bincount(self.pair_first, per_pair, n) - np.bincount(
+        return sums_by_index(self.pair_first, per_pair, n) - sums_by_index(
             self.pair_second, per_pair, n
         )
 
@@ -107,6 +107,15 @@ class StyleControlledBradleyTerry(RatingEstimator):
     `style_coef_` are on the logit scale per standard deviation of each standardised
     style difference (as LMArena reports them).
     """
+
+    # Fitted attributes beyond RatingEstimator's.
+    feature_names_: NDArray[np.str_]
+    feature_mean_: NDArray[np.float64]
+    feature_scale_: NDArray[np.float64]
+    style_coef_: NDArray[np.float64]
+    style_lower_: NDArray[np.float64] | None
+    style_upper_: NDArray[np.float64] | None
+    style_covariance_: NDArray[np.float64] | None
 
     def fit(
         self,
@@ -179,7 +188,7 @@ class StyleControlledBradleyTerry(RatingEstimator):
                 covariance = _sandwich(design, parameters, self.prior)
                 self._publish(battles.models, battle_counts, parameters[:n], covariance[:n, :n])
                 self.style_covariance_ = covariance[n:, n:]
-                half_width = norm.ppf(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
+                half_width = ndtri(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
                 self.style_lower_ = self.style_coef_ - half_width
                 self.style_upper_ = self.style_coef_ + half_width
             elif self.ci == "bootstrap":
@@ -239,7 +248,9 @@ def _fit_rows(
         gradient, hessian = design.newton_system(
             weight * (design.outcome - probability), weight * probability * (1.0 - probability)
         )
-        step = np.linalg.solve(hessian + gauge, gradient - prior * parameters)
+        step = np.linalg.solve(hessian + gauge, gradient - prior * parameters).astype(
+            np.float64, copy=False
+        )
         step_logits = design.logits(step)
         size = 1.0
         if np.max(np.abs(step)) > TRUSTED_STEP:
@@ -275,8 +286,8 @@ def _penalised(
     parameters: NDArray[np.float64],
     prior: float,
 ) -> float:
-    return (
-        design.log_likelihood(logits, probability, weight) - 0.5 * prior * parameters @ parameters
+    return design.log_likelihood(logits, probability, weight) - 0.5 * prior * float(
+        parameters @ parameters
     )
 
 

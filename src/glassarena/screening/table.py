@@ -1,6 +1,6 @@
 """The columns screening needs, as numpy arrays: who voted, from where, when, on what, how.
 
-Built from the canonical battle table (`battles/frame.py`) or from arrays. The voter column
+Built from the canonical battle table (`battles/table.py`) or from arrays. The voter column
 is required (screening is about voters); the IP hash and the time are optional and only the
 detectors that need them are skipped without them.
 """

@@ -11,7 +11,8 @@ from glassarena.arena.voter import Voter
 
 
 async def arena_service(request: Request) -> ArenaService:
-    return request.app.state.service
+    service: ArenaService = request.app.state.service
+    return service
 
 
 async def current_voter(request: Request) -> Voter:

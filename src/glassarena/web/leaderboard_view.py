@@ -1,7 +1,7 @@
 """Leaderboard snapshots as the pages show them: the table, the CSV, and the figures.
 
 The refresher keeps each leaderboard as a JSON-ready dict (so Redis can share it between
-workers); the figures need the Leaderboard object back, so it is rebuilt here from the dict.
+workers); the CSV and the figures need the Leaderboard object back (`Leaderboard.from_dict`).
 Figures are drawn once per snapshot and kept, since drawing takes far longer than serving.
 """
 
@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Literal
-
-import numpy as np
+from typing import Literal
 
 from glassarena.arena.leaderboard_refresher import LeaderboardSnapshot
 from glassarena.leaderboard import (
     Leaderboard,
-    LeaderboardOptions,
-    LeaderboardRow,
-    StyleCoefficient,
 )
 from glassarena.vocabulary import CATEGORY_LABELS
 
@@ -30,34 +25,12 @@ def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
 
 
-def _matrix(values: list[list[float | None]]) -> np.ndarray:
-    return np.array(
-        [[np.nan if value is None else value for value in row] for row in values], dtype=float
-    ).reshape(len(values), len(values))
-
-
-def rebuild_leaderboard(snapshot: LeaderboardSnapshot) -> Leaderboard:
-    data: dict[str, Any] = snapshot.leaderboard or {}
-    return Leaderboard(
-        method=data["method"],
-        options=LeaderboardOptions(style_control=snapshot.style_control),
-        rows=tuple(LeaderboardRow(**row) for row in data["rows"]),
-        style=tuple(StyleCoefficient(**coefficient) for coefficient in data["style"]),
-        battle_count=np.array(data["battle_count"], dtype=np.int64).reshape(
-            len(data["models"]), len(data["models"])
-        ),
-        win_fraction=_matrix(data["win_fraction"]),
-        predicted_win=_matrix(data["predicted_win"]),
-        battles_used=data["battles_used"],
-        battles_dropped=data["battles_dropped"],
-        hidden_models=tuple(data["hidden_models"]),
-    )
-
-
 def draw_plot(snapshot: LeaderboardSnapshot, name: str) -> bytes:
     from glassarena.plots import heatmap, rating_plot
 
-    leaderboard = rebuild_leaderboard(snapshot)
+    if snapshot.leaderboard is None:
+        raise ValueError(f"no leaderboard to draw: {snapshot.message}")
+    leaderboard = Leaderboard.from_dict(snapshot.leaderboard)
     if name == "ci":
         return rating_plot(leaderboard, "svg")
     matrix = name.replace("-", "_")

@@ -71,4 +71,5 @@ def render_markdown(text: str) -> str:
 
 def code_stylesheet() -> str:
     """The Pygments colours for highlighted code, scoped under the code block class."""
-    return HtmlFormatter(style="friendly").get_style_defs(f".{CODE_CSS_CLASS}") + "\n"
+    rules: str = HtmlFormatter(style="friendly").get_style_defs(f".{CODE_CSS_CLASS}")
+    return rules + "\n"

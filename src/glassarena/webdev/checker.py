@@ -16,7 +16,7 @@ import contextlib
 import io
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image
 from playwright.async_api import (
@@ -388,5 +388,6 @@ def _origin(url: str) -> str:
 def _uniform(png: bytes) -> bool:
     """True when every pixel of the screenshot has the same colour: nothing visible rendered."""
     with Image.open(io.BytesIO(png)) as image:
-        extrema = image.convert("RGB").getextrema()
+        # An RGB image has one (low, high) per band; Pillow types one band and many alike.
+        extrema = cast("tuple[tuple[int, int], ...]", image.convert("RGB").getextrema())
     return all(low == high for low, high in extrema)

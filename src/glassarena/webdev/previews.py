@@ -72,7 +72,7 @@ class RedisPreviewStore:
 
     async def get_app(self, token: str) -> str | None:
         stored = await self._redis.get(f"{self._prefix}:app:{token}")
-        return stored.decode() if stored is not None else None
+        return stored.decode() if isinstance(stored, bytes) else stored
 
     async def aclose(self) -> None:
         await self._redis.aclose()

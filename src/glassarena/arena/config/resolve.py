@@ -172,8 +172,8 @@ class _Resolver:
         return value or None
 
     def _url(self, name: str) -> str | None:
-        literal = getattr(self.file, name)
-        variable = getattr(self.file, f"{name}_env")
+        literal: str | None = getattr(self.file, name)
+        variable: str | None = getattr(self.file, f"{name}_env")
         if literal is not None and variable is not None:
             self.problem((f"{name}_env",), f"give {name} or {name}_env, not both")
             return None

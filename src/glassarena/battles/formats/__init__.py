@@ -14,7 +14,7 @@ judged where those live in files of their own (LLMFAO's results.jsonl).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +30,7 @@ from glassarena.battles.formats.lmarena import (
 from glassarena.battles.formats.mapping import PRESETS, ColumnMapping, build_mapping
 from glassarena.battles.formats.records import unnest_metadata
 from glassarena.battles.formats.tabular import read_csv, write_csv
-from glassarena.battles.frame import RowLocator, validate_battles
+from glassarena.battles.table import RowLocator, validate_battles
 
 __all__ = [
     "FORMATS",
@@ -82,17 +82,24 @@ def read_battles(
     mapping: ColumnMapping | None = None,
     *,
     with_answers: bool = False,
+    columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Read and check a battle file; errors name the file and the line or row.
 
     `with_answers` joins each battle to the answers it judged where the mapping says how
-    (the llmfao preset): conversations and style metadata, for style control.
+    (the llmfao preset): conversations and style metadata, for style control. `columns`
+    names the only columns the caller will use: a parquet file without a mapping then reads
+    just those (see `read_hf_parquet`), which spares converting conversations and metadata
+    nobody looks at.
     """
     path = Path(path)
     kind = detect_format(path, format)
     if not path.is_file():
         raise BattleDataError("no such file", str(path))
-    frame, locate = _READERS[kind](path)
+    if kind == "parquet" and mapping is None:
+        frame, locate = read_hf_parquet(path, columns)
+    else:
+        frame, locate = _READERS[kind](path)
     if mapping is not None:
         frame = mapping.apply(frame, str(path))
     battles = validate_battles(unnest_metadata(frame), locate)

@@ -8,28 +8,81 @@ conversations, `category_tag`, `language`, and a `conv_metadata` struct with
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import CONV_METADATA_KEYS, RowLocator
 from glassarena.battles.record import Winner
+from glassarena.battles.table import CONV_METADATA_KEYS, STYLE_COLUMNS, RowLocator
 
 HF_BOTH_BAD = "both_bad"
+_METADATA = "conv_metadata"
+# Few distinct values in many rows: read as dictionary codes.
+_CODED_COLUMNS = ("model_a", "model_b", "winner")
 
 
-def read_hf_parquet(path: Path) -> tuple[pd.DataFrame, RowLocator]:
-    """Read a parquet file of battles (row numbers in errors count from 1)."""
+def read_hf_parquet(
+    path: Path, columns: Collection[str] | None = None
+) -> tuple[pd.DataFrame, RowLocator]:
+    """Read a parquet file of battles (row numbers in errors count from 1).
+
+    With `columns`, only those columns are read, and the `conv_metadata` keys among them
+    come out as columns of their own, a count struct (`header_count_a`: h1..h6) summed into
+    its total, as style control uses it. The conversations are then read only when the
+    metadata lacks the style counts, since they are what the counts would be taken from.
+    The model and winner columns arrive dictionary-encoded (categorical): a million names
+    are decoded to a hundred distinct strings, not a million.
+    """
     if path.stat().st_size == 0:
         raise BattleDataError("no battles found (the file is empty)", str(path))
     try:
-        table = pq.read_table(path)
+        if columns is None:
+            return pq.read_table(path).to_pandas(), RowLocator(str(path), "row")
+        table = _read_columns(path, set(columns))
     except (pa.ArrowException, OSError) as error:
         raise BattleDataError(f"not a readable parquet file: {error}", str(path)) from None
     return table.to_pandas(), RowLocator(str(path), "row")
+
+
+def _read_columns(path: Path, wanted: set[str]) -> pa.Table:
+    schema = pq.read_schema(path)
+    metadata_type = schema.field(_METADATA).type if _METADATA in schema.names else pa.struct([])
+    in_metadata = [field.name for field in metadata_type if field.name in wanted]
+    has_style = all(column in in_metadata for column in STYLE_COLUMNS)
+    keep = [
+        name
+        for name in schema.names
+        if name in wanted and not (name.startswith("conversation_") and has_style)
+    ]
+    table = pq.read_table(
+        path,
+        columns=keep + ([_METADATA] if in_metadata else []),
+        read_dictionary=[name for name in keep if name in _CODED_COLUMNS],
+    )
+    if not in_metadata:
+        return table
+    metadata = table.column(_METADATA).combine_chunks()
+    for name in in_metadata:
+        if name not in table.column_names:
+            table = table.append_column(name, _total(metadata, name))
+    return table.drop_columns([_METADATA])
+
+
+def _total(metadata: pa.StructArray, name: str) -> pa.Array:
+    """A metadata field; a struct of counts becomes their sum (missing counts are 0)."""
+    field = metadata.field(name)
+    if not pa.types.is_struct(field.type):
+        return field
+    total = pc.fill_null(field.field(0), 0)
+    for index in range(1, field.type.num_fields):
+        total = pc.add(total, pc.fill_null(field.field(index), 0))
+    # A battle without this struct at all keeps no count, so style control names it.
+    return pc.if_else(pc.is_valid(field), total, pa.scalar(None, total.type))
 
 
 def write_hf_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import RowLocator
-from glassarena.battles.style import answer_style, side_columns
+from glassarena.battles.style import Side, answer_style, side_columns
+from glassarena.battles.table import RowLocator
 from glassarena.providers.recorded import (
     RecordedAnswerMissing,
     RecordedAnswers,
@@ -52,9 +52,10 @@ def join_llmfao_answers(
             locate.source,
         ) from None
     prompt_ids = battles["question_id"].astype(str).str.strip().tolist()
+    sides: tuple[Side, ...] = ("a", "b")
     keys = {
         side: list(zip(prompt_ids, battles[f"model_{side}"].tolist(), strict=True))
-        for side in ("a", "b")
+        for side in sides
     }
     answers = _styled_answers(recorded, [*keys["a"], *keys["b"]], locate, len(battles))
     joined = battles.copy()

@@ -21,7 +21,7 @@ import pyarrow.json as pa_json
 
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.formats.records import iter_records
-from glassarena.battles.frame import RowLocator
+from glassarena.battles.table import RowLocator
 
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 

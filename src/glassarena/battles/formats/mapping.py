@@ -16,9 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.formats.llmfao import join_llmfao_answers
-from glassarena.battles.frame import RowLocator
 from glassarena.battles.record import WINNER_LABELS
+from glassarena.battles.table import RowLocator
 
 # (battles, the battle file, its row locator) -> the battles with conversations and style.
 AnswerJoin = Callable[[pd.DataFrame, Path, RowLocator], pd.DataFrame]
@@ -74,13 +73,21 @@ class ColumnMapping:
         return renamed
 
 
+def _join_llmfao_answers(battles: pd.DataFrame, path: Path, locate: RowLocator) -> pd.DataFrame:
+    # Imported when used: it loads the recorded-answer provider (and pydantic), which
+    # reading or ranking votes without their answers never needs.
+    from glassarena.battles.formats.llmfao import join_llmfao_answers
+
+    return join_llmfao_answers(battles, path, locate)
+
+
 PRESETS: Mapping[str, ColumnMapping] = {
     # LLMFAO crowd and LLM-judge comparisons: left/right model names, winner left/right/tie;
     # the answers are in results.jsonl beside them. Only the crowd files have a worker column.
     "llmfao": ColumnMapping(
         columns={"model_a": "left", "model_b": "right", "judge": "worker", "question_id": "prompt"},
         labels={"left": "model_a", "right": "model_b"},
-        join_answers=join_llmfao_answers,
+        join_answers=_join_llmfao_answers,
         optional=frozenset({"judge"}),
     ),
 }

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from glassarena.battles.frame import CONV_METADATA_KEYS, is_missing
+from glassarena.battles.table import CONV_METADATA_KEYS, is_missing
 
 _METADATA = "conv_metadata"
 

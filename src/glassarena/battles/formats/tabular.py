@@ -16,7 +16,7 @@ import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.formats.records import jsonable
-from glassarena.battles.frame import RowLocator, is_missing
+from glassarena.battles.table import RowLocator, is_missing
 
 # Columns whose cells hold JSON objects or lists in a CSV file.
 NESTED_COLUMNS = frozenset(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +18,9 @@ from glassarena.arena.service import BattleRequest
 from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.event_stream import event_stream_response
+
+if TYPE_CHECKING:
+    from glassarena.webdev.previews import WebdevPreviews
 
 # A transport guard only: the configured prompt limit, enforced by the service, is lower
 # and comes with a friendlier message.
@@ -80,7 +83,8 @@ def _with_previews(
     """WebDev battles get their live app previews added to the stream."""
     if not kind.webdev:
         return events
-    return request.app.state.webdev_previews.with_previews(events)
+    previews: WebdevPreviews = request.app.state.webdev_previews
+    return previews.with_previews(events)
 
 
 @router.get("/{battle_id}/events", name="battle_events")

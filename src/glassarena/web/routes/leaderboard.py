@@ -15,14 +15,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from glassarena.arena.config import ArenaConfig
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
-from glassarena.web.apps_that_run import run_shares_for, run_shares_json, with_run_columns
+from glassarena.leaderboard import Leaderboard
+from glassarena.leaderboard_render import render_csv
+from glassarena.web.apps_that_run import run_columns, run_shares_for, run_shares_json
 from glassarena.web.errors import error_response
-from glassarena.web.leaderboard_view import (
-    PLOT_NAMES,
-    PlotCache,
-    category_label,
-    rebuild_leaderboard,
-)
+from glassarena.web.leaderboard_view import PLOT_NAMES, PlotCache, category_label
 from glassarena.web.templating import templates
 
 router = APIRouter()
@@ -31,7 +28,8 @@ NOT_READY = "The leaderboard is being computed; please try again in a few second
 
 
 async def refresher(request: Request) -> LeaderboardRefresher:
-    return request.app.state.leaderboards
+    leaderboards: LeaderboardRefresher = request.app.state.leaderboards
+    return leaderboards
 
 
 RefresherDependency = Annotated[LeaderboardRefresher, Depends(refresher)]
@@ -146,9 +144,11 @@ async def leaderboard_csv(request: Request, query: QueryDependency) -> Response:
     if query.snapshot.leaderboard is None:
         return error_response(409, "no_leaderboard", query.snapshot.message or NOT_READY)
     filename = f"leaderboard-{query.category}{'-style' if query.style_control else ''}.csv"
-    table = rebuild_leaderboard(query.snapshot).to_csv()
-    if (shares := await run_shares_for(request, query.category)) is not None:
-        table = with_run_columns(table, shares)
+    shares = await run_shares_for(request, query.category)
+    table = render_csv(
+        Leaderboard.from_dict(query.snapshot.leaderboard),
+        run_columns(shares) if shares is not None else None,
+    )
     return Response(
         table,
         media_type="text/csv; charset=utf-8",

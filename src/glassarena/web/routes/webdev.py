@@ -109,7 +109,7 @@ async def _turn_checks(request: Request, state: BattleState) -> list[dict[str, A
         for side in turn.answers:
             check = stored.get((turn.turn, side))
             record = check.to_json() if check is not None else None
-            if check is not None and check.has_screenshot:
+            if check is not None and record is not None and check.has_screenshot:
                 record["screenshot"] = str(
                     request.url_for(
                         "webdev_check_screenshot",

@@ -6,18 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from glassarena.battles.categories import category_names
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.frame import (
-    RowLocator,
-    battles_to_frame,
-    category_names,
-    filter_battles,
-    parse_where,
-    style_features,
-    validate_battles,
-    with_style,
-)
-from glassarena.battles.record import Battle
+from glassarena.battles.filters import filter_battles, parse_where
+from glassarena.battles.record import Battle, Winner
+from glassarena.battles.style_features import style_features, with_style
+from glassarena.battles.table import RowLocator, validate_battles
 
 
 def _frame(**columns: list[object]) -> pd.DataFrame:
@@ -61,10 +55,9 @@ def test_explicit_line_numbers_are_used_when_given() -> None:
         validate_battles(_frame(winner=["tie", "tie", "x"]), locate)
 
 
-def test_battles_to_frame_from_records() -> None:
-    frame = battles_to_frame(
-        [Battle("a", "b", "model_a", judge="j"), Battle("b", "c", "tie")]  # type: ignore[arg-type]
-    )
+def test_a_table_of_battle_records() -> None:
+    records = [Battle("a", "b", Winner.MODEL_A, judge="j"), Battle("b", "c", Winner.TIE)]
+    frame = validate_battles(pd.DataFrame.from_records([battle.to_record() for battle in records]))
     assert frame["winner"].tolist() == ["model_a", "tie"]
     assert frame["judge"].iloc[1] is None or pd.isna(frame["judge"].iloc[1])
 

@@ -1,0 +1,116 @@
+"""Style-control features of a battle table: LMArena's four, and WebDev's code size.
+
+The style columns (see `table.STYLE_COLUMNS`) are counted from the conversations where a
+file does not bring them; the features are raw counts, and scaling them is the estimator's
+job.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from glassarena.battles.errors import BattleDataError
+from glassarena.battles.style import conversation_style
+from glassarena.battles.table import CODE_COLUMNS, STYLE_COLUMNS, is_missing
+
+# The four style-control features, in LMArena's order.
+STYLE_FEATURES = ("tokens", "headers", "lists", "bold")
+# WebDev style control: the size of each side's code beside LMArena's four features, so that
+# a rating is not just a reward for writing more code.
+CODE_STYLE_FEATURES = ("code_blocks", "code_lines")
+
+
+def with_style(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with LMArena style columns computed from the conversations where absent."""
+    if all(column in frame.columns for column in STYLE_COLUMNS):
+        return frame
+    if "conversation_a" not in frame.columns or "conversation_b" not in frame.columns:
+        raise BattleDataError(
+            "style control needs the style columns "
+            f"({', '.join(STYLE_COLUMNS)}) or conversation_a/conversation_b to count them from"
+        )
+    styles = pd.DataFrame.from_records(
+        [
+            conversation_style(a, b)
+            for a, b in zip(frame["conversation_a"], frame["conversation_b"], strict=True)
+        ],
+        index=frame.index,
+    )
+    frame = frame.copy()
+    for column in styles.columns:
+        frame[column] = styles[column]
+    return frame
+
+
+def style_features(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The four LMArena style features of each side: `(features_a, features_b, names)`.
+
+    Features are raw counts: answer tokens, headers (h1..h6 summed), list items (ordered
+    and unordered) and bold runs (`**` and `__`); scaling them is the estimator's job.
+    """
+    missing = [column for column in STYLE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise BattleDataError(
+            f"style control needs the style column(s) {', '.join(missing)}; "
+            f"give battles with LMArena conv_metadata or with conversations to count them from"
+        )
+    sides = []
+    for side in ("a", "b"):
+        columns = (
+            f"sum_assistant_{side}_tokens",
+            f"header_count_{side}",
+            f"list_count_{side}",
+            f"bold_count_{side}",
+        )
+        sides.append(np.column_stack([_totals(frame[column], column) for column in columns]))
+    return sides[0], sides[1], STYLE_FEATURES
+
+
+def _totals(values: pd.Series, column: str) -> np.ndarray:
+    def total(value: Any) -> float:
+        if isinstance(value, Mapping):
+            return float(sum(count or 0 for count in value.values()))
+        return math.nan if is_missing(value) else float(value)
+
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        # Counts already totalled (as a parquet file read for ranking gives them): no loop.
+        totals = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        totals = np.fromiter((total(value) for value in values), dtype=float, count=len(values))
+    bad = np.flatnonzero(~np.isfinite(totals))
+    if len(bad):
+        raise BattleDataError(
+            f"style column {column} is missing in {len(bad)} battle(s), "
+            f"first at row {int(bad[0]) + 1}"
+        )
+    return totals
+
+
+def code_style_features(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """LMArena's four style features plus code blocks and code lines of each side."""
+    features_a, features_b, names = style_features(frame)
+    missing = [column for column in CODE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise BattleDataError(
+            f"code style control needs the column(s) {', '.join(missing)}; "
+            f"give battles with conversations to count them from"
+        )
+    code = [
+        np.column_stack(
+            [
+                _totals(frame[f"code_block_count_{side}"], f"code_block_count_{side}"),
+                _totals(frame[f"code_line_count_{side}"], f"code_line_count_{side}"),
+            ]
+        )
+        for side in ("a", "b")
+    ]
+    return (
+        np.hstack([features_a, code[0]]),
+        np.hstack([features_b, code[1]]),
+        (*names, *CODE_STYLE_FEATURES),
+    )

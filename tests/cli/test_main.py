@@ -1,0 +1,39 @@
+"""`glassarena --help` lists the commands without importing them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+from click.testing import CliRunner
+
+from glassarena.cli import COMMANDS, main
+
+
+def test_help_lists_every_command_with_its_own_summary() -> None:
+    output = CliRunner().invoke(main, ["--help"]).output
+    for name in COMMANDS:
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
+        summary = command.get_short_help_str(limit=1000)
+        assert COMMANDS[name][1] == summary, f"update the summary of {name} in cli/__init__.py"
+        assert f"  {name}  " in output
+
+
+def test_help_imports_no_command() -> None:
+    # Before, click imported every command for its summary: pandas, scipy and the web stack.
+    script = (
+        "import sys\n"
+        "from glassarena.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'glassarena.cli.rank', 'glassarena.cli.serve', 'pandas', 'scipy', 'numpy'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
