@@ -62,6 +62,19 @@ def _load_config(config_path: Path | None) -> ArenaConfig:
         raise click.ClickException(str(error)) from None
 
 
+def _set_preview_sites(host: str, port: int) -> None:
+    """Two sites for the two WebDev previews where the arena can provide them, else a warning."""
+    from glassarena.webdev.sandbox import ENV_PREVIEW_ORIGINS, preview_origins_for_serving
+
+    try:
+        origins, note = preview_origins_for_serving(host, port)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if origins is not None:
+        os.environ[ENV_PREVIEW_ORIGINS] = origins
+    click.echo(note, err=True)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -122,6 +135,7 @@ def serve(
     )
     # Workers are separate processes that import the app factory; they read these variables.
     os.environ.update(settings.to_environment())
+    _set_preview_sites(host, port)
     click.echo(f"glassarena: serving on http://{host}:{port} ({workers} worker(s))", err=True)
     uvicorn.run(
         APP_FACTORY,

@@ -323,12 +323,17 @@ class AppChecker:
             result = CheckResult.failed(
                 f"error: the browser failed during the check: {error.message}"
             )
-        if not browser.is_connected():
-            raise BrowserLost("the browser was restarted during the check")
         try:
             # Closing the context kills its renderer, however busy its app keeps it.
             await asyncio.wait_for(context.close(), settings.close_timeout_s)
+            closed = True
         except (TimeoutError, PlaywrightError):
+            closed = False
+        # Asked only now: a navigation aborted by the browser going away may report first.
+        # Another check's recycle drops the browser before closing it.
+        if self._browser is not browser or not browser.is_connected():
+            raise BrowserLost("the browser was restarted during the check")
+        if not closed:
             await self._recycle_browser(browser)
         return result
 

@@ -138,6 +138,14 @@ class SandboxPolicy:
         origin = self.origins[side % len(self.origins)] if self.origins else ""
         return f"{origin}{self.path_prefix}/{token}"
 
+    @property
+    def sides_on_separate_sites(self) -> bool:
+        """Whether sides A and B are served from two different sites, so that Chromium runs
+        them in two renderer processes. Hosts are compared by their last two labels, a
+        cautious stand-in for the registrable domain: two names under one public suffix
+        such as "co.uk" are taken to share a site."""
+        return len(self.origins) >= 2 and _site(self.origins[0]) != _site(self.origins[1])
+
     def frame_sources(self) -> str:
         """The `frame-src` sources the arena page's CSP needs to embed the previews.
 
@@ -156,6 +164,54 @@ def sandbox_policy_from_environment(environ: Mapping[str, str] = os.environ) -> 
         return SandboxPolicy(allowed_cdns=cdns, origins=origins)
     except ValueError as error:
         raise ValueError(f"{ENV_PREVIEW_ORIGINS} / {ENV_SANDBOX_CDNS}: {error}") from None
+
+
+# `glassarena serve` on these addresses is reached by the voter's browser on the same
+# machine, where both host names below lead to it.
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+ISOLATION_DOC = "docs/webdev-isolation.md"
+
+
+def preview_origins_for_serving(
+    host: str, port: int, environ: Mapping[str, str] = os.environ
+) -> tuple[str | None, str]:
+    """What `glassarena serve` on `host:port` does about preview sites: the value to give
+    $GLASSARENA_PREVIEW_ORIGINS (None: leave it), and one line to show at start.
+
+    Unset, on loopback, the arena provides two sites itself: side A on 127.0.0.1 and side B
+    on localhost, the same server under two host names that are different sites. Anywhere
+    else it cannot know the names voters use, so it warns with the setup to make instead.
+    """
+    configured = environ.get(ENV_PREVIEW_ORIGINS, "").strip()
+    if not configured and host in _LOOPBACK_HOSTS:
+        origins = (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
+        note = (
+            f"glassarena: WebDev previews: side A on {origins[0]}, side B on {origins[1]} "
+            "(two sites, so one app cannot freeze or crash the other)"
+        )
+        return ",".join(origins), note
+    policy = sandbox_policy_from_environment(environ)
+    if policy.sides_on_separate_sites:
+        return None, (
+            f"glassarena: WebDev previews: side A on {policy.origins[0]}, "
+            f"side B on {policy.origins[1]}"
+        )
+    where = f"${ENV_PREVIEW_ORIGINS}={configured}" if configured else f"serving on {host}"
+    return None, (
+        f"warning: WebDev previews of both sides share one site ({where}), so Chromium runs "
+        "them in one renderer process: a CPU-burning app freezes its rival and a memory bomb "
+        f"crashes both. Give each side a site of its own: {ENV_PREVIEW_ORIGINS}="
+        "https://arena-previews-a.example,https://arena-previews-b.example (two registrable "
+        f"domains pointing at this server; see {ISOLATION_DOC})"
+    )
+
+
+def _site(origin: str) -> str:
+    scheme, _, rest = origin.partition("://")
+    host = rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
+    if re.fullmatch(r"[0-9.]+", host):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{'.'.join(host.lower().split('.')[-2:])}"
 
 
 def _split(value: str) -> tuple[str, ...]:
