@@ -57,7 +57,9 @@ class SandboxPolicy:
         site share a process: an app that spins or exhausts memory then freezes or kills
         the other side too. Two origins on different sites (different registrable domains,
         e.g. "https://a.arena-previews.net" and "https://b.arena-apps.org") keep the two
-        sides apart, and keep the arena's cookies off preview requests.
+        sides apart, and keep the arena's cookies off preview requests. `glassarena serve`
+        on loopback picks two itself (`preview_origins_for_serving`); see
+        docs/webdev-isolation.md.
     `path_prefix`: the mount path of `sandbox_app`.
 
     `allow-same-origin` and `allow-top-navigation` are never offered: either would hand the
