@@ -14,9 +14,15 @@ The first test reproduces the attack on Chromium as the checker launched it befo
 from __future__ import annotations
 
 import asyncio
+import http.server
+import shutil
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import ssl
+import subprocess
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Route, async_playwright
@@ -210,3 +216,56 @@ async def test_the_checker_never_connects_anywhere(chromium_path: str, canary: C
     assert connected == [], f"the checker connected to {connected}"
     assert len(results) == len(apps)
     assert plain.runs, plain
+
+
+@pytest.fixture
+def cdn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An HTTPS "CDN" on 127.0.0.1 with a certificate the Playwright driver trusts."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the test CDN's certificate")
+    key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1")
+    subject = ("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    subprocess.run(
+        ["openssl", *request, "-keyout", str(key), "-out", str(certificate), *subject],
+        check=True,
+        capture_output=True,
+    )
+    # Read by the driver when it starts, which the checker does on its first check.
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(certificate))
+
+    class Library(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"window.fromCdn = true;"
+            self.send_response(200)
+            self.send_header("content-type", "text/javascript")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Library)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(certificate, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_scripts_from_an_allowed_cdn_still_load(chromium_path: str, cdn: str) -> None:
+    """Fetched by the driver, outside the browser that has no network."""
+    app = document(
+        f'<script src="{cdn}/lib.js"></script>'
+        "<script>if (!window.fromCdn) { throw new Error('the CDN script did not run'); }</script>"
+    )
+    policy = SandboxPolicy(allowed_cdns=(cdn,))
+    async with AppChecker(chromium_path, policy, SETTINGS) as checker:
+        result = await checker.check(app)
+    assert result.runs, result
