@@ -134,13 +134,14 @@ def test_policy_from_the_environment() -> None:
         sandbox_policy_from_environment({"GLASSARENA_PREVIEW_ORIGINS": "not an origin"})
 
 
-def test_two_preview_sites_are_told_apart_by_registrable_domain() -> None:
+def test_two_preview_sites_are_told_apart_by_host_name() -> None:
     def separate(*origins: str) -> bool:
         return SandboxPolicy(origins=origins).sides_on_separate_sites
 
     assert separate("http://127.0.0.1:8000", "http://localhost:8000")
     assert separate("https://a.previews.net", "https://b.apps.org")
-    assert not separate("https://a.previews.net", "https://b.previews.net")
+    assert separate("https://a.previews.net", "https://b.previews.net")
+    assert not separate("https://a.previews.net", "http://A.previews.net:8443")
     assert not separate("http://localhost:8000", "http://localhost:9000")
     assert not separate("https://a.previews.net")
     assert not SandboxPolicy().sides_on_separate_sites
@@ -166,7 +167,7 @@ def test_configured_sites_are_kept_and_one_site_gets_a_warning() -> None:
     for host, environ in (
         ("0.0.0.0", {}),
         ("arena.example.org", {}),
-        ("127.0.0.1", {"GLASSARENA_PREVIEW_ORIGINS": "https://a.x.net,https://b.x.net"}),
+        ("127.0.0.1", {"GLASSARENA_PREVIEW_ORIGINS": "https://a.x.net,https://a.x.net:8443"}),
     ):
         origins, note = preview_origins_for_serving(host, 8000, environ)
         assert origins is None

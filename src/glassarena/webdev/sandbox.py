@@ -53,13 +53,14 @@ class SandboxPolicy:
     `allow_popups`, `allow_modals`: opt-ins for `window.open` and `alert()`/`confirm()`.
     `origins`: where previews are served from, side A from the first, side B from the
         second (one origin serves both); () for the arena's own origin. Chromium gives
-        sandboxed frames their own renderer but groups them by site, so two apps on one
-        site share a process: an app that spins or exhausts memory then freezes or kills
-        the other side too. Two origins on different sites (different registrable domains,
-        e.g. "https://a.arena-previews.net" and "https://b.arena-apps.org") keep the two
-        sides apart, and keep the arena's cookies off preview requests. `glassarena serve`
-        on loopback picks two itself (`preview_origins_for_serving`); see
-        docs/webdev-isolation.md.
+        sandboxed frames their own renderer, one per origin (measured with Chromium 156;
+        older versions and other browsers group by site), so two apps on one origin share a
+        process: an app that spins or exhausts memory then freezes or kills the other side
+        too. Two host names, e.g. "https://a.previews.example.org" and
+        "https://b.previews.example.org" (two registrable domains for browsers that group
+        by site), keep the two sides apart, and keep the arena's cookies off preview
+        requests. `glassarena serve` on loopback picks two itself
+        (`preview_origins_for_serving`); see docs/webdev-isolation.md.
     `path_prefix`: the mount path of `sandbox_app`.
 
     `allow-same-origin` and `allow-top-navigation` are never offered: either would hand the
@@ -142,11 +143,11 @@ class SandboxPolicy:
 
     @property
     def sides_on_separate_sites(self) -> bool:
-        """Whether sides A and B are served from two different sites, so that Chromium runs
-        them in two renderer processes. Hosts are compared by their last two labels, a
-        cautious stand-in for the registrable domain: two names under one public suffix
-        such as "co.uk" are taken to share a site."""
-        return len(self.origins) >= 2 and _site(self.origins[0]) != _site(self.origins[1])
+        """Whether sides A and B are served under two different host names, so that Chromium
+        runs them in two renderer processes (it keys sandboxed frames' processes by origin,
+        so two subdomains of one domain are enough; two ports of one host are not counted,
+        since browsers that group by site ignore the port)."""
+        return len(self.origins) >= 2 and _host(self.origins[0]) != _host(self.origins[1])
 
     def frame_sources(self) -> str:
         """The `frame-src` sources the arena page's CSP needs to embed the previews.
@@ -202,18 +203,14 @@ def preview_origins_for_serving(
     return None, (
         f"warning: WebDev previews of both sides share one site ({where}), so Chromium runs "
         "them in one renderer process: a CPU-burning app freezes its rival and a memory bomb "
-        f"crashes both. Give each side a site of its own: {ENV_PREVIEW_ORIGINS}="
-        "https://arena-previews-a.example,https://arena-previews-b.example (two registrable "
-        f"domains pointing at this server; see {ISOLATION_DOC})"
+        f"crashes both. Give each side a host name of its own: {ENV_PREVIEW_ORIGINS}="
+        "https://a.previews.example.org,https://b.previews.example.org (two names pointing at "
+        f"this server, not the arena's own; see {ISOLATION_DOC})"
     )
 
 
-def _site(origin: str) -> str:
-    scheme, _, rest = origin.partition("://")
-    host = rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
-    if re.fullmatch(r"[0-9.]+", host):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{'.'.join(host.lower().split('.')[-2:])}"
+def _host(origin: str) -> str:
+    return origin.partition("://")[2].rsplit(":", 1)[0].lower()
 
 
 def _split(value: str) -> tuple[str, ...]:
