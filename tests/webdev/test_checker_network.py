@@ -99,7 +99,9 @@ def _ipv6_loopback() -> bool:
 async def canary() -> AsyncIterator[Canary]:
     found = Canary({})
 
-    def listen_as(name: str):  # type: ignore[no-untyped-def]
+    def listen_as(
+        name: str,
+    ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             found.accepted.append(name)
             writer.close()
