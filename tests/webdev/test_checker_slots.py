@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -51,10 +52,15 @@ async def test_a_spinning_app_delays_other_checks_only_within_the_bound(
         futures = [checker.submit(SPINNING_APP)] + [
             checker.submit(WORKING_APP) for _ in range(OTHERS)
         ]
+
+        def note_finish(index: int) -> Callable[[object], None]:
+            def note(_: object) -> None:
+                finished[index] = time.perf_counter() - started
+
+            return note
+
         for index, future in enumerate(futures):
-            future.add_done_callback(
-                lambda _, index=index: finished.setdefault(index, time.perf_counter() - started)
-            )
+            future.add_done_callback(note_finish(index))
         results = await asyncio.gather(*futures)
 
     spinner, *others = results

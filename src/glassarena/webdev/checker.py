@@ -29,7 +29,7 @@ import io
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image
 from playwright.async_api import (
@@ -462,5 +462,6 @@ def _origin(url: str) -> str:
 def _uniform(png: bytes) -> bool:
     """True when every pixel of the screenshot has the same colour: nothing visible rendered."""
     with Image.open(io.BytesIO(png)) as image:
-        extrema = image.convert("RGB").getextrema()
-    return all(low == high for low, high in extrema)
+        bands = image.convert("RGB").getextrema()
+    # One (low, high) pair per band for an RGB image.
+    return all(low == high for low, high in cast(tuple[tuple[float, float], ...], bands))

@@ -72,7 +72,9 @@ class RedisPreviewStore:
 
     async def get_app(self, token: str) -> str | None:
         stored = await self._redis.get(f"{self._prefix}:app:{token}")
-        return stored.decode() if stored is not None else None
+        if isinstance(stored, bytes):
+            return stored.decode()
+        return stored
 
     async def aclose(self) -> None:
         await self._redis.aclose()
