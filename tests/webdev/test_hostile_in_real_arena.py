@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import uvicorn
 from arena_host import Listener, running_listener
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from glassarena.web.app import create_app
@@ -183,7 +183,12 @@ def test_hostile_app_is_contained_in_the_real_arena(
     dialogs: list[str] = []
     downloads: list[str] = []
     context.on("page", lambda popup: popups.append(popup.url))
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.on("download", lambda download: downloads.append(download.suggested_filename))
 
     page.goto(arena.url + "/webdev")
@@ -289,7 +294,7 @@ def arena_served_with_defaults(
     )
     try:
         assert server.stderr is not None
-        lines = []
+        lines: list[str] = []
         while not any("serving on" in line for line in lines):
             line = server.stderr.readline()
             assert line, f"glassarena serve stopped: {lines}"
