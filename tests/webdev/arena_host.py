@@ -178,14 +178,23 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_arena_host(*, sides_on_separate_sites: bool = False) -> Iterator[ArenaHost]:
+def running_arena_host(
+    *, sides_on_separate_sites: bool = False, preview_hosts: tuple[str, str] | None = None
+) -> Iterator[ArenaHost]:
     """The host page on 127.0.0.1; with `sides_on_separate_sites`, app B is served from
-    "localhost", a different site, as a deployment with two preview origins would."""
+    "localhost", a different site, as a deployment with two preview origins would.
+    `preview_hosts` names side A's and side B's hosts instead (the browser must resolve
+    them to 127.0.0.1)."""
     store = MemoryAppStore()
     log = HostLog()
     port = _free_port()
-    origins = (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
-    active = SandboxPolicy(origins=origins) if sides_on_separate_sites else SandboxPolicy()
+    if sides_on_separate_sites:
+        preview_hosts = ("127.0.0.1", "localhost")
+    active = (
+        SandboxPolicy(origins=tuple(f"http://{host}:{port}" for host in preview_hosts))
+        if preview_hosts
+        else SandboxPolicy()
+    )
     config = uvicorn.Config(
         _host_app(store, active, log), host="127.0.0.1", port=port, log_level="warning"
     )

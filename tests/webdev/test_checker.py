@@ -142,6 +142,8 @@ async def test_a_burst_is_bounded_by_the_pool_and_leaks_no_browser(chromium_path
     await asyncio.sleep(0.5)
     after = chromium_processes_of(os.getpid())
     assert len(results) == 50
+    working = [result for app, result in zip(apps, results, strict=True) if app == WORKING_APP]
+    assert all(result.runs for result in working), [result.failure for result in working]
     assert sum(result.runs for result in results) == 10
     assert peak_pages <= FAST.workers
     assert during, "the checker's Chromium was not found while it ran"

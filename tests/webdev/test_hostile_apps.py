@@ -391,6 +391,27 @@ def test_on_separate_sites_a_spinning_app_leaves_the_other_side_usable(
         page.context.close()
 
 
+def test_two_subdomains_of_one_domain_also_keep_the_sides_apart(
+    browser: Browser, chromium_path: str, listener: Listener
+) -> None:
+    """Chromium gives each origin of sandboxed frames its own renderer, so the documented
+    two-subdomain setup is enough (docs/webdev-isolation.md)."""
+    subdomains = ("a.previews.test", "b.previews.test")
+    # The subdomains stand for a deployment's: this browser finds them on 127.0.0.1.
+    resolving = browser.browser_type.launch(
+        executable_path=chromium_path,
+        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.test 127.0.0.1"],
+    )
+    try:
+        with running_arena_host(preview_hosts=subdomains) as host:
+            page = open_pair(resolving, host, "infinite_loop", listener)
+            started = time.perf_counter()
+            assert side_b_answers_click(page, timeout_s=VOTE_DEADLINE_S)
+            assert time.perf_counter() - started < VOTE_DEADLINE_S
+    finally:
+        resolving.close()
+
+
 def test_on_separate_sites_a_memory_bomb_kills_only_its_own_side(
     browser: Browser, listener: Listener
 ) -> None:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from typing import Any
 import pytest
 import uvicorn
 from arena_host import Listener, running_listener
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from glassarena.web.app import create_app
@@ -181,7 +183,12 @@ def test_hostile_app_is_contained_in_the_real_arena(
     dialogs: list[str] = []
     downloads: list[str] = []
     context.on("page", lambda popup: popups.append(popup.url))
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.on("download", lambda download: downloads.append(download.suggested_filename))
 
     page.goto(arena.url + "/webdev")
@@ -259,6 +266,59 @@ def arena_with_preview_sites(
         thread.join(timeout=10)
 
 
+@contextmanager
+def arena_served_with_defaults(
+    directory: Path, double: ModelServerDouble, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """`glassarena serve` as an operator starts it on one machine: no preview origins set
+    (it picks side A on 127.0.0.1 and side B on localhost itself). No Chromium for checks,
+    so the checker does not compete with the voter's browser for this machine's cores."""
+    port = free_port()
+    config = write_config(
+        directory,
+        contestants=[
+            openai_contestant(MODEL_NAMES[0], double.openai_base_url, HOSTILE),
+            openai_contestant(MODEL_NAMES[1], double.openai_base_url, COUNTER),
+        ],
+    )
+    environment = {
+        **{key: value for key, value in os.environ.items() if key != ENV_PREVIEW_ORIGINS},
+        "GLASSARENA_DATA_DIR": str(directory),
+        "GLASSARENA_CHROMIUM": "",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "glassarena", "serve", "--port", str(port), "--config", str(config)],
+        env=environment,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        lines: list[str] = []
+        while not any("serving on" in line for line in lines):
+            line = server.stderr.readline()
+            assert line, f"glassarena serve stopped: {lines}"
+            lines.append(line)
+        previews = f"side A on http://127.0.0.1:{port}, side B on http://localhost:{port}"
+        assert any(previews in line for line in lines), lines
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/webdev", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the arena did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+SETUPS = {"default serve": arena_served_with_defaults, "two origins set": arena_with_preview_sites}
+
+
 def start_hostile_battle(browser: Browser, url: str, double: ModelServerDouble, name: str) -> Page:
     source = (APPS / f"{name}.html").read_text()
     double.script[HOSTILE] = ScriptedModel(answer=f"```html\n{source}\n```")
@@ -281,22 +341,23 @@ def has_element(locator: Locator) -> bool:
     return True
 
 
+@pytest.mark.parametrize("setup", SETUPS)
 def test_with_two_preview_sites_a_spinning_app_leaves_the_other_side_usable(
-    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: str
 ) -> None:
     script = {HOSTILE: ScriptedModel(), COUNTER: ScriptedModel(answer=COUNTER_APP)}
     with (
         ModelServerDouble(script) as double,
-        arena_with_preview_sites(tmp_path, double, monkeypatch) as url,
+        SETUPS[setup](tmp_path, double, monkeypatch) as url,
     ):
         page = start_hostile_battle(browser, url, double, "infinite_loop")
-        policy = page.request.get(url + "/webdev").headers["content-security-policy"]
-        assert f"frame-src {os.environ[ENV_PREVIEW_ORIGINS].replace(',', ' ')}" in policy
         frames = page.locator(".app-preview iframe")
         sources = {frames.nth(index).get_attribute("src") or "" for index in range(2)}
-        assert {source.split("/sandbox/")[0] for source in sources} == set(
-            os.environ[ENV_PREVIEW_ORIGINS].split(",")
-        )
+        origins = {source.split("/sandbox/")[0] for source in sources}
+        port = url.rsplit(":", 1)[1]
+        assert origins == {f"http://127.0.0.1:{port}", f"http://localhost:{port}"}
+        policy = page.request.get(url + "/webdev").headers["content-security-policy"]
+        assert f"frame-src http://127.0.0.1:{port} http://localhost:{port}" in policy
         time.sleep(2.0)  # the hostile app is spinning by now
         button = next(
             candidate
@@ -313,13 +374,14 @@ def test_with_two_preview_sites_a_spinning_app_leaves_the_other_side_usable(
         page.context.close()
 
 
+@pytest.mark.parametrize("setup", SETUPS)
 def test_with_two_preview_sites_a_memory_bomb_kills_only_its_own_side(
-    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: str
 ) -> None:
     script = {HOSTILE: ScriptedModel(), COUNTER: ScriptedModel(answer=COUNTER_APP)}
     with (
         ModelServerDouble(script) as double,
-        arena_with_preview_sites(tmp_path, double, monkeypatch) as url,
+        SETUPS[setup](tmp_path, double, monkeypatch) as url,
     ):
         page = start_hostile_battle(browser, url, double, "memory_bomb")
         # Playwright calls the whole page crashed when one frame's renderer dies, so the

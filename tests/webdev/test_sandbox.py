@@ -12,6 +12,7 @@ from glassarena.webdev.sandbox import (
     SandboxPolicy,
     iframe_attributes,
     new_app_token,
+    preview_origins_for_serving,
     sandbox_app,
     sandbox_policy_from_environment,
 )
@@ -131,3 +132,45 @@ def test_policy_from_the_environment() -> None:
     assert sandbox_policy_from_environment({}) == SandboxPolicy()
     with pytest.raises(ValueError, match="GLASSARENA_PREVIEW_ORIGINS"):
         sandbox_policy_from_environment({"GLASSARENA_PREVIEW_ORIGINS": "not an origin"})
+
+
+def test_two_preview_sites_are_told_apart_by_host_name() -> None:
+    def separate(*origins: str) -> bool:
+        return SandboxPolicy(origins=origins).sides_on_separate_sites
+
+    assert separate("http://127.0.0.1:8000", "http://localhost:8000")
+    assert separate("https://a.previews.net", "https://b.apps.org")
+    assert separate("https://a.previews.net", "https://b.previews.net")
+    assert not separate("https://a.previews.net", "http://A.previews.net:8443")
+    assert not separate("http://localhost:8000", "http://localhost:9000")
+    assert not separate("https://a.previews.net")
+    assert not SandboxPolicy().sides_on_separate_sites
+
+
+def test_serving_on_loopback_gives_each_side_a_site_of_its_own() -> None:
+    origins, note = preview_origins_for_serving("127.0.0.1", 8000, {})
+    assert origins == "http://127.0.0.1:8000,http://localhost:8000"
+    assert sandbox_policy_from_environment({"GLASSARENA_PREVIEW_ORIGINS": origins}).origins == (
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+    )
+    assert "side A on http://127.0.0.1:8000, side B on http://localhost:8000" in note
+    assert preview_origins_for_serving("localhost", 8001, {})[0] == (
+        "http://127.0.0.1:8001,http://localhost:8001"
+    )
+
+
+def test_configured_sites_are_kept_and_one_site_gets_a_warning() -> None:
+    two = {"GLASSARENA_PREVIEW_ORIGINS": "https://a.previews.net,https://b.apps.org"}
+    origins, note = preview_origins_for_serving("0.0.0.0", 8000, two)
+    assert origins is None and not note.startswith("warning")
+    for host, environ in (
+        ("0.0.0.0", {}),
+        ("arena.example.org", {}),
+        ("127.0.0.1", {"GLASSARENA_PREVIEW_ORIGINS": "https://a.x.net,https://a.x.net:8443"}),
+    ):
+        origins, note = preview_origins_for_serving(host, 8000, environ)
+        assert origins is None
+        assert note.startswith("warning: WebDev previews of both sides share one site")
+        assert "GLASSARENA_PREVIEW_ORIGINS=https://" in note
+        assert "docs/webdev-isolation.md" in note

@@ -11,7 +11,13 @@ import pytest
 from glassarena.storage.app_checks import AnswerNotStored, AppCheckStore, StoredAppCheck
 from glassarena.storage.database import Database, open_database
 from glassarena.storage.repository import AnswerResult, ArenaRepository
-from glassarena.webdev.checker import AppChecker, CheckerBusy, CheckerSettings, CheckResult
+from glassarena.webdev.checker import (
+    AppChecker,
+    BrowserLost,
+    CheckerBusy,
+    CheckerSettings,
+    CheckResult,
+)
 from glassarena.webdev.checks import WebdevChecks
 
 APP_ANSWER = "Here:\n```html\n<!DOCTYPE html><html><body><h1>Hi</h1></body></html>\n```\n"
@@ -152,6 +158,44 @@ async def test_a_busy_pool_is_retried_then_recorded_honestly(database: Database)
     assert not stored[(1, "a")].checked
     assert stored[(1, "a")].failure == "not checked: the check queue is full"
     assert store_counts(database) == {}
+
+
+class LosesTheBrowser(AppChecker):
+    """A real checker whose browser another check restarts under the first `losses` checks."""
+
+    def __init__(self, losses: int) -> None:
+        self.attempts = 0
+        self.losses = losses
+
+    async def check(self, html: str) -> CheckResult:
+        self.attempts += 1
+        if self.attempts <= self.losses:
+            raise BrowserLost("the browser was restarted during the check")
+        return CheckResult(True, True, 5.0, [], [], None)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_check_whose_browser_was_restarted_runs_again(database: Database) -> None:
+    repository = ArenaRepository(database)
+    stored_battle(repository, "battle-5", {"a": APP_ANSWER, "b": APP_ANSWER})
+    once = LosesTheBrowser(losses=1)
+    checks = WebdevChecks(AppCheckStore(database), once)
+    checks.answer_finished("battle-5", 1, "a", APP_ANSWER)
+    await checks.wait_for_checks()
+    assert once.attempts == 2
+    assert (await checks.for_battle("battle-5"))[(1, "a")].runs
+
+    # Lost twice: recorded as not checked, which counts neither for nor against the model.
+    always = LosesTheBrowser(losses=10)
+    checks = WebdevChecks(AppCheckStore(database), always)
+    checks.answer_finished("battle-5", 1, "b", APP_ANSWER)
+    await checks.wait_for_checks()
+    stored = (await checks.for_battle("battle-5"))[(1, "b")]
+    assert always.attempts == 2 and not stored.checked
+    assert stored.failure == "not checked: the browser was restarted during the check"
+    assert store_counts(database) == {"alpha": (1, 1)}
 
 
 def store_counts(database: Database) -> dict[str, tuple[int, int]]:

@@ -74,6 +74,21 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+def _with_preview_sites(settings: Settings, host: str, port: int) -> Settings:
+    """Two sites for the two WebDev previews where the arena can provide them, else a warning."""
+    from glassarena.webdev.sandbox import ENV_PREVIEW_ORIGINS, preview_origins_for_serving
+
+    configured = {ENV_PREVIEW_ORIGINS: settings.preview_origins}
+    try:
+        origins, note = preview_origins_for_serving(host, port, configured)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(note, err=True)
+    if origins is None:
+        return settings
+    return settings.model_copy(update={"preview_origins": origins})
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -149,6 +164,7 @@ def serve(
         _check_redis(settings.redis_url)
     _prepare_database(settings.database_url)
     # Workers are separate processes that import the app factory; they read these variables.
+    settings = _with_preview_sites(settings, host, port)
     hand_to_workers(settings)
     click.echo(f"glassarena: serving on http://{host}:{port} ({workers} worker(s))", err=True)
     uvicorn.run(

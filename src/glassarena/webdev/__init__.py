@@ -8,7 +8,13 @@ service calls `WebdevChecks.answer_finished`, which runs the bounded Chromium po
 the outcome with the battle (`glassarena.storage.app_checks`), shown after the vote.
 """
 
-from glassarena.webdev.checker import AppChecker, CheckerBusy, CheckerSettings, CheckResult
+from glassarena.webdev.checker import (
+    AppChecker,
+    BrowserLost,
+    CheckerBusy,
+    CheckerSettings,
+    CheckResult,
+)
 from glassarena.webdev.checks import WebdevChecks, build_checks
 from glassarena.webdev.extract import CodeBlock, CodeStyle, ExtractedApp, code_style, extract_app
 from glassarena.webdev.previews import (
@@ -34,6 +40,7 @@ __all__ = [
     "WEBDEV_SYSTEM_PROMPT",
     "AppChecker",
     "AppDocumentStore",
+    "BrowserLost",
     "CheckResult",
     "CheckerBusy",
     "CheckerSettings",

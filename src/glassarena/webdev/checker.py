@@ -7,6 +7,18 @@ preview uses (the response is fulfilled by request interception, and every other
 refused), waits for `load` under a time limit, lets scripts settle, and takes a screenshot.
 A renderer that hangs or runs out of its V8 heap is killed with its context; a browser that
 stops answering is closed and launched afresh before the next check.
+
+The checker's Chromium has no network at all (`NO_NETWORK_ARGS`). Request interception alone
+is not enough: Chromium opens a TCP connection ahead of a frame navigation (a nested iframe,
+a meta refresh, `location` assignments, a form, a link click) and for WebRTC before anything
+reaches the interception, so an app could make the arena server connect to any host and port
+it names. The app's own document never needs the network: it is fulfilled from memory, and
+scripts from an allowed CDN are fetched by the Playwright driver and handed to the page.
+
+A check holds its worker for at most `CheckerSettings.slot_limit_s`, and a check accepted by
+`submit` has its result within `CheckerSettings.longest_wait_s`, however the apps ahead of it
+behave; a check whose browser was restarted under it raises `BrowserLost` rather than
+blaming its app.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
@@ -46,12 +59,26 @@ CHROMIUM_ARGS = (
     "--disable-dev-shm-usage",
     "--mute-audio",
 )
+# Every host name and IP literal resolves to nothing, so no socket is ever opened (this also
+# covers WebRTC's TURN/STUN servers and the connections Chromium opens ahead of navigations).
+# Behind that, all traffic is sent to a proxy on the discard port, loopback included, which
+# the resolver rule refuses as well: a second lock should the first ever be bypassed.
+NO_NETWORK_ARGS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=socks5://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+)
 _MAX_MESSAGES = 20
 _MAX_MESSAGE_CHARS = 500
 
 
 class CheckerBusy(Exception):
     """The check queue is full; the caller records the app as not checked and moves on."""
+
+
+class BrowserLost(Exception):
+    """The browser was restarted during the check, by another check's failure: the app is
+    not to blame, and the caller may submit it again."""
 
 
 @dataclass
@@ -97,7 +124,12 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class CheckerSettings:
-    """Limits of one check. Times are seconds; the heap limit applies to every renderer."""
+    """Limits of one check. Times are seconds; the heap limit applies to every renderer.
+
+    `max_queued` bounds the queue; `slot_limit_s` and `longest_wait_s` are what the limits
+    promise (with the defaults: a worker held 21.5 s at most, a result within 37 min at most
+    when 200 hostile apps are queued ahead, each spinning until its time limit).
+    """
 
     workers: int = 2
     max_queued: int = 200
@@ -117,6 +149,27 @@ class CheckerSettings:
             )
         if self.load_timeout_s <= 0 or self.screenshot_timeout_s <= 0:
             raise ValueError("CheckerSettings timeouts must be positive")
+
+    @property
+    def check_limit_s(self) -> float:
+        """The hard limit of one check before its context is closed: every step's own limit,
+        and `close_timeout_s` for opening the context and page."""
+        return (
+            self.load_timeout_s + self.settle_s + self.screenshot_timeout_s + self.close_timeout_s
+        )
+
+    @property
+    def slot_limit_s(self) -> float:
+        """The longest one check holds a worker, whatever the app does: the check's hard
+        limit, then closing its context (which kills its renderer) under its own limit."""
+        return self.check_limit_s + self.close_timeout_s
+
+    @property
+    def longest_wait_s(self) -> float:
+        """The longest from `submit` to the result: at most `max_queued - 1` checks wait
+        ahead and `workers` run, each worker finishes one within every `slot_limit_s`, then
+        this check runs."""
+        return (math.ceil(self.max_queued / self.workers) + 2) * self.slot_limit_s
 
 
 @dataclass
@@ -261,20 +314,28 @@ class AppChecker:
             browser = await self._ensure_browser()
             context = await self._new_context(browser)
         settings = self.settings
-        budget = settings.load_timeout_s + settings.settle_s + settings.screenshot_timeout_s + 5
         try:
-            return await asyncio.wait_for(self._load(context, html), budget)
+            result = await asyncio.wait_for(self._load(context, html), settings.check_limit_s)
         except TimeoutError:
-            return CheckResult.failed(f"timeout: the check did not finish within {budget:g} s")
+            limit = f"{settings.check_limit_s:g} s"
+            result = CheckResult.failed(f"timeout: the check did not finish within {limit}")
         except PlaywrightError as error:
-            return CheckResult.failed(
+            result = CheckResult.failed(
                 f"error: the browser failed during the check: {error.message}"
             )
-        finally:
-            try:
-                await asyncio.wait_for(context.close(), settings.close_timeout_s)
-            except (TimeoutError, PlaywrightError):
-                await self._recycle_browser(browser)
+        try:
+            # Closing the context kills its renderer, however busy its app keeps it.
+            await asyncio.wait_for(context.close(), settings.close_timeout_s)
+            closed = True
+        except (TimeoutError, PlaywrightError):
+            closed = False
+        # Asked only now: a navigation aborted by the browser going away may report first.
+        # Another check's recycle drops the browser before closing it.
+        if self._browser is not browser or not browser.is_connected():
+            raise BrowserLost("the browser was restarted during the check")
+        if not closed:
+            await self._recycle_browser(browser)
+        return result
 
     async def _new_context(self, browser: Browser) -> BrowserContext:
         width, height = self.settings.viewport
@@ -292,8 +353,8 @@ class AppChecker:
             request = route.request
             if request.url == APP_URL and request.is_navigation_request():
                 await route.fulfill(status=200, headers=self._headers, body=html)
-            elif _origin(request.url) in self.policy.allowed_cdns:
-                await route.continue_()
+            elif request.method == "GET" and _origin(request.url) in self.policy.allowed_cdns:
+                await self._from_cdn(route)
             else:
                 await route.abort("blockedbyclient")
 
@@ -331,6 +392,18 @@ class AppChecker:
             return seen.ended("crashed: the renderer died after loading (often memory)")
         return seen.finished(screenshot)
 
+    async def _from_cdn(self, route: Route) -> None:
+        """Fetch an allowed CDN's file outside the browser, which has no network. Redirects
+        come back to the page unfollowed, so each hop is checked against the allowed CDNs."""
+        try:
+            response = await route.fetch(
+                max_redirects=0, timeout=self.settings.load_timeout_s * 1000
+            )
+        except PlaywrightError:
+            await route.abort("failed")
+            return
+        await route.fulfill(response=response)
+
     async def _ensure_browser(self) -> Browser:
         async with self._browser_lock:
             if self._browser is not None and self._browser.is_connected():
@@ -341,6 +414,7 @@ class AppChecker:
                 executable_path=self.chromium_path,
                 args=[
                     *CHROMIUM_ARGS,
+                    *NO_NETWORK_ARGS,
                     f"--js-flags=--max-old-space-size={self.settings.heap_limit_mb}",
                 ],
                 headless=True,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.database import Database
-from glassarena.webdev.checker import AppChecker, CheckerBusy, CheckResult
+from glassarena.webdev.checker import AppChecker, BrowserLost, CheckerBusy, CheckResult
 from glassarena.webdev.extract import ExtractedApp, code_style, extract_app
 from glassarena.webdev.sandbox import SandboxPolicy
 from glassarena.webdev.summary import RunShare, run_shares
@@ -124,6 +124,7 @@ class WebdevChecks:
         if self.checker is None:
             return CheckResult.failed("not checked: this server has no Chromium")
         delays = iter(self._busy_retry_delays_s)
+        lost_browser_retries = 1
         while True:
             try:
                 return await self.checker.check(app.html)
@@ -132,6 +133,11 @@ class WebdevChecks:
                 if delay is None:
                     return CheckResult.failed(f"not checked: {busy}")
                 await asyncio.sleep(delay)
+            except BrowserLost as lost:
+                # Another app's check restarted the browser: not this app's fault.
+                if not lost_browser_retries:
+                    return CheckResult.failed(f"not checked: {lost}")
+                lost_browser_retries -= 1
             except Exception:
                 logger.exception("execution check failed")
                 return CheckResult.failed("not checked: the checker failed, see server log")

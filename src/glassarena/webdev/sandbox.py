@@ -52,11 +52,14 @@ class SandboxPolicy:
     `allow_popups`, `allow_modals`: opt-ins for `window.open` and `alert()`/`confirm()`.
     `origins`: where previews are served from, side A from the first, side B from the
         second (one origin serves both); () for the arena's own origin. Chromium gives
-        sandboxed frames their own renderer but groups them by site, so two apps on one
-        site share a process: an app that spins or exhausts memory then freezes or kills
-        the other side too. Two origins on different sites (different registrable domains,
-        e.g. "https://a.arena-previews.net" and "https://b.arena-apps.org") keep the two
-        sides apart, and keep the arena's cookies off preview requests.
+        sandboxed frames their own renderer, one per origin (measured with Chromium 156;
+        older versions and other browsers group by site), so two apps on one origin share a
+        process: an app that spins or exhausts memory then freezes or kills the other side
+        too. Two host names, e.g. "https://a.previews.example.org" and
+        "https://b.previews.example.org" (two registrable domains for browsers that group
+        by site), keep the two sides apart, and keep the arena's cookies off preview
+        requests. `glassarena serve` on loopback picks two itself
+        (`preview_origins_for_serving`); see docs/webdev-isolation.md.
     `path_prefix`: the mount path of `sandbox_app`.
 
     `allow-same-origin` and `allow-top-navigation` are never offered: either would hand the
@@ -137,6 +140,14 @@ class SandboxPolicy:
         origin = self.origins[side % len(self.origins)] if self.origins else ""
         return f"{origin}{self.path_prefix}/{token}"
 
+    @property
+    def sides_on_separate_sites(self) -> bool:
+        """Whether sides A and B are served under two different host names, so that Chromium
+        runs them in two renderer processes (it keys sandboxed frames' processes by origin,
+        so two subdomains of one domain are enough; two ports of one host are not counted,
+        since browsers that group by site ignore the port)."""
+        return len(self.origins) >= 2 and _host(self.origins[0]) != _host(self.origins[1])
+
     def frame_sources(self) -> str:
         """The `frame-src` sources the arena page's CSP needs to embed the previews.
 
@@ -155,6 +166,50 @@ def sandbox_policy_from_environment(environ: Mapping[str, str]) -> SandboxPolicy
         return SandboxPolicy(allowed_cdns=cdns, origins=origins)
     except ValueError as error:
         raise ValueError(f"{ENV_PREVIEW_ORIGINS} / {ENV_SANDBOX_CDNS}: {error}") from None
+
+
+# `glassarena serve` on these addresses is reached by the voter's browser on the same
+# machine, where both host names below lead to it.
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+ISOLATION_DOC = "docs/webdev-isolation.md"
+
+
+def preview_origins_for_serving(
+    host: str, port: int, environ: Mapping[str, str]
+) -> tuple[str | None, str]:
+    """What `glassarena serve` on `host:port` does about preview sites: the value to give
+    $GLASSARENA_PREVIEW_ORIGINS (None: leave it), and one line to show at start.
+
+    Unset, on loopback, the arena provides two sites itself: side A on 127.0.0.1 and side B
+    on localhost, the same server under two host names that are different sites. Anywhere
+    else it cannot know the names voters use, so it warns with the setup to make instead.
+    """
+    configured = environ.get(ENV_PREVIEW_ORIGINS, "").strip()
+    if not configured and host in _LOOPBACK_HOSTS:
+        origins = (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
+        note = (
+            f"glassarena: WebDev previews: side A on {origins[0]}, side B on {origins[1]} "
+            "(two sites, so one app cannot freeze or crash the other)"
+        )
+        return ",".join(origins), note
+    policy = sandbox_policy_from_environment(environ)
+    if policy.sides_on_separate_sites:
+        return None, (
+            f"glassarena: WebDev previews: side A on {policy.origins[0]}, "
+            f"side B on {policy.origins[1]}"
+        )
+    where = f"${ENV_PREVIEW_ORIGINS}={configured}" if configured else f"serving on {host}"
+    return None, (
+        f"warning: WebDev previews of both sides share one site ({where}), so Chromium runs "
+        "them in one renderer process: a CPU-burning app freezes its rival and a memory bomb "
+        f"crashes both. Give each side a host name of its own: {ENV_PREVIEW_ORIGINS}="
+        "https://a.previews.example.org,https://b.previews.example.org (two names pointing at "
+        f"this server, not the arena's own; see {ISOLATION_DOC})"
+    )
+
+
+def _host(origin: str) -> str:
+    return origin.partition("://")[2].rsplit(":", 1)[0].lower()
 
 
 def _split(value: str) -> tuple[str, ...]:
