@@ -311,7 +311,10 @@ def _pair_kernel(
     mean_gain = gain.sum() / (size * (size - 1))
     if not np.isfinite(mean_gain) or mean_gain <= 0:
         return uniform
-    return settings.exploration * uniform + (1 - settings.exploration) * gain / mean_gain
+    weights: NDArray[np.float64] = (
+        settings.exploration * uniform + (1 - settings.exploration) * gain / mean_gain
+    )
+    return weights
 
 
 def _interval_gain(names: Sequence[str], stats: BoardStats) -> NDArray[np.float64]:
@@ -342,7 +345,10 @@ def _interval_gain(names: Sequence[str], stats: BoardStats) -> NDArray[np.float6
     scaled = covariance @ np.diag(1.0 / np.sqrt(variance)) @ covariance
     along = np.diag(scaled)[:, None] + np.diag(scaled)[None, :] - 2 * scaled
     pair_variance = variance[:, None] + variance[None, :] - 2 * covariance
-    return np.maximum(spread * along / (2.0 * (1.0 + spread * pair_variance)), 0.0)
+    narrowing: NDArray[np.float64] = np.maximum(
+        spread * along / (2.0 * (1.0 + spread * pair_variance)), 0.0
+    )
+    return narrowing
 
 
 def _balanced(kernel: NDArray[np.float64], target: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -361,4 +367,5 @@ def _balanced(kernel: NDArray[np.float64], target: NDArray[np.float64]) -> NDArr
             scale = updated
             break
         scale = updated
-    return scale[:, None] * kernel * scale[None, :]
+    balanced: NDArray[np.float64] = scale[:, None] * kernel * scale[None, :]
+    return balanced

@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.record import Winner
 from glassarena.battles.table import CONV_METADATA_KEYS, STYLE_COLUMNS, RowLocator
+from glassarena.vocabulary import Winner
 
 HF_BOTH_BAD = "both_bad"
 _METADATA = "conv_metadata"

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
-from glassarena.battles.style import Side, answer_style, side_columns
+from glassarena.battles.style import answer_style, side_columns
 from glassarena.battles.table import RowLocator
 from glassarena.providers.recorded import (
     RecordedAnswerMissing,
@@ -28,6 +28,7 @@ from glassarena.providers.recorded import (
     RecordedDataError,
     load_llmfao,
 )
+from glassarena.vocabulary import Side
 
 AnswerKey = tuple[str, str]  # (prompt id, model name)
 _SHOWN_MISSING = 5
