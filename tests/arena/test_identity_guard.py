@@ -15,6 +15,7 @@ from glassarena.arena.votes import (
     IdentityGuarded,
     VoteContext,
 )
+from glassarena.vocabulary import BattleKind, BattleMode
 
 CLAUDE = SideIdentity("claude-3-haiku", "Anthropic")
 LLAMA = SideIdentity("llama-3.1-8b-instruct", "Meta")
@@ -155,7 +156,13 @@ def test_no_false_alarm_on_the_llmfao_answers(llmfao_dir: Path) -> None:
 
 
 def _context(transcript: BattleTranscript | None) -> VoteContext:
-    return VoteContext("anonymous", "text", "general", False, Voter("v", "ip"), transcript)
+    return VoteContext(
+        mode=BattleMode.ANONYMOUS,
+        kind=BattleKind.TEXT,
+        category="general",
+        voter=Voter("v", "ip"),
+        transcript=transcript,
+    )
 
 
 @pytest.mark.parametrize(
