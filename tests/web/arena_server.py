@@ -56,9 +56,10 @@ def running_arena(
     config: Path,
     redis_url: str | None = None,
     leaderboard_interval_seconds: float = 0.5,
+    database_url: str | None = None,
 ) -> Iterator[LiveServer]:
     settings = WebSettings(
-        database_url=f"sqlite:///{directory / 'arena.db'}",
+        database_url=database_url or f"sqlite:///{directory / 'arena.db'}",
         redis_url=redis_url,
         config_path=config,
         secret_key="test-secret-key-" + "x" * 32,

@@ -1,8 +1,10 @@
-"""The append-only record of every accepted vote.
+"""The append-only record of every accepted vote, chained by hashes.
 
 Entries are written in the same database transaction as the vote itself, so the log and the
-votes table can never disagree; the table's triggers refuse UPDATE and DELETE. An auditor can
-replay the log to recompute the leaderboard independently of the mutable tables.
+votes table can never disagree; the table's triggers refuse UPDATE and DELETE, and each entry
+carries the hash of the one before it (storage/vote_chain.py), so an auditor holding a
+published log can tell whether anything was changed, dropped, reordered or inserted, and
+replay it to recompute the leaderboard independently of the mutable tables.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from glassarena.storage.repository import INSERT_VOTE_LOG_ENTRY, LoggedVote
+from glassarena.storage.repository import LoggedVote, append_to_vote_log
 
 
 class VoteLog(Protocol):
@@ -21,24 +23,7 @@ class VoteLog(Protocol):
 
 
 class DatabaseVoteLog:
-    """Writes each vote to the `vote_log` table, naming the exact model versions."""
+    """Chains each vote onto the `vote_log` table, naming the exact model versions."""
 
     def append(self, connection: Connection, vote: LoggedVote) -> None:
-        model_b = vote.model_b
-        connection.execute(
-            INSERT_VOTE_LOG_ENTRY,
-            {
-                "vote_id": vote.vote_id,
-                "battle_public_id": vote.battle_public_id,
-                "category": vote.category,
-                "model_a": vote.model_a.name,
-                "model_a_version": vote.model_a.version,
-                "model_b": model_b.name if model_b else None,
-                "model_b_version": model_b.version if model_b else None,
-                "winner": vote.winner,
-                "counted": vote.counted,
-                "voter_id": vote.voter_id,
-                "ip_hash": vote.ip_hash,
-                "created_at": vote.created_at,
-            },
-        )
+        append_to_vote_log(connection, vote)

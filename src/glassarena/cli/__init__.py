@@ -15,6 +15,7 @@ _COMMANDS = {
     "convert": "glassarena.cli.convert:convert",
     "serve": "glassarena.cli.serve:serve",
     "export": "glassarena.cli.export:export",
+    "verify": "glassarena.cli.verify:verify",
 }
 
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from glassarena.web.errors import install_error_handlers
-from glassarena.web.routes import assets, battles, leaderboard, pages, webdev
+from glassarena.web.routes import assets, battles, integrity, leaderboard, pages, webdev
 from glassarena.web.security import SecurityHeadersMiddleware
 from glassarena.web.settings import WebSettings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
@@ -75,6 +75,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(battles.router)
     app.include_router(leaderboard.router)
+    app.include_router(integrity.router)
     app.include_router(webdev.router)
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")

@@ -16,6 +16,7 @@ from typing import Any
 
 from glassarena.arena.config.schema import (
     AnthropicSettings,
+    IntegritySettings,
     Limits,
     LocalSettings,
     OpenAISettings,
@@ -60,6 +61,7 @@ class ArenaConfig:
     rate_limits: RateLimitSettings
     database_url: str | None
     redis_url: str | None
+    integrity: IntegritySettings = field(default_factory=IntegritySettings)
 
     def contestant(self, name: str) -> Contestant:
         for contestant in self.contestants:

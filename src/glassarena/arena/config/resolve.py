@@ -129,6 +129,7 @@ class _Resolver:
             rate_limits=self.file.rate_limits,
             database_url=database_url,
             redis_url=redis_url,
+            integrity=self.file.integrity,
         )
 
     def _claim_name(self, names: dict[str, KeyPath], name: str, path: KeyPath) -> None:

@@ -112,6 +112,47 @@ class RateLimitSettings(_Section):
     votes_per_day_per_ip: PositiveInt = 1000
 
 
+class InactiveRule(_Section):
+    """Retire a version that received no vote for `days` days."""
+
+    rule: Literal["inactive"]
+    days: PositiveInt
+
+
+class SupersededRule(_Section):
+    """Retire a version once a newer one of the same family has `votes` counted votes."""
+
+    rule: Literal["superseded"]
+    votes: PositiveInt
+
+
+class RemovedFromConfigRule(_Section):
+    """Retire a version that is no longer in the config (always applied; may be listed)."""
+
+    rule: Literal["removed_from_config"]
+
+
+RetirementRule = Annotated[
+    InactiveRule | SupersededRule | RemovedFromConfigRule, Field(discriminator="rule")
+]
+
+
+class ProvisionalSettings(_Section):
+    """A model is provisional until `votes` votes after its first appearance, and while its
+    organization has more than `organization_variants` variants in battles at once."""
+
+    votes: PositiveInt = 300
+    organization_variants: PositiveInt = 10
+
+
+class IntegritySettings(_Section):
+    publish_prompts: bool = False  # put battle prompts into /integrity/log.jsonl
+    provisional: ProvisionalSettings = ProvisionalSettings()
+    retirement: list[RetirementRule] = Field(
+        default_factory=lambda: [RemovedFromConfigRule(rule="removed_from_config")]
+    )
+
+
 class ArenaFile(_Section):
     database_url: str | None = None
     database_url_env: str | None = None
@@ -121,3 +162,4 @@ class ArenaFile(_Section):
     rate_limits: RateLimitSettings = RateLimitSettings()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
+    integrity: IntegritySettings = IntegritySettings()

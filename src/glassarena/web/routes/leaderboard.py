@@ -96,6 +96,8 @@ async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResp
         "provisional_below": PROVISIONAL_BELOW_BATTLES,
         "total_votes": snapshot.votes if snapshot else 0,
         "updated": _updated(snapshot),
+        "log_head": snapshot.log_head if snapshot else None,
+        "log_position": snapshot.watermark if snapshot else 0,
         "empty_reason": empty_reason,
         "apps_that_run": await run_shares_for(request, query.category),
     }
