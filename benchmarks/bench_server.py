@@ -85,6 +85,7 @@ def write_config(directory: Path, base_url: str, models: int) -> Path:
         "contestants": [
             {
                 "name": f"model-{index:02d}",
+                "organization": f"lab-{index % 3}",
                 "provider": {"kind": "openai", "model": UPSTREAM_MODEL, "base_url": base_url},
                 "generation": {"temperature": round(0.05 * index, 2)},
             }

@@ -31,6 +31,7 @@ def openai_contestant(
     """A contestant served by the OpenAI-protocol test double."""
     entry: dict[str, Any] = {
         "name": name,
+        "organization": "Test Lab",
         "provider": {
             "kind": "openai",
             "model": upstream_model,

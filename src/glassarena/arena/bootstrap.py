@@ -17,6 +17,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from glassarena.arena.config import ArenaConfig, build_provider
@@ -30,11 +31,13 @@ from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimit
 from glassarena.arena.roster import Entrant, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
+from glassarena.arena.standing import enforce_retirement
 from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
 from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
+from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
 
 if TYPE_CHECKING:
@@ -107,9 +110,18 @@ def build_arena(
             settings_fingerprint=contestant.settings_fingerprint,
             provider=build_provider(contestant),
             kinds=frozenset(contestant.battle_kinds),
+            organization=contestant.organization,
+            family=contestant.family,
+            open_weights=contestant.open_weights,
         )
         for contestant in config.contestants
     ]
+    roster = enforce_retirement(
+        IntegrityStore(database),
+        Roster.register(repository, entrants),
+        config.integrity,
+        datetime.now(UTC),
+    )
     limiter: RateLimiter
     store: SnapshotStore
     if redis_client is not None:
@@ -124,7 +136,7 @@ def build_arena(
         store = MemorySnapshotStore()
     service = ArenaService(
         repository=repository,
-        roster=Roster.register(repository, entrants),
+        roster=roster,
         sampling=UniformPairs(),
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),

@@ -8,7 +8,7 @@ stay attached to the settings they were cast on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from glassarena.arena.errors import UnknownModel
@@ -28,6 +28,9 @@ class Entrant:
     settings_fingerprint: str
     provider: Provider
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"text", "webdev"}))
+    organization: str = "unknown"
+    family: str | None = None
+    open_weights: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,10 @@ class RegisteredModel:
     provider_kind: str
     provider: Provider
     kinds: frozenset[str]
+    organization: str = "unknown"
+    family: str | None = None
+    open_weights: bool | None = None
+    retired: bool = False  # by a retirement rule: kept for its battles, no longer offered
 
 
 class Roster:
@@ -68,9 +75,19 @@ class Roster:
                     provider_kind=entrant.provider_kind,
                     provider=entrant.provider,
                     kinds=frozenset(entrant.kinds),
+                    organization=entrant.organization,
+                    family=entrant.family,
+                    open_weights=entrant.open_weights,
                 )
             )
         return cls(registered)
+
+    def retiring(self, version_ids: Iterable[int]) -> Roster:
+        """This roster with the models of these versions retired (no longer offered)."""
+        retired = set(version_ids)
+        return Roster(
+            replace(model, retired=model.version_id in retired) for model in self._models.values()
+        )
 
     def get(self, name: str) -> RegisteredModel:
         try:
@@ -79,7 +96,12 @@ class Roster:
             raise UnknownModel(name) from None
 
     def names(self, kind: str) -> Sequence[str]:
-        return sorted(name for name, model in self._models.items() if kind in model.kinds)
+        """The models offered in `kind` battles (retired ones are not)."""
+        return sorted(
+            name
+            for name, model in self._models.items()
+            if kind in model.kinds and not model.retired
+        )
 
     def __iter__(self) -> Iterator[RegisteredModel]:
         return iter(self._models.values())

@@ -27,6 +27,8 @@ from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings
 from glassarena.providers.recorded import RecordedAnswers
 
+UNKNOWN_ORGANIZATION = "unknown"
+
 
 @dataclass(frozen=True)
 class Contestant:
@@ -41,6 +43,9 @@ class Contestant:
     api_key: str | None = field(default=None, repr=False)
     local_path: Path | None = None
     recorded_answers: RecordedAnswers | None = field(default=None, repr=False, compare=False)
+    organization: str = UNKNOWN_ORGANIZATION
+    family: str | None = None
+    open_weights: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ resolver collects every such problem, located on its line, before raising one Co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from glassarena.arena.config.arena_config import (
+    UNKNOWN_ORGANIZATION,
     ArenaConfig,
     Contestant,
     RecordedSet,
@@ -229,6 +231,12 @@ class _Resolver:
                 (*path, "battle_kinds"),
                 "only recorded contestants take part in recorded battles",
             )
+        if entry.organization is None:
+            self.problem(
+                path,
+                "a live contestant needs an 'organization' (who made the model; write "
+                "'unknown' if nobody knows)",
+            )
         generation = entry.generation or GenerationSettings()
         api_key = None
         local_path = None
@@ -270,6 +278,9 @@ class _Resolver:
             settings_fingerprint=fingerprint(settings),
             api_key=api_key,
             local_path=local_path,
+            organization=entry.organization or UNKNOWN_ORGANIZATION,
+            family=entry.family,
+            open_weights=entry.open_weights,
         )
 
     def _local(
@@ -320,7 +331,13 @@ class _Resolver:
                 f"recorded set {provider.set!r} has no model {provider.model!r}",
             )
             return None
-        return _recorded_contestant(entry.name, entry.description, provider, recorded, kinds)
+        contestant = _recorded_contestant(entry.name, entry.description, provider, recorded, kinds)
+        return replace(
+            contestant,
+            organization=entry.organization or contestant.organization,
+            family=entry.family,
+            open_weights=entry.open_weights,
+        )
 
 
 def _recorded_contestant(
@@ -346,4 +363,5 @@ def _recorded_contestant(
         settings=settings,
         settings_fingerprint=fingerprint(settings),
         recorded_answers=answers,
+        organization=answers.organizations.get(provider.model, UNKNOWN_ORGANIZATION),
     )

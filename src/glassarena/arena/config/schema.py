@@ -82,6 +82,11 @@ class ContestantEntry(_Section):
     provider: ProviderSettings
     generation: GenerationSettings | None = None
     battle_kinds: tuple[BattleKind, ...] | None = Field(default=None, min_length=1)
+    # Who made it (required for live contestants; `unknown` is allowed and shown as such),
+    # which family of variants it belongs to, and whether its weights are published.
+    organization: str | None = Field(default=None, min_length=1, max_length=200)
+    family: str | None = Field(default=None, min_length=1, max_length=200)
+    open_weights: bool | None = None
 
 
 class RecordedSetEntry(_Section):
