@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from glassarena.arena.config import ArenaConfig, build_provider
+from glassarena.arena.integrity import IntegrityView
 from glassarena.arena.leaderboard_refresher import (
     LeaderboardRefresher,
     MemorySnapshotStore,
@@ -56,6 +57,7 @@ class Arena:
     service: ArenaService
     leaderboards: LeaderboardRefresher
     database: Database
+    integrity: IntegrityView
     redis: Redis | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -134,10 +136,11 @@ def build_arena(
     else:
         limiter = MemoryRateLimiter()
         store = MemorySnapshotStore()
+    sampling = UniformPairs()
     service = ArenaService(
         repository=repository,
         roster=roster,
-        sampling=UniformPairs(),
+        sampling=sampling,
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),
         rate_limiter=limiter,
@@ -149,7 +152,16 @@ def build_arena(
     leaderboards = LeaderboardRefresher(
         repository, store=store, interval_seconds=leaderboard_interval_seconds
     )
-    return Arena(service=service, leaderboards=leaderboards, database=database, redis=redis_client)
+    integrity = IntegrityView(
+        IntegrityStore(database), repository, lambda: service.roster, sampling, config.integrity
+    )
+    return Arena(
+        service=service,
+        leaderboards=leaderboards,
+        database=database,
+        integrity=integrity,
+        redis=redis_client,
+    )
 
 
 def _connect_redis(url: str | None) -> Redis | None:

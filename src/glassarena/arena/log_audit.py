@@ -170,8 +170,9 @@ def served_json(body: Mapping[str, Any]) -> bytes:
 def recompute_served(entries: Sequence[LogEntry], served: Mapping[str, Any]) -> bytes:
     """The `/leaderboard.json` body recomputed from the log, for the head `served` names.
 
-    Only the wall-clock `computed_at` and `apps_that_run` (WebDev execution checks, not
-    votes) are taken from the served body; everything else comes from the log.
+    Taken from the served body: the wall-clock `computed_at`, and what the web layer adds
+    beside the snapshot (`apps_that_run`: WebDev execution checks; `standings`: organizations
+    and statuses from the config) — none of them votes. Everything else comes from the log.
     """
     position = served["watermark"]
     if not 0 <= position <= len(entries):
@@ -195,8 +196,8 @@ def recompute_served(entries: Sequence[LogEntry], served: Mapping[str, Any]) -> 
     )
     (snapshot,) = [found for found in snapshots if found.style_control == style_control]
     body = snapshot.to_dict()
-    if "apps_that_run" in served:
-        body["apps_that_run"] = served["apps_that_run"]
+    for key, value in served.items():
+        body.setdefault(key, value)  # what the web layer adds beside the snapshot
     return served_json(body)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from glassarena.arena.errors import NoContestants
 
@@ -23,6 +23,10 @@ class Pairing:
 class SamplingPolicy(Protocol):
     def choose(self, candidates: Sequence[str]) -> Pairing:
         """Two different models from `candidates`, already assigned to sides."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The policy in force, for `/integrity`: `name`, `description`, `parameters`."""
         ...
 
 
@@ -39,3 +43,11 @@ class UniformPairs:
             raise NoContestants()
         first, second = self._rng.sample(distinct, 2)
         return Pairing(model_a=first, model_b=second)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": "uniform pairs",
+            "description": "Every pair of distinct offered models is equally likely; sides "
+            "are assigned at random by the operating system's random source.",
+            "parameters": {},
+        }

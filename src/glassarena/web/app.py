@@ -54,6 +54,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         app.state.config = config
         app.state.service = arena.service
         app.state.leaderboards = arena.leaderboards
+        app.state.integrity = arena.integrity
         try:
             yield
         finally:

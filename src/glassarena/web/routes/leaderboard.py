@@ -22,6 +22,12 @@ from glassarena.web.leaderboard_view import (
     category_label,
     rebuild_leaderboard,
 )
+from glassarena.web.standing_view import (
+    integrity_state,
+    row_standing,
+    standings_json,
+    with_standing_columns,
+)
 from glassarena.web.templating import templates
 
 router = APIRouter()
@@ -69,15 +75,21 @@ class LeaderboardQuery:
 QueryDependency = Annotated[LeaderboardQuery, Depends()]
 
 
-# Below this many battles a model's interval rests on too little data to be trusted (with one
-# tied battle the sandwich interval is even zero wide), so the page marks it provisional.
-PROVISIONAL_BELOW_BATTLES = 30
-
-
 @router.get("/leaderboard", response_class=HTMLResponse, name="leaderboard_page")
-async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResponse:
+async def leaderboard_page(
+    request: Request,
+    query: QueryDependency,
+    provisional: Annotated[str | None, Query(max_length=10)] = None,
+    retired: Annotated[str | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
     snapshot = query.snapshot
     board = snapshot.leaderboard if snapshot else None
+    state = await integrity_state(request)
+    choices = (("provisional", provisional), ("retired", retired))
+    hidden = {status for status, choice in choices if choice == "hide"}
+    rows = [
+        {**row, **row_standing(state, row["model"])} for row in (board["rows"] if board else [])
+    ]
     if not query.known_category:
         empty_reason = query.unknown_category_message()
     elif snapshot is None:
@@ -90,10 +102,13 @@ async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResp
         "category": query.category,
         "style_control": query.style_control,
         "query": query.query_string(),
-        "rows": board["rows"] if board else [],
+        "rows": [row for row in rows if row["status"] not in hidden],
+        "hidden_statuses": sorted(hidden),
+        "hidden_count": sum(row["status"] in hidden for row in rows),
+        "variants": standings_json(state, rows)["variants_per_organization"],
+        "provisional_rules": request.app.state.config.integrity.provisional,
         "style": board["style"] if board else [],
         "level": 0.95,
-        "provisional_below": PROVISIONAL_BELOW_BATTLES,
         "total_votes": snapshot.votes if snapshot else 0,
         "updated": _updated(snapshot),
         "log_head": snapshot.log_head if snapshot else None,
@@ -127,6 +142,10 @@ async def leaderboard_json(request: Request, query: QueryDependency) -> Response
     body = query.snapshot.to_dict()
     if (shares := await run_shares_for(request, query.category)) is not None:
         body["apps_that_run"] = run_shares_json(shares)
+    if query.snapshot.leaderboard is not None:
+        body["standings"] = standings_json(
+            await integrity_state(request), query.snapshot.leaderboard["rows"]
+        )
     return JSONResponse(body)
 
 
@@ -141,6 +160,7 @@ async def leaderboard_csv(request: Request, query: QueryDependency) -> Response:
     table = rebuild_leaderboard(query.snapshot).to_csv()
     if (shares := await run_shares_for(request, query.category)) is not None:
         table = with_run_columns(table, shares)
+    table = with_standing_columns(table, await integrity_state(request))
     return Response(
         table,
         media_type="text/csv; charset=utf-8",
