@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from markupsafe import Markup
 
 from glassarena.arena.config import ArenaConfig
+from glassarena.arena.integrity import WINDOWS
 from glassarena.arena.log_export import export_lines
 from glassarena.web.dependencies import ServiceDependency
+from glassarena.web.share_chart import share_chart
+from glassarena.web.standing_view import integrity_state
 from glassarena.web.templating import templates
 
 router = APIRouter()
@@ -31,8 +33,31 @@ async def integrity_log(request: Request, service: ServiceDependency) -> Streami
 
 
 @router.get("/integrity", response_class=HTMLResponse, name="integrity_page")
-async def integrity_page(request: Request, service: ServiceDependency) -> HTMLResponse:
-    head = await asyncio.to_thread(service.repository.log_head)
+async def integrity_page(request: Request) -> HTMLResponse:
+    report = (await integrity_state(request)).report
+    offered = [entry for entry in report["organizations"] if entry["variants_offered_now"]]
+    fair = 1 / len(offered) if offered else None
+    charts = {
+        window: Markup(share_chart(report["shares"][window]["organizations"], fair))
+        for window, _ in WINDOWS
+    }
+    models = report["models"]
     return templates.TemplateResponse(
-        request, "integrity.html", {"active": "integrity_page", "head": head}
+        request,
+        "integrity.html",
+        {
+            "active": "integrity_page",
+            "report": report,
+            "charts": charts,
+            "windows": [window for window, _ in WINDOWS],
+            "fair_share": fair,
+            "provisional": [model for model in models if model["status"] == "provisional"],
+            "retired": [model for model in models if model["status"] == "retired"],
+            "publish_prompts": request.app.state.config.integrity.publish_prompts,
+        },
     )
+
+
+@router.get("/integrity.json", name="integrity_json")
+async def integrity_json(request: Request) -> JSONResponse:
+    return JSONResponse((await integrity_state(request)).report)
