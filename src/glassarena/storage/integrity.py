@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Table,
     bindparam,
     case,
     func,
@@ -31,11 +32,12 @@ from glassarena.storage.schema import (
     version_label,
 )
 
-_battles = Battle.__table__
-_votes = Vote.__table__
-_versions = ModelVersion.__table__
-_retirements = Retirement.__table__
-_head = VoteLogHead.__table__
+# Declarative classes type their __table__ as a FromClause; these are Tables.
+_battles: Table = Battle.__table__  # type: ignore[assignment]
+_votes: Table = Vote.__table__  # type: ignore[assignment]
+_versions: Table = ModelVersion.__table__  # type: ignore[assignment]
+_retirements: Table = Retirement.__table__  # type: ignore[assignment]
+_head: Table = VoteLogHead.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +235,12 @@ class IntegrityStore:
                     )
                 ).scalars()
             )
-            votes = dict(
+            votes: dict[int, int] = dict(
                 connection.execute(
                     select(_versions.c.id, _counted_votes_of(_versions.c.id)).where(
                         _versions.c.id.in_([decision.version_id for decision in retire])
                     )
-                ).all()
+                ).tuples()
             )
             for decision in retire:
                 if decision.version_id in active:

@@ -150,12 +150,14 @@ class ProvisionalSettings(_Section):
     organization_variants: PositiveInt = 10
 
 
+def _always_retire_removed() -> list[RetirementRule]:
+    return [RemovedFromConfigRule(rule="removed_from_config")]
+
+
 class IntegritySettings(_Section):
     publish_prompts: bool = False  # put battle prompts into /integrity/log.jsonl
     provisional: ProvisionalSettings = ProvisionalSettings()
-    retirement: list[RetirementRule] = Field(
-        default_factory=lambda: [RemovedFromConfigRule(rule="removed_from_config")]
-    )
+    retirement: list[RetirementRule] = Field(default_factory=_always_retire_removed)
 
 
 class ArenaFile(_Section):
