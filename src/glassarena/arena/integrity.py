@@ -3,12 +3,12 @@
 The sampling policy in force, the realised shares of battles and counted votes per
 organization and per model (last 7 days, 30 days, all time), organizations and their
 variants, provisional and retired models, the retirement log, and the vote log's head.
-Computed from the database on demand and kept for a few seconds, so a busy page costs a
-handful of grouped queries every few seconds, not per view.
+Read from the database in the background every few seconds at most, never per page view.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -23,6 +23,8 @@ from glassarena.arena.sampling import SamplingPolicy
 from glassarena.arena.standing import Standing, standings
 from glassarena.storage.integrity import IntegrityStore, VersionActivity
 from glassarena.storage.repository import ArenaRepository
+
+logger = logging.getLogger(__name__)
 
 WINDOWS: tuple[tuple[str, timedelta | None], ...] = (
     ("7d", timedelta(days=7)),
@@ -61,15 +63,34 @@ class IntegrityView:
         self._clock = clock
         self._lock = threading.Lock()
         self._cached: tuple[float, IntegrityState] | None = None
+        self._reading = False
 
     def state(self) -> IntegrityState:
-        """The current reading (recomputed when older than `keep_seconds`)."""
+        """The latest reading. Only the very first call waits for the database; later ones
+        get the cached reading at once and, when it is older than `keep_seconds`, start one
+        background re-read (grouped queries over every battle cost seconds on a big arena,
+        which no page view should wait for)."""
         with self._lock:
-            if self._cached is not None and time.monotonic() - self._cached[0] < self._keep_seconds:
-                return self._cached[1]
+            cached = self._cached
+            if cached is None:
+                state = self._read()
+                self._cached = (time.monotonic(), state)
+                return state
+            if time.monotonic() - cached[0] >= self._keep_seconds and not self._reading:
+                self._reading = True
+                threading.Thread(target=self._reread, name="integrity re-read", daemon=True).start()
+            return cached[1]
+
+    def _reread(self) -> None:
+        try:
             state = self._read()
-            self._cached = (time.monotonic(), state)
-            return state
+            with self._lock:
+                self._cached = (time.monotonic(), state)
+        except Exception:
+            logger.exception("the integrity report could not be re-read; keeping the last one")
+        finally:
+            with self._lock:
+                self._reading = False
 
     def _read(self) -> IntegrityState:
         now = self._clock()
