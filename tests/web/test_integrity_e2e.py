@@ -82,6 +82,22 @@ def test_integrity_json_and_page_over_http(tmp_path: Path) -> None:
             assert organizations == {"Test Lab", "Other Lab", "unknown"}
             assert report["shares"]["all"]["appearances"] == 2
             assert {model["status"] for model in report["models"]} == {"provisional"}
+            deadline = time.monotonic() + 20
+            while (board := client.get("/leaderboard.json").json()).get("watermark") != 1:
+                assert time.monotonic() < deadline, "the refresher never caught up"
+                time.sleep(0.2)
+            standings = board["standings"]["models"]
+            assert set(standings) == {row["model"] for row in board["leaderboard"]["rows"]}
+            assert {entry["status"] for entry in standings.values()} == {"provisional"}
+            assert board["standings"]["variants_per_organization"]
+            table = client.get("/leaderboard.csv").text.splitlines()
+            assert table[0].endswith(",organization,family,status")
+            assert all(line.endswith(",provisional") for line in table[1:])
+            shown = client.get("/leaderboard").text
+            assert shown.count('data-role="organization"') == 2
+            hidden = client.get("/leaderboard?provisional=hide").text
+            assert 'data-role="organization"' not in hidden
+            assert "2 provisional models hidden." in hidden
             page = client.get("/integrity")
             assert page.status_code == 200
             assert "<script" not in page.text.split("</main>")[0]  # the chart is plain SVG
