@@ -94,6 +94,8 @@ async def leaderboard_page(
         empty_reason = query.unknown_category_message()
     elif snapshot is None:
         empty_reason = NOT_READY
+    elif rows and all(row["status"] in hidden for row in rows):
+        empty_reason = "Every model on this board is hidden by the filters above."
     else:
         empty_reason = snapshot.message or "No counted votes yet."
     context: dict[str, Any] = {
