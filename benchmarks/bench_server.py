@@ -78,6 +78,8 @@ def write_config(directory: Path, base_url: str, models: int) -> Path:
             for key in (
                 "battles_per_minute_per_voter",
                 "battles_per_minute_per_ip",
+                "new_voters_per_hour_per_ip",
+                "new_voters_per_day_per_ip",
                 "votes_per_minute_per_voter",
                 "votes_per_minute_per_ip",
                 "votes_per_day_per_voter",

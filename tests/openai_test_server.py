@@ -29,8 +29,9 @@ Protocols served:
   message_delta, message_stop events).
 
 The answer is split into word tokens (leading whitespace kept), so usage counts tokens that
-way. `max_tokens` in the request truncates the answer and the finish reason becomes
-"length" ("max_tokens" for Anthropic). Unknown model names get a 404 error body.
+way; `token_pattern` (a regex whose matches cover the answer) scripts another tokenizer.
+`max_tokens` in the request truncates the answer and the finish reason becomes "length"
+("max_tokens" for Anthropic). Unknown model names get a 404 error body.
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ class ScriptedModel:
     status: int = 400
     error: str = "The test double refuses this request, as scripted."
     cut_after: int = 2
+    token_pattern: str | None = None
 
     def tokens(self, prompt: str) -> list[str]:
-        return TOKEN_PATTERN.findall(self.answer.replace("{prompt}", prompt))
+        pattern = re.compile(self.token_pattern, re.DOTALL) if self.token_pattern else TOKEN_PATTERN
+        return pattern.findall(self.answer.replace("{prompt}", prompt))
 
 
 @dataclass(frozen=True)

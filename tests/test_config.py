@@ -403,3 +403,34 @@ def test_an_unknown_retirement_rule_is_named(tmp_path: Path) -> None:
     assert line == 5
     assert "when_the_operator_feels_like_it" in message
     assert "inactive" in message and "superseded" in message and "removed_from_config" in message
+
+
+def test_stream_and_sampling_sections_default_to_paced_and_fair(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, OPENAI_CONTESTANT))
+    assert config.stream.paced and not config.stream.show_timings
+    assert config.stream.tick_ms == 50 and config.stream.chunk_chars == 24
+    assert config.sampling.policy == "fair-informative" and config.sampling.pinned == {}
+
+
+def test_sampling_pins_must_name_contestants_and_stream_settings_their_range(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        OPENAI_CONTESTANT
+        + """\
+stream:
+  tick_ms: 0
+sampling:
+  pinned:
+    house-model: 0.2
+    no-such-model: 0.1
+""",
+    )
+    found = problems(path)
+    assert [line for line, _ in found] == [11]
+    assert "stream.tick_ms" in found[0][1]
+    path = write(tmp_path, OPENAI_CONTESTANT + "sampling:\n  pinned:\n    no-such-model: 0.1\n")
+    assert problems(path) == [
+        (12, "sampling.pinned.no-such-model: no contestant is named 'no-such-model'")
+    ]

@@ -6,16 +6,24 @@ The scripted providers are unit-test doubles only; nothing user-facing uses them
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
-from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimits
+from glassarena.arena.pacing import StreamPacing
+from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits
 from glassarena.arena.roster import Entrant, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
-from glassarena.providers.base import ChatMessage, Finished, ProviderError, StreamEvent, TextDelta
+from glassarena.providers.base import (
+    ChatMessage,
+    Finished,
+    Provider,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+)
 from glassarena.storage.database import Database
 from glassarena.storage.repository import ArenaRepository
 
@@ -66,11 +74,14 @@ SECRET = "test-secret-for-ip-hashing-0123456789"
 
 def make_service(
     database: Database,
-    providers: dict[str, ScriptedProvider],
+    providers: Mapping[str, Provider],
     *,
     rate_limits: RateLimits | None = None,
     limits: ArenaLimits | None = None,
     fingerprint_suffix: str = "",
+    rate_limiter: RateLimiter | None = None,
+    pacing: StreamPacing | None = None,
+    reveal_timings: bool = False,
 ) -> ArenaService:
     repository = ArenaRepository(database)
     entrants = [
@@ -89,8 +100,10 @@ def make_service(
         sampling=UniformPairs(),
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),
-        rate_limiter=MemoryRateLimiter(),
+        rate_limiter=rate_limiter or MemoryRateLimiter(),
         ip_hasher=IpHasher(SECRET),
         rate_limits=rate_limits,
         limits=limits,
+        pacing=pacing,
+        reveal_timings=reveal_timings,
     )

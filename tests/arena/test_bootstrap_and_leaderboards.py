@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 import random
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,6 +30,9 @@ from glassarena.storage.errors import DatabaseUnavailableError
 from glassarena.storage.repository import AnswerResult
 
 RECORDED_MODELS = ["Claude v1", "Code Llama (13B)", "Alpaca (7B)"]
+# A private copy of the shipped answers, as a team's own checkpoints would be: votes on a
+# public set (the shipped one itself) are practice votes that never rank, see
+# test_practice_battles.py; these tests are about a recorded board that does rank.
 CONFIG = f"""
 rate_limits:
   battles_per_minute_per_voter: 1000
@@ -35,14 +40,16 @@ rate_limits:
 recorded_sets:
   - name: llmfao
     format: llmfao
-    path: builtin:llmfao
+    path: checkpoints
     contestants: {RECORDED_MODELS}
 """
 SECRET = "s" * 32
+SHIPPED_LLMFAO = Path(str(importlib.resources.files("glassarena").joinpath("data/llmfao")))
 
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
+    shutil.copytree(SHIPPED_LLMFAO, tmp_path / "checkpoints")
     path = tmp_path / "arena.yaml"
     path.write_text(CONFIG)
     return path

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from glassarena.arena.errors import RateLimited, ServiceUnavailable
 from glassarena.arena.ratelimit import (
+    Grant,
     Limit,
     MemoryRateLimiter,
     RateLimiter,
@@ -169,3 +171,105 @@ def test_an_unreachable_redis_refuses_rather_than_allowing_everything() -> None:
     with pytest.raises(ServiceUnavailable) as raised:
         limiter.acquire(ALICE, [Limit("vote", 5, 60, "voter")], "votes")
     assert raised.value.status == 503
+
+
+def test_a_refund_gives_back_what_a_grant_used(make_limiter: LimiterFactory) -> None:
+    limiter = make_limiter(FakeClock())
+    limits = RateLimits(votes_per_minute_per_voter=2).for_votes()
+    limiter.acquire(ALICE, limits, "votes")
+    grant = limiter.acquire(ALICE, limits, "votes")
+    with pytest.raises(RateLimited):
+        limiter.acquire(ALICE, limits, "votes")
+    limiter.refund(grant)  # the second vote was refused after all
+    limiter.acquire(ALICE, limits, "votes")
+    with pytest.raises(RateLimited):
+        limiter.acquire(ALICE, limits, "votes")
+
+
+def test_a_refund_after_the_window_ended_touches_nothing(make_limiter: LimiterFactory) -> None:
+    clock = FakeClock()
+    limiter = make_limiter(clock)
+    limits = [Limit("vote", 1, 60, "voter")]
+    grant = limiter.acquire(ALICE, limits, "votes")
+    clock.now += 60
+    limiter.acquire(ALICE, limits, "votes")
+    limiter.refund(grant)  # names the old window's counter: the new one stays used
+    with pytest.raises(RateLimited):
+        limiter.acquire(ALICE, limits, "votes")
+
+
+def test_fresh_cookies_share_their_address_budget_for_new_voters(
+    make_limiter: LimiterFactory,
+) -> None:
+    clock = FakeClock()
+    limiter = make_limiter(clock)
+    per_voter_only = [Limit("battle", 1, 60, "voter")]
+    # The attack: with limits per voter alone, a fresh cookie per battle is a fresh quota.
+    for number in range(6):
+        limiter.acquire(Voter(f"fresh-{number}", "hash-attacker"), per_voter_only, "battles")
+
+    limits = RateLimits(new_voters_per_hour_per_ip=3, new_voters_per_day_per_ip=5).for_battles()
+    for number in range(3):
+        limiter.acquire(Voter(f"cookie-{number}", "hash-attacker"), limits, "battles")
+    with pytest.raises(RateLimited) as raised:
+        limiter.acquire(Voter("cookie-3", "hash-attacker"), limits, "battles")
+    assert 1 <= raised.value.retry_after <= 3600
+    limiter.acquire(Voter("cookie-0", "hash-attacker"), limits, "battles")  # already known here
+    limiter.acquire(Voter("cookie-3", "hash-elsewhere"), limits, "battles")  # another address
+    clock.now += 3600
+    for number in (4, 5):  # a new hour: the day's budget of 5 new voters runs out
+        limiter.acquire(Voter(f"cookie-{number}", "hash-attacker"), limits, "battles")
+    with pytest.raises(RateLimited) as daily:
+        limiter.acquire(Voter("cookie-6", "hash-attacker"), limits, "battles")
+    # Until the UTC day ends (Redis ages its keys in real time, not by the test's clock, so
+    # there the day's key has more left).
+    assert daily.value.retry_after >= 86_400 - int(clock.now) % 86_400
+
+
+def test_a_refused_new_voter_is_not_remembered_as_seen(make_limiter: LimiterFactory) -> None:
+    clock = FakeClock()
+    limiter = make_limiter(clock)
+    limits = RateLimits(battles_per_minute_per_voter=1, new_voters_per_hour_per_ip=2).for_battles()
+    limiter.acquire(Voter("first", "hash-x"), limits, "battles")
+    limiter.acquire(Voter("second", "hash-x"), limits, "battles")
+    with pytest.raises(RateLimited):
+        limiter.acquire(Voter("third", "hash-x"), limits, "battles")
+    clock.now += 60  # a new minute, the same hour: "third" is still new, the budget spent
+    with pytest.raises(RateLimited):
+        limiter.acquire(Voter("third", "hash-x"), limits, "battles")
+    limiter.acquire(Voter("first", "hash-x"), limits, "battles")
+
+
+def test_concurrent_acquires_and_refunds_never_exceed_the_limit(
+    make_limiter: LimiterFactory,
+) -> None:
+    """Many threads take quota at once and give half of it back: the counter never lets
+    more than the limit through, and what was refunded can be used again."""
+    limiter = make_limiter(FakeClock())
+    limits = [Limit("vote", 10, 60, "ip")]
+    barrier = threading.Barrier(20)
+    kept: list[Grant] = []
+    lock = threading.Lock()
+
+    def race(number: int) -> None:
+        barrier.wait()
+        try:
+            grant = limiter.acquire(Voter(f"racer-{number}", "hash-race"), limits, "votes")
+        except RateLimited:
+            return
+        if number % 2:
+            limiter.refund(grant)
+        else:
+            with lock:
+                kept.append(grant)
+
+    threads = [threading.Thread(target=race, args=(number,)) for number in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(kept) <= 10
+    for number in range(10 - len(kept)):  # exactly the unused quota is left
+        limiter.acquire(Voter(f"late-{number}", "hash-race"), limits, "votes")
+    with pytest.raises(RateLimited):
+        limiter.acquire(Voter("one-too-many", "hash-race"), limits, "votes")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,9 +27,11 @@ from glassarena.arena.errors import (
     UnknownModel,
     VotingNotOpen,
 )
+from glassarena.arena.pacing import StreamPacing, word_chunks
 from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import ArenaLimits, ArenaService, BattleRequest
 from glassarena.battles.record import Winner
+from glassarena.providers.base import ChatMessage, Finished, StreamEvent, TextDelta
 from glassarena.storage.database import Database
 from glassarena.storage.schema import Battle
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
@@ -80,7 +84,9 @@ async def test_battle_ids_are_random_and_unrelated_to_models(service: ArenaServi
     assert all(len(battle_id) >= 24 and _blinded(battle_id) for battle_id in ids)
 
 
-async def test_vote_reveals_names_versions_and_latencies(service: ArenaService, voter) -> None:
+async def test_vote_reveals_names_and_versions_but_no_timings(
+    service: ArenaService, voter, database: Database
+) -> None:
     battle_id = await _finish(service, voter)
     reveal = service.vote(voter, battle_id, Winner.MODEL_B)
     data = reveal.to_dict()
@@ -88,14 +94,33 @@ async def test_vote_reveals_names_versions_and_latencies(service: ArenaService, 
     assert {data["models"]["a"]["name"], data["models"]["b"]["name"]} <= set(MODEL_NAMES)
     assert data["models"]["a"]["name"] != data["models"]["b"]["name"]
     assert data["models"]["a"]["version"] == 1
-    timing = data["timings"][0]["a"]
-    assert timing["total_seconds"] >= timing["first_token_seconds"] > 0
-    assert timing["completion_tokens"] == 5
+    # Timings next to names would be labelled data for telling models apart by their
+    # streams: hidden from voters by default (they used to be in every reveal)...
+    assert data["timings"] is None
     json.dumps(data)  # the web layer sends it as is
     state = service.battle_state(voter, battle_id)
     assert state.status == "voted" and state.vote == "model_b" and not state.voting_open
-    assert state.reveal == reveal
+    assert state.reveal == reveal and state.to_dict()["reveal"]["timings"] is None
     assert service.repository.counted_votes()[0].winner == "model_b"
+    # ...and kept in storage for the operator.
+    with database.engine.connect() as connection:
+        stored = connection.execute(
+            sa.text("SELECT first_token_seconds, total_seconds, completion_tokens FROM answers")
+        ).all()
+    assert len(stored) == 2 and all(row[2] == 5 and row[1] >= row[0] > 0 for row in stored)
+
+
+async def test_the_operator_may_show_timings_in_the_reveal(
+    database: Database, providers: dict[str, ScriptedProvider]
+) -> None:
+    service = make_service(database, providers, reveal_timings=True)
+    voter = service.voter("timings", "198.51.100.4")
+    battle_id = await _finish(service, voter)
+    data = service.vote(voter, battle_id, Winner.TIE).to_dict()
+    timing = data["timings"][0]["a"]
+    assert timing["total_seconds"] >= timing["first_token_seconds"] > 0
+    assert timing["completion_tokens"] == 5
+    assert service.battle_state(voter, battle_id).to_dict()["reveal"]["timings"] == data["timings"]
 
 
 async def test_a_model_never_meets_itself_and_sides_are_random(database: Database) -> None:
@@ -520,14 +545,17 @@ async def test_a_vote_on_an_interrupted_battle_fails_it(
 
 
 async def test_the_reveal_after_a_vote_matches_the_stored_battle_turn_by_turn(
-    service: ArenaService, voter
+    database: Database, providers: dict[str, ScriptedProvider]
 ) -> None:
+    service = make_service(database, providers, reveal_timings=True)
+    voter = service.voter("turns", "198.51.100.5")
     battle_id = await _finish(service, voter)
     for prompt in ("And another?", "One more?"):
         live = await service.follow_up(voter, battle_id, prompt)
         async for _ in live.events():
             pass
     reveal = service.vote(voter, battle_id, Winner.BOTH_BAD)
+    assert reveal.timings is not None
     assert len(reveal.timings) == 3 and all(set(turn) == {"a", "b"} for turn in reveal.timings)
     assert service.battle_state(voter, battle_id).reveal == reveal
 
@@ -545,3 +573,82 @@ async def test_both_sides_stream_at_once(database: Database) -> None:
     # Sequential generation would finish one side before the other sends a word.
     assert sides_before_any_finished == {"a", "b"}
     await service.aclose()
+
+
+class _TokenisedProvider:
+    """Says `text` in the pieces `split` makes of it: one tokenizer, one speed."""
+
+    def __init__(self, text: str, split: Callable[[str], list[str]], delay: float) -> None:
+        self.text, self.split, self.delay = text, split, delay
+
+    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[StreamEvent]:
+        pieces = self.split(self.text)
+        for piece in pieces:
+            await asyncio.sleep(self.delay)
+            yield TextDelta(piece)
+        yield Finished(completion_tokens=len(pieces), finish_reason="stop")
+
+
+def _by_words(text: str) -> list[str]:
+    return re.findall(r"\s*\S+|\s+", text)
+
+
+def _by_three_characters(text: str) -> list[str]:
+    return [text[index : index + 3] for index in range(0, len(text), 3)]
+
+
+async def test_two_tokenizers_and_speeds_give_indistinguishable_streams(
+    database: Database,
+) -> None:
+    text = "Paris is the capital of France. " * 6
+    providers = {
+        "word-tokenizer-fast": _TokenisedProvider(text, _by_words, 0.0),
+        "char-tokenizer-slow": _TokenisedProvider(text, _by_three_characters, 0.003),
+    }
+    pacing = StreamPacing(tick_seconds=0.02, chunk_chars=16)
+    service = make_service(database, providers, pacing=pacing)
+    voter = service.voter("tokenizers", "198.51.100.12")
+    live = await service.start(voter, BattleRequest(prompt="Capital of France?"))
+    loop = asyncio.get_running_loop()
+    timed = [(loop.time(), event) async for event in live.events()]
+    deltas = {
+        side: [(t, e["text"]) for t, e in timed if e["type"] == "delta" and e["side"] == side]
+        for side in "ab"
+    }
+    # Before pacing, side a sent one event per provider token: 36 against 64 here.
+    expected = list(word_chunks(text, 16))
+    assert [chunk for _, chunk in deltas["a"]] == expected
+    assert [chunk for _, chunk in deltas["b"]] == expected
+    # Same ticks for both sides: the faster model waited for the slower one.
+    assert all(
+        abs(time_a - time_b) < 0.005
+        for (time_a, _), (time_b, _) in zip(deltas["a"], deltas["b"], strict=True)
+    )
+    done = [i for i, (_, e) in enumerate(timed) if e["type"] == "done"]
+    last_delta = max(i for i, (_, e) in enumerate(timed) if e["type"] == "delta")
+    assert len(done) == 2 and min(done) > last_delta - 1
+    await service.aclose()
+
+
+async def test_a_failure_mid_stream_delivers_the_partial_text_then_the_failure(
+    database: Database,
+) -> None:
+    providers = {
+        MODEL_NAMES[0]: ScriptedProvider("S0", fail="dropped"),
+        MODEL_NAMES[1]: ScriptedProvider("S1"),
+    }
+    service = make_service(database, providers)
+    voter = service.voter("partial", "198.51.100.13")
+    live = await service.start(voter, BattleRequest(prompt="Go."))
+    events = [event async for event in live.events()]
+    battle = service.repository.load_battle(live.battle_id)
+    assert battle is not None
+    failing = "a" if battle.model_a.name == MODEL_NAMES[0] else "b"
+    failed_at = next(i for i, e in enumerate(events) if e["type"] == "failed")
+    assert events[failed_at]["side"] == failing
+    partial = "".join(
+        e["text"] for e in events[:failed_at] if e["type"] == "delta" and e["side"] == failing
+    )
+    assert partial == "Reply S0"  # two words, then the provider dropped
+    assert not any(e.get("side") == failing for e in events[failed_at + 1 :])
+    assert events[-1] == {"type": "complete", "voting_open": False}

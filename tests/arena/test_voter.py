@@ -18,11 +18,26 @@ def test_the_hash_is_keyed_stable_and_hides_the_address() -> None:
     assert digest != hasher.hash("192.0.2.11")
 
 
-def test_ipv6_clients_are_grouped_by_their_64_prefix() -> None:
+def test_ipv6_clients_are_grouped_by_their_56_prefix_by_default() -> None:
     hasher = IpHasher(KEY)
     assert hasher.hash("2001:db8:1:2::1") == hasher.hash("2001:db8:1:2:ffff::9")
-    assert hasher.hash("2001:db8:1:2::1") != hasher.hash("2001:db8:1:3::1")
+    # The attack: a home connection holds a /56, 256 /64s. Grouped by /64 (as before), 35
+    # of its /64s were 35 addresses with 35 quotas; grouped by /56 they are one.
+    home = {hasher.hash(f"2001:db8:1:{subnet:x}::1") for subnet in range(0x200, 0x223)}
+    assert len(home) == 1
+    assert IpHasher(KEY, ipv6_prefix=64).hash("2001:db8:1:200::1") != IpHasher(
+        KEY, ipv6_prefix=64
+    ).hash("2001:db8:1:201::1")
+    assert hasher.hash("2001:db8:1:200::1") != hasher.hash("2001:db8:1:300::1")  # next /56
     assert hasher.hash("::ffff:192.0.2.10") == hasher.hash("192.0.2.10")
+
+
+def test_the_ipv6_prefix_is_configurable() -> None:
+    by_48 = IpHasher(KEY, ipv6_prefix=48)
+    assert by_48.hash("2001:db8:1:200::1") == by_48.hash("2001:db8:1:ff00::1")
+    assert by_48.hash("2001:db8:1::1") != by_48.hash("2001:db8:2::1")
+    with pytest.raises(ValueError, match="1 to 128, not 0"):
+        IpHasher(KEY, ipv6_prefix=0)
 
 
 def test_short_secrets_and_empty_ids_are_refused() -> None:

@@ -18,7 +18,11 @@ from glassarena.providers.base import (
 )
 from glassarena.providers.local_gguf import LocalGGUFProvider
 from glassarena.providers.prompt_formats import gemma_prompt
-from glassarena.providers.weights import BUILTIN_WEIGHTS, smollm2_135m_instruct
+from glassarena.providers.weights import (
+    BUILTIN_WEIGHTS,
+    default_cache_dir,
+    smollm2_135m_instruct,
+)
 
 GGUF_MAGIC = b"GGUF"
 
@@ -54,10 +58,12 @@ async def test_a_missing_file_is_unavailable(tmp_path: Path) -> None:
     assert "absent.gguf" in caught.value.message
 
 
-async def generate(weights_name: str, prompt: str) -> tuple[str, Finished, int]:
+async def generate(
+    weights_name: str, prompt: str, cache_dir: Path | None = None
+) -> tuple[str, Finished, int]:
     weights = BUILTIN_WEIGHTS[weights_name]
     provider = LocalGGUFProvider(
-        weights=weights.locate,
+        weights=weights.locator(cache_dir or default_cache_dir()),
         generation=GenerationSettings(max_tokens=16, temperature=0.0, seed=1),
         prompt_format=weights.prompt_format,
     )
@@ -80,11 +86,8 @@ async def test_smollm2_streams_a_real_answer() -> None:
 
 
 @pytest.mark.llama
-async def test_gemma_is_assembled_into_the_cache_and_streams(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GLASSARENA_CACHE_DIR", str(tmp_path))
-    text, finished, _ = await generate("gemma-3-270m", "Name a colour.")
+async def test_gemma_is_assembled_into_the_cache_and_streams(tmp_path: Path) -> None:
+    text, finished, _ = await generate("gemma-3-270m", "Name a colour.", cache_dir=tmp_path)
     assembled = tmp_path / "gemma-3-270m-q4_k_m.gguf"
     assert assembled.read_bytes()[:4] == GGUF_MAGIC
     assert text.strip()
@@ -96,7 +99,7 @@ async def test_gemma_is_assembled_into_the_cache_and_streams(
 def smollm2(max_tokens: int = 8, n_ctx: int = 2048) -> LocalGGUFProvider:
     weights = BUILTIN_WEIGHTS["smollm2-135m-instruct"]
     return LocalGGUFProvider(
-        weights=weights.locate,
+        weights=weights.locator(default_cache_dir()),
         generation=GenerationSettings(max_tokens=max_tokens, temperature=0.0),
         prompt_format=weights.prompt_format,
         n_ctx=n_ctx,

@@ -12,11 +12,13 @@ import yaml
 from live_server import LiveServer
 
 from glassarena.web.app import create_app
-from glassarena.web.settings import WebSettings
+from glassarena.web.settings import Settings
 
 GENEROUS_RATE_LIMITS = {
     "battles_per_minute_per_voter": 1000,
     "battles_per_minute_per_ip": 1000,
+    "new_voters_per_hour_per_ip": 100_000,
+    "new_voters_per_day_per_ip": 100_000,
     "votes_per_minute_per_voter": 1000,
     "votes_per_minute_per_ip": 1000,
     "votes_per_day_per_voter": 100_000,
@@ -59,7 +61,7 @@ def running_arena(
     leaderboard_interval_seconds: float = 0.5,
     database_url: str | None = None,
 ) -> Iterator[LiveServer]:
-    settings = WebSettings(
+    settings = Settings(
         database_url=database_url or f"sqlite:///{directory / 'arena.db'}",
         redis_url=redis_url,
         config_path=config,

@@ -23,7 +23,11 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+            # As `glassarena serve` runs it: the app, not uvicorn, decides which proxies
+            # to believe.
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", proxy_headers=False
+            )
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

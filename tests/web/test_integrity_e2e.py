@@ -63,7 +63,8 @@ def test_a_vote_reaches_the_log_and_the_leaderboard_head(tmp_path: Path, browser
                 page.inner_text("[data-role=log-head-section] [data-role=log-head-hash]")
                 == (entry["hash"])
             )
-            assert page.inner_text("[data-role=policy-name]") == "uniform pairs"
+            policy = page.request.get(server.url + "/integrity.json").json()["policy"]["policy"]
+            assert policy and page.inner_text("[data-role=policy-name]") == policy
             assert page.locator("svg[data-role=shares-chart]").first.bounding_box()["width"] > 0
             page.close()
 
@@ -77,7 +78,7 @@ def test_integrity_json_and_page_over_http(tmp_path: Path) -> None:
             assert client.post(f"/api/battles/{battle_id}/vote", json={"choice": "tie"})
             report = client.get("/integrity.json").json()
             assert report["log"]["position"] == 1
-            assert report["policy"]["name"] == "uniform pairs"
+            assert report["policy"]["policy"] == "fair-informative"  # the config's default
             organizations = {entry["organization"] for entry in report["organizations"]}
             assert organizations == {"Test Lab", "Other Lab", "unknown"}
             assert report["shares"]["all"]["appearances"] == 2

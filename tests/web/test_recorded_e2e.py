@@ -26,6 +26,8 @@ def test_recorded_battle_vote_and_reveal(tmp_path: Path, browser) -> None:  # ty
         page.goto(server.url + "/recorded")
         credit = page.inner_text(".credit")
         assert "LLMFAO" in credit and "CC BY 4.0" in credit
+        # The shipped answers are public: the page says these are practice battles.
+        assert "Practice battle" in page.inner_text("[data-role=practice-note]")
 
         page.click("button[data-role=new-battle]")
         page.wait_for_selector("button.vote[data-choice=a]:not([disabled])", timeout=30_000)
@@ -42,4 +44,6 @@ def test_recorded_battle_vote_and_reveal(tmp_path: Path, browser) -> None:  # ty
         names = page.locator(".pane-title").all_inner_texts()
         assert all(name not in ("Model A", "Model B") for name in names)
         assert page.locator(".pane.winner[data-side=a]").count() == 1
+        notice = page.inner_text("[data-role=notice]")
+        assert "stored" in notice and "never ranked" in notice
         page.close()

@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from glassarena.web.app import create_app
-from glassarena.web.settings import WebSettings
+from glassarena.web.settings import Settings
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.sandbox import ENV_PREVIEW_ORIGINS
 from openai_test_server import ModelServerDouble, ScriptedModel
@@ -237,7 +237,7 @@ def arena_with_preview_sites(
             openai_contestant(MODEL_NAMES[1], double.openai_base_url, COUNTER),
         ],
     )
-    settings = WebSettings(
+    settings = Settings(
         database_url=f"sqlite:///{directory / 'arena.db'}",
         redis_url=None,
         config_path=config,

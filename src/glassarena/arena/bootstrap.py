@@ -18,9 +18,11 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from glassarena.arena.config import ArenaConfig, build_provider
+from glassarena.arena.config.schema import SamplingSettings
 from glassarena.arena.integrity import IntegrityView
 from glassarena.arena.leaderboard_refresher import (
     LeaderboardRefresher,
@@ -28,9 +30,18 @@ from glassarena.arena.leaderboard_refresher import (
     RedisSnapshotStore,
     SnapshotStore,
 )
+from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
 from glassarena.arena.roster import Entrant, Roster
-from glassarena.arena.sampling import UniformPairs
+from glassarena.arena.sampling import (
+    BoardStats,
+    Candidate,
+    FairInformativePairs,
+    FairSamplingSettings,
+    SamplingPolicy,
+    UniformPairs,
+)
+from glassarena.arena.sampling_shares import realised_shares
 from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.standing import enforce_retirement
 from glassarena.arena.vote_log import DatabaseVoteLog
@@ -40,6 +51,7 @@ from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.schema import version_label
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -59,16 +71,57 @@ class Arena:
     database: Database
     integrity: IntegrityView
     redis: Redis | None = None
+    sampling: SamplingPolicy = field(default_factory=UniformPairs)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
         self._background.append(
             asyncio.create_task(self.leaderboards.run(), name="glassarena leaderboards")
         )
+        self._background.append(
+            asyncio.create_task(self._feed_sampling(), name="glassarena sampling board")
+        )
         for model in self.service.roster:
             self._background.append(
                 asyncio.create_task(_warm_up(model.name, model.provider), name=f"warm {model.name}")
             )
+
+    def sampling_report(self) -> dict[str, Any]:
+        """The policy in force, each model's target share now, and the realised shares."""
+        roster = list(self.service.roster)
+        targets = {}
+        for kind in self.leaderboards.categories:
+            candidates = [Candidate(m.name, m.organization) for m in roster if kind in m.kinds]
+            if len(candidates) >= 2:
+                targets[kind] = self.sampling.target_shares(candidates, kind)
+        organizations = {model.name: model.organization for model in roster}
+        return {
+            "policy": self.sampling.describe(),
+            "target_shares": targets,
+            "organizations": organizations,
+            "realised_shares": realised_shares(self.database, organizations, datetime.now(UTC)),
+        }
+
+    async def _feed_sampling(self) -> None:
+        """Hand the sampling policy each new board the leaderboard refresher computes."""
+        seen: dict[str, int] = {}
+        # The board names a contestant's later versions `name (vN)`; sampling knows names.
+        names = {version_label(m.name, m.version): m.name for m in self.service.roster}
+        while True:
+            for category in self.leaderboards.categories:
+                snapshot = self.leaderboards.snapshot(category)
+                if snapshot is None or snapshot.leaderboard is None:
+                    continue
+                if seen.get(category) == snapshot.watermark:
+                    continue
+                seen[category] = snapshot.watermark
+                try:
+                    stats = BoardStats.from_leaderboard(snapshot.leaderboard, names)
+                    self.sampling.update(category, stats)
+                except Exception:
+                    # Sampling goes on with the board it had; the pages are not affected.
+                    logger.exception("the %s board could not be given to the sampling", category)
+            await asyncio.sleep(self.leaderboards.interval_seconds)
 
     async def close(self) -> None:
         for task in self._background:
@@ -90,11 +143,13 @@ def build_arena(
     *,
     secret_key: str | None = None,
     leaderboard_interval_seconds: float = 10.0,
+    cache_dir: Path | None = None,
 ) -> Arena:
     """Open storage (migrating it), register every contestant's version, and wire the arena.
 
     `secret_key` keys the IP hashes; give the server's persistent secret so that hashes
     agree across workers and restarts (without one, a random key lives as long as the process).
+    `cache_dir` is where embedded weights are assembled (default: ~/.cache/glassarena).
     Raises DatabaseUnavailableError / RedisUnavailableError naming the (redacted) URL.
     """
     redis_client = _connect_redis(redis_url or config.redis_url)
@@ -110,7 +165,7 @@ def build_arena(
             provider_kind=contestant.provider_kind,
             settings=contestant.settings,
             settings_fingerprint=contestant.settings_fingerprint,
-            provider=build_provider(contestant),
+            provider=build_provider(contestant, cache_dir),
             kinds=frozenset(contestant.battle_kinds),
             organization=contestant.organization,
             family=contestant.family,
@@ -136,7 +191,7 @@ def build_arena(
     else:
         limiter = MemoryRateLimiter()
         store = MemorySnapshotStore()
-    sampling = UniformPairs()
+    sampling = sampling_policy(config.sampling)
     service = ArenaService(
         repository=repository,
         roster=roster,
@@ -144,10 +199,16 @@ def build_arena(
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),
         rate_limiter=limiter,
-        ip_hasher=IpHasher(secret_key),
-        rate_limits=RateLimits(**config.rate_limits.model_dump()),
+        ip_hasher=IpHasher(secret_key, ipv6_prefix=config.rate_limits.ipv6_prefix),
+        rate_limits=RateLimits(**config.rate_limits.model_dump(exclude={"ipv6_prefix"})),
         limits=ArenaLimits(**config.limits.model_dump()),
         recorded_prompts=config.recorded_prompts(),
+        pacing=StreamPacing(
+            paced=config.stream.paced,
+            tick_seconds=config.stream.tick_ms / 1000,
+            chunk_chars=config.stream.chunk_chars,
+        ),
+        reveal_timings=config.stream.show_timings,
     )
     leaderboards = LeaderboardRefresher(
         repository, store=store, interval_seconds=leaderboard_interval_seconds
@@ -161,7 +222,16 @@ def build_arena(
         database=database,
         integrity=integrity,
         redis=redis_client,
+        sampling=sampling,
     )
+
+
+def sampling_policy(settings: SamplingSettings) -> SamplingPolicy:
+    """The policy the `sampling:` section of the config asks for."""
+    if settings.policy == "uniform":
+        return UniformPairs()
+    parameters = settings.model_dump(exclude={"policy"})
+    return FairInformativePairs(FairSamplingSettings(**parameters))
 
 
 def _connect_redis(url: str | None) -> Redis | None:

@@ -3,6 +3,10 @@
 Both are plain data with `to_dict()` giving JSON-serialisable dicts for the web layer.
 Model identities appear only in a `Reveal`, which exists once the battle is voted (or when
 the user chose the models themselves in named or single mode).
+
+Per-answer timings (first token, total time, completion tokens) stay out of the reveal unless
+the operator shows them: paired with the names, they are labelled training data for telling
+models apart by their streams. They remain stored for the operator and exports.
 """
 
 from __future__ import annotations
@@ -35,13 +39,24 @@ class Reveal:
     winner: str | None
     counted: bool
     models: dict[str, RevealedModel]  # side -> model
-    timings: list[dict[str, AnswerTiming]]  # per turn, side -> timing
+    timings: list[dict[str, AnswerTiming]] | None  # per turn, side -> timing; None: hidden
+    not_counted_reason: str | None = None  # why a stored vote is not ranked, for the voter
 
     @classmethod
-    def of(cls, battle: Battle, *, winner: str | None, counted: bool) -> Reveal:
+    def of(
+        cls,
+        battle: Battle,
+        *,
+        winner: str | None,
+        counted: bool,
+        not_counted_reason: str | None = None,
+        with_timings: bool = False,
+    ) -> Reveal:
         models = {"a": _revealed(battle.model_a)}
         if battle.model_b is not None:
             models["b"] = _revealed(battle.model_b)
+        if not with_timings:
+            return cls(battle.public_id, winner, counted, models, None, not_counted_reason)
         timings = [
             {
                 answer.side: AnswerTiming(
@@ -51,7 +66,7 @@ class Reveal:
             }
             for turn in battle.turns
         ]
-        return cls(battle.public_id, winner, counted, models, timings)
+        return cls(battle.public_id, winner, counted, models, timings, not_counted_reason)
 
     @classmethod
     def of_summary(
@@ -61,8 +76,13 @@ class Reveal:
         *,
         winner: str | None,
         counted: bool,
+        not_counted_reason: str | None = None,
+        with_timings: bool = False,
     ) -> Reveal:
         """The reveal from a battle's summary and its models' identities (side -> identity)."""
+        revealed = {side: _revealed(identity) for side, identity in models.items()}
+        if not with_timings:
+            return cls(battle.public_id, winner, counted, revealed, None, not_counted_reason)
         timings: dict[int, dict[str, AnswerTiming]] = {}
         for timing in battle.timings:
             timings.setdefault(timing.turn, {})[timing.side] = AnswerTiming(
@@ -72,8 +92,9 @@ class Reveal:
             battle.public_id,
             winner,
             counted,
-            {side: _revealed(identity) for side, identity in models.items()},
+            revealed,
             [timings[turn] for turn in sorted(timings)],
+            not_counted_reason,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,13 +128,19 @@ class BattleState:
     reveal: Reveal | None
 
     @classmethod
-    def of(cls, battle: Battle) -> BattleState:
+    def of(cls, battle: Battle, *, with_timings: bool = False) -> BattleState:
         vote = battle.vote
         reveal = None
         if vote is not None:
-            reveal = Reveal.of(battle, winner=vote.winner, counted=vote.counted)
+            reveal = Reveal.of(
+                battle,
+                winner=vote.winner,
+                counted=vote.counted,
+                not_counted_reason=vote.not_counted_reason,
+                with_timings=with_timings,
+            )
         elif battle.mode != "anonymous":
-            reveal = Reveal.of(battle, winner=None, counted=False)
+            reveal = Reveal.of(battle, winner=None, counted=False, with_timings=with_timings)
         return cls(
             battle_id=battle.public_id,
             mode=battle.mode,

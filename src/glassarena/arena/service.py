@@ -39,11 +39,12 @@ from glassarena.arena.errors import (
 )
 from glassarena.arena.generation import generate_answer, user_failure_message
 from glassarena.arena.live import Event, LiveBattle
+from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.arena.roster import RegisteredModel, Roster
-from glassarena.arena.sampling import SamplingPolicy
+from glassarena.arena.sampling import Candidate, SamplingPolicy
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.voter import IpHasher, Voter
 from glassarena.arena.votes import VoteAcceptance, VoteContext
@@ -69,6 +70,8 @@ KINDS: tuple[str, ...] = ("text", "webdev", "recorded")
 PUBLIC_ID_BYTES = 18
 ABANDONED_GRACE = timedelta(seconds=60)
 _OTHER_WORKER_POLL_SECONDS = 0.5
+# A vote refused for one of these reasons is charged to the refusal limits, not the quota.
+_VOTE_REFUSALS = (InvalidRequest, NotFound, AlreadyVoted, VotingNotOpen, BattleFailed, BattleBusy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,8 @@ class ArenaService:
         rate_limits: RateLimits | None = None,
         limits: ArenaLimits | None = None,
         recorded_prompts: Sequence[RecordedPrompt] = (),
+        pacing: StreamPacing | None = None,
+        reveal_timings: bool = False,
     ) -> None:
         self.repository = repository
         self.roster = roster
@@ -126,6 +131,11 @@ class ArenaService:
         self._rate_limits = rate_limits or RateLimits()
         self.limits = limits or ArenaLimits()
         self._recorded_prompts = tuple(recorded_prompts)
+        self._recorded_by_id = {prompt.prompt_id: prompt for prompt in self._recorded_prompts}
+        self._pacing = pacing or StreamPacing()
+        # Per-battle timings identify models (a classifier learns them from reveals), so
+        # voters see them only where the operator chose to show them.
+        self._reveal_timings = reveal_timings
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -259,16 +269,23 @@ class ArenaService:
             yield event
 
     def vote(self, voter: Voter, battle_id: str, choice: Winner | str) -> Reveal:
-        """Store the vote (committed before this returns) and reveal the models."""
-        winner = _parse_choice(choice)
-        self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
-        battle = self._settled_summary(self._owned_summary(voter, battle_id))
-        if battle.status == "voted":
-            raise AlreadyVoted()
-        if battle.status == "generating":
-            raise VotingNotOpen()
-        if battle.status == "failed":
-            raise BattleFailed()
+        """Store the vote (committed before this returns) and reveal the models.
+
+        Only an accepted vote uses the voter's and the address's vote quota; a refused one
+        (bad choice, no such battle, not open, already voted) is charged to a separate, more
+        generous limit, so junk votes cannot use up anybody's quota. The quota is taken
+        before the vote is stored (a voter over the limit never gets a stored vote) and
+        given back if storing it is refused after all.
+        """
+        with self._refusals_charged(voter):
+            winner = _parse_choice(choice)
+            battle = self._settled_summary(self._owned_summary(voter, battle_id))
+            if battle.status == "voted":
+                raise AlreadyVoted()
+            if battle.status == "generating":
+                raise VotingNotOpen()
+            if battle.status == "failed":
+                raise BattleFailed()
         verdict = self._acceptance.judge(
             VoteContext(
                 mode=battle.mode,
@@ -276,32 +293,45 @@ class ArenaService:
                 category=battle.category,
                 battle_failed=battle.status == "failed",
                 voter=voter,
+                answers_public=self._answers_public(battle),
             )
         )
+        grant = self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
         try:
-            with _storage_errors():
-                logged = self.repository.record_vote(
-                    battle_id,
-                    winner=winner.value,
-                    voter_id=voter.voter_id,
-                    ip_hash=voter.ip_hash,
-                    counted=verdict.counted,
-                    not_counted_reason=verdict.reason,
-                    log=self._vote_log.append,
-                )
-        except DuplicateVoteError:
-            raise AlreadyVoted() from None
-        except BattleStateConflict as conflict:
-            raise _state_error(conflict.status) from None
+            with self._refusals_charged(voter), _storage_errors():
+                try:
+                    logged = self.repository.record_vote(
+                        battle_id,
+                        winner=winner.value,
+                        voter_id=voter.voter_id,
+                        ip_hash=voter.ip_hash,
+                        counted=verdict.counted,
+                        not_counted_reason=verdict.reason,
+                        log=self._vote_log.append,
+                    )
+                except DuplicateVoteError:
+                    raise AlreadyVoted() from None
+                except BattleStateConflict as conflict:
+                    raise _state_error(conflict.status) from None
+        except BaseException:
+            self._rate_limiter.refund(grant)  # nothing was stored
+            raise
         models = {"a": logged.model_a}
         if logged.model_b is not None:
             models["b"] = logged.model_b
-        return Reveal.of_summary(battle, models, winner=winner.value, counted=verdict.counted)
+        return Reveal.of_summary(
+            battle,
+            models,
+            winner=winner.value,
+            counted=verdict.counted,
+            not_counted_reason=verdict.reason,
+            with_timings=self._reveal_timings,
+        )
 
     def battle_state(self, voter: Voter, battle_id: str) -> BattleState:
         """What the user may see of a battle: blinded until the vote (anonymous mode)."""
         battle = self._settled(self._load_owned(voter, battle_id))
-        return BattleState.of(battle)
+        return BattleState.of(battle, with_timings=self._reveal_timings)
 
     async def aclose(self) -> None:
         """Stop generating (at server shutdown); unfinished battles are marked failed."""
@@ -310,6 +340,27 @@ class ArenaService:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- internals ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _refusals_charged(self, voter: Voter) -> Iterator[None]:
+        """A refused vote counts against the refusal limits (a 429 once they are used up)."""
+        try:
+            yield
+        except _VOTE_REFUSALS:
+            self._rate_limiter.acquire(
+                voter, self._rate_limits.for_refused_votes(), "refused votes"
+            )
+            raise
+
+    def _answers_public(self, battle: BattleSummary) -> bool:
+        """Whether anyone could have looked the battle's answers up: a recorded battle from a
+        public set, or from a prompt no longer configured (it cannot be vouched for)."""
+        if battle.kind != "recorded":
+            return False
+        with _storage_errors():
+            prompt_id = self.repository.recorded_prompt_id(battle.public_id)
+        prompt = self._recorded_by_id.get(prompt_id or "")
+        return prompt is None or prompt.public
 
     async def _acquire_battle(self, voter: Voter) -> None:
         limits = self._rate_limits.for_battles()
@@ -355,7 +406,10 @@ class ArenaService:
                     "Anonymous battles choose their models; leave models empty "
                     "(or use named mode to pick them)."
                 )
-            pairing = self._sampling.choose(candidates)
+            pairing = self._sampling.choose(
+                [Candidate(name, self.roster.get(name).organization) for name in candidates],
+                request.kind,
+            )
             if pairing.model_a == pairing.model_b:
                 raise RuntimeError("the sampling policy paired a model with itself")
             return [self.roster.get(pairing.model_a), self.roster.get(pairing.model_b)]
@@ -416,7 +470,11 @@ class ArenaService:
         self, live: LiveBattle, plans: Sequence[_SidePlan], storing: asyncio.Task[None] | None
     ) -> None:
         try:
-            results = await asyncio.gather(*(self._run_side(live, plan, storing) for plan in plans))
+            sides = [plan.side for plan in plans]
+            async with turn_stream(sides, live.emit, self._pacing) as stream:
+                results = await asyncio.gather(
+                    *(self._run_side(live, stream, plan, storing) for plan in plans)
+                )
             failures = [
                 f"side {plan.side}: {result.failure_kind}: {result.failure_reason}"
                 for plan, result in zip(plans, results, strict=True)
@@ -459,14 +517,19 @@ class ArenaService:
             self._live.pop(live.battle_id, None)
 
     async def _run_side(
-        self, live: LiveBattle, plan: _SidePlan, storing: asyncio.Task[None] | None
+        self,
+        live: LiveBattle,
+        stream: TurnStream,
+        plan: _SidePlan,
+        storing: asyncio.Task[None] | None,
     ) -> AnswerResult:
-        def on_text(text: str) -> None:
-            live.emit({"type": "delta", "side": plan.side, "text": text})
-
         result = await generate_answer(
-            plan.model.provider, plan.messages, on_text, self.limits.answer_timeout_seconds
+            plan.model.provider,
+            plan.messages,
+            partial(stream.write, plan.side),
+            self.limits.answer_timeout_seconds,
         )
+        stream.end(plan.side)
         style = side_style([{"role": "assistant", "content": result.text}], plan.side)
         stored = replace(result, style=style)
         if storing is not None:
@@ -474,6 +537,7 @@ class ArenaService:
         await asyncio.to_thread(
             self.repository.finish_answer, live.battle_id, live.turn, plan.side, stored
         )
+        await stream.delivered(plan.side)
         if result.status == "failed":
             logger.warning(
                 "battle %s side %s (%s) failed: %s: %s",

@@ -4,6 +4,9 @@ A voter is a pseudonymous id (random, kept in a signed cookie by the web layer) 
 hash of their IP address. The raw address never reaches the database: the hash is an HMAC
 with a server secret, so it can group votes from one address without being reversible by a
 dictionary of all IPv4 addresses.
+
+IPv6 clients are grouped by a prefix (default /56): one home connection is usually given a
+/56 or a /48, so grouping by /64 would hand one household 256 (or 65,536) separate quotas.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 
 VOTER_ID_BYTES = 16
+DEFAULT_IPV6_PREFIX = 56
 MAX_VOTER_ID_CHARS = 100  # the width of the voter_id columns
 
 
@@ -32,7 +36,10 @@ class Voter:
 class IpHasher:
     """Keyed hashing of IP addresses with the server secret."""
 
-    def __init__(self, secret: str | bytes) -> None:
+    def __init__(self, secret: str | bytes, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> None:
+        if not 1 <= ipv6_prefix <= 128:
+            raise ValueError(f"the IPv6 prefix length must be 1 to 128, not {ipv6_prefix}")
+        self._ipv6_prefix = ipv6_prefix
         key = secret.encode() if isinstance(secret, str) else secret
         if len(key) < 16:
             raise ValueError("the IP hashing secret must be at least 16 bytes long")
@@ -41,7 +48,9 @@ class IpHasher:
         self._key = hmac.new(key, b"glassarena.ip-hash", hashlib.sha256).digest()
 
     def hash(self, ip: str) -> str:
-        return hmac.new(self._key, _canonical_ip(ip).encode(), hashlib.sha256).hexdigest()
+        return hmac.new(
+            self._key, _canonical_ip(ip, self._ipv6_prefix).encode(), hashlib.sha256
+        ).hexdigest()
 
     def voter(self, voter_id: str, ip: str) -> Voter:
         if not voter_id or len(voter_id) > MAX_VOTER_ID_CHARS:
@@ -51,8 +60,8 @@ class IpHasher:
         return Voter(voter_id=voter_id, ip_hash=self.hash(ip))
 
 
-def _canonical_ip(ip: str) -> str:
-    """One spelling per address; IPv6 clients are grouped by their /64, which one user holds."""
+def _canonical_ip(ip: str, ipv6_prefix: int) -> str:
+    """One spelling per address; IPv6 clients are grouped by their `ipv6_prefix` network."""
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
@@ -60,5 +69,5 @@ def _canonical_ip(ip: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
+        return str(ipaddress.IPv6Network(f"{address}/{ipv6_prefix}", strict=False).network_address)
     return str(address)

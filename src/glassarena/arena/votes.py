@@ -2,7 +2,8 @@
 
 Every vote is stored; this seam decides whether it is *counted*. Only a blind comparison
 says anything about which model people prefer: a vote cast with the names visible (named
-mode) or on a single model is kept for the record but never enters the ratings.
+mode) or on a single model is kept for the record but never enters the ratings. Nor does a
+vote on recorded answers that are public: the voter could have looked up who wrote them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from typing import Protocol
 
 from glassarena.arena.voter import Voter
 
+PRACTICE_REASON = (
+    "Practice battle: these answers are public, so anyone could look up which model wrote "
+    "them; votes here are stored but never ranked."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class VoteContext:
@@ -20,6 +26,7 @@ class VoteContext:
     category: str
     battle_failed: bool
     voter: Voter
+    answers_public: bool = False  # recorded answers anyone can look up (a practice battle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +47,6 @@ class AnonymousCompletedBattles:
             return Verdict(False, f"{context.mode}-mode votes never enter the leaderboard")
         if context.battle_failed:
             return Verdict(False, "a model failed to answer in this battle")
+        if context.answers_public:
+            return Verdict(False, PRACTICE_REASON)
         return Verdict(True)

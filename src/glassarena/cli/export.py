@@ -10,9 +10,8 @@ import click
 @click.command()
 @click.option(
     "--database-url",
-    envvar="GLASSARENA_DATABASE_URL",
-    help="SQLAlchemy URL of the arena database. Default: the SQLite file `glassarena serve` "
-    "uses in the data directory.",
+    help="SQLAlchemy URL of the arena database. Default: $GLASSARENA_DATABASE_URL, else the "
+    "SQLite file `glassarena serve` uses in the data directory.",
 )
 @click.option(
     "--output",
@@ -86,12 +85,18 @@ def _require_existing_sqlite_file(database_url: str) -> None:
 
 
 def _default_database_url() -> str:
-    from glassarena.web.settings import DATABASE_FILE, default_data_dir, default_database_url
+    from glassarena.web.settings import DATABASE_FILE, read_settings
 
-    data_dir = default_data_dir()
+    try:
+        settings = read_settings()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if settings.database_url is not None:
+        return settings.database_url
+    data_dir = settings.data_directory()
     if not (data_dir / DATABASE_FILE).exists():
         raise click.ClickException(
             f"no arena database in {data_dir}; pass --database-url (or set "
             "GLASSARENA_DATABASE_URL) to say which database to export"
         )
-    return default_database_url(data_dir)
+    return settings.default_database_url()

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import copy
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from glassarena.web.settings import (
-    ENV_DATA_DIR,
-    WebSettings,
-    default_data_dir,
-    default_database_url,
-    load_or_create_secret_key,
-)
+from glassarena.web.settings import Settings, hand_to_workers, parse_networks, read_settings
 
 if TYPE_CHECKING:
     from glassarena.arena.config import ArenaConfig
@@ -52,14 +47,31 @@ def _check_redis(redis_url: str) -> None:
         client.close()
 
 
-def _load_config(config_path: Path | None) -> ArenaConfig:
+def _load_config(config_path: Path | None, environ: Mapping[str, str]) -> ArenaConfig:
     """The configuration, checked here so that a mistake stops the start with its line."""
     from glassarena.arena.config import load_config
 
     try:
-        return load_config(config_path)
+        return load_config(config_path, environ=environ)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _read_settings() -> Settings:
+    try:
+        return read_settings()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with glassarena's own loggers (the access log among them) shown
+    through the same handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["glassarena"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 @click.command()
@@ -69,22 +81,32 @@ def _load_config(config_path: Path | None) -> ArenaConfig:
     "--config",
     "config_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Arena configuration (YAML). Default: embedded local models + recorded LLMFAO answers.",
+    help="Arena configuration (YAML). Default: $GLASSARENA_CONFIG, else embedded local "
+    "models + recorded LLMFAO answers.",
 )
 @click.option(
     "--database-url",
-    envvar="GLASSARENA_DATABASE_URL",
-    help="SQLAlchemy URL. Default: a SQLite file in the data directory "
-    f"(${ENV_DATA_DIR}, else ~/.local/share/glassarena).",
+    help="SQLAlchemy URL. Default: $GLASSARENA_DATABASE_URL, else the configuration's, else "
+    "a SQLite file in the data directory ($GLASSARENA_DATA_DIR, else ~/.local/share/glassarena).",
 )
 @click.option(
     "--redis-url",
-    envvar="GLASSARENA_REDIS_URL",
-    help="Redis shared by all workers for rate limits. Default: in-process limits.",
+    help="Redis shared by all workers for rate limits. Default: $GLASSARENA_REDIS_URL, else "
+    "the configuration's, else in-process limits.",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option(
-    "--access-log/--no-access-log", default=True, show_default=True, help="Log every request."
+    "--forwarded-allow-ips",
+    help="Comma-separated addresses or networks of the reverse proxies in front of the "
+    "arena, whose X-Forwarded-For and X-Forwarded-Proto are believed. Default: "
+    "$GLASSARENA_FORWARDED_ALLOW_IPS, else none (the client is the connection's peer). "
+    "See docs/deployment.md.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log every request, the client named only by a keyed hash of its address. "
+    "Default: $GLASSARENA_ACCESS_LOG, else on.",
 )
 def serve(
     host: str,
@@ -93,35 +115,41 @@ def serve(
     database_url: str | None,
     redis_url: str | None,
     workers: int,
-    access_log: bool,
+    forwarded_allow_ips: str | None,
+    access_log: bool | None,
 ) -> None:
     """Serve the arena: blind battles, voting and the leaderboard."""
     import uvicorn
 
-    config = _load_config(config_path)
-    data_dir = default_data_dir()
-    # The command line comes first, then the configuration file, then the defaults.
-    database_url = database_url or config.database_url
-    redis_url = redis_url or config.redis_url
-    if database_url is None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        database_url = default_database_url(data_dir)
-    if workers > 1 and redis_url is None:
+    settings = _read_settings()
+    config_path = config_path or settings.config_path
+    config = _load_config(config_path, settings.environment)
+    # The command line comes first, then the environment, then the configuration file,
+    # then the defaults.
+    overrides: dict[str, Any] = {
+        "config_path": config_path.resolve() if config_path else None,
+        "database_url": database_url or settings.database_url or config.database_url,
+        "redis_url": redis_url or settings.redis_url or config.redis_url,
+    }
+    if access_log is not None:
+        overrides["access_log"] = access_log
+    if forwarded_allow_ips is not None:
+        try:
+            overrides["forwarded_allow_ips"] = parse_networks(forwarded_allow_ips)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--forwarded-allow-ips") from None
+    settings = settings.model_copy(update=overrides).completed()
+    assert settings.database_url is not None  # completed() fills it in
+    if workers > 1 and settings.redis_url is None:
         click.echo(
             "warning: several workers without --redis-url keep separate rate limits each",
             err=True,
         )
-    if redis_url is not None:
-        _check_redis(redis_url)
-    _prepare_database(database_url)
-    settings = WebSettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        config_path=config_path.resolve() if config_path else None,
-        secret_key=os.environ.get("GLASSARENA_SECRET_KEY") or load_or_create_secret_key(data_dir),
-    )
+    if settings.redis_url is not None:
+        _check_redis(settings.redis_url)
+    _prepare_database(settings.database_url)
     # Workers are separate processes that import the app factory; they read these variables.
-    os.environ.update(settings.to_environment())
+    hand_to_workers(settings)
     click.echo(f"glassarena: serving on http://{host}:{port} ({workers} worker(s))", err=True)
     uvicorn.run(
         APP_FACTORY,
@@ -130,6 +158,10 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        access_log=access_log,
+        log_config=_log_config(),
+        # The app writes its own access log, without raw client addresses, and takes the
+        # client address from forwarding headers only as `forwarded_allow_ips` allows.
+        access_log=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )

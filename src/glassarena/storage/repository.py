@@ -482,6 +482,13 @@ class ArenaRepository:
             ),
         )
 
+    def recorded_prompt_id(self, public_id: str) -> str | None:
+        """Which recorded prompt a recorded battle shows (None: not a recorded battle)."""
+        with self._database.engine.connect() as connection:
+            return connection.execute(
+                select(_battles.c.recorded_prompt_id).where(_battles.c.public_id == public_id)
+            ).scalar()
+
     # -- votes ----------------------------------------------------------------------------
 
     def record_vote(

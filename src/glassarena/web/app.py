@@ -8,7 +8,7 @@ when it stops.
 
 from __future__ import annotations
 
-import os
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,36 +16,54 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from glassarena.arena.voter import IpHasher
+from glassarena.web.access_log import AccessLogMiddleware
 from glassarena.web.errors import install_error_handlers
-from glassarena.web.routes import assets, battles, integrity, leaderboard, pages, webdev
-from glassarena.web.security import SecurityHeadersMiddleware
-from glassarena.web.settings import WebSettings
+from glassarena.web.head import HeadAsGetMiddleware
+from glassarena.web.proxies import ClientAddressMiddleware, TrustedProxies
+from glassarena.web.routes import (
+    assets,
+    battles,
+    integrity,
+    integrity_sampling,
+    leaderboard,
+    pages,
+    webdev,
+)
+from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddleware
+from glassarena.web.settings import Settings, read_settings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
 from glassarena.webdev.checks import build_checks
 from glassarena.webdev.previews import build_previews
-from glassarena.webdev.sandbox import sandbox_app, sandbox_policy_from_environment
+from glassarena.webdev.sandbox import sandbox_app
 
 STATIC_DIR = Path(__file__).parent / "static"
+logger = logging.getLogger(__name__)
 
 
-def create_app(settings: WebSettings) -> FastAPI:
-    previews = build_previews(settings.redis_url, sandbox_policy_from_environment())
+def create_app(settings: Settings) -> FastAPI:
+    settings = settings.completed()
+    previews = build_previews(settings.redis_url, settings.sandbox_policy())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from glassarena.arena.bootstrap import build_arena
         from glassarena.arena.config import load_config
 
-        config = load_config(settings.config_path)
+        config = load_config(settings.config_path, environ=settings.environment)
         arena = build_arena(
             config,
             settings.database_url,
             settings.redis_url,
-            secret_key=settings.secret_key,
+            secret_key=settings.secret(),
             leaderboard_interval_seconds=settings.leaderboard_interval_seconds,
+            cache_dir=settings.cache_directory(),
+        )
+        logger.info(
+            "glassarena: leaderboards recomputed every %s s", arena.leaderboards.interval_seconds
         )
         await arena.start()
-        checks = build_checks(arena.database, chromium_for_checks(), previews.policy)
+        checks = build_checks(arena.database, settings.chromium_for_checks(), previews.policy)
         # Every WebDev answer is checked by the server, watched or not.
         arena.service.webdev_answer_finished = checks.answer_finished
         checks.start_checking_unchecked()
@@ -55,6 +73,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         app.state.service = arena.service
         app.state.leaderboards = arena.leaderboards
         app.state.integrity = arena.integrity
+        app.state.arena = arena
         try:
             yield
         finally:
@@ -69,6 +88,9 @@ def create_app(settings: WebSettings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # Starlette's trailing-slash redirect builds its Location from the request's Host
+        # header, so anyone could make the arena redirect to a host of their choosing.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     app.include_router(assets.router)
@@ -78,23 +100,26 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(leaderboard.router)
     app.include_router(integrity.router)
     app.include_router(webdev.router)
+    app.include_router(integrity_sampling.router)
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
-    app.add_middleware(VoterCookieMiddleware, secret_key=settings.secret_key)
+    # Added innermost first: a request passes the client address, the access log, the
+    # security headers, the cross-site guard and HEAD-as-GET before the voter cookie.
+    app.add_middleware(VoterCookieMiddleware, secret_key=settings.secret())
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(CrossSiteRequestGuard)
     app.add_middleware(
         SecurityHeadersMiddleware,
         exempt_prefix=f"{sandbox_path}/",
         frame_sources=previews.policy.frame_sources(),
     )
+    if settings.access_log:
+        app.add_middleware(AccessLogMiddleware, ip_hasher=IpHasher(settings.secret()))
+    app.add_middleware(
+        ClientAddressMiddleware, proxies=TrustedProxies(settings.forwarded_allow_ips)
+    )
     return app
 
 
-def chromium_for_checks() -> str | None:
-    """The Chromium that runs WebDev execution checks: $GLASSARENA_CHROMIUM, else the
-    system's; None (apps are previewed but not checked) when there is none."""
-    path = os.environ.get("GLASSARENA_CHROMIUM", "/usr/bin/chromium")
-    return path if path and Path(path).exists() else None
-
-
 def create_app_from_environment() -> FastAPI:
-    return create_app(WebSettings.from_environment())
+    return create_app(read_settings())

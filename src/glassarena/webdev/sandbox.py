@@ -14,7 +14,6 @@ battle, so neither the URL nor the document reveals who built the app.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections import OrderedDict
@@ -147,7 +146,7 @@ class SandboxPolicy:
         return " ".join(self.origins) if self.origins else "'self'"
 
 
-def sandbox_policy_from_environment(environ: Mapping[str, str] = os.environ) -> SandboxPolicy:
+def sandbox_policy_from_environment(environ: Mapping[str, str]) -> SandboxPolicy:
     """The deployment's policy: $GLASSARENA_PREVIEW_ORIGINS (side A's origin, then side B's)
     and $GLASSARENA_SANDBOX_CDNS, each a comma-separated list; unset means neither."""
     origins = _split(environ.get(ENV_PREVIEW_ORIGINS, ""))
@@ -224,4 +223,7 @@ def sandbox_app(store: AppDocumentStore, policy: SandboxPolicy | None = None) ->
             return PlainTextResponse("No app with this address.", status_code=404, headers=headers)
         return HTMLResponse(document, headers=headers)
 
-    return Starlette(routes=[Route("/{token}", serve, methods=["GET", "HEAD"])])
+    app = Starlette(routes=[Route("/{token}", serve, methods=["GET", "HEAD"])])
+    # Starlette's trailing-slash redirect would build its Location from the Host header.
+    app.router.redirect_slashes = False
+    return app

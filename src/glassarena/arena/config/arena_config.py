@@ -22,6 +22,8 @@ from glassarena.arena.config.schema import (
     OpenAISettings,
     RateLimitSettings,
     RecordedSettings,
+    SamplingSettings,
+    StreamSettings,
 )
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings
@@ -55,6 +57,7 @@ class RecordedSet:
     source: Path
     answers: RecordedAnswers = field(repr=False, compare=False)
     contestant_names: Mapping[str, str]  # model in the set -> contestant name
+    public: bool = False  # published answers: practice battles, never ranked
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class ArenaConfig:
     rate_limits: RateLimitSettings
     database_url: str | None
     redis_url: str | None
+    stream: StreamSettings = field(default_factory=StreamSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
     integrity: IntegritySettings = field(default_factory=IntegritySettings)
 
     def contestant(self, name: str) -> Contestant:
@@ -89,7 +94,9 @@ class ArenaConfig:
                 )
                 if len(names) >= 2:
                     prompts.append(
-                        RecordedPrompt(f"{recorded.name}:{prompt.id}", prompt.text, names)
+                        RecordedPrompt(
+                            f"{recorded.name}:{prompt.id}", prompt.text, names, recorded.public
+                        )
                     )
         return prompts
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.resources
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,10 +26,13 @@ def load_config(
 ) -> ArenaConfig:
     """Read, validate and resolve an arena file (the shipped default when `path` is None).
 
+    `environ` holds the variables the file's `api_key_env` entries name; the entry point
+    passes the environment it read its settings with (`Settings.environment`), and without
+    it no such variable is set.
     Raises ConfigError (a ValueError) listing every problem with its file and line.
     """
     file = Path(path) if path is not None else default_config_path()
-    environ = os.environ if environ is None else environ
+    environ = {} if environ is None else environ
     source = str(file)
     try:
         text = file.read_text(encoding="utf-8")

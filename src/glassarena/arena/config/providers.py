@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from glassarena.arena.config.arena_config import Contestant
 from glassarena.arena.config.schema import AnthropicSettings, LocalSettings, OpenAISettings
 from glassarena.providers.base import Provider
-from glassarena.providers.weights import BUILTIN_WEIGHTS
+from glassarena.providers.weights import BUILTIN_WEIGHTS, default_cache_dir
 
 
-def build_provider(contestant: Contestant) -> Provider:
-    """The provider serving a contestant; nothing is contacted or loaded until first use."""
+def build_provider(contestant: Contestant, cache_dir: Path | None = None) -> Provider:
+    """The provider serving a contestant; nothing is contacted or loaded until first use.
+    `cache_dir` is where embedded weights are assembled (the settings' cache directory)."""
     settings = contestant.provider_settings
     if isinstance(settings, OpenAISettings):
         from glassarena.providers.openai_compatible import OpenAICompatibleProvider
@@ -35,7 +38,9 @@ def build_provider(contestant: Contestant) -> Provider:
     if isinstance(settings, LocalSettings):
         from glassarena.providers.local_gguf import LocalGGUFProvider
 
-        weights = contestant.local_path or BUILTIN_WEIGHTS[str(settings.weights)].locate
+        weights = contestant.local_path or BUILTIN_WEIGHTS[str(settings.weights)].locator(
+            cache_dir or default_cache_dir()
+        )
         return LocalGGUFProvider(
             weights=weights,
             generation=contestant.generation,

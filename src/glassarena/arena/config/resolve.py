@@ -119,8 +119,10 @@ class _Resolver:
                     source=recorded_set_path(set_entry.path, self.base_dir),
                     answers=answers[set_entry.name],
                     contestant_names=contestant_names,
+                    public=self._set_is_public(set_entry, path),
                 )
             )
+        self._check_pins(names)
         if self.problems:
             raise ConfigError(sorted(self.problems, key=lambda problem: problem.line))
         return ArenaConfig(
@@ -131,8 +133,33 @@ class _Resolver:
             rate_limits=self.file.rate_limits,
             database_url=database_url,
             redis_url=redis_url,
+            stream=self.file.stream,
+            sampling=self.file.sampling,
             integrity=self.file.integrity,
         )
+
+    def _set_is_public(self, entry: RecordedSetEntry, path: KeyPath) -> bool:
+        """Whether anyone can read the set's answers: a shipped set always, since it ships
+        with glassarena; another only when its entry says so."""
+        shipped = entry.path.startswith(BUILTIN_PREFIX)
+        if shipped and entry.public is False:
+            self.problem(
+                (*path, "public"),
+                f"recorded set {entry.name!r} ships with glassarena, so its answers are public; "
+                "remove 'public: false'",
+            )
+        return shipped or bool(entry.public)
+
+    def _check_pins(self, names: dict[str, KeyPath]) -> None:
+        pinned = self.file.sampling.pinned
+        for name in pinned:
+            if name not in names:
+                self.problem(("sampling", "pinned", name), f"no contestant is named {name!r}")
+        if sum(pinned.values()) > 1.5:
+            self.problem(
+                ("sampling", "pinned"),
+                "pinned shares of battles add up to more than 1.5 (each battle has two sides)",
+            )
 
     def _claim_name(self, names: dict[str, KeyPath], name: str, path: KeyPath) -> None:
         if name in names:

@@ -96,6 +96,10 @@ class RecordedSetEntry(_Section):
     attribution: str | None = None
     contestants: Literal["all", "none"] | list[str] = "all"
     chunk_delay_seconds: NonNegativeFloat = 0.0  # for the contestants this set adds
+    # Whether the answers are published (anyone could look up which model wrote them): such
+    # a set gives practice battles whose votes are never ranked. None: shipped `builtin:`
+    # sets are public, files of your own private.
+    public: bool | None = None
 
 
 class Limits(_Section):
@@ -107,14 +111,43 @@ class Limits(_Section):
 
 
 class RateLimitSettings(_Section):
-    """Field names match arena.ratelimit.RateLimits."""
+    """Field names match arena.ratelimit.RateLimits, but for `ipv6_prefix`: the prefix
+    length by which IPv6 clients are grouped into one address (arena.voter.IpHasher)."""
 
     battles_per_minute_per_voter: PositiveInt = 10
     battles_per_minute_per_ip: PositiveInt = 30
+    new_voters_per_hour_per_ip: PositiveInt = 20
+    new_voters_per_day_per_ip: PositiveInt = 100
     votes_per_minute_per_voter: PositiveInt = 10
     votes_per_minute_per_ip: PositiveInt = 30
     votes_per_day_per_voter: PositiveInt = 300
     votes_per_day_per_ip: PositiveInt = 1000
+    refused_votes_per_minute_per_voter: PositiveInt = 30
+    refused_votes_per_minute_per_ip: PositiveInt = 120
+    ipv6_prefix: int = Field(default=56, ge=32, le=64)
+
+
+class StreamSettings(_Section):
+    """How answers reach the voter; see arena.pacing for what pacing hides."""
+
+    paced: bool = True  # word-aligned chunks on a cadence shared by both sides
+    tick_ms: Annotated[int, Field(ge=5, le=1_000)] = 50
+    chunk_chars: Annotated[int, Field(ge=1, le=1_000)] = 24
+    # Per-answer timings in the reveal identify models; they stay stored either way.
+    show_timings: bool = False
+
+
+class SamplingSettings(_Section):
+    """Which pairs anonymous battles show; see arena.sampling (published at /integrity)."""
+
+    policy: Literal["fair-informative", "uniform"] = "fair-informative"
+    new_contestant_battles: Annotated[int, Field(ge=0)] = 300
+    new_contestant_boost: Annotated[float, Field(ge=1, le=100)] = 6.0
+    new_variant_priority: Annotated[float, Field(gt=0, le=1)] = 0.8
+    exploration: Annotated[float, Field(gt=0, le=1)] = 0.1
+    information_power: Annotated[float, Field(ge=0, le=10)] = 1.0
+    # Operator overrides, shown at /integrity: contestant name -> share of battles (0-1].
+    pinned: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
 
 
 class InactiveRule(_Section):
@@ -167,6 +200,8 @@ class ArenaFile(_Section):
     redis_url_env: str | None = None
     limits: Limits = Limits()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    stream: StreamSettings = StreamSettings()
+    sampling: SamplingSettings = SamplingSettings()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
     integrity: IntegritySettings = IntegritySettings()

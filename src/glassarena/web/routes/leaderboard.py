@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from glassarena.arena.config import ArenaConfig
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
 from glassarena.web.apps_that_run import run_shares_for, run_shares_json, with_run_columns
 from glassarena.web.errors import error_response
@@ -117,9 +118,18 @@ async def leaderboard_page(
         "log_position": snapshot.watermark if snapshot else 0,
         "empty_reason": empty_reason,
         "apps_that_run": await run_shares_for(request, query.category),
+        "practice_sets": _practice_sets(request, query.category),
     }
     status = 404 if not query.known_category else 200
     return templates.TemplateResponse(request, "leaderboard.html", context, status_code=status)
+
+
+def _practice_sets(request: Request, category: str) -> list[str]:
+    """The public recorded sets, whose votes the recorded board never ranks."""
+    if category != "recorded":
+        return []
+    config: ArenaConfig = request.app.state.config
+    return [recorded.name for recorded in config.recorded_sets if recorded.public]
 
 
 def _updated(snapshot: LeaderboardSnapshot | None) -> str | None:

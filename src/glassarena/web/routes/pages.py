@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from glassarena.arena.config import ArenaConfig
+from glassarena.arena.votes import PRACTICE_REASON
 from glassarena.web.dependencies import ServiceDependency
 from glassarena.web.templating import templates
 
@@ -32,7 +33,13 @@ async def arena_page(request: Request, service: ServiceDependency) -> HTMLRespon
 @router.get("/recorded", response_class=HTMLResponse, name="recorded_page")
 async def recorded_page(request: Request) -> HTMLResponse:
     config: ArenaConfig = request.app.state.config
-    return _page(request, "recorded.html", "recorded_page", **recorded_credits(config))
+    return _page(
+        request,
+        "recorded.html",
+        "recorded_page",
+        **recorded_credits(config),
+        **practice_note(config),
+    )
 
 
 @router.get("/side-by-side", response_class=HTMLResponse, name="side_by_side_page")
@@ -55,6 +62,16 @@ async def chat_page(request: Request, service: ServiceDependency) -> HTMLRespons
         models=service.model_names(),
         max_prompt_chars=service.limits.max_prompt_chars,
     )
+
+
+def practice_note(config: ArenaConfig) -> dict[str, Any]:
+    """Which recorded sets give practice battles (public answers, never ranked)."""
+    public = [recorded.name for recorded in config.recorded_sets if recorded.public]
+    return {
+        "practice_sets": public,
+        "all_practice": len(public) == len(config.recorded_sets),
+        "practice_reason": PRACTICE_REASON,
+    }
 
 
 def recorded_credits(config: ArenaConfig) -> dict[str, Any]:

@@ -11,9 +11,9 @@ They are shown only once the battle is revealed, since they could sway the vote.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from glassarena.arena.errors import ArenaError, NotFound
@@ -26,6 +26,9 @@ from glassarena.web.templating import templates
 from glassarena.webdev.checks import WebdevChecks
 
 router = APIRouter()
+# Turn numbers are stored in INTEGER columns: a larger number in a query overflows the
+# database (SQLite and PostgreSQL alike) and failed with a 500 instead of a 422.
+MAX_TURN_NUMBER = 2**31 - 1
 
 
 class ChecksNotYetVisible(ArenaError):
@@ -74,7 +77,7 @@ async def webdev_battle_checks(
 )
 async def webdev_check_screenshot(
     battle_id: str,
-    turn: int,
+    turn: Annotated[int, Path(ge=0, le=MAX_TURN_NUMBER)],
     side: Literal["a", "b"],
     request: Request,
     service: ServiceDependency,

@@ -232,8 +232,23 @@ const WINNING_SIDE = { model_a: "a", model_b: "b" };
 
 function revealMessage(reveal) {
   if (reveal.counted) return "Thanks! Your vote counts toward the leaderboard.";
-  if (mode === "anonymous") return "Thanks! Your vote is stored, but this battle does not count.";
+  if (mode === "anonymous") {
+    // The server says why (for example a practice battle on public recorded answers).
+    const why = reveal.not_counted_reason;
+    if (!why) return "Thanks! Your vote is stored, but this battle does not count.";
+    return `Thanks! Your vote is stored. ${why.charAt(0).toUpperCase()}${why.slice(1)}`;
+  }
   return "Thanks! Your vote is stored; comparisons with visible names never count.";
+}
+
+// Timings identify models, so the server sends them only where the operator shows them
+// (`stream.show_timings`); otherwise `reveal.timings` is null and nothing is shown.
+function timingText(reveal, side) {
+  const timing = reveal.timings?.at(-1)?.[side];
+  if (!timing || timing.total_seconds === null) return "";
+  const first = timing.first_token_seconds;
+  const start = first === null ? "" : ` · first text ${first.toFixed(1)} s`;
+  return `${start} · ${timing.total_seconds.toFixed(1)} s in all`;
 }
 
 function showReveal(reveal, choice) {
@@ -247,7 +262,7 @@ function showReveal(reveal, choice) {
       title.textContent = model.name;
       const version = document.createElement("span");
       version.className = "pane-version";
-      version.textContent = `v${model.version} · ${model.provider_kind}`;
+      version.textContent = `v${model.version} · ${model.provider_kind}${timingText(reveal, side)}`;
       title.append(" ", version);
     }
     pane.classList.add("revealed");

@@ -1,0 +1,74 @@
+"""Realised sampling shares from the database: per organization and model, per window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
+
+from glassarena.arena.ratelimit import RateLimits
+from glassarena.arena.sampling_shares import realised_shares
+from glassarena.arena.service import BattleRequest
+from glassarena.battles.record import Winner
+from glassarena.storage.database import Database
+from glassarena.storage.schema import Battle
+
+ORGANIZATIONS = {MODEL_NAMES[0]: "lab-one", MODEL_NAMES[1]: "lab-one", MODEL_NAMES[2]: "lab-two"}
+
+
+async def test_shares_count_anonymous_battles_and_counted_votes_per_window(
+    database: Database,
+) -> None:
+    providers = {name: ScriptedProvider(f"S{i}") for i, name in enumerate(MODEL_NAMES)}
+    service = make_service(
+        database, providers, rate_limits=RateLimits(battles_per_minute_per_voter=99)
+    )
+    voter = service.voter("shares", "198.51.100.20")
+    battle_ids = []
+    for _ in range(6):
+        live = await service.start(voter, BattleRequest(prompt="Hi."))
+        async for _ in live.events():
+            pass
+        battle_ids.append(live.battle_id)
+    for battle_id in battle_ids[:4]:
+        service.vote(voter, battle_id, Winner.MODEL_A)
+    named = await service.start(
+        voter, BattleRequest(mode="named", prompt="Hi.", models=MODEL_NAMES[:2])
+    )
+    async for _ in named.events():
+        pass  # chosen by the voter, not by the policy: not part of the shares
+    with database.engine.begin() as connection:
+        connection.execute(
+            sa.update(Battle)
+            .where(Battle.public_id == battle_ids[0])
+            .values(created_at=datetime.now(UTC) - timedelta(days=10))
+        )
+
+    shares = realised_shares(database, ORGANIZATIONS, datetime.now(UTC))
+
+    everything = shares["all_time"]
+    assert (everything["battles"], everything["counted_votes"]) == (6, 4)
+    assert sum(row["battles"] for row in everything["by_model"]) == 12  # two sides each
+    assert sum(row["battle_share"] for row in everything["by_model"]) == 1.0
+    assert sum(row["counted_vote_share"] for row in everything["by_organization"]) == 1.0
+    organizations = {row["name"]: row for row in everything["by_organization"]}
+    models = {row["name"]: row for row in everything["by_model"]}
+    assert set(organizations) <= {"lab-one", "lab-two"}
+    assert organizations["lab-one"]["battles"] == sum(
+        models[name]["battles"] for name in MODEL_NAMES[:2] if name in models
+    )
+    assert (shares["last_30_days"]["battles"], shares["last_7_days"]["battles"]) == (6, 5)
+    assert shares["last_7_days"]["counted_votes"] == 3
+
+
+async def test_a_model_missing_from_the_config_counts_as_unknown(database: Database) -> None:
+    providers = {name: ScriptedProvider(f"S{i}") for i, name in enumerate(MODEL_NAMES[:2])}
+    service = make_service(database, providers)
+    voter = service.voter("unknown", "198.51.100.21")
+    live = await service.start(voter, BattleRequest(prompt="Hi."))
+    async for _ in live.events():
+        pass
+    shares = realised_shares(database, {MODEL_NAMES[0]: "lab-one"}, datetime.now(UTC))
+    organizations = {row["name"]: row["battles"] for row in shares["all_time"]["by_organization"]}
+    assert organizations == {"lab-one": 1, "unknown": 1}
