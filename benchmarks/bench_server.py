@@ -33,12 +33,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from glassarena.storage.vote_chain import chain_entry, entry_hash
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 UPSTREAM_MODEL = "double"
@@ -87,6 +89,7 @@ def write_config(directory: Path, base_url: str, models: int) -> Path:
         "contestants": [
             {
                 "name": f"model-{index:02d}",
+                "organization": f"lab-{index % 3}",
                 "provider": {"kind": "openai", "model": UPSTREAM_MODEL, "base_url": base_url},
                 "generation": {"temperature": round(0.05 * index, 2)},
             }
@@ -419,19 +422,25 @@ def bulk_insert_votes(database: Path, count: int, seed: int = 7) -> None:
     generator = random.Random(seed)
     with sqlite3.connect(database) as connection:
         models = connection.execute(
-            "SELECT id, name, version FROM model_versions ORDER BY id"
+            "SELECT id, name, version, organization FROM model_versions ORDER BY id"
         ).fetchall()
         templates = connection.execute(
             "SELECT style_a, style_b, created_at, updated_at FROM battles WHERE status = 'voted'"
         ).fetchall()
-        strength = {model_id: generator.gauss(0.0, 1.0) for model_id, _, _ in models}
+        strength = {model_id: generator.gauss(0.0, 1.0) for model_id, _, _, _ in models}
+        # The bulk entries extend the vote log's hash chain, as real votes do.
+        position, head = connection.execute(
+            "SELECT position, entry_hash FROM vote_log_head WHERE id = 1"
+        ).fetchone()
         battle_start = connection.execute("SELECT COALESCE(MAX(id), 0) FROM battles").fetchone()[0]
         vote_start = connection.execute("SELECT COALESCE(MAX(id), 0) FROM votes").fetchone()[0]
         chunk = 50_000
         for offset in range(0, count, chunk):
             battles, votes, log = [], [], []
             for index in range(offset, min(offset + chunk, count)):
-                (a_id, a_name, a_version), (b_id, b_name, b_version) = generator.sample(models, 2)
+                (a_id, a_name, a_version, a_org), (b_id, b_name, b_version, b_org) = (
+                    generator.sample(models, 2)
+                )
                 style_a, style_b, created_at, updated_at = generator.choice(templates)
                 battle_id = battle_start + index + 1
                 vote_id = vote_start + index + 1
@@ -451,10 +460,28 @@ def bulk_insert_votes(database: Path, count: int, seed: int = 7) -> None:
                      voter, ip_hash, style_a, style_b, created_at, updated_at)
                 )  # fmt: skip
                 votes.append((vote_id, battle_id, winner, voter, ip_hash, 1, created_at))
+                position += 1
+                entry = chain_entry(
+                    position=position,
+                    prev_hash=head,
+                    battle_id=public_id,
+                    category="text",
+                    model_a={"name": a_name, "version": a_version, "organization": a_org},
+                    model_b={"name": b_name, "version": b_version, "organization": b_org},
+                    winner=winner,
+                    counted=True,
+                    not_counted_reason=None,
+                    voted_at=datetime.fromisoformat(created_at),
+                    style_a=json.loads(style_a) if style_a else None,
+                    style_b=json.loads(style_b) if style_b else None,
+                )
+                digest = entry_hash(entry)
                 log.append(
-                    (vote_id, public_id, "text", a_name, a_version, b_name, b_version, winner,
-                     1, voter, ip_hash, created_at)
+                    (vote_id, public_id, "text", a_name, a_version, a_org, b_name, b_version,
+                     b_org, winner, 1, voter, ip_hash, created_at, style_a, style_b, position,
+                     head, digest)
                 )  # fmt: skip
+                head = digest
             connection.executemany(
                 "INSERT INTO battles (id, public_id, mode, kind, category, model_a_id, "
                 "model_b_id, status, voter_id, ip_hash, style_a, style_b, created_at, "
@@ -468,9 +495,15 @@ def bulk_insert_votes(database: Path, count: int, seed: int = 7) -> None:
             )
             connection.executemany(
                 "INSERT INTO vote_log (vote_id, battle_public_id, category, model_a, "
-                "model_a_version, model_b, model_b_version, winner, counted, voter_id, "
-                "ip_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "model_a_version, organization_a, model_b, model_b_version, organization_b, "
+                "winner, counted, voter_id, ip_hash, created_at, style_a, style_b, position, "
+                "prev_hash, entry_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 log,
+            )
+            connection.execute(
+                "UPDATE vote_log_head SET position = ?, entry_hash = ? WHERE id = 1",
+                (position, head),
             )
             connection.commit()
 

@@ -25,6 +25,7 @@ contestants:
       model: qwen
     generation:
       temperature: 0.5
+    organization: Test Lab
 """
 
 
@@ -75,13 +76,14 @@ def test_missing_field_points_at_its_section(tmp_path: Path) -> None:
           - name: ok
             provider: {kind: recorded, set: s, model: m}
           - name: no-model
+            organization: Test Lab
             provider:
               kind: openai
               base_url: http://localhost:8000/v1
         """,
     )
     [(line, message)] = problems(path)
-    assert line == 6
+    assert line == 7
     assert message == "contestant 'no-model'.provider: missing required setting 'model'"
 
 
@@ -93,6 +95,7 @@ def test_every_problem_is_reported_at_once_in_line_order(tmp_path: Path) -> None
           max_prompt_chars: -5
         contestants:
           - name: a
+            organization: Test Lab
             provider: {kind: local, weights: smollm2-135m-instruct}
             generation:
               temprature: 0.2
@@ -100,7 +103,7 @@ def test_every_problem_is_reported_at_once_in_line_order(tmp_path: Path) -> None
         """,
     )
     found = problems(path)
-    assert [line for line, _ in found] == [2, 7, 8]
+    assert [line for line, _ in found] == [2, 8, 9]
     assert "limits.max_prompt_chars" in found[0][1]
     assert found[1][1] == "contestant 'a'.generation.temprature: unknown setting 'temprature'"
     assert found[2][1] == "contestants[1]: missing required setting 'name'"
@@ -112,13 +115,15 @@ def test_duplicate_contestant_names(tmp_path: Path) -> None:
         """\
         contestants:
           - name: twin
+            organization: Test Lab
             provider: {kind: local, weights: smollm2-135m-instruct}
           - name: twin
+            organization: Test Lab
             provider: {kind: local, weights: gemma-3-270m}
         """,
     )
     assert problems(path) == [
-        (4, "contestant 'twin'.name: another contestant has this name (line 2)")
+        (5, "contestant 'twin'.name: another contestant has this name (line 2)")
     ]
 
 
@@ -207,9 +212,11 @@ def test_variants_of_one_model_are_separate_contestants(tmp_path: Path) -> None:
         """\
         contestants:
           - name: smol-cold
+            organization: Test Lab
             provider: {kind: local, weights: smollm2-135m-instruct}
             generation: {temperature: 0.0}
           - name: smol-pirate
+            organization: Test Lab
             provider: {kind: local, weights: smollm2-135m-instruct}
             generation: {system_prompt: Talk like a pirate.}
         """,
@@ -302,18 +309,20 @@ def test_urls_and_unsupported_settings_are_caught(tmp_path: Path) -> None:
         """\
         contestants:
           - name: bad-url
+            organization: Test Lab
             provider: {kind: openai, model: m, base_url: "localhost:8000/v1"}
           - name: seeded-claude
+            organization: Test Lab
             provider: {kind: anthropic, model: claude-x}
             generation: {seed: 3}
         """,
     )
     [(line, message)] = problems(path)
-    assert line == 3
+    assert line == 4
     assert "must be an http:// or https:// URL" in message
     path = write(tmp_path, path.read_text().replace('"localhost:8000/v1"', "http://h/v1"))
     assert problems(path, environ={"ANTHROPIC_API_KEY": "k"}) == [
-        (6, "contestant 'seeded-claude'.generation.seed: Anthropic's API takes no seed")
+        (8, "contestant 'seeded-claude'.generation.seed: Anthropic's API takes no seed")
     ]
 
 
@@ -335,6 +344,65 @@ async def test_recorded_replay_can_be_paced(tmp_path: Path) -> None:
     # Pacing is presentation: the same answers keep the same version.
     default = load_config().contestant(contestant.name)
     assert contestant.settings_fingerprint == default.settings_fingerprint
+
+
+def test_a_live_contestant_without_organization_is_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        contestants:
+          - name: known
+            organization: unknown
+            provider: {kind: local, weights: smollm2-135m-instruct}
+          - name: anonymous-lab
+            provider: {kind: local, weights: gemma-3-270m}
+        """,
+    )
+    [(line, message)] = problems(path)
+    assert line == 5
+    assert message.startswith(
+        "contestant 'anonymous-lab': a live contestant needs an 'organization'"
+    )
+    unknown = write(
+        tmp_path, path.read_text().replace("anonymous-lab", "x\n    organization: Google")
+    )
+    assert load_config(unknown).contestant("known").organization == "unknown"
+
+
+def test_recorded_contestants_take_their_organization_from_the_data(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        recorded_sets:
+          - {name: llmfao, format: llmfao, path: "builtin:llmfao", contestants: ["Alpaca (7B)"]}
+        contestants:
+          - name: claude
+            organization: Anthropic (relabelled)
+            family: claude
+            provider: {kind: recorded, set: llmfao, model: Claude v1}
+        """,
+    )
+    config = load_config(path)
+    assert config.contestant("Alpaca (7B)").organization == "Stanford"
+    claude = config.contestant("claude")
+    assert (claude.organization, claude.family) == ("Anthropic (relabelled)", "claude")
+
+
+def test_an_unknown_retirement_rule_is_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        integrity:
+          retirement:
+            - rule: inactive
+              days: 30
+            - rule: when_the_operator_feels_like_it
+        """,
+    )
+    [(line, message)] = problems(path)
+    assert line == 5
+    assert "when_the_operator_feels_like_it" in message
+    assert "inactive" in message and "superseded" in message and "removed_from_config" in message
 
 
 def test_stream_and_sampling_sections_default_to_paced_and_fair(tmp_path: Path) -> None:
@@ -360,9 +428,9 @@ sampling:
 """,
     )
     found = problems(path)
-    assert [line for line, _ in found] == [10]
+    assert [line for line, _ in found] == [11]
     assert "stream.tick_ms" in found[0][1]
     path = write(tmp_path, OPENAI_CONTESTANT + "sampling:\n  pinned:\n    no-such-model: 0.1\n")
     assert problems(path) == [
-        (11, "sampling.pinned.no-such-model: no contestant is named 'no-such-model'")
+        (12, "sampling.pinned.no-such-model: no contestant is named 'no-such-model'")
     ]

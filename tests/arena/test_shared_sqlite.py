@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from glassarena.arena.log_audit import check_chain, read_log
+from glassarena.arena.log_export import export_lines
 from glassarena.storage.database import open_database
 from glassarena.storage.repository import ArenaRepository
 
@@ -60,6 +62,11 @@ def test_two_processes_share_one_sqlite_file(tmp_path: Path) -> None:
         output, errors = worker.communicate(timeout=300)
         assert worker.returncode == 0 and output.strip() == "ok", errors
     database = open_database(url)
-    votes = ArenaRepository(database).counted_votes()
+    repository = ArenaRepository(database)
+    votes = repository.counted_votes()
+    # Both processes appended to one vote log: a single unbroken hash chain of 40 entries.
+    lines = [line.decode() for line in export_lines(repository)]
+    head = check_chain(read_log(lines, "export"), "export")
     database.dispose()
     assert len(votes) == 40
+    assert head.position == 40

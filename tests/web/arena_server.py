@@ -33,6 +33,7 @@ def openai_contestant(
     """A contestant served by the OpenAI-protocol test double."""
     entry: dict[str, Any] = {
         "name": name,
+        "organization": "Test Lab",
         "provider": {
             "kind": "openai",
             "model": upstream_model,
@@ -58,9 +59,10 @@ def running_arena(
     config: Path,
     redis_url: str | None = None,
     leaderboard_interval_seconds: float = 0.5,
+    database_url: str | None = None,
 ) -> Iterator[LiveServer]:
     settings = Settings(
-        database_url=f"sqlite:///{directory / 'arena.db'}",
+        database_url=database_url or f"sqlite:///{directory / 'arena.db'}",
         redis_url=redis_url,
         config_path=config,
         secret_key="test-secret-key-" + "x" * 32,

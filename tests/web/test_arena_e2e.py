@@ -17,6 +17,7 @@ def _smollm2(name: str, n_ctx: int, temperature: float) -> dict[str, object]:
     # Different context sizes load two llama.cpp instances, so both sides generate at once.
     return {
         "name": name,
+        "organization": "Hugging Face",
         "provider": {"kind": "local", "weights": "smollm2-135m-instruct", "n_ctx": n_ctx},
         "generation": {"temperature": temperature, "max_tokens": 40, "seed": 7},
     }

@@ -28,7 +28,8 @@ def test_the_policy_its_targets_and_the_realised_shares_are_published(tmp_path: 
     assert published["policy"]["pinned_share_of_battles"] == {"cirrus": 0.5}
     targets = published["target_shares"]["text"]
     assert targets["cirrus"] == 0.25 and abs(sum(targets.values()) - 1) < 1e-9
-    assert published["organizations"] == dict.fromkeys(("aurora", "boreal", "cirrus"), "unknown")
+    # organizations come from the config (the test helper names "Test Lab")
+    assert published["organizations"] == dict.fromkeys(("aurora", "boreal", "cirrus"), "Test Lab")
     realised = published["realised_shares"]["all_time"]
     assert realised["battles"] == 1 and realised["counted_votes"] == 0
-    assert realised["by_organization"][0]["name"] == "unknown"
+    assert realised["by_organization"][0]["name"] == "Test Lab"

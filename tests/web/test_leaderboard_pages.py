@@ -44,9 +44,9 @@ def test_leaderboard_views(tmp_path: Path) -> None:
             assert "36 counted votes" in page.text
             for row in rows:
                 assert row["model"] in page.text
-            # 24 battles each: every model is flagged as resting on too few battles.
+            # 24 votes each: every model is provisional until 300 votes (the default rule).
             assert page.text.count('<span class="provisional" title=') == len(MODELS)
-            assert "fewer than 30 battles" in page.text
+            assert "fewer than 300 votes since they first appeared" in page.text
 
             table = list(csv.DictReader(io.StringIO(client.get("/leaderboard.csv").text)))
             assert [line["model"] for line in table] == [row["model"] for row in rows]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from glassarena.arena.config import ArenaConfig, build_provider
 from glassarena.arena.config.schema import SamplingSettings
 from glassarena.arena.identity_guard import guard_from_config
+from glassarena.arena.integrity import IntegrityView
 from glassarena.arena.leaderboard_refresher import (
     LeaderboardRefresher,
     MemorySnapshotStore,
@@ -42,11 +43,13 @@ from glassarena.arena.sampling import (
     UniformPairs,
 )
 from glassarena.arena.service import ArenaLimits, ArenaService
+from glassarena.arena.standing import enforce_retirement
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
 from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
+from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.sampling_shares import realised_shares
 from glassarena.storage.vote_log import DatabaseVoteLog
@@ -67,6 +70,7 @@ class Arena:
     service: ArenaService
     leaderboards: LeaderboardRefresher
     database: Database
+    integrity: IntegrityView
     redis: Redis | None = None
     sampling: SamplingPolicy = field(default_factory=UniformPairs)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -164,9 +168,18 @@ def build_arena(
             settings_fingerprint=contestant.settings_fingerprint,
             provider=build_provider(contestant, cache_dir),
             kinds=frozenset(contestant.battle_kinds),
+            organization=contestant.organization,
+            family=contestant.family,
+            open_weights=contestant.open_weights,
         )
         for contestant in config.contestants
     ]
+    roster = enforce_retirement(
+        IntegrityStore(database),
+        Roster.register(repository, to_register),
+        config.integrity,
+        datetime.now(UTC),
+    )
     limiter: RateLimiter
     store: SnapshotStore
     if redis_client is not None:
@@ -182,7 +195,7 @@ def build_arena(
     sampling = sampling_policy(config.sampling)
     service = ArenaService(
         repository=repository,
-        roster=Roster.register(repository, to_register),
+        roster=roster,
         sampling=sampling,
         # A battle whose prompt or answers give a model's identity away does not count.
         acceptance=IdentityGuarded(
@@ -205,10 +218,14 @@ def build_arena(
     leaderboards = LeaderboardRefresher(
         repository, store=store, interval_seconds=leaderboard_interval_seconds
     )
+    integrity = IntegrityView(
+        IntegrityStore(database), repository, lambda: service.roster, sampling, config.integrity
+    )
     return Arena(
         service=service,
         leaderboards=leaderboards,
         database=database,
+        integrity=integrity,
         redis=redis_client,
         sampling=sampling,
     )

@@ -1,9 +1,11 @@
 """Keeps the leaderboards up to date in the background, never on a page view.
 
-Every `interval_seconds` the refresher asks the database how many votes count (one cheap
-query). When that changed, every leaderboard (each category, with and without style
-control) is recomputed once from one SQL query of the counted votes: however many votes
-arrive in between, there is at most one computation per interval.
+Every `interval_seconds` the refresher reads the vote log's head (one cheap query). When it
+moved, every leaderboard (each category, with and without style control) is recomputed once
+from the counted votes of log entries up to exactly that head, in log order: however many
+votes arrive in between, there is at most one computation per interval, and each snapshot
+names the head it was computed at, so `glassarena verify` can replay the published log up to
+that head and must get the same leaderboard bit for bit.
 
 Snapshots are JSON-ready dicts. With Redis, they are shared: one worker computes (a short
 Redis lock decides which) and every worker serves the result.
@@ -27,8 +29,9 @@ from glassarena.battles.errors import BattleDataError
 from glassarena.battles.table import RowLocator, validate_battles
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
 from glassarena.ratings.errors import RatingError
-from glassarena.storage.repository import ArenaRepository, CountedVote
+from glassarena.storage.repository import ArenaRepository, CountedVote, LogHead
 from glassarena.storage.schema import as_utc
+from glassarena.storage.vote_chain import GENESIS_HASH
 from glassarena.vocabulary import CATEGORIES, WEBDEV_CATEGORIES
 
 if TYPE_CHECKING:
@@ -41,11 +44,12 @@ logger = logging.getLogger(__name__)
 class LeaderboardSnapshot:
     category: str
     style_control: bool
-    watermark: int  # how many counted votes the database held when this was computed
+    watermark: int  # the vote log position this was computed at (every entry up to it)
     votes: int
     computed_at: str  # ISO 8601, UTC
     leaderboard: dict[str, Any] | None  # glassarena.leaderboard.Leaderboard.to_dict()
     message: str | None  # why there is no leaderboard yet (too few votes, disconnected...)
+    log_head: str = GENESIS_HASH  # hash of the log entry at `watermark`
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,6 +175,62 @@ def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
     return validate_battles(table, RowLocator("counted votes", "vote"))
 
 
+def compute_snapshots(
+    votes: Sequence[CountedVote],
+    head: LogHead,
+    categories: Sequence[str],
+    options: LeaderboardOptions,
+    computed_at: str,
+) -> list[LeaderboardSnapshot]:
+    """Every leaderboard (each category, without and with style control) at one log head.
+
+    Deterministic in its inputs: `glassarena verify` calls it on votes read back from a
+    published log and must get what the refresher stored.
+    """
+    table = battle_table(votes)
+    snapshots = []
+    for category in categories:
+        in_category = table[table["category"] == category] if len(table) else table
+        for style_control in (False, True):
+            snapshot = LeaderboardSnapshot(
+                category=category,
+                style_control=style_control,
+                watermark=head.position,
+                votes=len(in_category),
+                computed_at=computed_at,
+                leaderboard=None,
+                message=None,
+                log_head=head.entry_hash,
+            )
+            snapshots.append(_computed(snapshot, in_category, options))
+    return snapshots
+
+
+def _computed(
+    snapshot: LeaderboardSnapshot, battles: pd.DataFrame, base_options: LeaderboardOptions
+) -> LeaderboardSnapshot:
+    if battles.empty:
+        return replace(snapshot, message="No counted votes in this category yet.")
+    options = replace(
+        base_options,
+        style_control=snapshot.style_control,
+        code_style=snapshot.style_control and snapshot.category in WEBDEV_CATEGORIES,
+    )
+    try:
+        leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
+    except (RatingError, BattleDataError) as error:
+        return replace(snapshot, message=f"Not enough votes to rank these models yet: {error}")
+    except Exception:
+        # One leaderboard failing must not keep the others (or the pages) from updating.
+        logger.exception(
+            "leaderboard %s (style control %s) failed",
+            snapshot.category,
+            snapshot.style_control,
+        )
+        return replace(snapshot, message="This leaderboard could not be computed; see the log.")
+    return replace(snapshot, leaderboard=leaderboard.to_dict())
+
+
 class LeaderboardRefresher:
     def __init__(
         self,
@@ -192,65 +252,29 @@ class LeaderboardRefresher:
         return self._store.get(category, style_control)
 
     def refresh_if_needed(self) -> bool:
-        """Recompute when a counted vote arrived since the last computation; True if it did."""
-        watermark = self._repository.counted_vote_count()
+        """Recompute when a vote was logged since the last computation; True if it did."""
+        head = self._repository.log_head()
         known = self._store.watermark()
-        if known is not None and known >= watermark:
+        if known is not None and known >= head.position:
             return False
-        if not self._store.claim(watermark):
+        if not self._store.claim(head.position):
             return False
-        self.refresh(watermark)
+        self.refresh(head)
         return True
 
-    def refresh(self, watermark: int | None = None) -> None:
-        if watermark is None:
-            watermark = self._repository.counted_vote_count()
+    def refresh(self, head: LogHead | None = None) -> None:
+        if head is None:
+            head = self._repository.log_head()
         started = time.monotonic()
-        votes = self._repository.counted_votes()
-        table = battle_table(votes)
+        votes = self._repository.counted_votes_in_log(head.position)
         computed_at = datetime.now(UTC).isoformat()
-        for category in self.categories:
-            in_category = table[table["category"] == category] if len(table) else table
-            for style_control in (False, True):
-                snapshot = LeaderboardSnapshot(
-                    category=category,
-                    style_control=style_control,
-                    watermark=watermark,
-                    votes=len(in_category),
-                    computed_at=computed_at,
-                    leaderboard=None,
-                    message=None,
-                )
-                self._store.put(self._computed(snapshot, in_category))
+        for snapshot in compute_snapshots(votes, head, self.categories, self._options, computed_at):
+            self._store.put(snapshot)
         logger.info(
             "leaderboards recomputed from %d votes in %.2f s",
             len(votes),
             time.monotonic() - started,
         )
-
-    def _computed(
-        self, snapshot: LeaderboardSnapshot, battles: pd.DataFrame
-    ) -> LeaderboardSnapshot:
-        if battles.empty:
-            return replace(snapshot, message="No counted votes in this category yet.")
-        options = replace(
-            self._options,
-            style_control=snapshot.style_control,
-            code_style=snapshot.style_control and snapshot.category in WEBDEV_CATEGORIES,
-        )
-        try:
-            leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
-        except (RatingError, BattleDataError) as error:
-            return replace(snapshot, message=f"Not enough votes to rank these models yet: {error}")
-        except Exception:
-            # One leaderboard failing must not keep the others (or the pages) from updating.
-            logger.exception(
-                "leaderboard %s (style control %s) failed",
-                snapshot.category,
-                snapshot.style_control,
-            )
-            return replace(snapshot, message="This leaderboard could not be computed; see the log.")
-        return replace(snapshot, leaderboard=leaderboard.to_dict())
 
     async def run(self) -> None:
         """Refresh in the background until cancelled; failures are logged, not fatal."""

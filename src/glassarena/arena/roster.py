@@ -8,7 +8,7 @@ stay attached to the settings they were cast on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from glassarena.arena.errors import UnknownModel
@@ -28,6 +28,8 @@ class ContestantToRegister:
     provider: Provider
     kinds: frozenset[BattleKind] = field(default_factory=lambda: frozenset(BattleKind.live_kinds()))
     organization: str = "unknown"
+    family: str | None = None
+    open_weights: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,9 @@ class Contestant:
     provider: Provider
     kinds: frozenset[BattleKind]
     organization: str = "unknown"
+    family: str | None = None
+    open_weights: bool | None = None
+    retired: bool = False  # by a retirement rule: kept for its battles, no longer offered
 
 
 class Roster:
@@ -74,9 +79,18 @@ class Roster:
                     provider=contestant.provider,
                     kinds=frozenset(BattleKind(kind) for kind in contestant.kinds),
                     organization=contestant.organization,
+                    family=contestant.family,
+                    open_weights=contestant.open_weights,
                 )
             )
         return cls(registered)
+
+    def retiring(self, version_ids: Iterable[int]) -> Roster:
+        """This roster with the models of these versions retired (no longer offered)."""
+        retired = set(version_ids)
+        return Roster(
+            replace(model, retired=model.version_id in retired) for model in self._models.values()
+        )
 
     def get(self, name: str) -> Contestant:
         try:
@@ -85,7 +99,12 @@ class Roster:
             raise UnknownModel(name) from None
 
     def names(self, kind: str) -> Sequence[str]:
-        return sorted(name for name, model in self._models.items() if kind in model.kinds)
+        """The models offered in `kind` battles (retired ones are not)."""
+        return sorted(
+            name
+            for name, model in self._models.items()
+            if kind in model.kinds and not model.retired
+        )
 
     def __contains__(self, name: object) -> bool:
         return name in self._models

@@ -42,6 +42,10 @@ COMMANDS = {
         "glassarena.cli.compare:compare_command",
         "Compare the first BOARD with each other one, and flag the models they disagree on.",
     ),
+    "verify": (
+        "glassarena.cli.verify:verify",
+        "Check LOG's hash chain and that the served leaderboards follow from it alone.",
+    ),
 }
 
 

@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +64,12 @@ class RecordedAnswers:
         prompts: list[RecordedPrompt],
         answers: list[RecordedAnswer],
         attribution: str | None = None,
+        organizations: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.attribution = attribution
+        # model -> the organization that made it, where the set's data says
+        self.organizations: Mapping[str, str] = dict(organizations or {})
         self.prompts: dict[str, RecordedPrompt] = {prompt.id: prompt for prompt in prompts}
         self._answers = {(answer.prompt_id, answer.model): answer for answer in answers}
         self._prompt_ids_by_text = {prompt.text.strip(): prompt.id for prompt in prompts}
@@ -184,7 +187,20 @@ def load_llmfao(
         text = _field(record, "result", str, results_path, line)
         _check_unique(seen, (prompt_id, model), results_path, line)
         answers.append(RecordedAnswer(prompt_id, model, text, f"{results_path}:{line}"))
-    return RecordedAnswers(name, prompts, answers, attribution)
+    return RecordedAnswers(name, prompts, answers, attribution, _llmfao_organizations(directory))
+
+
+def _llmfao_organizations(directory: Path) -> dict[str, str]:
+    """Model name -> `org` from the set's models.jsonl (absent file: none known)."""
+    models_path = directory / "models.jsonl"
+    if not models_path.exists():
+        return {}
+    organizations = {}
+    for line, record in _json_lines(models_path):
+        organization = record.get("org")
+        if isinstance(organization, str) and organization.strip():
+            organizations[_field(record, "name", str, models_path, line)] = organization.strip()
+    return organizations
 
 
 def load_generic(

@@ -44,6 +44,7 @@ class ModelIdentity:
     name: str
     version: int
     provider_kind: str
+    organization: str = "unknown"  # who made the model (metadata: not part of the version)
 
     @property
     def label(self) -> str:

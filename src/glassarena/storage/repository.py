@@ -57,9 +57,11 @@ from glassarena.storage.schema import (
     Turn,
     Vote,
     VoteLogEntry,
+    VoteLogHead,
     as_utc,
     utc_now,
 )
+from glassarena.storage.vote_chain import chain_entry, entry_hash
 from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
 
 # The open transaction a vote is being stored in; the vote log appends to it.
@@ -118,6 +120,17 @@ class LoggedVote:
     voter_id: str
     ip_hash: str
     created_at: datetime
+    not_counted_reason: str | None = None
+    style_a: Mapping[str, Any] | None = None
+    style_b: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogHead:
+    """The vote log's newest entry: how many entries it has and the last one's hash."""
+
+    position: int
+    entry_hash: str
 
 
 def _table(mapped: type[Any]) -> Table:
@@ -154,16 +167,43 @@ CLOSE_FOR_VOTE = (
         _battles.c.status == BattleStatus.COMPLETE,
     )
     .values(status=BattleStatus.VOTED, updated_at=bindparam("voted_at"))
-    .returning(_battles.c.id, _battles.c.category, _battles.c.model_a_id, _battles.c.model_b_id)
+    .returning(
+        _battles.c.id,
+        _battles.c.category,
+        _battles.c.model_a_id,
+        _battles.c.model_b_id,
+        _battles.c.style_a,
+        _battles.c.style_b,
+    )
 )
 BATTLE_STATUS = select(_battles.c.status).where(_battles.c.public_id == bindparam("public_id"))
 INSERT_VOTE = insert(_votes).returning(_votes.c.id)
-INSERT_VOTE_LOG_ENTRY = insert(_table(VoteLogEntry))
+_vote_log = _table(VoteLogEntry)
+_vote_log_head = _table(VoteLogHead)
+INSERT_VOTE_LOG_ENTRY = insert(_vote_log)
+# Claiming the next position is an UPDATE of the one head row, so it takes the row's write
+# lock (PostgreSQL) or the database's write lock (SQLite) before the previous hash is read:
+# a second writer waits here until the first commits, then reads the head that one left.
+CLAIM_LOG_POSITION = (
+    update(_vote_log_head)
+    .where(_vote_log_head.c.id == 1)
+    .values(position=_vote_log_head.c.position + 1)
+    .returning(_vote_log_head.c.position, _vote_log_head.c.entry_hash)
+)
+MOVE_LOG_HEAD = (
+    update(_vote_log_head)
+    .where(_vote_log_head.c.id == 1)
+    .values(entry_hash=bindparam("new_entry_hash"))
+)
+LOG_HEAD = select(_vote_log_head.c.position, _vote_log_head.c.entry_hash).where(
+    _vote_log_head.c.id == 1
+)
 MODEL_IDENTITY = select(
     _model_versions.c.id,
     _model_versions.c.name,
     _model_versions.c.version,
     _model_versions.c.provider_kind,
+    _model_versions.c.organization,
 ).where(_model_versions.c.id == bindparam("version_id"))
 
 
@@ -519,6 +559,9 @@ class ArenaRepository:
                     voter_id=voter_id,
                     ip_hash=ip_hash,
                     created_at=voted_at,
+                    not_counted_reason=not_counted_reason,
+                    style_a=closed.style_a,
+                    style_b=closed.style_b,
                 )
                 log(connection, logged)
         except IntegrityError as error:
@@ -584,6 +627,85 @@ class ArenaRepository:
                     voted_at,
                 ) in session.execute(query)
             ]
+
+    # -- the vote log ---------------------------------------------------------------------
+
+    def log_head(self) -> LogHead:
+        """The vote log's head; its position grows with every committed vote, counted or not."""
+        with self._database.engine.connect() as reader:
+            row = reader.execute(LOG_HEAD).one()
+        return LogHead(row.position, row.entry_hash)
+
+    def counted_votes_in_log(self, up_to: int) -> list[CountedVote]:
+        """The counted votes of log positions 1..`up_to`, in log order, as the board reads them.
+
+        Only what the published log carries, so that anyone replaying the log gets the same
+        table and the same leaderboard.
+        """
+        query = (
+            select(
+                _vote_log.c.model_a,
+                _vote_log.c.model_a_version,
+                _vote_log.c.model_b,
+                _vote_log.c.model_b_version,
+                _vote_log.c.winner,
+                _vote_log.c.category,
+                _vote_log.c.style_a,
+                _vote_log.c.style_b,
+                _vote_log.c.created_at,
+            )
+            .where(
+                _vote_log.c.position <= up_to,
+                _vote_log.c.counted.is_(True),
+                _vote_log.c.model_b.is_not(None),
+            )
+            .order_by(_vote_log.c.position)
+        )
+        with self._database.engine.connect() as reader:
+            return [
+                CountedVote(
+                    model_a=version_label(row.model_a, row.model_a_version),
+                    model_b=version_label(row.model_b, row.model_b_version),
+                    winner=row.winner,
+                    category=row.category,
+                    style_a=row.style_a,
+                    style_b=row.style_b,
+                    voted_at=row.created_at,
+                )
+                for row in reader.execute(query)
+            ]
+
+    def vote_log_entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteLogEntry]:
+        """Log entries 1..`up_to` in order, read in batches so a long log streams."""
+        after = 0
+        while after < up_to:
+            with self._session() as session:
+                entries = list(
+                    session.scalars(
+                        select(VoteLogEntry)
+                        .where(VoteLogEntry.position > after, VoteLogEntry.position <= up_to)
+                        .order_by(VoteLogEntry.position)
+                        .limit(batch)
+                    )
+                )
+            if not entries:
+                return
+            yield from entries
+            after = entries[-1].position
+
+    def battle_prompts(self, public_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each battle's prompts by turn (for a deployment that opted in to publish them)."""
+        query = (
+            select(BattleRow.public_id, Turn.prompt)
+            .join(Turn, Turn.battle_id == BattleRow.id)
+            .where(BattleRow.public_id.in_(list(public_ids)))
+            .order_by(BattleRow.public_id, Turn.number)
+        )
+        prompts: dict[str, list[str]] = {}
+        with self._session() as session:
+            for public_id, prompt in session.execute(query):
+                prompts.setdefault(public_id, []).append(prompt)
+        return prompts
 
     @storage_failures
     def voted_battles(self, include_uncounted: bool = False) -> list[BattleView]:
@@ -666,11 +788,69 @@ _WINNERS = {winner.value: winner for winner in Winner}
 
 
 def _identity(version: ModelVersion) -> ModelIdentity:
-    return ModelIdentity(version.id, version.name, version.version, version.provider_kind)
+    return ModelIdentity(
+        version.id, version.name, version.version, version.provider_kind, version.organization
+    )
 
 
 def _status(value: str | None) -> BattleStatus | None:
     return _STATUSES[value] if value is not None else None
+
+
+def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
+    """Chain `vote` onto the log inside the vote's transaction; returns the new head."""
+    claimed = connection.execute(CLAIM_LOG_POSITION).one()
+    model_b = vote.model_b
+    entry = chain_entry(
+        position=claimed.position,
+        prev_hash=claimed.entry_hash,
+        battle_id=vote.battle_public_id,
+        category=vote.category,
+        model_a=_logged_model(vote.model_a),
+        model_b=_logged_model(model_b) if model_b is not None else None,
+        winner=vote.winner,
+        counted=vote.counted,
+        not_counted_reason=vote.not_counted_reason,
+        voted_at=vote.created_at,
+        style_a=vote.style_a,
+        style_b=vote.style_b,
+    )
+    digest = entry_hash(entry)
+    connection.execute(
+        INSERT_VOTE_LOG_ENTRY,
+        {
+            "vote_id": vote.vote_id,
+            "battle_public_id": vote.battle_public_id,
+            "category": vote.category,
+            "model_a": vote.model_a.name,
+            "model_a_version": vote.model_a.version,
+            "organization_a": vote.model_a.organization,
+            "model_b": model_b.name if model_b else None,
+            "model_b_version": model_b.version if model_b else None,
+            "organization_b": model_b.organization if model_b else None,
+            "winner": vote.winner,
+            "counted": vote.counted,
+            "not_counted_reason": vote.not_counted_reason,
+            "voter_id": vote.voter_id,
+            "ip_hash": vote.ip_hash,
+            "created_at": vote.created_at,
+            "style_a": vote.style_a,
+            "style_b": vote.style_b,
+            "position": claimed.position,
+            "prev_hash": claimed.entry_hash,
+            "entry_hash": digest,
+        },
+    )
+    connection.execute(MOVE_LOG_HEAD, {"new_entry_hash": digest})
+    return LogHead(claimed.position, digest)
+
+
+def _logged_model(identity: ModelIdentity) -> dict[str, Any]:
+    return {
+        "name": identity.name,
+        "version": identity.version,
+        "organization": identity.organization,
+    }
 
 
 def _new_turn(number: int, prompt: str, sides: Sequence[str]) -> Turn:

@@ -75,6 +75,11 @@ class ModelVersion(Base):
     settings: Mapped[dict[str, Any]]
     settings_fingerprint: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Who made it, as the config (or a recorded set's data) says; metadata, not a setting:
+    # correcting it does not create a new version.
+    organization: Mapped[str] = mapped_column(String(200), default="unknown")
+    family: Mapped[str | None] = mapped_column(String(200))
+    open_weights: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class BattleRow(Base):
@@ -172,6 +177,10 @@ class Vote(Base):
 class VoteLogEntry(Base):
     """Append-only: database triggers refuse UPDATE and DELETE on this table.
 
+    The entries form a hash chain (storage/vote_chain.py): `position` counts from 1 without
+    gaps, `prev_hash` is the previous entry's `entry_hash`. Appends are serialised on the
+    VoteLogHead row, and the unique position is a second guard against a fork.
+
     Its `winner` has no CHECK of its own: entries are only written with their vote, in the
     vote's transaction, and `votes.winner` is checked (rebuilding this table on SQLite to add
     one would also drop its append-only triggers).
@@ -192,6 +201,41 @@ class VoteLogEntry(Base):
     voter_id: Mapped[str] = mapped_column(String(100))
     ip_hash: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    position: Mapped[int] = mapped_column(Integer, unique=True, index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    not_counted_reason: Mapped[str | None] = mapped_column(Text)
+    organization_a: Mapped[str] = mapped_column(String(200))
+    organization_b: Mapped[str | None] = mapped_column(String(200))
+    style_a: Mapped[dict[str, Any] | None]
+    style_b: Mapped[dict[str, Any] | None]
+
+
+class VoteLogHead(Base):
+    """One row: the vote log's last position and hash, locked by every append."""
+
+    __tablename__ = "vote_log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Retirement(Base):
+    """A model version taken out of the battles by a retirement rule; it stays on the board.
+
+    `reinstated_at` is set when the version is back in the config (and no rule applies).
+    """
+
+    __tablename__ = "retirements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[str] = mapped_column(Text)
+    votes: Mapped[int] = mapped_column(Integer)
+    retired_at: Mapped[datetime] = mapped_column(default=utc_now)
+    reinstated_at: Mapped[datetime | None]
 
 
 class AppCheck(Base):

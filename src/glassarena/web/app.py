@@ -21,7 +21,15 @@ from glassarena.web.access_log import AccessLogMiddleware
 from glassarena.web.errors import install_error_handlers
 from glassarena.web.head import HeadAsGetMiddleware
 from glassarena.web.proxies import ClientAddressMiddleware, TrustedProxies
-from glassarena.web.routes import assets, battles, integrity_sampling, leaderboard, pages, webdev
+from glassarena.web.routes import (
+    assets,
+    battles,
+    integrity,
+    integrity_sampling,
+    leaderboard,
+    pages,
+    webdev,
+)
 from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddleware
 from glassarena.web.settings import Settings, read_settings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
@@ -64,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.config = config
         app.state.service = arena.service
         app.state.leaderboards = arena.leaderboards
+        app.state.integrity = arena.integrity
         app.state.arena = arena
         try:
             yield
@@ -89,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(battles.router)
     app.include_router(leaderboard.router)
+    app.include_router(integrity.router)
     app.include_router(webdev.router)
     app.include_router(integrity_sampling.router)
     sandbox_path = previews.policy.path_prefix

@@ -17,6 +17,7 @@ from typing import Any
 from glassarena.arena.config.schema import (
     AnyProviderSettings,
     IdentityGuardSection,
+    IntegritySettings,
     Limits,
     RateLimitSettings,
     SamplingSettings,
@@ -27,6 +28,8 @@ from glassarena.arena.recorded import RecordedPrompt
 from glassarena.providers.base import GenerationSettings
 from glassarena.providers.recorded import RecordedAnswers
 from glassarena.vocabulary import BattleKind
+
+UNKNOWN_ORGANIZATION = "unknown"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class ContestantConfig:
     api_key: str | None = field(default=None, repr=False)
     local_path: Path | None = None
     recorded_answers: RecordedAnswers | None = field(default=None, repr=False, compare=False)
+    organization: str = UNKNOWN_ORGANIZATION
+    family: str | None = None
+    open_weights: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class ArenaConfig:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     screening: ScreeningSection = field(default_factory=ScreeningSection)
     identity_guard: IdentityGuardSection = field(default_factory=IdentityGuardSection)
+    integrity: IntegritySettings = field(default_factory=IntegritySettings)
 
     def contestant(self, name: str) -> ContestantConfig:
         for contestant in self.contestants:

@@ -8,10 +8,12 @@ resolver collects every such problem, located on its line, before raising one Co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from glassarena.arena.config.arena_config import (
+    UNKNOWN_ORGANIZATION,
     ArenaConfig,
     ContestantConfig,
     RecordedSet,
@@ -130,6 +132,7 @@ class _Resolver:
             sampling=self.file.sampling,
             screening=self.file.screening,
             identity_guard=self.file.identity_guard,
+            integrity=self.file.integrity,
         )
 
     def _set_is_public(self, entry: RecordedSetEntry, path: KeyPath) -> bool:
@@ -254,6 +257,12 @@ class _Resolver:
                 (*path, "battle_kinds"),
                 "only recorded contestants take part in recorded battles",
             )
+        if entry.organization is None:
+            self.problem(
+                path,
+                "a live contestant needs an 'organization' (who made the model; write "
+                "'unknown' if nobody knows)",
+            )
         generation = entry.generation or GenerationSettings()
         resolve_section = provider_kind(provider).resolve
         assert resolve_section is not None, "only recorded contestants lack a resolver"
@@ -276,6 +285,9 @@ class _Resolver:
             settings_fingerprint=fingerprint(settings),
             api_key=resolved.api_key,
             local_path=resolved.local_path,
+            organization=entry.organization or UNKNOWN_ORGANIZATION,
+            family=entry.family,
+            open_weights=entry.open_weights,
         )
 
     def _recorded_entry(
@@ -303,7 +315,13 @@ class _Resolver:
                 f"recorded set {provider.set!r} has no model {provider.model!r}",
             )
             return None
-        return _recorded_contestant(entry.name, entry.description, provider, recorded, kinds)
+        contestant = _recorded_contestant(entry.name, entry.description, provider, recorded, kinds)
+        return replace(
+            contestant,
+            organization=entry.organization or contestant.organization,
+            family=entry.family,
+            open_weights=entry.open_weights,
+        )
 
 
 def _recorded_contestant(
@@ -329,4 +347,5 @@ def _recorded_contestant(
         settings=settings,
         settings_fingerprint=fingerprint(settings),
         recorded_answers=answers,
+        organization=answers.organizations.get(provider.model, UNKNOWN_ORGANIZATION),
     )

@@ -80,6 +80,11 @@ class ContestantEntry(_Section):
     provider: ProviderSettings
     generation: GenerationSettings | None = None
     battle_kinds: tuple[BattleKind, ...] | None = Field(default=None, min_length=1)
+    # Who made it (required for live contestants; `unknown` is allowed and shown as such),
+    # which family of variants it belongs to, and whether its weights are published.
+    organization: str | None = Field(default=None, min_length=1, max_length=200)
+    family: str | None = Field(default=None, min_length=1, max_length=200)
+    open_weights: bool | None = None
 
 
 class RecordedSetEntry(_Section):
@@ -169,6 +174,49 @@ class IdentityGuardSection(_Section):
     families: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class InactiveRule(_Section):
+    """Retire a version that received no vote for `days` days."""
+
+    rule: Literal["inactive"]
+    days: PositiveInt
+
+
+class SupersededRule(_Section):
+    """Retire a version once a newer one of the same family has `votes` counted votes."""
+
+    rule: Literal["superseded"]
+    votes: PositiveInt
+
+
+class RemovedFromConfigRule(_Section):
+    """Retire a version that is no longer in the config (always applied; may be listed)."""
+
+    rule: Literal["removed_from_config"]
+
+
+RetirementRule = Annotated[
+    InactiveRule | SupersededRule | RemovedFromConfigRule, Field(discriminator="rule")
+]
+
+
+class ProvisionalSettings(_Section):
+    """A model is provisional until `votes` votes after its first appearance, and while its
+    organization has more than `organization_variants` variants in battles at once."""
+
+    votes: PositiveInt = 300
+    organization_variants: PositiveInt = 10
+
+
+def _always_retire_removed() -> list[RetirementRule]:
+    return [RemovedFromConfigRule(rule="removed_from_config")]
+
+
+class IntegritySettings(_Section):
+    publish_prompts: bool = False  # put battle prompts into /integrity/log.jsonl
+    provisional: ProvisionalSettings = ProvisionalSettings()
+    retirement: list[RetirementRule] = Field(default_factory=_always_retire_removed)
+
+
 class ArenaFile(_Section):
     database_url: str | None = None
     database_url_env: str | None = None
@@ -182,3 +230,4 @@ class ArenaFile(_Section):
     identity_guard: IdentityGuardSection = IdentityGuardSection()
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
+    integrity: IntegritySettings = IntegritySettings()

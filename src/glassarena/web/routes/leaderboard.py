@@ -20,6 +20,12 @@ from glassarena.leaderboard_render import render_csv
 from glassarena.web.apps_that_run import run_columns, run_shares_for, run_shares_json
 from glassarena.web.errors import error_response
 from glassarena.web.leaderboard_view import PLOT_NAMES, PlotCache, category_label
+from glassarena.web.standing_view import (
+    integrity_state,
+    row_standing,
+    standing_columns,
+    standings_json,
+)
 from glassarena.web.templating import templates
 
 router = APIRouter()
@@ -68,19 +74,27 @@ class LeaderboardQuery:
 QueryDependency = Annotated[LeaderboardQuery, Depends()]
 
 
-# Below this many battles a model's interval rests on too little data to be trusted (with one
-# tied battle the sandwich interval is even zero wide), so the page marks it provisional.
-PROVISIONAL_BELOW_BATTLES = 30
-
-
 @router.get("/leaderboard", response_class=HTMLResponse, name="leaderboard_page")
-async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResponse:
+async def leaderboard_page(
+    request: Request,
+    query: QueryDependency,
+    provisional: Annotated[str | None, Query(max_length=10)] = None,
+    retired: Annotated[str | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
     snapshot = query.snapshot
     board = snapshot.leaderboard if snapshot else None
+    state = await integrity_state(request)
+    choices = (("provisional", provisional), ("retired", retired))
+    hidden = {status for status, choice in choices if choice == "hide"}
+    rows = [
+        {**row, **row_standing(state, row["model"])} for row in (board["rows"] if board else [])
+    ]
     if not query.known_category:
         empty_reason = query.unknown_category_message()
     elif snapshot is None:
         empty_reason = NOT_READY
+    elif rows and all(row["status"] in hidden for row in rows):
+        empty_reason = "Every model on this board is hidden by the filters above."
     else:
         empty_reason = snapshot.message or "No counted votes yet."
     context: dict[str, Any] = {
@@ -89,12 +103,17 @@ async def leaderboard_page(request: Request, query: QueryDependency) -> HTMLResp
         "category": query.category,
         "style_control": query.style_control,
         "query": query.query_string(),
-        "rows": board["rows"] if board else [],
+        "rows": [row for row in rows if row["status"] not in hidden],
+        "hidden_statuses": sorted(hidden),
+        "hidden_count": sum(row["status"] in hidden for row in rows),
+        "variants": standings_json(state, rows)["variants_per_organization"],
+        "provisional_rules": request.app.state.config.integrity.provisional,
         "style": board["style"] if board else [],
         "level": 0.95,
-        "provisional_below": PROVISIONAL_BELOW_BATTLES,
         "total_votes": snapshot.votes if snapshot else 0,
         "updated": _updated(snapshot),
+        "log_head": snapshot.log_head if snapshot else None,
+        "log_position": snapshot.watermark if snapshot else 0,
         "empty_reason": empty_reason,
         "apps_that_run": await run_shares_for(request, query.category),
         "practice_sets": _practice_sets(request, query.category),
@@ -133,6 +152,10 @@ async def leaderboard_json(request: Request, query: QueryDependency) -> Response
     body = query.snapshot.to_dict()
     if (shares := await run_shares_for(request, query.category)) is not None:
         body["apps_that_run"] = run_shares_json(shares)
+    if query.snapshot.leaderboard is not None:
+        body["standings"] = standings_json(
+            await integrity_state(request), query.snapshot.leaderboard["rows"]
+        )
     return JSONResponse(body)
 
 
@@ -144,11 +167,13 @@ async def leaderboard_csv(request: Request, query: QueryDependency) -> Response:
     if query.snapshot.leaderboard is None:
         return error_response(409, "no_leaderboard", query.snapshot.message or NOT_READY)
     filename = f"leaderboard-{query.category}{'-style' if query.style_control else ''}.csv"
+    board = Leaderboard.from_dict(query.snapshot.leaderboard)
     shares = await run_shares_for(request, query.category)
-    table = render_csv(
-        Leaderboard.from_dict(query.snapshot.leaderboard),
-        run_columns(shares) if shares is not None else None,
+    extra = run_columns(shares) if shares is not None else {}
+    extra.update(
+        standing_columns(await integrity_state(request), [row.model for row in board.rows])
     )
+    table = render_csv(board, extra)
     return Response(
         table,
         media_type="text/csv; charset=utf-8",

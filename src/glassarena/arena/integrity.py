@@ -1,0 +1,196 @@
+"""What `/integrity` and the leaderboard show about how the board was made.
+
+The sampling policy in force, the realised shares of battles and counted votes per
+organization and per model (last 7 days, 30 days, all time), organizations and their
+variants, provisional and retired models, the retirement log, and the vote log's head.
+Read from the database in the background every few seconds at most, never per page view.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from glassarena.arena.config.schema import IntegritySettings
+from glassarena.arena.roster import Roster
+from glassarena.arena.sampling import SamplingPolicy
+from glassarena.arena.standing import Standing, standings
+from glassarena.storage.integrity import IntegrityStore, VersionActivity
+from glassarena.storage.repository import ArenaRepository
+
+logger = logging.getLogger(__name__)
+
+WINDOWS: tuple[tuple[str, timedelta | None], ...] = (
+    ("7d", timedelta(days=7)),
+    ("30d", timedelta(days=30)),
+    ("all", None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityState:
+    """One consistent reading, JSON-ready in `report`; `standing` per board label."""
+
+    report: dict[str, Any]
+    standing: Mapping[str, Standing]
+    variants: Mapping[str, int]  # organization -> versions that have had battles
+
+
+class IntegrityView:
+    def __init__(
+        self,
+        store: IntegrityStore,
+        repository: ArenaRepository,
+        roster: Callable[[], Roster],
+        sampling: SamplingPolicy,
+        settings: IntegritySettings,
+        *,
+        keep_seconds: float = 5.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._repository = repository
+        self._roster = roster
+        self._sampling = sampling
+        self._settings = settings
+        self._keep_seconds = keep_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, IntegrityState] | None = None
+        self._reading = False
+
+    def state(self) -> IntegrityState:
+        """The latest reading. Only the very first call waits for the database; later ones
+        get the cached reading at once and, when it is older than `keep_seconds`, start one
+        background re-read (grouped queries over every battle cost seconds on a big arena,
+        which no page view should wait for)."""
+        with self._lock:
+            cached = self._cached
+            if cached is None:
+                state = self._read()
+                self._cached = (time.monotonic(), state)
+                return state
+            if time.monotonic() - cached[0] >= self._keep_seconds and not self._reading:
+                self._reading = True
+                threading.Thread(target=self._reread, name="integrity re-read", daemon=True).start()
+            return cached[1]
+
+    def _reread(self) -> None:
+        try:
+            state = self._read()
+            with self._lock:
+                self._cached = (time.monotonic(), state)
+        except Exception:
+            logger.exception("the integrity report could not be re-read; keeping the last one")
+        finally:
+            with self._lock:
+                self._reading = False
+
+    def _read(self) -> IntegrityState:
+        now = self._clock()
+        roster = self._roster()
+        in_config = {model.version_id for model in roster}
+        head = self._repository.log_head()
+        all_time = self._store.version_activity()
+        retirements = self._store.retirements()
+        board = standings(all_time, in_config, retirements, self._settings)
+        variants: dict[str, int] = defaultdict(int)
+        for record in all_time:
+            if record.battles:
+                variants[record.organization] += 1
+        offered: dict[str, int] = defaultdict(int)
+        for model in roster:
+            if not model.retired:
+                offered[model.organization] += 1
+        shares = {
+            name: _shares(all_time if span is None else self._store.version_activity(now - span))
+            for name, span in WINDOWS
+        }
+        report = {
+            "log": {"position": head.position, "head": head.entry_hash},
+            "policy": self._sampling.describe(),
+            "shares": shares,
+            "organizations": [
+                {
+                    "organization": organization,
+                    "variants_in_battles": variants.get(organization, 0),
+                    "variants_offered_now": offered.get(organization, 0),
+                }
+                for organization in sorted(set(variants) | set(offered))
+            ],
+            "provisional_rules": self._settings.provisional.model_dump(),
+            "retirement_rules": [rule.model_dump() for rule in self._settings.retirement],
+            "models": [standing.to_dict() for standing in board],
+            "retirements": [
+                {
+                    "model": record.label,
+                    "organization": record.organization,
+                    "rule": record.rule,
+                    "detail": record.detail,
+                    "votes": record.votes,
+                    "retired_at": record.retired_at.isoformat(),
+                    "reinstated_at": record.reinstated_at.isoformat()
+                    if record.reinstated_at
+                    else None,
+                }
+                for record in retirements
+            ],
+            "computed_at": now.isoformat(),
+        }
+        return IntegrityState(
+            report=report,
+            standing={standing.label: standing for standing in board},
+            variants=dict(variants),
+        )
+
+
+def _shares(activity: Sequence[VersionActivity]) -> dict[str, Any]:
+    """Battles and counted votes per model and per organization, with their shares.
+
+    A battle appears once for each of its models, so shares are of model appearances.
+    """
+    battles = sum(record.battles for record in activity)
+    votes = sum(record.counted_votes for record in activity)
+    by_organization: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    models = []
+    for record in activity:
+        if not record.battles:
+            continue
+        by_organization[record.organization][0] += record.battles
+        by_organization[record.organization][1] += record.counted_votes
+        models.append(
+            {
+                "model": record.label,
+                "organization": record.organization,
+                "battles": record.battles,
+                "counted_votes": record.counted_votes,
+                "battle_share": _share(record.battles, battles),
+                "vote_share": _share(record.counted_votes, votes),
+            }
+        )
+    organizations = [
+        {
+            "organization": organization,
+            "battles": counts[0],
+            "counted_votes": counts[1],
+            "battle_share": _share(counts[0], battles),
+            "vote_share": _share(counts[1], votes),
+        }
+        for organization, counts in sorted(by_organization.items())
+    ]
+    return {
+        "appearances": battles,
+        "counted_vote_appearances": votes,
+        "organizations": organizations,
+        "models": models,
+    }
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0

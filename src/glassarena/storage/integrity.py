@@ -1,0 +1,285 @@
+"""Reads and writes behind the integrity layer: who made each model version, how much it
+battled and was voted on (in a time window), and its retirements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
+
+from glassarena.storage.battle_view import version_label
+from glassarena.storage.database import Database
+from glassarena.storage.schema import (
+    BattleRow,
+    ModelVersion,
+    Retirement,
+    Vote,
+    VoteLogHead,
+    as_utc,
+    utc_now,
+)
+
+# Declarative classes type their __table__ as a FromClause; these are Tables.
+_battles: Table = BattleRow.__table__  # type: ignore[assignment]
+_votes: Table = Vote.__table__  # type: ignore[assignment]
+_versions: Table = ModelVersion.__table__  # type: ignore[assignment]
+_retirements: Table = Retirement.__table__  # type: ignore[assignment]
+_head: Table = VoteLogHead.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionActivity:
+    """One model version with its battles and counted votes (in a window, or all time)."""
+
+    version_id: int
+    name: str
+    version: int
+    organization: str
+    family: str | None
+    open_weights: bool | None
+    created_at: datetime
+    battles: int
+    counted_votes: int
+    first_battle_at: datetime | None
+    last_vote_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return version_label(self.name, self.version)
+
+
+@dataclass(frozen=True, slots=True)
+class RetirementRecord:
+    version_id: int
+    label: str
+    organization: str
+    rule: str
+    detail: str
+    votes: int
+    retired_at: datetime
+    reinstated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetirementDecision:
+    version_id: int
+    rule: str
+    detail: str
+
+
+def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+class IntegrityStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def version_activity(self, since: datetime | None = None) -> list[VersionActivity]:
+        """Every model version with its battles and counted votes since `since` (None: ever).
+
+        A battle counts for both of its models; a vote counts for both when it counts.
+        """
+        sides = union_all(
+            select(
+                _battles.c.model_a_id.label("version_id"),
+                _battles.c.id.label("battle_id"),
+                _battles.c.created_at.label("created_at"),
+            ),
+            select(
+                _battles.c.model_b_id.label("version_id"),
+                _battles.c.id.label("battle_id"),
+                _battles.c.created_at.label("created_at"),
+            ).where(_battles.c.model_b_id.is_not(None)),
+        ).subquery()
+        window = [] if since is None else [sides.c.created_at >= since]
+        activity = (
+            select(
+                sides.c.version_id,
+                func.count(sides.c.battle_id).label("battles"),
+                _counted(_votes.c.counted.is_(True)).label("counted_votes"),
+                func.min(sides.c.created_at).label("first_battle_at"),
+                func.max(_votes.c.created_at).label("last_vote_at"),
+            )
+            .select_from(sides)
+            .outerjoin(_votes, _votes.c.battle_id == sides.c.battle_id)
+            .where(*window)
+            .group_by(sides.c.version_id)
+            .subquery()
+        )
+        query = (
+            select(
+                _versions.c.id,
+                _versions.c.name,
+                _versions.c.version,
+                _versions.c.organization,
+                _versions.c.family,
+                _versions.c.open_weights,
+                _versions.c.created_at,
+                func.coalesce(activity.c.battles, 0),
+                func.coalesce(activity.c.counted_votes, 0).cast(Integer),
+                activity.c.first_battle_at,
+                activity.c.last_vote_at,
+            )
+            .outerjoin(activity, activity.c.version_id == _versions.c.id)
+            .order_by(_versions.c.name, _versions.c.version)
+        )
+        with self._database.engine.connect() as reader:
+            return [
+                VersionActivity(
+                    version_id=row[0],
+                    name=row[1],
+                    version=row[2],
+                    organization=row[3],
+                    family=row[4],
+                    open_weights=row[5],
+                    created_at=as_utc(row[6]),
+                    battles=int(row[7]),
+                    counted_votes=int(row[8]),
+                    first_battle_at=_maybe_utc(row[9]),
+                    last_vote_at=_maybe_utc(row[10]),
+                )
+                for row in reader.execute(query)
+            ]
+
+    def describe_versions(
+        self, origins: Sequence[tuple[int, str, str | None, bool | None]]
+    ) -> None:
+        """Set (version id, organization, family, open_weights) as the config says now.
+
+        Metadata, not settings: correcting who made a model does not make a new version.
+        """
+        if not origins:
+            return
+        statement = (
+            update(_versions)
+            .where(_versions.c.id == bindparam("version_id"))
+            .values(
+                organization=bindparam("new_organization"),
+                family=bindparam("new_family"),
+                open_weights=bindparam("new_open_weights"),
+            )
+        )
+        with self._database.transaction() as connection:
+            connection.execute(
+                statement,
+                [
+                    {
+                        "version_id": version_id,
+                        "new_organization": organization,
+                        "new_family": family,
+                        "new_open_weights": open_weights,
+                    }
+                    for version_id, organization, family, open_weights in origins
+                ],
+            )
+
+    def retirements(self) -> list[RetirementRecord]:
+        """Every retirement ever decided, oldest first (reinstated ones say when)."""
+        query = (
+            select(
+                _retirements.c.model_version_id,
+                _versions.c.name,
+                _versions.c.version,
+                _versions.c.organization,
+                _retirements.c.rule,
+                _retirements.c.detail,
+                _retirements.c.votes,
+                _retirements.c.retired_at,
+                _retirements.c.reinstated_at,
+            )
+            .join(_versions, _versions.c.id == _retirements.c.model_version_id)
+            .order_by(_retirements.c.retired_at, _retirements.c.id)
+        )
+        with self._database.engine.connect() as reader:
+            return [
+                RetirementRecord(
+                    version_id=row.model_version_id,
+                    label=version_label(row.name, row.version),
+                    organization=row.organization,
+                    rule=row.rule,
+                    detail=row.detail,
+                    votes=row.votes,
+                    retired_at=as_utc(row.retired_at),
+                    reinstated_at=_maybe_utc(row.reinstated_at),
+                )
+                for row in reader.execute(query)
+            ]
+
+    def apply_retirements(
+        self, retire: Sequence[RetirementDecision], reinstate: Sequence[int]
+    ) -> None:
+        """Record retirements and reinstatements, each at most once however many workers
+        decide the same at startup: the transaction first takes the vote log's head lock
+        (held by every vote, briefly), then re-reads which versions are retired."""
+        now = utc_now()
+        with self._database.transaction() as connection:
+            connection.execute(update(_head).values(position=_head.c.position))
+            active = set(
+                connection.execute(
+                    select(_retirements.c.model_version_id).where(
+                        _retirements.c.reinstated_at.is_(None)
+                    )
+                ).scalars()
+            )
+            votes: dict[int, int] = {
+                row[0]: row[1]
+                for row in connection.execute(
+                    select(_versions.c.id, _counted_votes_of(_versions.c.id)).where(
+                        _versions.c.id.in_([decision.version_id for decision in retire])
+                    )
+                )
+            }
+            for decision in retire:
+                if decision.version_id in active:
+                    continue
+                connection.execute(
+                    insert(_retirements).values(
+                        model_version_id=decision.version_id,
+                        rule=decision.rule,
+                        detail=decision.detail,
+                        votes=int(votes.get(decision.version_id, 0)),
+                        retired_at=now,
+                    )
+                )
+                active.add(decision.version_id)
+            back = [version_id for version_id in reinstate if version_id in active]
+            if back:
+                connection.execute(
+                    update(_retirements)
+                    .where(
+                        _retirements.c.model_version_id.in_(back),
+                        _retirements.c.reinstated_at.is_(None),
+                    )
+                    .values(reinstated_at=now)
+                )
+
+
+def _counted_votes_of(version_id: ColumnElement[int]) -> ColumnElement[int]:
+    """Counted votes of the battles `version_id` took part in (a correlated subquery)."""
+    return (
+        select(func.count(_votes.c.id))
+        .join(_battles, _battles.c.id == _votes.c.battle_id)
+        .where(
+            _votes.c.counted.is_(True),
+            (_battles.c.model_a_id == version_id) | (_battles.c.model_b_id == version_id),
+        )
+        .scalar_subquery()
+    )
+
+
+def _maybe_utc(moment: datetime | None) -> datetime | None:
+    return as_utc(moment) if moment is not None else None

@@ -1,0 +1,213 @@
+"""The vote log is a hash chain: appended in the vote's transaction, safe with many writers,
+and published without anything that identifies a voter."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from glassarena.arena.log_audit import check_chain, read_log
+from glassarena.arena.log_export import VoterPseudonyms, export_lines
+from glassarena.storage.database import Database, open_database
+from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.vote_chain import GENESIS_HASH
+from vote_seeding import seed_votes
+
+PUBLISHED_FIELDS = {
+    "position",
+    "prev_hash",
+    "hash",
+    "battle_id",
+    "category",
+    "model_a",
+    "model_b",
+    "winner",
+    "counted",
+    "not_counted_reason",
+    "voted_at",
+    "style_a",
+    "style_b",
+    "voter",
+}
+
+
+def _lines(repository: ArenaRepository, **options: Any) -> list[str]:
+    return [line.decode("utf-8") for line in export_lines(repository, **options)]
+
+
+def test_each_vote_is_chained_to_the_one_before(database: Database) -> None:
+    repository = ArenaRepository(database)
+    assert repository.log_head().position == 0
+    assert repository.log_head().entry_hash == GENESIS_HASH
+    seed_votes(repository, 10)
+    lines = _lines(repository)
+    entries = read_log(lines, "export")
+    head = check_chain(entries, "export")
+    assert head == repository.log_head()
+    assert [entry.position for entry in entries] == list(range(1, 11))
+    assert entries[0].fields["prev_hash"] == GENESIS_HASH
+    assert [entry.fields["counted"] for entry in entries].count(False) == 2
+    assert entries[4].fields["not_counted_reason"] == "named mode"
+    assert entries[0].fields["style_a"]["sum_assistant_a_tokens"] > 0
+    assert entries[0].fields["model_a"] == {
+        "name": "alpha-seeded",
+        "version": 1,
+        "organization": "unknown",
+    }
+
+
+def test_concurrent_workers_extend_one_chain(database_url: str) -> None:
+    """Four workers (separate engines, as separate processes have) voting at once."""
+    workers = [open_database(database_url) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def vote(worker: int) -> None:
+        try:
+            seed_votes(ArenaRepository(workers[worker]), 8, prefix=f"w{worker}", seed=worker)
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=vote, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    repository = ArenaRepository(workers[0])
+    entries = read_log(_lines(repository), "export")
+    assert check_chain(entries, "export").position == 32
+    assert len({entry.fields["battle_id"] for entry in entries}) == 32
+    for worker in workers:
+        worker.dispose()
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield str(key)
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+    else:
+        yield str(value)
+
+
+def test_the_export_never_carries_ip_hashes_voter_ids_or_prompts(database: Database) -> None:
+    repository = ArenaRepository(database)
+    seeded = seed_votes(repository, 12)
+    secrets = (
+        {vote.voter_id for vote in seeded}
+        | {vote.ip_hash for vote in seeded}
+        | {vote.prompt for vote in seeded}
+    )
+    lines = _lines(repository)
+    for line in lines:
+        entry = json.loads(line)
+        assert set(entry) == PUBLISHED_FIELDS
+        for text in _strings(entry):
+            for secret in secrets:
+                assert secret not in text, (secret, line)
+        # nor anything shaped like one: no field holds a fragment of the ip hash or prompt
+        assert "medical history" not in line and "cookie" not in line
+    pseudonyms = [json.loads(line)["voter"] for line in lines]
+    assert len(set(pseudonyms)) == 4  # one per voter within the export...
+    again = [json.loads(line)["voter"] for line in _lines(repository)]
+    assert set(again).isdisjoint(pseudonyms)  # ...and unlinkable across exports
+
+
+def test_prompts_are_published_only_when_the_deployment_opts_in(database: Database) -> None:
+    repository = ArenaRepository(database)
+    seeded = seed_votes(repository, 3)
+    lines = _lines(repository, include_prompts=True, pseudonyms=VoterPseudonyms(b"k" * 32))
+    entries = [json.loads(line) for line in lines]
+    assert [entry["prompts"] for entry in entries] == [[vote.prompt] for vote in seeded]
+    # prompts sit outside the chained fields: the chain is the same with or without them
+    assert check_chain(read_log(lines, "export"), "export") == repository.log_head()
+
+
+def test_the_migration_chains_the_entries_logged_before_it(database_url: str) -> None:
+    """An arena that voted on the schema before the chain keeps its votes, now chained."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from glassarena.storage.database import create_database_engine
+    from glassarena.storage.migrate import MIGRATIONS
+
+    engine = create_database_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        for number, counted in enumerate((True, False, True)):
+            at = f"2026-11-2{number} 10:00:00.123456"
+            model_ids = [
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO model_versions (name, version, provider_kind, settings,"
+                        " settings_fingerprint, created_at) VALUES (:name, 1, 'scripted', '{}',"
+                        " :name, :at) RETURNING id"
+                    ),
+                    {"name": f"{side}{number}", "at": at},
+                ).scalar_one()
+                for side in "ab"
+            ]
+            battle_id = connection.execute(
+                sa.text(
+                    "INSERT INTO battles (public_id, mode, kind, category, model_a_id,"
+                    " model_b_id, status, voter_id, ip_hash, style_a, style_b, created_at,"
+                    " updated_at) VALUES (:public_id, 'anonymous', 'text', 'text', :a, :b,"
+                    " 'voted', 'raw-voter', 'ip', :style_a, NULL, :at, :at) RETURNING id"
+                ),
+                {
+                    "public_id": f"old-{number}",
+                    "a": model_ids[0],
+                    "b": model_ids[1],
+                    "style_a": json.dumps({"sum_assistant_a_tokens": 5 + number}),
+                    "at": at,
+                },
+            ).scalar_one()
+            vote_id = connection.execute(
+                sa.text(
+                    "INSERT INTO votes (battle_id, winner, voter_id, ip_hash, counted,"
+                    " not_counted_reason, created_at) VALUES (:battle, 'tie', 'raw-voter',"
+                    " 'ip', :counted, :reason, :at) RETURNING id"
+                ),
+                {
+                    "battle": battle_id,
+                    "counted": counted,
+                    "reason": None if counted else "named mode",
+                    "at": at,
+                },
+            ).scalar_one()
+            connection.execute(
+                sa.text(
+                    "INSERT INTO vote_log (vote_id, battle_public_id, category, model_a,"
+                    " model_a_version, model_b, model_b_version, winner, counted, voter_id,"
+                    " ip_hash, created_at) VALUES (:vote, :public_id, 'text', :a, 1, :b, 1,"
+                    " 'tie', :counted, 'raw-voter', 'ip', :at)"
+                ),
+                {
+                    "vote": vote_id,
+                    "public_id": f"old-{number}",
+                    "a": f"a{number}",
+                    "b": f"b{number}",
+                    "counted": counted,
+                    "at": at,
+                },
+            )
+    engine.dispose()
+    database = open_database(database_url)
+    repository = ArenaRepository(database)
+    entries = read_log(_lines(repository), "export")
+    assert check_chain(entries, "export") == repository.log_head()
+    assert repository.log_head().position == 3
+    assert entries[1].fields["not_counted_reason"] == "named mode"
+    assert entries[2].fields["style_a"] == {"sum_assistant_a_tokens": 7}
+    seed_votes(repository, 2)  # new votes continue the migrated chain
+    assert check_chain(read_log(_lines(repository), "export"), "export").position == 5
+    database.dispose()
