@@ -75,7 +75,8 @@ def test_integrity_json_and_page_over_http(tmp_path: Path) -> None:
         with running_arena(tmp_path, config) as server, httpx.Client(base_url=server.url) as client:
             battle = client.post("/api/battles", json={"prompt": "hello"}).text
             battle_id = json.loads(battle.split("data:", 2)[1].split("\n")[0])["battle_id"]
-            assert client.post(f"/api/battles/{battle_id}/vote", json={"choice": "tie"})
+            vote = client.post(f"/api/battles/{battle_id}/vote", json={"choice": "tie"})
+            assert vote.status_code == 200, vote.text
             report = client.get("/integrity.json").json()
             assert report["log"]["position"] == 1
             assert report["policy"]["policy"] == "fair-informative"  # the config's default
