@@ -31,6 +31,7 @@ from glassarena.storage.schema import (
     as_utc,
     utc_now,
 )
+from glassarena.vocabulary import BattleMode
 
 # Declarative classes type their __table__ as a FromClause; these are Tables.
 _battles: Table = BattleRow.__table__  # type: ignore[assignment]
@@ -88,22 +89,24 @@ class IntegrityStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def version_activity(self, since: datetime | None = None) -> list[VersionActivity]:
-        """Every model version with its battles and counted votes since `since` (None: ever).
+    def version_activity(
+        self, since: datetime | None = None, *, sampled_only: bool = False
+    ) -> list[VersionActivity]:
+        """Every model version with its battles and counted votes since `since` (None: ever);
+        with `sampled_only`, only the battles the sampling policy chose (anonymous ones).
 
         A battle counts for both of its models; a vote counts for both when it counts.
         """
+        chosen = [_battles.c.mode == BattleMode.ANONYMOUS] if sampled_only else []
         sides = union_all(
-            select(
-                _battles.c.model_a_id.label("version_id"),
-                _battles.c.id.label("battle_id"),
-                _battles.c.created_at.label("created_at"),
-            ),
-            select(
-                _battles.c.model_b_id.label("version_id"),
-                _battles.c.id.label("battle_id"),
-                _battles.c.created_at.label("created_at"),
-            ).where(_battles.c.model_b_id.is_not(None)),
+            *(
+                select(
+                    side.label("version_id"),
+                    _battles.c.id.label("battle_id"),
+                    _battles.c.created_at.label("created_at"),
+                ).where(side.is_not(None), *chosen)
+                for side in (_battles.c.model_a_id, _battles.c.model_b_id)
+            )
         ).subquery()
         window = [] if since is None else [sides.c.created_at >= since]
         activity = (
