@@ -35,8 +35,8 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _serve import ServeProcess
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from serve_process import ServeProcess
 
 # The default per-IP budget of the arena (arena.ratelimit.RateLimits); the run uses it.
 VOTES_PER_MINUTE_PER_IP = 30
@@ -79,7 +79,15 @@ def serve_from(directory: Path, config: Path, source: Path) -> ServeProcess:
     arguments = []
     if "--forwarded-allow-ips" in _serve_help({**os.environ, **environment}):
         arguments = ["--forwarded-allow-ips", "127.0.0.1"]
-    return ServeProcess(directory, config, arguments=arguments, environment=environment)
+    return ServeProcess(
+        config,
+        "--no-access-log",
+        *arguments,
+        data_dir=directory,
+        log=directory / "server.log",
+        database=directory / "arena.db",
+        environment=environment,
+    )
 
 
 def _serve_help(environment: dict[str, str]) -> str:

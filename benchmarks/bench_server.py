@@ -40,8 +40,9 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _serve import ServeProcess
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from serve_process import ServeProcess
+
 from glassarena.storage.vote_chain import chain_entry, entry_hash
 from openai_test_server import ModelServerDouble, ScriptedModel
 
@@ -96,11 +97,16 @@ def write_config(directory: Path, base_url: str, models: int) -> Path:
 
 
 def arena_process(directory: Path, config: Path, workers: int = 1) -> ServeProcess:
-    """`glassarena serve` with `workers` workers and a leaderboard refreshed every 2 s."""
+    """`glassarena serve` over `directory/arena.db` with `workers` workers and a leaderboard
+    refreshed every 2 s."""
     return ServeProcess(
-        directory,
         config,
-        arguments=["--workers", str(workers)],
+        "--no-access-log",
+        "--workers",
+        str(workers),
+        data_dir=directory,
+        log=directory / "server.log",
+        database=directory / "arena.db",
         environment={"GLASSARENA_LEADERBOARD_INTERVAL_SECONDS": "2"},
     )
 

@@ -27,8 +27,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _serve import free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from live_server import free_port
+
 from glassarena.webdev.checker import CHROMIUM_ARGS, AppChecker
 from glassarena.webdev.extract import extract_app
 from glassarena.webdev.sandbox import MemoryAppStore, SandboxPolicy, iframe_attributes, sandbox_app

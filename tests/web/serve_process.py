@@ -1,59 +1,60 @@
-"""`glassarena serve` as its own process on a free port, for the benchmarks that load it."""
+"""`glassarena serve` as a user starts it: its own process on a free port, for the tests and
+benchmarks that need the real command (workers, settings from the environment, a restart)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from live_server import free_port
 
 
 class ServeProcess:
-    """The server over `directory/arena.db` (SQLite), ready once it serves its stylesheet.
+    """Started, and ready once it serves its stylesheet; its output goes to `log`.
 
-    `arguments` go after the common ones; `environment` is added to this process's own.
+    `database` (SQLite) is passed as --database-url; without it the server keeps its
+    database in `data_dir`. `environment` is added to this process's own.
     """
 
     def __init__(
         self,
-        directory: Path,
         config: Path,
-        *,
-        arguments: Sequence[str] = (),
+        *arguments: str,
+        data_dir: Path,
+        log: Path,
+        database: Path | None = None,
         environment: Mapping[str, str] | None = None,
+        start_seconds: float = 120.0,
     ) -> None:
-        self.database = directory / "arena.db"
+        self.database = database
+        self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
             sys.executable, "-m", "glassarena", "serve", "--port", str(self.port),
-            "--config", str(config), "--database-url", f"sqlite:///{self.database}",
-            "--no-access-log", *arguments,
+            "--config", str(config), *arguments,
         ]  # fmt: skip
+        if database is not None:
+            command += ["--database-url", f"sqlite:///{database}"]
         full_environment = {
             **os.environ,
-            "GLASSARENA_DATA_DIR": str(directory),
+            "GLASSARENA_DATA_DIR": str(data_dir),
             **(environment or {}),
         }
-        self.log = directory / "server.log"
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=full_environment, stdout=log, stderr=log)
-        deadline = time.monotonic() + 120
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(
+                command, env=full_environment, stdout=output, stderr=output
+            )
+        deadline = time.monotonic() + start_seconds
         while True:
             if self.process.poll() is not None:
-                tail = self.log.read_text(errors="replace")[-2000:]
+                tail = log.read_text(errors="replace")[-2000:]
                 raise RuntimeError(
                     f"glassarena serve exited with {self.process.returncode}:\n{tail}"
                 )
@@ -63,7 +64,8 @@ class ServeProcess:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError("glassarena serve did not start in 120 s")
+                self.stop()
+                raise TimeoutError(f"glassarena serve did not start in {start_seconds:g} s")
             time.sleep(0.2)
 
     def stop(self) -> None:
