@@ -26,8 +26,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +35,9 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from serve_process import ServeProcess
+
 # The default per-IP budget of the arena (arena.ratelimit.RateLimits); the run uses it.
 VOTES_PER_MINUTE_PER_IP = 30
 VOTES_PER_DAY_PER_IP = 1000
@@ -44,12 +45,6 @@ NEW_VOTERS_PER_HOUR_PER_IP = 20
 ATTACKER_56 = "2001:db8:77:{subnet:02x}{host:02x}::{interface:x}"
 PROMPTS = 12
 MODELS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_private_set(directory: Path) -> Path:
@@ -74,47 +69,25 @@ def write_private_set(directory: Path) -> Path:
     return config
 
 
-class ServeProcess:
+def serve_from(directory: Path, config: Path, source: Path) -> ServeProcess:
     """`glassarena serve` from `source`, trusting 127.0.0.1 as the reverse proxy."""
-
-    def __init__(self, directory: Path, config: Path, source: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environment = {
-            **os.environ,
-            "PYTHONPATH": str(source),
-            "GLASSARENA_DATA_DIR": str(directory),
-            # uvicorn's own setting: the proxy whose X-Forwarded-For is believed.
-            "FORWARDED_ALLOW_IPS": "127.0.0.1",
-        }
-        command = [
-            sys.executable, "-m", "glassarena", "serve", "--port", str(self.port),
-            "--config", str(config), "--database-url", f"sqlite:///{directory / 'arena.db'}",
-            "--no-access-log",
-        ]  # fmt: skip
-        if "--forwarded-allow-ips" in _serve_help(environment):
-            command += ["--forwarded-allow-ips", "127.0.0.1"]
-        self.log = directory / "server.log"
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log)
-        deadline = time.monotonic() + 120
-        while True:
-            if self.process.poll() is not None:
-                tail = self.log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"glassarena serve exited: {self.process.returncode}\n{tail}")
-            try:
-                if httpx.get(self.url + "/static/css/app.css", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("glassarena serve did not start in 120 s")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
+    environment = {
+        "PYTHONPATH": str(source),
+        # uvicorn's own setting: the proxy whose X-Forwarded-For is believed.
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
+    }
+    arguments = []
+    if "--forwarded-allow-ips" in _serve_help({**os.environ, **environment}):
+        arguments = ["--forwarded-allow-ips", "127.0.0.1"]
+    return ServeProcess(
+        config,
+        "--no-access-log",
+        *arguments,
+        data_dir=directory,
+        log=directory / "server.log",
+        database=directory / "arena.db",
+        environment=environment,
+    )
 
 
 def _serve_help(environment: dict[str, str]) -> str:
@@ -210,7 +183,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="glassarena-attack-") as temporary:
         directory = Path(temporary)
-        server = ServeProcess(directory, write_private_set(directory), args.source.resolve())
+        server = serve_from(directory, write_private_set(directory), args.source.resolve())
         try:
             began = time.monotonic()
             tally, retry_after = asyncio.run(

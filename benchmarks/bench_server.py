@@ -40,6 +40,9 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from serve_process import ServeProcess
+
 from glassarena.storage.vote_chain import chain_entry, entry_hash
 from openai_test_server import ModelServerDouble, ScriptedModel
 
@@ -60,14 +63,6 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
 
 def milliseconds(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def write_config(directory: Path, base_url: str, models: int) -> Path:
@@ -101,50 +96,19 @@ def write_config(directory: Path, base_url: str, models: int) -> Path:
     return path
 
 
-class ArenaProcess:
-    """`glassarena serve` in its own process, on a free port."""
-
-    def __init__(self, directory: Path, config: Path, workers: int = 1) -> None:
-        self.database = directory / "arena.db"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [
-            sys.executable, "-m", "glassarena", "serve", "--port", str(self.port),
-            "--config", str(config), "--database-url", f"sqlite:///{self.database}",
-            "--no-access-log", "--workers", str(workers),
-        ]  # fmt: skip
-        environment = {
-            **os.environ,
-            "GLASSARENA_DATA_DIR": str(directory),
-            "GLASSARENA_LEADERBOARD_INTERVAL_SECONDS": "2",
-        }
-        self.log = directory / "server.log"
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log)
-        deadline = time.monotonic() + 120
-        while True:
-            if self.process.poll() is not None:
-                tail = self.log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(
-                    f"glassarena serve exited with {self.process.returncode}:\n{tail}"
-                )
-            try:
-                if httpx.get(self.url + "/static/css/app.css", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("glassarena serve did not start in 120 s")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
-
-    def kill_hard(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
+def arena_process(directory: Path, config: Path, workers: int = 1) -> ServeProcess:
+    """`glassarena serve` over `directory/arena.db` with `workers` workers and a leaderboard
+    refreshed every 2 s."""
+    return ServeProcess(
+        config,
+        "--no-access-log",
+        "--workers",
+        str(workers),
+        data_dir=directory,
+        log=directory / "server.log",
+        database=directory / "arena.db",
+        environment={"GLASSARENA_LEADERBOARD_INTERVAL_SECONDS": "2"},
+    )
 
 
 def client(url: str, connections: int) -> httpx.AsyncClient:
@@ -288,7 +252,7 @@ def bench_votes(
     for workers in worker_counts:
         directory = workdir / f"votes-{workers}-workers"
         directory.mkdir()
-        arena = ArenaProcess(
+        arena = arena_process(
             directory, write_config(directory, double.openai_base_url, 8), workers=workers
         )
         print(f"### {workers} server worker(s)")
@@ -392,7 +356,7 @@ def bench_first_token(workdir: Path, double: ModelServerDouble, samples: int) ->
     print(f"\n## 2. Latency added to the first token ({samples} sequential battles)")
     directory = workdir / "first-token"
     directory.mkdir()
-    arena = ArenaProcess(directory, write_config(directory, double.openai_base_url, 2))
+    arena = arena_process(directory, write_config(directory, double.openai_base_url, 2))
     try:
         direct, through_arena = asyncio.run(
             measure_first_tokens(arena.url, double.openai_base_url, samples)
@@ -513,7 +477,7 @@ def bench_leaderboard(workdir: Path, double: ModelServerDouble, votes: int, requ
     directory = workdir / "leaderboard"
     directory.mkdir()
     config = write_config(directory, double.openai_base_url, 16)
-    arena = ArenaProcess(directory, config)
+    arena = arena_process(directory, config)
     try:  # a few real battles give the bulk rows their real shape (style metadata, times)
         battle_ids, cookies = asyncio.run(create_battles(arena.url, 40, concurrency=4))
         asyncio.run(cast_votes(arena.url, cookies, battle_ids, 4))
@@ -525,7 +489,7 @@ def bench_leaderboard(workdir: Path, double: ModelServerDouble, votes: int, requ
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
 
     started = time.perf_counter()
-    arena = ArenaProcess(directory, config)
+    arena = arena_process(directory, config)
     try:
         while True:
             response = httpx.get(arena.url + "/leaderboard.json?category=text", timeout=30)
@@ -571,7 +535,7 @@ def bench_kill(workdir: Path, double: ModelServerDouble, battles: int) -> None:
     print(f"\n## 4. kill -9 of the server during vote load ({battles:,} battles)")
     directory = workdir / "kill"
     directory.mkdir()
-    arena = ArenaProcess(directory, write_config(directory, double.openai_base_url, 4))
+    arena = arena_process(directory, write_config(directory, double.openai_base_url, 4))
     battle_ids, cookies = asyncio.run(create_battles(arena.url, battles))
 
     async def vote_then_kill() -> tuple[list[str], int]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import uvicorn
 from playwright.async_api import async_playwright
@@ -25,6 +26,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from live_server import free_port
 
 from glassarena.webdev.checker import CHROMIUM_ARGS, AppChecker
 from glassarena.webdev.extract import extract_app
@@ -115,12 +119,6 @@ async def throughput(apps: int) -> None:
         f"{apps / elapsed * 60:.0f} apps/min ({runs} ran)"
     )
     describe("  load time per app", [r.load_ms for r in results if r.load_ms is not None], "ms")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def preview_wait(previews: int, background_apps: int) -> None:

@@ -27,11 +27,57 @@ class SeededVote:
     counted: bool
 
 
-def _styled_text(rng: random.Random) -> str:
+def styled_text(rng: random.Random, most_words: int = 60) -> str:
+    """An answer with a random amount of headers, list items, bold and words."""
     parts = ["# Title\n"] * rng.randint(0, 2) + ["- item\n"] * rng.randint(0, 4)
-    parts += ["**bold** "] * rng.randint(0, 3) + ["word "] * rng.randint(1, 60)
+    parts += ["**bold** "] * rng.randint(0, 3) + ["word "] * rng.randint(1, most_words)
     rng.shuffle(parts)
     return "".join(parts)
+
+
+def vote_on_a_battle(
+    repository: ArenaRepository,
+    battle_id: str,
+    model_a: int,
+    model_b: int,
+    winner: Winner,
+    *,
+    kind: str = "text",
+    category: str = "text",
+    voter_id: str = "v",
+    ip_hash: str = "h",
+    prompt: str = "p",
+    counted: bool = True,
+    answers: tuple[str, str] | None = None,
+) -> None:
+    """One anonymous battle between two stored versions, finished (with these answers and
+    their style, when given) and voted on."""
+    repository.create_battle(
+        public_id=battle_id,
+        mode="anonymous",
+        kind=kind,
+        category=category,
+        model_a_id=model_a,
+        model_b_id=model_b,
+        voter_id=voter_id,
+        ip_hash=ip_hash,
+        prompt=prompt,
+    )
+    styles: dict[str, dict[str, object] | None] = {"a": None, "b": None}
+    if answers is not None:
+        for side, text in zip("ab", answers, strict=True):
+            repository.finish_answer(battle_id, 1, side, AnswerResult(text=text, status="done"))
+            styles[side] = side_style([{"role": "assistant", "content": text}], side)
+    repository.finish_turn(battle_id, failure_reason=None, style_a=styles["a"], style_b=styles["b"])
+    repository.record_vote(
+        battle_id,
+        winner=winner.value,
+        voter_id=voter_id,
+        ip_hash=ip_hash,
+        counted=counted,
+        not_counted_reason=None if counted else "named mode",
+        log=DatabaseVoteLog().append,
+    )
 
 
 def seed_votes(
@@ -60,36 +106,19 @@ def seed_votes(
             prompt=f"private prompt number {number} about my medical history",
             counted=uncounted_every == 0 or number % uncounted_every != uncounted_every - 1,
         )
-        repository.create_battle(
-            public_id=vote.battle_id,
-            mode="anonymous",
-            kind="text",
+        answers = (styled_text(rng), styled_text(rng))
+        vote_on_a_battle(
+            repository,
+            vote.battle_id,
+            model_a,
+            model_b,
+            list(Winner)[rng.randrange(4)],
             category=category,
-            model_a_id=model_a,
-            model_b_id=model_b,
             voter_id=vote.voter_id,
             ip_hash=vote.ip_hash,
             prompt=vote.prompt,
-        )
-        texts = {side: _styled_text(rng) for side in "ab"}
-        for side, text in texts.items():
-            repository.finish_answer(
-                vote.battle_id, 1, side, AnswerResult(text=text, status="done")
-            )
-        repository.finish_turn(
-            vote.battle_id,
-            failure_reason=None,
-            style_a=side_style([{"role": "assistant", "content": texts["a"]}], "a"),
-            style_b=side_style([{"role": "assistant", "content": texts["b"]}], "b"),
-        )
-        repository.record_vote(
-            vote.battle_id,
-            winner=list(Winner)[rng.randrange(4)].value,
-            voter_id=vote.voter_id,
-            ip_hash=vote.ip_hash,
             counted=vote.counted,
-            not_counted_reason=None if vote.counted else "named mode",
-            log=DatabaseVoteLog().append,
+            answers=answers,
         )
         seeded.append(vote)
     return seeded

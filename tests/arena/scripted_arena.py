@@ -24,6 +24,7 @@ from glassarena.providers.base import (
     TextDelta,
 )
 from glassarena.storage.database import Database
+from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.vote_log import DatabaseVoteLog
 
@@ -82,6 +83,7 @@ def make_service(
     rate_limiter: RateLimiter | None = None,
     pacing: StreamPacing | None = None,
     reveal_timings: bool = False,
+    organizations: Mapping[str, str] | None = None,
 ) -> ArenaService:
     repository = ArenaRepository(database)
     to_register = [
@@ -91,12 +93,18 @@ def make_service(
             settings={"name": name},
             settings_fingerprint=f"fp-{name}{fingerprint_suffix}",
             provider=provider,
+            organization=(organizations or {}).get(name, "unknown"),
         )
         for name, provider in providers.items()
     ]
+    roster = Roster.register(repository, to_register)
+    if organizations:  # recorded as the arena records them at startup
+        IntegrityStore(database).describe_versions(
+            [(m.version_id, m.organization, m.family, m.open_weights) for m in roster]
+        )
     return ArenaService(
         repository=repository,
-        roster=Roster.register(repository, to_register),
+        roster=roster,
         sampling=UniformPairs(),
         acceptance=AnonymousCompletedBattles(),
         vote_log=DatabaseVoteLog(),

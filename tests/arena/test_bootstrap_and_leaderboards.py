@@ -24,10 +24,8 @@ from glassarena.arena.leaderboard_refresher import (
 )
 from glassarena.arena.service import BattleRequest
 from glassarena.battles.record import Winner
-from glassarena.battles.style import side_style
 from glassarena.storage.errors import DatabaseUnavailableError
-from glassarena.storage.repository import AnswerResult
-from glassarena.storage.vote_log import DatabaseVoteLog
+from vote_seeding import styled_text, vote_on_a_battle
 
 RECORDED_MODELS = ["Claude v1", "Code Llama (13B)", "Alpaca (7B)"]
 # A private copy of the shipped answers, as a team's own checkpoints would be: votes on a
@@ -105,13 +103,6 @@ async def test_recorded_battles_show_a_recorded_prompt_and_rank_separately(
     assert text.message == "No counted votes in this category yet."
 
 
-def _styled_text(rng: random.Random) -> str:
-    parts = ["# Title\n"] * rng.randint(0, 2) + ["- item\n"] * rng.randint(0, 4)
-    parts += ["**bold** "] * rng.randint(0, 3) + ["word "] * rng.randint(1, 80)
-    rng.shuffle(parts)
-    return "".join(parts)
-
-
 def _seed_votes(arena: Arena, rounds: int) -> None:
     """Counted recorded-category votes over every pair, with wins, losses and ties."""
     repository = arena.service.repository
@@ -119,36 +110,15 @@ def _seed_votes(arena: Arena, rounds: int) -> None:
     pairs = [(ids[0], ids[1]), (ids[1], ids[2]), (ids[2], ids[0])]
     rng = random.Random(5)
     for number in range(rounds):
-        model_a, model_b = pairs[number % 3]
-        public_id = f"seeded-{number}"
-        repository.create_battle(
-            public_id=public_id,
-            mode="anonymous",
+        vote_on_a_battle(
+            repository,
+            f"seeded-{number}",
+            *pairs[number % 3],
+            list(Winner)[number % 4],
             kind="recorded",
             category="recorded",
-            model_a_id=model_a,
-            model_b_id=model_b,
             voter_id="seeder",
-            ip_hash="h",
-            prompt="p",
-        )
-        texts = {side: _styled_text(rng) for side in "ab"}
-        for side, text in texts.items():
-            repository.finish_answer(public_id, 1, side, AnswerResult(text=text, status="done"))
-        repository.finish_turn(
-            public_id,
-            failure_reason=None,
-            style_a=side_style([{"role": "assistant", "content": texts["a"]}], "a"),
-            style_b=side_style([{"role": "assistant", "content": texts["b"]}], "b"),
-        )
-        repository.record_vote(
-            public_id,
-            winner=list(Winner)[number % 4].value,
-            voter_id="seeder",
-            ip_hash="h",
-            counted=True,
-            not_counted_reason=None,
-            log=DatabaseVoteLog().append,
+            answers=(styled_text(rng, most_words=80), styled_text(rng, most_words=80)),
         )
 
 

@@ -10,10 +10,10 @@ from glassarena.arena.bootstrap import build_arena
 from glassarena.arena.config import load_config
 from glassarena.arena.config.schema import InactiveRule, IntegritySettings, SupersededRule
 from glassarena.arena.standing import decide_retirements, standings
-from glassarena.arena.vote_log import DatabaseVoteLog
 from glassarena.battles.record import Winner
 from glassarena.storage.integrity import VersionActivity
 from glassarena.storage.repository import ArenaRepository
+from vote_seeding import vote_on_a_battle
 
 MODELS = ["Claude v1", "Code Llama (13B)", "Alpaca (7B)"]
 SECRET = "s" * 32
@@ -33,27 +33,14 @@ def _vote(repository: ArenaRepository, version_ids: list[int], count: int) -> No
     rng = random.Random(11)
     for number in range(count):
         model_a, model_b = rng.sample(version_ids, 2)
-        public_id = f"r-{number}"
-        repository.create_battle(
-            public_id=public_id,
-            mode="anonymous",
+        vote_on_a_battle(
+            repository,
+            f"r-{number}",
+            model_a,
+            model_b,
+            list(Winner)[rng.randrange(4)],
             kind="recorded",
             category="recorded",
-            model_a_id=model_a,
-            model_b_id=model_b,
-            voter_id="v",
-            ip_hash="h",
-            prompt="p",
-        )
-        repository.finish_turn(public_id, failure_reason=None, style_a=None, style_b=None)
-        repository.record_vote(
-            public_id,
-            winner=list(Winner)[rng.randrange(4)].value,
-            voter_id="v",
-            ip_hash="h",
-            counted=True,
-            not_counted_reason=None,
-            log=DatabaseVoteLog().append,
         )
 
 

@@ -1,4 +1,6 @@
-"""Realised sampling shares from the database: per organization and model, per window."""
+"""Realised sampling shares from the database: per organization and model, per window.
+
+Shares are of model appearances (a battle appears once for each of its two models)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
 
+from glassarena.arena.integrity import realised_shares
 from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import BattleRequest
 from glassarena.battles.record import Winner
 from glassarena.storage.database import Database
-from glassarena.storage.sampling_shares import realised_shares
+from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.schema import BattleRow
 
 ORGANIZATIONS = {MODEL_NAMES[0]: "lab-one", MODEL_NAMES[1]: "lab-one", MODEL_NAMES[2]: "lab-two"}
@@ -22,7 +25,10 @@ async def test_shares_count_anonymous_battles_and_counted_votes_per_window(
 ) -> None:
     providers = {name: ScriptedProvider(f"S{i}") for i, name in enumerate(MODEL_NAMES)}
     service = make_service(
-        database, providers, rate_limits=RateLimits(battles_per_minute_per_voter=99)
+        database,
+        providers,
+        rate_limits=RateLimits(battles_per_minute_per_voter=99),
+        organizations=ORGANIZATIONS,
     )
     voter = service.voter("shares", "198.51.100.20")
     battle_ids = []
@@ -45,30 +51,30 @@ async def test_shares_count_anonymous_battles_and_counted_votes_per_window(
             .values(created_at=datetime.now(UTC) - timedelta(days=10))
         )
 
-    shares = realised_shares(database, ORGANIZATIONS, datetime.now(UTC))
+    shares = realised_shares(IntegrityStore(database), datetime.now(UTC))
 
-    everything = shares["all_time"]
-    assert (everything["battles"], everything["counted_votes"]) == (6, 4)
-    assert sum(row["battles"] for row in everything["by_model"]) == 12  # two sides each
-    assert sum(row["battle_share"] for row in everything["by_model"]) == 1.0
-    assert sum(row["counted_vote_share"] for row in everything["by_organization"]) == 1.0
-    organizations = {row["name"]: row for row in everything["by_organization"]}
-    models = {row["name"]: row for row in everything["by_model"]}
+    everything = shares["all"]
+    assert (everything["appearances"], everything["counted_vote_appearances"]) == (12, 8)
+    assert sum(row["battles"] for row in everything["models"]) == 12  # two sides each
+    assert sum(row["battle_share"] for row in everything["models"]) == 1.0
+    assert sum(row["vote_share"] for row in everything["organizations"]) == 1.0
+    organizations = {row["organization"]: row for row in everything["organizations"]}
+    models = {row["model"]: row for row in everything["models"]}
     assert set(organizations) <= {"lab-one", "lab-two"}
     assert organizations["lab-one"]["battles"] == sum(
         models[name]["battles"] for name in MODEL_NAMES[:2] if name in models
     )
-    assert (shares["last_30_days"]["battles"], shares["last_7_days"]["battles"]) == (6, 5)
-    assert shares["last_7_days"]["counted_votes"] == 3
+    assert (shares["30d"]["appearances"], shares["7d"]["appearances"]) == (12, 10)
+    assert shares["7d"]["counted_vote_appearances"] == 6
 
 
-async def test_a_model_missing_from_the_config_counts_as_unknown(database: Database) -> None:
+async def test_a_model_without_an_organization_counts_as_unknown(database: Database) -> None:
     providers = {name: ScriptedProvider(f"S{i}") for i, name in enumerate(MODEL_NAMES[:2])}
-    service = make_service(database, providers)
+    service = make_service(database, providers, organizations={MODEL_NAMES[0]: "lab-one"})
     voter = service.voter("unknown", "198.51.100.21")
     live = await service.start(voter, BattleRequest(prompt="Hi."))
     async for _ in live.events():
         pass
-    shares = realised_shares(database, {MODEL_NAMES[0]: "lab-one"}, datetime.now(UTC))
-    organizations = {row["name"]: row["battles"] for row in shares["all_time"]["by_organization"]}
+    shares = realised_shares(IntegrityStore(database), datetime.now(UTC))
+    organizations = {row["organization"]: row["battles"] for row in shares["all"]["organizations"]}
     assert organizations == {"lab-one": 1, "unknown": 1}

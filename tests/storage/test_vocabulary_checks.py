@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from glassarena.storage.database import Database, create_database_engine, open_database
-from glassarena.storage.migrate import MIGRATIONS
+from glassarena.storage.database import Database, open_database
 from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
+from older_schema import migrated_only_to
 
 _TABLES = ("model_versions", "battles", "turns", "answers", "votes", "vote_log", "app_checks")
 _NOW = "2026-11-29 12:00:00"
@@ -56,14 +54,8 @@ def test_migrating_to_the_checks_keeps_every_row(database_url: str) -> None:
     # failed" on dropping `battles`, which votes refer to. Without votes, the same drop deletes
     # every turn and answer instead (ON DELETE CASCADE, see the next test). The migration
     # therefore runs with foreign keys off.
-    engine = create_database_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
+    with migrated_only_to(database_url, "0003") as connection:
         _rows_of_a_voted_battle(connection)
-    engine.dispose()
 
     database = open_database(database_url)  # migrates to head
     try:
@@ -135,14 +127,8 @@ def test_migrating_an_arena_without_votes_keeps_its_answers(tmp_path) -> None:  
     # With foreign keys on, this upgrade "succeeded" and left the battle without its turn and
     # answers: dropping the old `battles` table cascaded to them.
     url = f"sqlite:///{tmp_path / 'arena.db'}"
-    engine = create_database_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
+    with migrated_only_to(url, "0003") as connection:
         _rows_of_a_voted_battle(connection, voted=False)
-    engine.dispose()
     database = open_database(url)
     try:
         with database.engine.connect() as connection:

@@ -131,18 +131,10 @@ def test_prompts_are_published_only_when_the_deployment_opts_in(database: Databa
 def test_the_migration_chains_the_entries_logged_before_it(database_url: str) -> None:
     """An arena that voted on the schema before the chain keeps its votes, now chained."""
     import sqlalchemy as sa
-    from alembic import command
-    from alembic.config import Config
 
-    from glassarena.storage.database import create_database_engine
-    from glassarena.storage.migrate import MIGRATIONS
+    from older_schema import migrated_only_to
 
-    engine = create_database_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
+    with migrated_only_to(database_url, "0003") as connection:
         for number, counted in enumerate((True, False, True)):
             at = f"2026-11-2{number} 10:00:00.123456"
             model_ids = [
@@ -200,7 +192,6 @@ def test_the_migration_chains_the_entries_logged_before_it(database_url: str) ->
                     "at": at,
                 },
             )
-    engine.dispose()
     database = open_database(database_url)
     repository = ArenaRepository(database)
     entries = read_log(_lines(repository), "export")

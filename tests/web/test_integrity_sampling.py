@@ -24,12 +24,15 @@ def test_the_policy_its_targets_and_the_realised_shares_are_published(tmp_path: 
             started = client.post("/api/battles", json={"prompt": "Hi."})
             assert sse_events(started.text)[-1]["type"] == "complete"
             published = client.get("/integrity/sampling.json").json()
+            on_the_page = client.get("/integrity.json").json()
     assert published["policy"]["policy"] == "fair-informative"
     assert published["policy"]["pinned_share_of_battles"] == {"cirrus": 0.5}
     targets = published["target_shares"]["text"]
     assert targets["cirrus"] == 0.25 and abs(sum(targets.values()) - 1) < 1e-9
     # organizations come from the config (the test helper names "Test Lab")
     assert published["organizations"] == dict.fromkeys(("aurora", "boreal", "cirrus"), "Test Lab")
-    realised = published["realised_shares"]["all_time"]
-    assert realised["battles"] == 1 and realised["counted_votes"] == 0
-    assert realised["by_organization"][0]["name"] == "Test Lab"
+    # the same figures as /integrity's: one battle appears once for each of its two models
+    realised = published["realised_shares"]["all"]
+    assert realised["appearances"] == 2 and realised["counted_vote_appearances"] == 0
+    assert realised["organizations"][0]["organization"] == "Test Lab"
+    assert published["realised_shares"] == on_the_page["shares"]  # one computation for both

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from arena_server import GENEROUS_RATE_LIMITS, write_config
 from live_server import free_port
+from serve_process import ServeProcess
 
 GLASSARENA = [sys.executable, "-m", "glassarena"]
 BATTLES_PER_MINUTE_PER_IP = 3
@@ -56,28 +57,17 @@ def serve(directory: Path, *arguments: str, **variables: str) -> Iterator[Runnin
         },
         recorded_sets=[RECORDED],
     )
-    port = free_port()
-    command = [*GLASSARENA, "serve", "--port", str(port), "--config", str(config), *arguments]
-    environment = {**os.environ, "GLASSARENA_DATA_DIR": str(directory / "data"), **variables}
-    log = directory / "serve.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
+    server = ServeProcess(
+        config,
+        *arguments,
+        data_dir=directory / "data",
+        log=directory / "serve.log",
+        environment=variables,
+    )
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, f"glassarena serve exited: {log.read_text()}"
-            try:
-                if httpx.get(url + "/static/css/app.css", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "glassarena serve did not start in 90 s"
-            time.sleep(0.2)
-        yield RunningServe(url, log)
+        yield RunningServe(server.url, server.log)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
 
 def spoofed_battle_starts(url: str) -> list[int]:

@@ -8,8 +8,6 @@ through both. Separate in-process counters would allow twice the limit; Redis al
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -18,14 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 from arena_server import GENEROUS_RATE_LIMITS, openai_contestant, write_config
-from live_server import free_port
+from serve_process import ServeProcess
 
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 BATTLES_PER_MINUTE = 4
-GLASSARENA = [sys.executable, "-m", "glassarena"]
 
 
 def _server_socket_owners(port: int) -> dict[int, int]:
@@ -66,30 +63,20 @@ def two_workers(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int]]:
                 openai_contestant(name, double.openai_base_url, "m") for name in ("one", "two")
             ],
         )
-        port = free_port()
-        command = [
-            *GLASSARENA, "serve", "--workers", "2", "--port", str(port),
-            "--config", str(config), "--redis-url", redis_url,
-            "--database-url", f"sqlite:///{tmp_path / 'arena.db'}",
-        ]  # fmt: skip
-        environment = {**os.environ, "GLASSARENA_DATA_DIR": str(tmp_path / "data")}
-        server = subprocess.Popen(command, env=environment)
+        server = ServeProcess(
+            config,
+            "--workers",
+            "2",
+            "--redis-url",
+            redis_url,
+            data_dir=tmp_path / "data",
+            log=tmp_path / "serve.log",
+            database=tmp_path / "arena.db",
+        )
         try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                assert server.poll() is None, "glassarena serve exited while starting"
-                try:
-                    if httpx.get(url + "/", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "glassarena serve did not start in 90 s"
-                time.sleep(0.3)
-            yield url, port
+            yield server.url, server.port
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
 
 
 def test_two_workers_enforce_one_rate_limit(two_workers: tuple[str, int]) -> None:

@@ -51,7 +51,6 @@ from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
-from glassarena.storage.sampling_shares import realised_shares
 from glassarena.storage.vote_log import DatabaseVoteLog
 
 if TYPE_CHECKING:
@@ -100,7 +99,7 @@ class Arena:
             "policy": self.sampling.describe(),
             "target_shares": targets,
             "organizations": organizations,
-            "realised_shares": realised_shares(self.database, organizations, datetime.now(UTC)),
+            "realised_shares": self.integrity.state().report["shares"],
         }
 
     async def _feed_sampling(self) -> None:

@@ -1,9 +1,10 @@
 """What `/integrity` and the leaderboard show about how the board was made.
 
-The sampling policy in force, the realised shares of battles and counted votes per
-organization and per model (last 7 days, 30 days, all time), organizations and their
-variants, provisional and retired models, the retirement log, and the vote log's head.
-Read from the database in the background every few seconds at most, never per page view.
+The sampling policy in force, the realised shares of the battles it chose and of their
+counted votes per organization and per model (last 7 days, 30 days, all time),
+organizations and their variants, provisional and retired models, the retirement log, and
+the vote log's head. Read from the database in the background every few seconds at most,
+never per page view.
 """
 
 from __future__ import annotations
@@ -108,14 +109,10 @@ class IntegrityView:
         for model in roster:
             if not model.retired:
                 offered[model.organization] += 1
-        shares = {
-            name: _shares(all_time if span is None else self._store.version_activity(now - span))
-            for name, span in WINDOWS
-        }
         report = {
             "log": {"position": head.position, "head": head.entry_hash},
             "policy": self._sampling.describe(),
-            "shares": shares,
+            "shares": realised_shares(self._store, now),
             "organizations": [
                 {
                     "organization": organization,
@@ -148,6 +145,18 @@ class IntegrityView:
             standing={standing.label: standing for standing in board},
             variants=dict(variants),
         )
+
+
+def realised_shares(store: IntegrityStore, now: datetime) -> dict[str, dict[str, Any]]:
+    """What the sampling policy did, per window (`WINDOWS`): each organization's and model's
+    part of the battles it chose (anonymous ones; named and single-model battles are the
+    user's choice) and of their counted votes."""
+    return {
+        name: _shares(
+            store.version_activity(None if span is None else now - span, sampled_only=True)
+        )
+        for name, span in WINDOWS
+    }
 
 
 def _shares(activity: Sequence[VersionActivity]) -> dict[str, Any]:

@@ -10,8 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from glassarena.battles.formats import build_mapping, read_battles
-from glassarena.cli.rank import clear_errors, input_options
+from glassarena.cli.rank import BattleInput, clear_errors, input_options
 from glassarena.screening import REASONS, ScreeningInputError, VoteTable, screen
 from glassarena.screening_report import audit_report
 
@@ -28,10 +27,7 @@ from glassarena.screening_report import audit_report
 )
 def audit(
     file: Path,
-    input_format: str | None,
-    preset: str | None,
-    columns: tuple[str, ...],
-    labels: tuple[str, ...],
+    battle_input: BattleInput,
     output_format: str,
 ) -> None:
     """Screen the votes of a battle FILE that has a voter column.
@@ -44,7 +40,7 @@ def audit(
       glassarena audit crowd-comparisons.csv --preset llmfao
     """
     with clear_errors():
-        battles = read_battles(file, input_format, build_mapping(preset, columns, labels))
+        battles = battle_input.read(file)
         try:
             table = VoteTable.from_battles(battles, str(file))
         except ScreeningInputError as error:

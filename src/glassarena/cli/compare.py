@@ -12,9 +12,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from glassarena.battles.formats import build_mapping
 from glassarena.board_compare import Board, compare, load_board
-from glassarena.cli.rank import clear_errors, input_options
+from glassarena.cli.rank import BattleInput, clear_errors, input_options
 
 
 @click.command()
@@ -31,10 +30,7 @@ from glassarena.cli.rank import clear_errors, input_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 def compare_command(
     boards: tuple[Path, ...],
-    input_format: str | None,
-    preset: str | None,
-    columns: tuple[str, ...],
-    labels: tuple[str, ...],
+    battle_input: BattleInput,
     rename: tuple[str, ...],
     rounds: int,
     seed: int,
@@ -58,9 +54,9 @@ def compare_command(
     renames = dict(item.split("=", 1) for item in rename if "=" in item)
     with clear_errors():
         rng = np.random.default_rng(seed)
-        mapping = build_mapping(preset, columns, labels)
+        mapping = battle_input.mapping()
         loaded = [
-            _renamed(load_board(path, input_format, mapping, rounds, rng), renames)
+            _renamed(load_board(path, battle_input.input_format, mapping, rounds, rng), renames)
             for path in boards
         ]
         results = [compare(loaded[0], other) for other in loaded[1:]]

@@ -8,13 +8,11 @@ import click
 
 from glassarena.battles.formats import (
     FORMATS,
-    build_mapping,
     detect_format,
-    read_battles,
     write_battles,
 )
 from glassarena.battles.style_features import with_style
-from glassarena.cli.rank import clear_errors, input_options
+from glassarena.cli.rank import BattleInput, clear_errors, input_options
 
 
 @click.command()
@@ -35,10 +33,7 @@ from glassarena.cli.rank import clear_errors, input_options
 def convert(
     source: Path,
     target: Path,
-    input_format: str | None,
-    preset: str | None,
-    columns: tuple[str, ...],
-    labels: tuple[str, ...],
+    battle_input: BattleInput,
     output_format: str | None,
     add_style: bool,
 ) -> None:
@@ -48,8 +43,7 @@ def convert(
     """
     with clear_errors():
         detect_format(target, output_format)  # a bad target fails before a long read
-        mapping = build_mapping(preset, columns, labels)
-        battles = read_battles(source, input_format, mapping, with_answers=add_style)
+        battles = battle_input.read(source, with_answers=add_style)
         if add_style:
             battles = with_style(battles)
         write_battles(battles, target, output_format)

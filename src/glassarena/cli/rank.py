@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.filters import parse_where
 from glassarena.battles.formats import FORMATS, PRESETS, build_mapping, read_battles
+from glassarena.battles.formats.mapping import ColumnMapping
 from glassarena.battles.table import REQUIRED_COLUMNS, STYLE_COLUMNS
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
 from glassarena.leaderboard_render import render_csv, render_json, render_markdown, rich_table
@@ -22,8 +26,43 @@ from glassarena.ratings import RatingError
 Command = Callable[..., Any]
 
 
+@dataclass(frozen=True, slots=True)
+class BattleInput:
+    """How to read a command's battle files: the format (None: from the file's extension)
+    and the column/label mapping, built when read so that its errors come in order."""
+
+    input_format: str | None
+    preset: str | None
+    columns: tuple[str, ...]
+    labels: tuple[str, ...]
+
+    def mapping(self) -> ColumnMapping | None:
+        return build_mapping(self.preset, self.columns, self.labels)
+
+    def read(
+        self, file: Path, *, with_answers: bool = False, columns: Collection[str] | None = None
+    ) -> pd.DataFrame:
+        return read_battles(
+            file, self.input_format, self.mapping(), with_answers=with_answers, columns=columns
+        )
+
+
 def input_options(command: Command) -> Command:
-    """The options that say how to read a battle file: format and column/label mapping."""
+    """The options that say how to read a battle file (format and column/label mapping),
+    handed to `command` as one `battle_input`."""
+
+    @functools.wraps(command)
+    def with_battle_input(
+        *args: Any,
+        input_format: str | None,
+        preset: str | None,
+        columns: tuple[str, ...],
+        labels: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        battle_input = BattleInput(input_format, preset, columns, labels)
+        return command(*args, battle_input=battle_input, **kwargs)
+
     options = [
         click.option(
             "--from",
@@ -49,9 +88,10 @@ def input_options(command: Command) -> Command:
             help="What source winner labels mean, e.g. left=model_a,right=model_b.",
         ),
     ]
+    decorated: Command = with_battle_input
     for option in reversed(options):
-        command = option(command)
-    return command
+        decorated = option(decorated)
+    return decorated
 
 
 @contextmanager
@@ -213,10 +253,7 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
 )
 def rank(
     file: Path,
-    input_format: str | None,
-    preset: str | None,
-    columns: tuple[str, ...],
-    labels: tuple[str, ...],
+    battle_input: BattleInput,
     output_format: str,
     ci: str,
     rounds: int,
@@ -246,10 +283,8 @@ def rank(
     """
     with clear_errors():
         conditions = parse_where(where)
-        battles = read_battles(
+        battles = battle_input.read(
             file,
-            input_format,
-            build_mapping(preset, columns, labels),
             with_answers=style_control,
             columns=_columns_used(conditions, category, style_control),
         )

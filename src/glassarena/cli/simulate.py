@@ -10,8 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from glassarena.battles.formats import build_mapping, read_battles
-from glassarena.cli.rank import clear_errors, input_options
+from glassarena.cli.rank import BattleInput, clear_errors, input_options
 from glassarena.screening import ScreeningInputError, ScreeningSettings, VoteTable
 from glassarena.screening.attacks import STRATEGIES
 from glassarena.screening.simulation import (
@@ -81,10 +80,7 @@ def _synthetic(text: str) -> tuple[int, int]:
 )
 def simulate_rigging_command(
     file: Path | None,
-    input_format: str | None,
-    preset: str | None,
-    columns: tuple[str, ...],
-    labels: tuple[str, ...],
+    battle_input: BattleInput,
     synthetic: str | None,
     attackers: tuple[str, ...],
     budgets: tuple[int, ...],
@@ -113,7 +109,7 @@ def simulate_rigging_command(
     with clear_errors():
         try:
             if file is not None:
-                battles = read_battles(file, input_format, build_mapping(preset, columns, labels))
+                battles = battle_input.read(file)
                 honest = VoteTable.from_battles(battles, str(file))
                 board = file.stem
             else:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Subquery,
     Table,
     bindparam,
     case,
@@ -31,6 +32,7 @@ from glassarena.storage.schema import (
     as_utc,
     utc_now,
 )
+from glassarena.vocabulary import BattleMode
 
 # Declarative classes type their __table__ as a FromClause; these are Tables.
 _battles: Table = BattleRow.__table__  # type: ignore[assignment]
@@ -84,42 +86,50 @@ def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _activity(since: datetime | None, sampled_only: bool) -> Subquery:
+    """Per model version that battled: battles, counted votes, first battle, last vote.
+
+    A battle counts for both of its models; a vote counts for both when it counts.
+    """
+    chosen = [_battles.c.mode == BattleMode.ANONYMOUS] if sampled_only else []
+    sides = union_all(
+        *(
+            select(
+                side.label("version_id"),
+                _battles.c.id.label("battle_id"),
+                _battles.c.created_at.label("created_at"),
+            ).where(side.is_not(None), *chosen)
+            for side in (_battles.c.model_a_id, _battles.c.model_b_id)
+        )
+    ).subquery()
+    window = [] if since is None else [sides.c.created_at >= since]
+    return (
+        select(
+            sides.c.version_id,
+            func.count(sides.c.battle_id).label("battles"),
+            _counted(_votes.c.counted.is_(True)).label("counted_votes"),
+            func.min(sides.c.created_at).label("first_battle_at"),
+            func.max(_votes.c.created_at).label("last_vote_at"),
+        )
+        .select_from(sides)
+        .outerjoin(_votes, _votes.c.battle_id == sides.c.battle_id)
+        .where(*window)
+        .group_by(sides.c.version_id)
+        .subquery()
+    )
+
+
 class IntegrityStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def version_activity(self, since: datetime | None = None) -> list[VersionActivity]:
-        """Every model version with its battles and counted votes since `since` (None: ever).
-
-        A battle counts for both of its models; a vote counts for both when it counts.
+    def version_activity(
+        self, since: datetime | None = None, *, sampled_only: bool = False
+    ) -> list[VersionActivity]:
+        """Every model version with its battles and counted votes since `since` (None: ever);
+        with `sampled_only`, only the battles the sampling policy chose (anonymous ones).
         """
-        sides = union_all(
-            select(
-                _battles.c.model_a_id.label("version_id"),
-                _battles.c.id.label("battle_id"),
-                _battles.c.created_at.label("created_at"),
-            ),
-            select(
-                _battles.c.model_b_id.label("version_id"),
-                _battles.c.id.label("battle_id"),
-                _battles.c.created_at.label("created_at"),
-            ).where(_battles.c.model_b_id.is_not(None)),
-        ).subquery()
-        window = [] if since is None else [sides.c.created_at >= since]
-        activity = (
-            select(
-                sides.c.version_id,
-                func.count(sides.c.battle_id).label("battles"),
-                _counted(_votes.c.counted.is_(True)).label("counted_votes"),
-                func.min(sides.c.created_at).label("first_battle_at"),
-                func.max(_votes.c.created_at).label("last_vote_at"),
-            )
-            .select_from(sides)
-            .outerjoin(_votes, _votes.c.battle_id == sides.c.battle_id)
-            .where(*window)
-            .group_by(sides.c.version_id)
-            .subquery()
-        )
+        activity = _activity(since, sampled_only)
         query = (
             select(
                 _versions.c.id,
@@ -235,11 +245,12 @@ class IntegrityStore:
                     )
                 ).scalars()
             )
+            activity = _activity(None, sampled_only=False)
             votes: dict[int, int] = {
                 row[0]: row[1]
                 for row in connection.execute(
-                    select(_versions.c.id, _counted_votes_of(_versions.c.id)).where(
-                        _versions.c.id.in_([decision.version_id for decision in retire])
+                    select(activity.c.version_id, activity.c.counted_votes).where(
+                        activity.c.version_id.in_([decision.version_id for decision in retire])
                     )
                 )
             }
@@ -266,19 +277,6 @@ class IntegrityStore:
                     )
                     .values(reinstated_at=now)
                 )
-
-
-def _counted_votes_of(version_id: ColumnElement[int]) -> ColumnElement[int]:
-    """Counted votes of the battles `version_id` took part in (a correlated subquery)."""
-    return (
-        select(func.count(_votes.c.id))
-        .join(_battles, _battles.c.id == _votes.c.battle_id)
-        .where(
-            _votes.c.counted.is_(True),
-            (_battles.c.model_a_id == version_id) | (_battles.c.model_b_id == version_id),
-        )
-        .scalar_subquery()
-    )
 
 
 def _maybe_utc(moment: datetime | None) -> datetime | None:

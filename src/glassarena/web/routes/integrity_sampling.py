@@ -15,5 +15,5 @@ router = APIRouter()
 
 @router.get("/integrity/sampling.json", name="integrity_sampling")
 async def integrity_sampling(request: Request) -> dict[str, Any]:
-    # A few grouped queries over the battles: kept off the event loop.
+    # The first reading of the integrity view waits for the database: kept off the event loop.
     return await asyncio.to_thread(request.app.state.arena.sampling_report)
