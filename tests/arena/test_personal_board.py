@@ -45,7 +45,7 @@ async def test_only_the_voters_own_counted_votes_enter(database: Database, provi
 def test_ten_votes_reorder_the_board_the_voter_disagrees_with() -> None:
     votes = [OwnVote("gamma-model", "alpha-model", Winner.MODEL_A)] * 10
     board = personal_board("text", PUBLIC, votes)
-    assert [row.model for row in board.rows][0] == "gamma-model"
+    assert board.rows[0].model == "gamma-model"
     assert board.votes == 10 and board.left_out == 0
     assert board.rank_correlation is not None and board.rank_correlation < 1.0
     beta = next(row for row in board.rows if row.model == "beta-model")
