@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -69,6 +69,13 @@ class VoteReasonStore:
                 )
         except IntegrityError as error:
             raise ReasonsAlreadyStored(public_id) from error
+
+    @storage_failures
+    def latest(self) -> int:
+        """The newest reasons' row id (0 without any): grows with every stored set, so a
+        summary computed at one value is current while it stays the same."""
+        with self._database.engine.connect() as connection:
+            return connection.execute(select(func.max(VoteReasons.id))).scalar() or 0
 
     @storage_failures
     def of_battles(self) -> dict[str, StoredReasons]:
