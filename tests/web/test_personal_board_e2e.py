@@ -84,3 +84,8 @@ def test_a_personal_board_after_ten_votes(tmp_path: Path, browser) -> None:  # t
                 [r["rating"] for r in expected]
             )
             assert crowd.get("/leaderboard.json").json()["leaderboard"] == public["leaderboard"]
+            unknown = crowd.get("/me/board.json?category=poetry")
+            assert unknown.status_code == 404 and "poetry" in unknown.json()["error"]["message"]
+            assert crowd.get("/me/board?category=poetry").status_code == 404
+            empty = crowd.get("/me/board.json?category=webdev")  # no WebDev votes: no board yet
+            assert empty.status_code == 409 and "no public board" in empty.text

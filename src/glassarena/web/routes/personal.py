@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,16 +21,30 @@ router = APIRouter()
 CategoryQuery = Annotated[str | None, Query(max_length=50)]
 
 
+@dataclass(frozen=True, slots=True)
+class NoBoard:
+    status: int
+    code: str
+    message: str
+
+
 async def _board(
     request: Request, service: ServiceDependency, voter: VoterDependency, category: str
-) -> PersonalBoard | str:
+) -> PersonalBoard | NoBoard:
     """The voter's board, or why there is none."""
     leaderboards: LeaderboardRefresher = request.app.state.leaderboards
     if category not in leaderboards.categories:
-        return f"Unknown category {category!r}; choose one of {', '.join(leaderboards.categories)}."
+        known = ", ".join(leaderboards.categories)
+        return NoBoard(
+            404, "unknown_category", f"Unknown category {category!r}; choose one of {known}."
+        )
     snapshot = leaderboards.snapshot(category)
     if snapshot is None or snapshot.leaderboard is None:
-        return "There is no public board to compare with yet; please come back after more votes."
+        return NoBoard(
+            409,
+            "no_public_board",
+            "There is no public board to compare with yet; please come back after more votes.",
+        )
     public = {row["model"]: float(row["rating"]) for row in snapshot.leaderboard["rows"]}
     votes = await asyncio.to_thread(
         PersonalVotes(service.repository.database).of_voter, voter.voter_id, category
@@ -50,8 +65,8 @@ async def personal_board_json(
     category: CategoryQuery = None,
 ) -> Response:
     board = await _board(request, service, voter, _category(request, category))
-    if isinstance(board, str):
-        return error_response(409, "no_personal_board", board)
+    if isinstance(board, NoBoard):
+        return error_response(board.status, board.code, board.message)
     return JSONResponse(board.to_json(), headers={"Cache-Control": "private, no-store"})
 
 
@@ -70,8 +85,11 @@ async def personal_board_page(
         "categories": [(name, category_label(name)) for name in leaderboards.categories],
         "category": chosen,
         "board": board if isinstance(board, PersonalBoard) else None,
-        "empty_reason": board if isinstance(board, str) else None,
+        "empty_reason": board.message if isinstance(board, NoBoard) else None,
     }
-    response = templates.TemplateResponse(request, "personal_board.html", context)
+    status = board.status if isinstance(board, NoBoard) and board.status == 404 else 200
+    response = templates.TemplateResponse(
+        request, "personal_board.html", context, status_code=status
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
