@@ -354,8 +354,6 @@ class ArenaService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    # -- internals ---------------------------------------------------------------------------
-
     def give_reasons(
         self, voter: Voter, battle_id: str, reasons: Sequence[str], note: str | None
     ) -> StoredReasons:
@@ -379,6 +377,8 @@ class ArenaService:
                 except ReasonsAlreadyStored:
                     raise ReasonsAlreadyGiven() from None
         return given
+
+    # -- internals ---------------------------------------------------------------------------
 
     @contextmanager
     def _refusals_charged(self, voter: Voter) -> Iterator[None]:
