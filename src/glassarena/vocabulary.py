@@ -134,3 +134,34 @@ _KIND_TRAITS = {
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(kind.category for kind in BattleKind))
 CATEGORY_LABELS: dict[str, str] = {kind.category: kind.traits.category_label for kind in BattleKind}
 WEBDEV_CATEGORIES: frozenset[str] = frozenset(kind.category for kind in BattleKind if kind.webdev)
+
+
+class VoteReason(StrEnum):
+    """Why a voter preferred the answer they picked: the chips offered after a decisive vote.
+
+    "Safer" and "less preachy" pull in opposite directions, so they are two chips: one chip
+    for both would count a voter who wanted more caution with one who wanted less.
+    """
+
+    CORRECT = "correct"
+    CLEARER = "clearer"
+    MORE_COMPLETE = "more_complete"
+    BETTER_STYLE = "better_style"
+    SAFER = "safer"
+    LESS_PREACHY = "less_preachy"
+    SHORTER = "shorter"
+
+    @property
+    def label(self) -> str:
+        return _REASON_LABELS[self]
+
+
+_REASON_LABELS = {
+    VoteReason.CORRECT: "Correct",
+    VoteReason.CLEARER: "Clearer",
+    VoteReason.MORE_COMPLETE: "More complete",
+    VoteReason.BETTER_STYLE: "Better style",
+    VoteReason.SAFER: "Safer",
+    VoteReason.LESS_PREACHY: "Less preachy",
+    VoteReason.SHORTER: "Shorter",
+}

@@ -107,3 +107,25 @@ def _duration(seconds: int) -> str:
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} minutes"
     return f"{round(seconds / 3600)} hours"
+
+
+class ReasonsRefused(ArenaError):
+    """Reasons that cannot be taken for this battle (charged like a refused vote)."""
+
+    status = 409
+
+
+class ReasonsBeforeVote(ReasonsRefused):
+    message = "Reasons can only be given after voting on this battle."
+
+
+class ReasonsAlreadyGiven(ReasonsRefused):
+    message = "This vote already has its reasons; they can be given once."
+
+
+class ReasonsWithoutAPick(ReasonsRefused):
+    message = "Reasons say why one answer was better; this vote did not pick one."
+
+
+class ReasonsEmpty(InvalidRequest):
+    message = "Pick at least one reason or write a note."

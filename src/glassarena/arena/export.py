@@ -6,6 +6,10 @@ leave the database.
 
 WebDev battles carry each side's stored execution check of the last turn's app as
 `app_check_a` / `app_check_b` (no screenshot bytes) when an `AppCheckStore` is given.
+
+With a `VoteReasonStore`, every battle carries the voter's optional reasons: `vote_reasons`
+(a list of `VoteReason` words, empty when none were given) and `vote_reason_note` (the
+cleaned free text, or None).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from glassarena.battles.style import count_tokens
 from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.battle_view import BattleView, written
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.vote_reasons import VoteReasonStore
 from glassarena.vocabulary import BattleMode
 
 
@@ -26,14 +31,20 @@ def exported_battles(
     repository: ArenaRepository,
     include_uncounted: bool = False,
     app_checks: AppCheckStore | None = None,
+    vote_reasons: VoteReasonStore | None = None,
 ) -> pd.DataFrame:
     """One row per voted two-sided battle, oldest vote first; counted votes only by default."""
     checks = app_checks.all_checks() if app_checks is not None else None
+    reasons = vote_reasons.of_battles() if vote_reasons is not None else None
     records = []
     for battle in repository.voted_battles(include_uncounted=include_uncounted):
         record = _record(battle)
         if checks is not None and battle.kind.webdev:
             record.update(_app_checks(checks, battle))
+        if reasons is not None:
+            given = reasons.get(battle.public_id)
+            record["vote_reasons"] = [reason.value for reason in given.reasons] if given else []
+            record["vote_reason_note"] = given.note if given else None
         records.append(record)
     return pd.DataFrame.from_records(records)
 

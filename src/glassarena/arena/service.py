@@ -31,6 +31,11 @@ from glassarena.arena.errors import (
     NotFound,
     PromptEmpty,
     PromptTooLong,
+    ReasonsAlreadyGiven,
+    ReasonsBeforeVote,
+    ReasonsEmpty,
+    ReasonsRefused,
+    ReasonsWithoutAPick,
     ServiceUnavailable,
     UnknownModel,
     VotingNotOpen,
@@ -45,6 +50,7 @@ from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.arena.roster import Contestant, Roster
 from glassarena.arena.sampling import Candidate, SamplingPolicy
 from glassarena.arena.vote_log import VoteLog
+from glassarena.arena.vote_reasons import clean_note, parse_reasons
 from glassarena.arena.voter import IpHasher, Voter
 from glassarena.arena.votes import BattleTranscript, VoteAcceptance, VoteContext
 from glassarena.battles.errors import BattleDataError
@@ -59,6 +65,11 @@ from glassarena.storage.repository import (
     BattleStateConflict,
     DuplicateVoteError,
 )
+from glassarena.storage.vote_reasons import (
+    ReasonsAlreadyStored,
+    StoredReasons,
+    VoteReasonStore,
+)
 from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Side, Winner
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
 
@@ -68,7 +79,15 @@ PUBLIC_ID_BYTES = 18
 ABANDONED_GRACE = timedelta(seconds=60)
 _OTHER_WORKER_POLL_SECONDS = 0.5
 # A vote refused for one of these reasons is charged to the refusal limits, not the quota.
-_VOTE_REFUSALS = (InvalidRequest, NotFound, AlreadyVoted, VotingNotOpen, BattleFailed, BattleBusy)
+_VOTE_REFUSALS = (
+    InvalidRequest,
+    NotFound,
+    AlreadyVoted,
+    VotingNotOpen,
+    BattleFailed,
+    BattleBusy,
+    ReasonsRefused,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +136,10 @@ class ArenaService:
         recorded_prompts: Sequence[RecordedPrompt] = (),
         pacing: StreamPacing | None = None,
         reveal_timings: bool = False,
+        vote_reasons: VoteReasonStore | None = None,
     ) -> None:
         self.repository = repository
+        self.vote_reasons = vote_reasons or VoteReasonStore(repository.database)
         self.roster = roster
         self._sampling = sampling
         self._acceptance = acceptance
@@ -332,6 +353,30 @@ class ArenaService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def give_reasons(
+        self, voter: Voter, battle_id: str, reasons: Sequence[str], note: str | None
+    ) -> StoredReasons:
+        """Store why the voter preferred the side they picked (see arena/vote_reasons.py).
+
+        Refused, and charged like a refused vote, for someone else's battle, before its vote,
+        for a tie, or a second time. The vote, its log entry and the ratings do not change.
+        """
+        with self._refusals_charged(voter):
+            given = StoredReasons(parse_reasons(reasons), clean_note(note))
+            if not given.reasons and given.note is None:
+                raise ReasonsEmpty()
+            battle = self._owned(voter, battle_id, texts=False)
+            if battle.vote is None:
+                raise ReasonsBeforeVote()
+            if battle.vote.winner not in (Winner.MODEL_A, Winner.MODEL_B):
+                raise ReasonsWithoutAPick()
+            with _storage_errors():
+                try:
+                    self.vote_reasons.save(battle.public_id, given.reasons, given.note)
+                except ReasonsAlreadyStored:
+                    raise ReasonsAlreadyGiven() from None
+        return given
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ def export(
     from glassarena.storage.database import open_database
     from glassarena.storage.errors import DatabaseUnavailableError
     from glassarena.storage.repository import ArenaRepository
+    from glassarena.storage.vote_reasons import VoteReasonStore
 
     try:
         kind = detect_format(output, output_format)
@@ -61,7 +62,10 @@ def export(
         raise click.ClickException(str(error)) from None
     try:
         battles = exported_battles(
-            ArenaRepository(database), include_uncounted, AppCheckStore(database)
+            ArenaRepository(database),
+            include_uncounted,
+            AppCheckStore(database),
+            VoteReasonStore(database),
         )
     finally:
         database.dispose()

@@ -273,6 +273,10 @@ class ArenaRepository:
         self._database = database
         self._identities: dict[int, ModelIdentity] = {}
 
+    @property
+    def database(self) -> Database:
+        return self._database
+
     @contextmanager
     def _session(self) -> Iterator[Session]:
         with self._database.sessions() as session:

@@ -174,6 +174,22 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class VoteReasons(Base):
+    """Why a voter preferred the side they picked, given after the vote; at most one per vote.
+
+    Not part of the vote: the vote log and the ratings never read it. `reasons` is a list of
+    `VoteReason` words (checked by the code that writes it), `note` a short free text.
+    """
+
+    __tablename__ = "vote_reasons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), unique=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class VoteLogEntry(Base):
     """Append-only: database triggers refuse UPDATE and DELETE on this table.
 

@@ -28,6 +28,7 @@ from glassarena.web.routes import (
     integrity_sampling,
     leaderboard,
     pages,
+    personal,
     webdev,
 )
 from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddleware
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(integrity.router)
     app.include_router(webdev.router)
     app.include_router(integrity_sampling.router)
+    app.include_router(personal.router)
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
     # Added innermost first: a request passes the client address, the access log, the

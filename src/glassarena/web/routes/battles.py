@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
 from glassarena.arena.service import BattleRequest
-from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice
+from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice, VoteReason
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.event_stream import event_stream_response
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # and comes with a friendlier message.
 MAX_REQUEST_PROMPT_CHARS = 1_000_000
 MAX_BATTLE_ID_CHARS = 100
+MAX_REQUEST_NOTE_CHARS = 10_000
 
 router = APIRouter(prefix="/api/battles")
 
@@ -118,6 +119,26 @@ async def vote(
         service.vote, voter, battle_id[:MAX_BATTLE_ID_CHARS], body.choice.winner
     )
     return reveal.to_dict()
+
+
+class GiveReasons(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Transport guards only: the service checks the words and the note's real limit.
+    reasons: list[Annotated[str, Field(max_length=50)]] = Field(
+        default_factory=list, max_length=len(VoteReason)
+    )
+    note: str | None = Field(default=None, max_length=MAX_REQUEST_NOTE_CHARS)
+
+
+@router.post("/{battle_id}/reasons", name="vote_reasons")
+async def give_reasons(
+    battle_id: str, body: GiveReasons, service: ServiceDependency, voter: VoterDependency
+) -> dict[str, Any]:
+    given = await asyncio.to_thread(
+        service.give_reasons, voter, battle_id[:MAX_BATTLE_ID_CHARS], body.reasons, body.note
+    )
+    return {"reasons": [reason.value for reason in given.reasons], "note": given.note}
 
 
 @router.get("/{battle_id}", name="battle_state")

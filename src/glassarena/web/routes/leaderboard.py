@@ -27,6 +27,7 @@ from glassarena.web.standing_view import (
     standings_json,
 )
 from glassarena.web.templating import templates
+from glassarena.web.vote_reasons_view import reason_summaries_for, reason_summaries_json
 
 router = APIRouter()
 _plots = PlotCache()
@@ -117,6 +118,7 @@ async def leaderboard_page(
         "empty_reason": empty_reason,
         "apps_that_run": await run_shares_for(request, query.category),
         "practice_sets": _practice_sets(request, query.category),
+        "reason_summaries": await reason_summaries_for(request, query.category),
     }
     status = 404 if not query.known_category else 200
     return templates.TemplateResponse(request, "leaderboard.html", context, status_code=status)
@@ -152,6 +154,9 @@ async def leaderboard_json(request: Request, query: QueryDependency) -> Response
     body = query.snapshot.to_dict()
     if (shares := await run_shares_for(request, query.category)) is not None:
         body["apps_that_run"] = run_shares_json(shares)
+    body["vote_reasons"] = reason_summaries_json(
+        await reason_summaries_for(request, query.category)
+    )
     if query.snapshot.leaderboard is not None:
         body["standings"] = standings_json(
             await integrity_state(request), query.snapshot.leaderboard["rows"]

@@ -27,6 +27,7 @@ const pickers = [...root.querySelectorAll('[data-role="model-picker"]')];
 const recordedPrompt = find("recorded-prompt");
 const votePrompt = find("vote-prompt");
 const closedVoteText = votePrompt ? votePrompt.textContent : "";
+const reasonsForm = find("reasons");
 
 let battle = null;
 
@@ -273,6 +274,7 @@ function showReveal(reveal, choice) {
   }
   if (votePrompt) votePrompt.textContent = "Your vote is in.";
   showNotice(revealMessage(reveal), "success");
+  if (reasonsForm && WINNING_SIDE[reveal.winner]) offerReasons();
   afterVote.hidden = false;
   if (kind === "webdev") showChecks(battle.id, panes);
 }
@@ -288,7 +290,46 @@ async function vote(choice) {
   }
 }
 
+// Reasons are asked for only after a vote that picked a side; the server refuses them
+// before the vote, for a tie, and a second time.
+function offerReasons() {
+  reasonsForm.reset();
+  reasonsForm.querySelector("fieldset").disabled = false;
+  reasonsForm.hidden = false;
+}
+
+function hideReasons() {
+  if (!reasonsForm) return;
+  reasonsForm.hidden = true;
+  reasonsForm.reset();
+}
+
+async function sendReasons() {
+  const fieldset = reasonsForm.querySelector("fieldset");
+  const reasons = [...reasonsForm.querySelectorAll('input[name="reasons"]:checked')].map(
+    (input) => input.value,
+  );
+  const note = reasonsForm.elements.note.value.trim();
+  if (!reasons.length && !note) {
+    showNotice("Pick a reason or write a note, or just start a new battle.", "error");
+    return;
+  }
+  fieldset.disabled = true;
+  try {
+    const url = `/api/battles/${encodeURIComponent(battle.id)}/reasons`;
+    await postJson(url, { reasons, note: note || null });
+    hideReasons();
+    showNotice("Thanks! Your reasons are saved with your vote.", "success");
+    newBattleButton.focus();
+  } catch (error) {
+    showNotice(error.message, "error");
+    if (error.status === 409 || error.status === 404) hideReasons();
+    else fieldset.disabled = false;
+  }
+}
+
 function startOver() {
+  hideReasons();
   battle = freshBattle();
   resetPanes();
   showNotice("");
@@ -326,6 +367,10 @@ for (const button of voteButtons) {
   button.addEventListener("click", () => vote(button.dataset.choice));
 }
 newBattleButton.addEventListener("click", startOver);
+reasonsForm?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendReasons();
+});
 
 battle = freshBattle();
 resetPanes();
