@@ -66,7 +66,10 @@ LONG_QUERY_TOKENS = 500  # LMArena's "longer query": a user prompt over 500 toke
 LANGUAGE_PREFIX = "language_"  # flat flag per language: language_en, language_de, ...
 # The languages the identifier chooses from: a closed set makes short prompts far more
 # reliable than langid's 97 languages (a 5-word English prompt is not "Latin").
-LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "pl", "cs", "ru", "uk", "tr", "ar", "he", "fa", "hi", "bn", "ja", "ko", "zh", "vi", "id", "th", "el", "fi", "hu", "ro"]
+LANGUAGES = (
+    *("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "pl", "cs", "ru", "uk", "tr"),
+    *("ar", "he", "fa", "hi", "bn", "ja", "ko", "zh", "vi", "id", "th", "el", "fi", "hu", "ro"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,8 @@ def _phrases(*phrases: str) -> re.Pattern[str]:
 
 _CODE_SHAPE = re.compile(
     r"```|\bdef \w+\(|\bfunction\s*\w*\(|=>|\bimport \w+|#include|\bSELECT\b.+\bFROM\b|</\w+>"
-    r"|\b[a-z_][\w.]*\([\w, .'\"]*\)|\{\s*$|;\s*$|Traceback|\bnpm\b|\bpip install\b|\w+\.(py|js|ts|rs|go|java|cpp)\b",
+    r"|\b[a-z_][\w.]*\([\w, .'\"]*\)|\{\s*$|;\s*$|Traceback|\bnpm\b|\bpip install\b"
+    r"|\w+\.(py|js|ts|rs|go|java|cpp)\b",
     re.MULTILINE | re.DOTALL,
 )
 _CODE_WORDS = _words(
@@ -222,7 +226,8 @@ _DOMAIN_WORDS = _words(
 )  # fmt: skip
 _PROBLEM_WORDS = _words(
     r"solve", r"fix", r"debug", r"why (does|is|do|am|doesn)", r"how (do|can|should|would) (i|we)",
-    r"optimi[sz]e", r"improve", r"design", r"propos", r"propon", r"предлож", r"entwirf", r"implement", r"calculat", r"compute", r"find",
+    r"optimi[sz]e", r"improve", r"design", r"propos", r"propon", r"предлож", r"entwirf",
+    r"implement", r"calculat", r"compute", r"find",
     r"prove", r"figure out", r"troubleshoot", r"diagnos", r"plan\b", r"strateg", r"decide",
     r"compare", r"trade-?offs?", r"best way", r"approach", r"resolve", r"error",
     r"löse", r"warum", r"wie kann", r"résou", r"pourquoi", r"comment (puis|faire)",
