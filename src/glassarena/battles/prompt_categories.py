@@ -15,7 +15,7 @@ documented in docs/categories.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -114,6 +114,15 @@ class PromptCategories:
             "math_v0.1": {"math": self.math},
             "creative_writing_v0.1": {"creative_writing": self.creative_writing},
         }
+
+
+# What the arena calls to tag a new battle's prompt: the prompt in, a `category_tag` out.
+PromptClassifier = Callable[[str], dict[str, Any]]
+
+
+def rule_based_tag(prompt: str) -> dict[str, Any]:
+    """The default PromptClassifier: this module's rules."""
+    return classify_prompt(prompt).category_tag()
 
 
 def with_multi_turn(tag: Mapping[str, Any]) -> dict[str, Any]:

@@ -232,6 +232,7 @@ def _battle_rows(texts: bool) -> Select[Any]:
             _battles.c.model_b_id,
             text(_battles.c.style_a, "style_a"),
             text(_battles.c.style_b, "style_b"),
+            text(_battles.c.prompt_categories, "prompt_categories"),
             _battles.c.updated_at,
             _turns.c.number.label("turn_number"),
             text(_turns.c.prompt, "prompt"),
@@ -366,6 +367,7 @@ class ArenaRepository:
         ip_hash: str,
         prompt: str,
         recorded_prompt_id: str | None = None,
+        prompt_categories: Mapping[str, Any] | None = None,
     ) -> None:
         sides = ("a", "b") if model_b_id is not None else ("a",)
         now = utc_now()
@@ -383,6 +385,9 @@ class ArenaRepository:
                     "voter_id": voter_id,
                     "ip_hash": ip_hash,
                     "recorded_prompt_id": recorded_prompt_id,
+                    "prompt_categories": (
+                        dict(prompt_categories) if prompt_categories is not None else None
+                    ),
                     "created_at": now,
                     "updated_at": now,
                 },
@@ -405,14 +410,26 @@ class ArenaRepository:
             )
 
     @storage_failures
-    def add_turn(self, public_id: str, number: int, prompt: str) -> None:
+    def add_turn(
+        self,
+        public_id: str,
+        number: int,
+        prompt: str,
+        retag: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         """Open turn `number` of a complete battle; BattleStateConflict if it is not complete
-        (voted, failed, or another request opened the turn first)."""
+        (voted, failed, or another request opened the turn first).
+
+        `retag` gives the battle's new prompt categories from its stored ones (a follow-up
+        makes it multi-turn), in the same transaction as the turn.
+        """
         with self._writing_session() as session:
             _transition(session, public_id, BattleStatus.COMPLETE, BattleStatus.GENERATING)
             battle = _battle_row(session, public_id)
             sides = ("a", "b") if battle.model_b_id is not None else ("a",)
             battle.turns.append(_new_turn(number, prompt, sides))
+            if retag is not None and battle.prompt_categories is not None:
+                battle.prompt_categories = retag(battle.prompt_categories)
             try:
                 session.commit()
             except IntegrityError:
@@ -737,6 +754,7 @@ class ArenaRepository:
             model_b_id,
             style_a,
             style_b,
+            prompt_categories,
             updated_at,
         ) = rows[0][:_TURN_COLUMN]
         winner, counted, vote_voter_id, voted_at, not_counted_reason = rows[0][_VOTE_COLUMN:]
@@ -772,13 +790,14 @@ class ArenaRepository:
             )
             if winner is not None
             else None,
+            prompt_categories=prompt_categories,
         )
 
 
 # Where `_battle_rows` puts the turn's, the answer's and the vote's first column.
-_TURN_COLUMN = 13
-_ANSWER_COLUMN = 15
-_VOTE_COLUMN = 25
+_TURN_COLUMN = 14
+_ANSWER_COLUMN = 16
+_VOTE_COLUMN = 26
 # Stored words to their members by a dict lookup (calling an Enum costs several times more).
 _MODES = {mode.value: mode for mode in BattleMode}
 _KINDS = {kind.value: kind for kind in BattleKind}

@@ -1,0 +1,29 @@
+"""Prompt categories: each battle's prompt categories (an LMArena `category_tag`) and the
+version of the classifier that set them.
+
+Battles stored before this revision keep NULL: their categories are unknown, and they count
+on no category board.
+
+Revision ID: 0007
+Revises: 0005 (on branch wip/hd; the lead chains it after 0006 at merge)
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("battles", sa.Column("prompt_categories", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("battles") as batch:
+        batch.drop_column("prompt_categories")
