@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 from scripted_arena import make_service
 
 from glassarena.arena.export import exported_battles
+from glassarena.arena.leaderboard_refresher import LeaderboardRefresher
+from glassarena.arena.log_audit import read_log, recompute_served, served_json
+from glassarena.arena.log_export import export_lines
 from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import ArenaService, BattleRequest
 from glassarena.battles.categories import category_names
@@ -17,6 +21,7 @@ from glassarena.battles.prompt_categories import RULES_VERSION
 from glassarena.battles.record import Winner
 from glassarena.cli import main
 from glassarena.storage.database import Database
+from glassarena.storage.vote_chain import GENESIS_HASH, chain_entry, entry_hash
 
 CODING = "Write a Python function that merges two sorted lists."
 POEM = "Schreib ein Gedicht über den Herbst."
@@ -100,3 +105,54 @@ async def test_export_writes_category_tag_and_rank_filters_by_it(
         assert json.loads(ranked.output)
     unknown = runner.invoke(main, ["rank", str(output), "--category", "cooking"])
     assert unknown.exit_code != 0
+
+
+async def test_category_boards_rank_their_text_battles_and_follow_from_the_log(
+    database: Database, providers
+) -> None:
+    service = _service(database, providers)
+    voter = service.voter("categorised", "192.0.2.40")
+    winners = [Winner.MODEL_A, Winner.MODEL_B, Winner.TIE]
+    for number in range(18):
+        battle_id = await _battle(service, CODING if number % 3 else POEM)
+        service.vote(voter, battle_id, winners[number % 3])
+    refresher = LeaderboardRefresher(service.repository)
+    refresher.refresh()
+    coding = refresher.snapshot("coding")
+    creative = refresher.snapshot("creative_writing")
+    text = refresher.snapshot("text")
+    assert coding is not None and creative is not None and text is not None
+    assert (coding.votes, creative.votes, text.votes) == (12, 6, 18)
+    assert refresher.snapshot("math") is not None
+    assert refresher.snapshot("math").votes == 0  # type: ignore[union-attr]
+
+    # Anyone holding the published log recomputes the category board byte for byte: the
+    # categories are chained into the log entries.
+    lines = [line.decode() for line in export_lines(service.repository)]
+    assert all('"prompt_categories"' in line for line in lines)
+    entries = read_log(lines, "log.jsonl")
+    for snapshot in (coding, creative):
+        served = served_json(snapshot.to_dict())
+        assert recompute_served(entries, json.loads(served)) == served
+
+
+def test_log_entries_without_categories_hash_as_before() -> None:
+    # An entry of a log written before prompt categories existed must keep its hash.
+    fields = {
+        "position": 1,
+        "prev_hash": GENESIS_HASH,
+        "battle_id": "b",
+        "category": "text",
+        "model_a": {"name": "x", "version": 1, "organization": "o"},
+        "model_b": {"name": "y", "version": 1, "organization": "o"},
+        "winner": "model_a",
+        "counted": True,
+        "not_counted_reason": None,
+        "voted_at": datetime(2026, 11, 1, tzinfo=UTC),
+        "style_a": None,
+        "style_b": None,
+    }
+    old = chain_entry(**fields)  # type: ignore[arg-type]
+    assert "prompt_categories" not in old
+    tagged = chain_entry(**fields, prompt_categories={"categories": {"math": True}})  # type: ignore[arg-type]
+    assert entry_hash(tagged) != entry_hash(old)

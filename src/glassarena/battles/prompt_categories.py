@@ -21,35 +21,18 @@ from functools import cache
 from typing import Any
 
 from glassarena.battles.style import count_tokens
+from glassarena.vocabulary import PromptCategory
 
 RULES_VERSION = "rules-1"
 
-# Board names, in the order the pages list them (language boards come after these).
-CODING = "coding"
-MATH = "math"
-CREATIVE_WRITING = "creative_writing"
-INSTRUCTION_FOLLOWING = "instruction_following"
-HARD_PROMPTS = "hard_prompts"
-MULTI_TURN = "multi_turn"
-LONGER_QUERY = "longer_query"
-PROMPT_CATEGORIES: tuple[str, ...] = (
-    CODING,
-    MATH,
-    CREATIVE_WRITING,
-    INSTRUCTION_FOLLOWING,
-    HARD_PROMPTS,
-    MULTI_TURN,
-    LONGER_QUERY,
-)
-PROMPT_CATEGORY_LABELS: dict[str, str] = {
-    CODING: "Coding",
-    MATH: "Math",
-    CREATIVE_WRITING: "Creative writing",
-    INSTRUCTION_FOLLOWING: "Instruction following",
-    HARD_PROMPTS: "Hard prompts",
-    MULTI_TURN: "Multi-turn",
-    LONGER_QUERY: "Longer query",
-}
+CODING = PromptCategory.CODING
+MATH = PromptCategory.MATH
+CREATIVE_WRITING = PromptCategory.CREATIVE_WRITING
+INSTRUCTION_FOLLOWING = PromptCategory.INSTRUCTION_FOLLOWING
+HARD_PROMPTS = PromptCategory.HARD_PROMPTS
+MULTI_TURN = PromptCategory.MULTI_TURN
+LONGER_QUERY = PromptCategory.LONGER_QUERY
+PROMPT_CATEGORIES: tuple[str, ...] = tuple(PromptCategory)
 
 # LMArena's seven hard-prompt criteria, as named in its `criteria_v0.1` tag.
 CRITERIA: tuple[str, ...] = (

@@ -104,6 +104,7 @@ class CountedVote:
     style_a: Mapping[str, Any] | None
     style_b: Mapping[str, Any] | None
     voted_at: datetime
+    prompt_categories: Mapping[str, Any] | None = None  # an LMArena category_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,7 @@ class LoggedVote:
     not_counted_reason: str | None = None
     style_a: Mapping[str, Any] | None = None
     style_b: Mapping[str, Any] | None = None
+    prompt_categories: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ CLOSE_FOR_VOTE = (
         _battles.c.model_b_id,
         _battles.c.style_a,
         _battles.c.style_b,
+        _battles.c.prompt_categories,
     )
 )
 BATTLE_STATUS = select(_battles.c.status).where(_battles.c.public_id == bindparam("public_id"))
@@ -579,6 +582,7 @@ class ArenaRepository:
                     not_counted_reason=not_counted_reason,
                     style_a=closed.style_a,
                     style_b=closed.style_b,
+                    prompt_categories=closed.prompt_categories,
                 )
                 log(connection, logged)
         except IntegrityError as error:
@@ -670,6 +674,7 @@ class ArenaRepository:
                 _vote_log.c.style_a,
                 _vote_log.c.style_b,
                 _vote_log.c.created_at,
+                _vote_log.c.prompt_categories,
             )
             .where(
                 _vote_log.c.position <= up_to,
@@ -688,6 +693,7 @@ class ArenaRepository:
                     style_a=row.style_a,
                     style_b=row.style_b,
                     voted_at=row.created_at,
+                    prompt_categories=row.prompt_categories,
                 )
                 for row in reader.execute(query)
             ]
@@ -833,6 +839,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
         voted_at=vote.created_at,
         style_a=vote.style_a,
         style_b=vote.style_b,
+        prompt_categories=vote.prompt_categories,
     )
     digest = entry_hash(entry)
     connection.execute(
@@ -855,6 +862,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
             "created_at": vote.created_at,
             "style_a": vote.style_a,
             "style_b": vote.style_b,
+            "prompt_categories": vote.prompt_categories,
             "position": claimed.position,
             "prev_hash": claimed.entry_hash,
             "entry_hash": digest,

@@ -212,6 +212,7 @@ class VoteLogEntry(Base):
     organization_b: Mapped[str | None] = mapped_column(String(200))
     style_a: Mapped[dict[str, Any] | None]
     style_b: Mapped[dict[str, Any] | None]
+    prompt_categories: Mapped[dict[str, Any] | None]  # the battle's, when it was voted on
 
 
 class VoteLogHead(Base):
