@@ -45,7 +45,7 @@ def seed_votes(
 ) -> list[SeededVote]:
     """`count` voted battles over every pair of SEEDED_MODELS; every n-th vote uncounted."""
     ids = [
-        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").id
+        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
         for name in SEEDED_MODELS
     ]
     pairs = [(ids[0], ids[1]), (ids[1], ids[2]), (ids[2], ids[0])]
