@@ -124,7 +124,9 @@ def with_tone_features(
         np.column_stack(
             [
                 _totals(frame[f"emoji_count_{side}"], f"emoji_count_{side}"),
-                _totals(frame[f"sentiment_{side}"], f"sentiment_{side}"),
+                # Shifted from [-1, 1] to [0, 2]: the estimator's (a - b) / (a + b + 1)
+                # difference needs non-negative features (a = b = -0.5 would divide by 0).
+                _totals(frame[f"sentiment_{side}"], f"sentiment_{side}") + 1.0,
             ]
         )
         for side in ("a", "b")
