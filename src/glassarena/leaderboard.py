@@ -21,7 +21,13 @@ from numpy.typing import NDArray
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.filters import filter_battles
 from glassarena.battles.record import BothBadPolicy, outcomes
-from glassarena.battles.style_features import code_style_features, style_features, with_style
+from glassarena.battles.style_features import (
+    code_style_features,
+    style_features,
+    with_style,
+    with_tone,
+    with_tone_features,
+)
 from glassarena.battles.table import model_codes
 from glassarena.ratings import (
     BradleyTerry,
@@ -66,6 +72,7 @@ class LeaderboardOptions:
     base: float = 10.0
     initial_rating: float = 1000.0
     code_style: bool = False  # with style_control: also control for code blocks and lines
+    tone_style: bool = False  # with style_control: also control for emoji and sentiment
 
     def __post_init__(self) -> None:
         if self.elo and self.style_control:
@@ -216,6 +223,11 @@ def compute_leaderboard(
             used = with_style(used)
             features = code_style_features if options.code_style else style_features
             features_a, features_b, names = features(used)
+            if options.tone_style:
+                used = with_tone(used)
+                features_a, features_b, names = with_tone_features(
+                    (features_a, features_b, names), used
+                )
             estimator = StyleControlledBradleyTerry(**settings).fit(
                 model_a, model_b, outcome, features_a, features_b, names, models=models.tolist()
             )

@@ -130,9 +130,40 @@ _KIND_TRAITS = {
     ),
 }
 
-# Every leaderboard category, in the order the pages list them.
-CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(kind.category for kind in BattleKind))
-CATEGORY_LABELS: dict[str, str] = {kind.category: kind.traits.category_label for kind in BattleKind}
+
+class PromptCategory(StrEnum):
+    """A prompt category (battles/prompt_categories.py tags each battle's prompt), and the
+    text board of the battles in it."""
+
+    CODING = "coding"
+    MATH = "math"
+    CREATIVE_WRITING = "creative_writing"
+    INSTRUCTION_FOLLOWING = "instruction_following"
+    HARD_PROMPTS = "hard_prompts"
+    MULTI_TURN = "multi_turn"
+    LONGER_QUERY = "longer_query"
+
+
+_PROMPT_CATEGORY_LABELS: dict[str, str] = {
+    PromptCategory.CODING: "Text: coding",
+    PromptCategory.MATH: "Text: math",
+    PromptCategory.CREATIVE_WRITING: "Text: creative writing",
+    PromptCategory.INSTRUCTION_FOLLOWING: "Text: instruction following",
+    PromptCategory.HARD_PROMPTS: "Text: hard prompts",
+    PromptCategory.MULTI_TURN: "Text: multi-turn",
+    PromptCategory.LONGER_QUERY: "Text: longer query",
+}
+
+# Every leaderboard category, in the order the pages list them: one per battle kind, then
+# the text battles of each prompt category.
+CATEGORIES: tuple[str, ...] = (
+    *dict.fromkeys(kind.category for kind in BattleKind),
+    *PromptCategory,
+)
+CATEGORY_LABELS: dict[str, str] = {
+    **{kind.category: kind.traits.category_label for kind in BattleKind},
+    **_PROMPT_CATEGORY_LABELS,
+}
 WEBDEV_CATEGORIES: frozenset[str] = frozenset(kind.category for kind in BattleKind if kind.webdev)
 
 

@@ -32,6 +32,7 @@ from glassarena.arena.leaderboard_refresher import (
     SnapshotStore,
 )
 from glassarena.arena.pacing import StreamPacing
+from glassarena.arena.prompt_judge import PromptJudge
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
 from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import (
@@ -46,6 +47,7 @@ from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.standing import enforce_retirement
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
+from glassarena.battles.prompt_categories import PromptClassifier, rule_based_tag
 from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
@@ -136,6 +138,19 @@ class Arena:
             self.redis.close()
 
 
+def _prompt_classifier(config: ArenaConfig) -> PromptClassifier:
+    """The judge model when the config names one, else the rules."""
+    judge = config.prompt_judge
+    if judge is None:
+        return rule_based_tag
+    return PromptJudge(
+        base_url=judge.base_url,
+        model=judge.model,
+        api_key=config.prompt_judge_api_key,
+        timeout_seconds=judge.timeout_seconds,
+    )
+
+
 def build_arena(
     config: ArenaConfig,
     database_url: str | None = None,
@@ -213,6 +228,7 @@ def build_arena(
             chunk_chars=config.stream.chunk_chars,
         ),
         reveal_timings=config.stream.show_timings,
+        prompt_classifier=_prompt_classifier(config),
     )
     leaderboards = LeaderboardRefresher(
         repository, store=store, interval_seconds=leaderboard_interval_seconds

@@ -71,6 +71,8 @@ def _record(battle: BattleView) -> dict[str, Any]:
         "turn": len(battle.turns),
         "anony": battle.mode is BattleMode.ANONYMOUS,
         "category": battle.category,
+        # LMArena's column: `glassarena rank --category coding` reads it back.
+        "category_tag": battle.prompt_categories,
         "counted": battle.vote.counted,
         "tstamp": battle.vote.created_at.timestamp(),
         "conversation_a": conversations["a"],

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from glassarena.battles.categories import in_category as tagged_in_category
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.table import RowLocator, validate_battles
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
@@ -32,12 +33,13 @@ from glassarena.ratings.errors import RatingError
 from glassarena.storage.repository import ArenaRepository, CountedVote, LogHead
 from glassarena.storage.schema import as_utc
 from glassarena.storage.vote_chain import GENESIS_HASH
-from glassarena.vocabulary import CATEGORIES, WEBDEV_CATEGORIES
+from glassarena.vocabulary import CATEGORIES, WEBDEV_CATEGORIES, BattleKind, PromptCategory
 
 if TYPE_CHECKING:
     from redis import Redis
 
 logger = logging.getLogger(__name__)
+_PROMPT_CATEGORIES = frozenset(PromptCategory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
         return pd.DataFrame()
     columns = {
         "model_a": [vote.model_a for vote in votes],
+        "category_tag": [vote.prompt_categories for vote in votes],
         "model_b": [vote.model_b for vote in votes],
         "winner": [vote.winner for vote in votes],
         "category": [vote.category for vote in votes],
@@ -190,7 +193,7 @@ def compute_snapshots(
     table = battle_table(votes)
     snapshots = []
     for category in categories:
-        in_category = table[table["category"] == category] if len(table) else table
+        in_category = table[_on_board(table, category)] if len(table) else table
         for style_control in (False, True):
             snapshot = LeaderboardSnapshot(
                 category=category,
@@ -204,6 +207,16 @@ def compute_snapshots(
             )
             snapshots.append(_computed(snapshot, in_category, options))
     return snapshots
+
+
+def _on_board(table: pd.DataFrame, category: str) -> np.ndarray:
+    """A battle kind's board has its battles; a prompt category's board has the text
+    battles whose prompt is in that category."""
+    kind = BattleKind.TEXT.category if category in _PROMPT_CATEGORIES else category
+    on_board: np.ndarray = table["category"].eq(kind).to_numpy(dtype=bool)
+    if category in _PROMPT_CATEGORIES:
+        on_board = on_board & tagged_in_category(table, category)
+    return on_board
 
 
 def _computed(

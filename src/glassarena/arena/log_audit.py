@@ -38,6 +38,8 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "style_a": (dict, type(None)),
     "style_b": (dict, type(None)),
 }
+# Fields of newer entries only: absent in entries logged before they existed.
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {"prompt_categories": dict}
 
 
 class LogFormatError(ValueError):
@@ -104,6 +106,9 @@ def _check_fields(fields: Mapping[str, Any], source: str, line: int) -> None:
         # bool is an int in Python; a position or version of `true` is still wrong.
         if not isinstance(value, kinds) or (kinds is int and isinstance(value, bool)):
             raise LogFormatError(source, line, f"field {name!r} has the wrong type")
+    for name, kinds in _OPTIONAL.items():
+        if name in fields and not isinstance(fields[name], kinds):
+            raise LogFormatError(source, line, f"field {name!r} has the wrong type")
     for name in ("prev_hash", "hash"):
         if not _HEX_HASH.fullmatch(fields[name]):
             raise LogFormatError(source, line, f"field {name!r} is not a SHA-256 hex digest")
@@ -155,6 +160,7 @@ def counted_votes(entries: Sequence[LogEntry]) -> list[CountedVote]:
                 style_a=fields["style_a"],
                 style_b=fields["style_b"],
                 voted_at=datetime.fromisoformat(fields["voted_at"]),
+                prompt_categories=fields.get("prompt_categories"),
             )
         )
     return votes

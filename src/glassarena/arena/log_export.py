@@ -63,6 +63,7 @@ def published_entry(entry: VoteLogEntry) -> dict[str, Any]:
         voted_at=entry.created_at,
         style_a=entry.style_a,
         style_b=entry.style_b,
+        prompt_categories=entry.prompt_categories,
     )
     return chained | {"hash": entry.entry_hash}
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from glassarena.arena.errors import (
     AlreadyVoted,
@@ -54,6 +54,7 @@ from glassarena.arena.vote_reasons import clean_note, parse_reasons
 from glassarena.arena.voter import IpHasher, Voter
 from glassarena.arena.votes import BattleTranscript, VoteAcceptance, VoteContext
 from glassarena.battles.errors import BattleDataError
+from glassarena.battles.prompt_categories import PromptClassifier, rule_based_tag, with_multi_turn
 from glassarena.battles.record import parse_winner
 from glassarena.battles.style import side_style
 from glassarena.providers.base import ChatMessage
@@ -137,6 +138,7 @@ class ArenaService:
         pacing: StreamPacing | None = None,
         reveal_timings: bool = False,
         vote_reasons: VoteReasonStore | None = None,
+        prompt_classifier: PromptClassifier = rule_based_tag,
     ) -> None:
         self.repository = repository
         self.vote_reasons = vote_reasons or VoteReasonStore(repository.database)
@@ -154,6 +156,7 @@ class ArenaService:
         # Per-battle timings identify models (a classifier learns them from reveals), so
         # voters see them only where the operator chose to show them.
         self._reveal_timings = reveal_timings
+        self._prompt_classifier = prompt_classifier
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -203,7 +206,7 @@ class ArenaService:
         storing = asyncio.create_task(
             _in_storage_thread(
                 partial(
-                    self.repository.create_battle,
+                    self._store_battle,
                     public_id=battle_id,
                     mode=request.mode,
                     kind=request.kind,
@@ -224,6 +227,13 @@ class ArenaService:
             turn.cancel()  # nothing was stored: the answers would have nowhere to go
             raise
         return live
+
+    def _store_battle(self, *, prompt: str, **battle: Any) -> None:
+        """Store a new battle with its prompt's categories (runs in the storage thread, so
+        classifying never delays the first token)."""
+        self.repository.create_battle(
+            prompt=prompt, prompt_categories=self._prompt_classifier(prompt), **battle
+        )
 
     async def follow_up(self, voter: Voter, battle_id: str, prompt: str) -> LiveBattle:
         """Continue both conversations with a new prompt, each with its own full history."""
@@ -259,7 +269,9 @@ class ArenaService:
         number = len(battle.turns) + 1
         try:
             with _storage_errors():
-                await asyncio.to_thread(self.repository.add_turn, battle_id, number, checked)
+                await asyncio.to_thread(
+                    self.repository.add_turn, battle_id, number, checked, with_multi_turn
+                )
         except BattleStateConflict as conflict:
             if conflict.status is BattleStatus.VOTED:
                 raise BattleClosed() from None

@@ -17,6 +17,7 @@ import pandas as pd
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.style import conversation_style
 from glassarena.battles.table import CODE_COLUMNS, STYLE_COLUMNS, is_missing
+from glassarena.battles.tone import TONE_FEATURES, tone_columns
 
 # The four style-control features, in LMArena's order.
 STYLE_FEATURES = ("tokens", "headers", "lists", "bold")
@@ -89,6 +90,52 @@ def _totals(values: pd.Series, column: str) -> np.ndarray:
             f"first at row {int(bad[0]) + 1}"
         )
     return totals
+
+
+def with_tone(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with emoji and sentiment columns (battles/tone.py) counted where absent."""
+    columns = [f"{name}_{side}" for side in ("a", "b") for name in ("emoji_count", "sentiment")]
+    if all(column in frame.columns for column in columns):
+        return frame
+    if "conversation_a" not in frame.columns or "conversation_b" not in frame.columns:
+        raise BattleDataError(
+            f"tone control needs the columns {', '.join(columns)} or "
+            f"conversation_a/conversation_b to count them from"
+        )
+    tones = pd.DataFrame.from_records(
+        [
+            tone_columns(a, "a") | tone_columns(b, "b")
+            for a, b in zip(frame["conversation_a"], frame["conversation_b"], strict=True)
+        ],
+        index=frame.index,
+    )
+    frame = frame.copy()
+    for column in tones.columns:
+        frame[column] = tones[column]
+    return frame
+
+
+def with_tone_features(
+    features: tuple[np.ndarray, np.ndarray, tuple[str, ...]], frame: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """`features` with each side's emoji count and sentiment added (from `with_tone`)."""
+    features_a, features_b, names = features
+    tone = [
+        np.column_stack(
+            [
+                _totals(frame[f"emoji_count_{side}"], f"emoji_count_{side}"),
+                # Shifted from [-1, 1] to [0, 2]: the estimator's (a - b) / (a + b + 1)
+                # difference needs non-negative features (a = b = -0.5 would divide by 0).
+                _totals(frame[f"sentiment_{side}"], f"sentiment_{side}") + 1.0,
+            ]
+        )
+        for side in ("a", "b")
+    ]
+    return (
+        np.hstack([features_a, tone[0]]),
+        np.hstack([features_b, tone[1]]),
+        (*names, *TONE_FEATURES),
+    )
 
 
 def code_style_features(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:

@@ -187,6 +187,13 @@ def _bootstrap_progress(show: bool) -> Iterator[Callable[[int, int], None] | Non
     "answers in results.jsonl beside the votes).",
 )
 @click.option(
+    "--tone",
+    "tone_style",
+    is_flag=True,
+    help="With --style-control: also control for tone (emoji count and VADER sentiment of "
+    "each side's answers, counted from the conversations).",
+)
+@click.option(
     "--where",
     multiple=True,
     metavar="COLUMN=VALUE",
@@ -260,6 +267,7 @@ def rank(
     seed: int | None,
     level: float,
     style_control: bool,
+    tone_style: bool,
     where: tuple[str, ...],
     category: str | None,
     min_battles: int,
@@ -294,6 +302,7 @@ def rank(
             seed=seed,
             level=level,
             style_control=style_control,
+            tone_style=tone_style,
             both_bad=both_bad,  # type: ignore[arg-type]
             where=conditions,
             category=category,

@@ -100,6 +100,9 @@ class BattleView:
     updated_at: datetime  # UTC
     turns: tuple[TurnView, ...]  # by number
     vote: VoteView | None
+    # The prompt's categories (an LMArena category_tag); None for battles stored before
+    # migration 0007, and when read without texts.
+    prompt_categories: Mapping[str, Any] | None = None
 
     @property
     def models(self) -> dict[Side, ModelIdentity]:

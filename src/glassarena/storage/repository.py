@@ -104,6 +104,7 @@ class CountedVote:
     style_a: Mapping[str, Any] | None
     style_b: Mapping[str, Any] | None
     voted_at: datetime
+    prompt_categories: Mapping[str, Any] | None = None  # an LMArena category_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,7 @@ class LoggedVote:
     not_counted_reason: str | None = None
     style_a: Mapping[str, Any] | None = None
     style_b: Mapping[str, Any] | None = None
+    prompt_categories: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ CLOSE_FOR_VOTE = (
         _battles.c.model_b_id,
         _battles.c.style_a,
         _battles.c.style_b,
+        _battles.c.prompt_categories,
     )
 )
 BATTLE_STATUS = select(_battles.c.status).where(_battles.c.public_id == bindparam("public_id"))
@@ -232,6 +235,7 @@ def _battle_rows(texts: bool) -> Select[Any]:
             _battles.c.model_b_id,
             text(_battles.c.style_a, "style_a"),
             text(_battles.c.style_b, "style_b"),
+            text(_battles.c.prompt_categories, "prompt_categories"),
             _battles.c.updated_at,
             _turns.c.number.label("turn_number"),
             text(_turns.c.prompt, "prompt"),
@@ -370,6 +374,7 @@ class ArenaRepository:
         ip_hash: str,
         prompt: str,
         recorded_prompt_id: str | None = None,
+        prompt_categories: Mapping[str, Any] | None = None,
     ) -> None:
         sides = ("a", "b") if model_b_id is not None else ("a",)
         now = utc_now()
@@ -387,6 +392,9 @@ class ArenaRepository:
                     "voter_id": voter_id,
                     "ip_hash": ip_hash,
                     "recorded_prompt_id": recorded_prompt_id,
+                    "prompt_categories": (
+                        dict(prompt_categories) if prompt_categories is not None else None
+                    ),
                     "created_at": now,
                     "updated_at": now,
                 },
@@ -409,14 +417,26 @@ class ArenaRepository:
             )
 
     @storage_failures
-    def add_turn(self, public_id: str, number: int, prompt: str) -> None:
+    def add_turn(
+        self,
+        public_id: str,
+        number: int,
+        prompt: str,
+        retag: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         """Open turn `number` of a complete battle; BattleStateConflict if it is not complete
-        (voted, failed, or another request opened the turn first)."""
+        (voted, failed, or another request opened the turn first).
+
+        `retag` gives the battle's new prompt categories from its stored ones (a follow-up
+        makes it multi-turn), in the same transaction as the turn.
+        """
         with self._writing_session() as session:
             _transition(session, public_id, BattleStatus.COMPLETE, BattleStatus.GENERATING)
             battle = _battle_row(session, public_id)
             sides = ("a", "b") if battle.model_b_id is not None else ("a",)
             battle.turns.append(_new_turn(number, prompt, sides))
+            if retag is not None and battle.prompt_categories is not None:
+                battle.prompt_categories = retag(battle.prompt_categories)
             try:
                 session.commit()
             except IntegrityError:
@@ -566,6 +586,7 @@ class ArenaRepository:
                     not_counted_reason=not_counted_reason,
                     style_a=closed.style_a,
                     style_b=closed.style_b,
+                    prompt_categories=closed.prompt_categories,
                 )
                 log(connection, logged)
         except IntegrityError as error:
@@ -657,6 +678,7 @@ class ArenaRepository:
                 _vote_log.c.style_a,
                 _vote_log.c.style_b,
                 _vote_log.c.created_at,
+                _vote_log.c.prompt_categories,
             )
             .where(
                 _vote_log.c.position <= up_to,
@@ -675,6 +697,7 @@ class ArenaRepository:
                     style_a=row.style_a,
                     style_b=row.style_b,
                     voted_at=row.created_at,
+                    prompt_categories=row.prompt_categories,
                 )
                 for row in reader.execute(query)
             ]
@@ -741,6 +764,7 @@ class ArenaRepository:
             model_b_id,
             style_a,
             style_b,
+            prompt_categories,
             updated_at,
         ) = rows[0][:_TURN_COLUMN]
         winner, counted, vote_voter_id, voted_at, not_counted_reason = rows[0][_VOTE_COLUMN:]
@@ -776,13 +800,14 @@ class ArenaRepository:
             )
             if winner is not None
             else None,
+            prompt_categories=prompt_categories,
         )
 
 
 # Where `_battle_rows` puts the turn's, the answer's and the vote's first column.
-_TURN_COLUMN = 13
-_ANSWER_COLUMN = 15
-_VOTE_COLUMN = 25
+_TURN_COLUMN = 14
+_ANSWER_COLUMN = 16
+_VOTE_COLUMN = 26
 # Stored words to their members by a dict lookup (calling an Enum costs several times more).
 _MODES = {mode.value: mode for mode in BattleMode}
 _KINDS = {kind.value: kind for kind in BattleKind}
@@ -818,6 +843,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
         voted_at=vote.created_at,
         style_a=vote.style_a,
         style_b=vote.style_b,
+        prompt_categories=vote.prompt_categories,
     )
     digest = entry_hash(entry)
     connection.execute(
@@ -840,6 +866,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
             "created_at": vote.created_at,
             "style_a": vote.style_a,
             "style_b": vote.style_b,
+            "prompt_categories": vote.prompt_categories,
             "position": claimed.position,
             "prev_hash": claimed.entry_hash,
             "entry_hash": digest,

@@ -110,6 +110,9 @@ class BattleRow(Base):
     style_b: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    # The prompt's categories as an LMArena `category_tag`, with the classifier's version
+    # (battles/prompt_categories.py); None for battles stored before migration 0007.
+    prompt_categories: Mapped[dict[str, Any] | None]
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="battle", order_by="Turn.number", cascade="all, delete-orphan"
@@ -225,6 +228,7 @@ class VoteLogEntry(Base):
     organization_b: Mapped[str | None] = mapped_column(String(200))
     style_a: Mapped[dict[str, Any] | None]
     style_b: Mapped[dict[str, Any] | None]
+    prompt_categories: Mapped[dict[str, Any] | None]  # the battle's, when it was voted on
 
 
 class VoteLogHead(Base):

@@ -58,13 +58,14 @@ def chain_entry(
     voted_at: datetime,
     style_a: Mapping[str, Any] | None,
     style_b: Mapping[str, Any] | None,
+    prompt_categories: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The chained entry of one vote, every field spelled once here.
 
     `model_a`/`model_b` are `{"name", "version", "organization"}`; style dicts are the
     battle's LMArena `conv_metadata` counts of each side (integers).
     """
-    return {
+    entry = {
         "position": position,
         "prev_hash": prev_hash,
         "battle_id": battle_id,
@@ -78,3 +79,7 @@ def chain_entry(
         "style_a": dict(style_a) if style_a is not None else None,
         "style_b": dict(style_b) if style_b is not None else None,
     }
+    # Only when known: entries logged before prompt categories existed keep their hash.
+    if prompt_categories is not None:
+        entry["prompt_categories"] = dict(prompt_categories)
+    return entry

@@ -19,6 +19,7 @@ from glassarena.arena.config.schema import (
     IdentityGuardSection,
     IntegritySettings,
     Limits,
+    PromptJudgeSettings,
     RateLimitSettings,
     SamplingSettings,
     ScreeningSection,
@@ -74,6 +75,8 @@ class ArenaConfig:
     screening: ScreeningSection = field(default_factory=ScreeningSection)
     identity_guard: IdentityGuardSection = field(default_factory=IdentityGuardSection)
     integrity: IntegritySettings = field(default_factory=IntegritySettings)
+    prompt_judge: PromptJudgeSettings | None = None
+    prompt_judge_api_key: str | None = None  # read from `prompt_judge.api_key_env`
 
     def contestant(self, name: str) -> ContestantConfig:
         for contestant in self.contestants:

@@ -77,6 +77,12 @@ class _Resolver:
     def resolve(self) -> ArenaConfig:
         database_url = self._url("database_url")
         redis_url = self._url("redis_url")
+        judge = self.file.prompt_judge
+        judge_key = (
+            self.env(judge.api_key_env, ("prompt_judge", "api_key_env"))
+            if judge is not None and judge.api_key_env is not None
+            else None
+        )
         answers = self._recorded_answers()
         contestants: list[ContestantConfig] = []
         names: dict[str, KeyPath] = {}
@@ -133,6 +139,8 @@ class _Resolver:
             screening=self.file.screening,
             identity_guard=self.file.identity_guard,
             integrity=self.file.integrity,
+            prompt_judge=judge,
+            prompt_judge_api_key=judge_key,
         )
 
     def _set_is_public(self, entry: RecordedSetEntry, path: KeyPath) -> bool:

@@ -43,6 +43,15 @@ class OpenAISettings(_Section):
     timeouts: Timeouts = Timeouts()
 
 
+class PromptJudgeSettings(_Section):
+    """A judge model that tags prompt categories (arena/prompt_judge.py)."""
+
+    model: str = Field(min_length=1)
+    base_url: HttpUrl
+    api_key_env: str | None = None
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
 class AnthropicSettings(_Section):
     kind: Literal["anthropic"]
     model: str = Field(min_length=1)
@@ -231,3 +240,4 @@ class ArenaFile(_Section):
     recorded_sets: list[RecordedSetEntry] = Field(default_factory=list)
     contestants: list[ContestantEntry] = Field(default_factory=list)
     integrity: IntegritySettings = IntegritySettings()
+    prompt_judge: PromptJudgeSettings | None = None  # None: the rules tag prompt categories
