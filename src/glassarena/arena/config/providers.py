@@ -172,7 +172,13 @@ def _resolve_local(
             return None
         identity = {"path": str(local_path)}
         prompt_format = provider.prompt_format or "embedded"
-    settings = {**identity, "prompt_format": prompt_format, "n_ctx": provider.n_ctx}
+    settings = {
+        **identity,
+        "prompt_format": prompt_format,
+        "n_ctx": provider.n_ctx,
+        # WebDev battles reach embedded models as a short prompt and a prefilled answer.
+        "webdev_prompt": "small-model-prefill",
+    }
     return ResolvedProvider(settings, local_path=local_path)
 
 
@@ -180,6 +186,7 @@ def _build_local(
     settings: LocalSettings, contestant: ContestantConfig, cache_dir: Path
 ) -> Provider:
     from glassarena.providers.local_gguf import LocalGGUFProvider
+    from glassarena.webdev.prompt import small_model_webdev_conversation
 
     weights = contestant.local_path or BUILTIN_WEIGHTS[str(settings.weights)].locator(cache_dir)
     return LocalGGUFProvider(
@@ -188,6 +195,7 @@ def _build_local(
         prompt_format=contestant.settings["prompt_format"],
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,
+        adapt=small_model_webdev_conversation,
     )
 
 
