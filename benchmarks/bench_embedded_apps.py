@@ -7,6 +7,7 @@ sandboxed Chromium. Prints per model: apps extracted, apps that run, and the med
 per answer.
 
 Run: .venv/bin/python benchmarks/bench_embedded_apps.py [--prompts 20] [--models NAME ...]
+         [--save FOLDER]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from pathlib import Path
 
 from glassarena.arena.config import build_provider, load_config
 from glassarena.providers.base import ChatMessage, TextDelta
@@ -60,14 +62,17 @@ async def answer(model: str, prompt: str) -> tuple[str, float]:
     return text, time.perf_counter() - started
 
 
-async def main(prompts: int, models: list[str]) -> None:
+async def main(prompts: int, models: list[str], save: Path | None) -> None:
     async with AppChecker(CHROMIUM) as checker:
         for model in models:
             extracted = runs = 0
             seconds: list[float] = []
             failures: dict[str, int] = {}
-            for prompt in APP_PROMPTS[:prompts]:
+            for number, prompt in enumerate(APP_PROMPTS[:prompts]):
                 text, elapsed = await answer(model, prompt)
+                if save is not None:
+                    save.mkdir(parents=True, exist_ok=True)
+                    (save / f"{model}-{number:02d}.md").write_text(f"{prompt}\n\n{text}")
                 seconds.append(elapsed)
                 app = extract_app(text)
                 if app.html is None:
@@ -93,5 +98,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--prompts", type=int, default=len(APP_PROMPTS))
     parser.add_argument("--models", nargs="+", default=list(EMBEDDED))
+    parser.add_argument("--save", type=Path, help="a folder to keep every answer in")
     arguments = parser.parse_args()
-    asyncio.run(main(min(arguments.prompts, len(APP_PROMPTS)), arguments.models))
+    prompts = min(arguments.prompts, len(APP_PROMPTS))
+    asyncio.run(main(prompts, arguments.models, arguments.save))
