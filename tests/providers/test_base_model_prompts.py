@@ -14,7 +14,7 @@ from glassarena.arena.config import load_config
 from glassarena.arena.config.providers import build_provider
 from glassarena.providers.base import ChatMessage, GenerationSettings, TextDelta
 from glassarena.providers.local_gguf import LocalGGUFProvider
-from glassarena.providers.prompt_formats import completion_prompt
+from glassarena.providers.prompt_formats import completion_prompt, text_digest
 from glassarena.providers.weights import BUILTIN_WEIGHTS, default_cache_dir
 from glassarena.webdev.extract import extract_app
 from glassarena.webdev.prompt import (
@@ -85,6 +85,26 @@ def test_the_prompt_format_is_part_of_the_version(tmp_path: Path) -> None:
     assert versions["default"].settings_fingerprint == versions["completion"].settings_fingerprint
     assert turns.settings_fingerprint != versions["default"].settings_fingerprint
     assert isinstance(build_provider(versions["default"]), LocalGGUFProvider)
+
+
+def test_editing_our_prompt_texts_makes_a_new_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "arena.yaml"
+    path.write_text(
+        "contestants:\n"
+        "  - name: gemma\n"
+        "    organization: Google\n"
+        "    provider: {kind: local, weights: gemma-3-270m}\n"
+    )
+    before = load_config(path).contestant("gemma").settings_fingerprint
+    monkeypatch.setattr(
+        "glassarena.arena.config.providers.COMPLETION_PROMPT_DIGEST", text_digest("edited")
+    )
+    edited_examples = load_config(path).contestant("gemma").settings_fingerprint
+    monkeypatch.setattr("glassarena.webdev.prompt.SMALL_MODEL_WEBDEV_DIGEST", text_digest("new"))
+    edited_webdev = load_config(path).contestant("gemma").settings_fingerprint
+    assert len({before, edited_examples, edited_webdev}) == 3
 
 
 def _words(text: str) -> set[str]:

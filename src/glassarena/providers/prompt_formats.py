@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from glassarena.providers.base import ChatMessage
 
 GEMMA_STOP = ("<end_of_turn>", "<start_of_turn>")
@@ -41,6 +44,22 @@ COMPLETION_STOP = ("\nQuestion:", "\n\n\n")
 COMPLETION_REPEAT_PENALTY = 1.3
 # A continued answer (see `split_prefill`) is usually code, where lines repeat by design.
 PREFILL_REPEAT_PENALTY = 1.1
+
+
+def text_digest(*parts: object) -> str:
+    """A short digest of prompt text we write ourselves: stored in a contestant's settings,
+    so that editing the text makes a new version instead of silently changing an old one."""
+    canonical = json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+COMPLETION_PROMPT_DIGEST = text_digest(
+    COMPLETION_INTRO,
+    COMPLETION_EXAMPLES,
+    COMPLETION_STOP,
+    COMPLETION_REPEAT_PENALTY,
+    PREFILL_REPEAT_PENALTY,
+)
 
 
 def split_prefill(messages: list[ChatMessage]) -> tuple[list[ChatMessage], str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from glassarena.providers.base import ChatMessage
+from glassarena.providers.prompt_formats import text_digest
 
 _BASE = """\
 You are building a web app that will run live in a browser, inside a sandboxed frame, next \
@@ -52,7 +53,11 @@ SMALL_MODEL_WEBDEV_PROMPT = (
     "You write small web apps. Answer with one complete HTML page: a <style>, the page, and "
     "a <script> that makes it work. Use no network and no alert()."
 )
+# Only the document's opening: prefilling up to a <body><h1> made every answer "render" (a
+# heading), and Gemma then mostly wrote a title and closed the page.
 WEBDEV_PREFILL = "```html\n<!DOCTYPE html>\n<html>"
+
+SMALL_MODEL_WEBDEV_DIGEST = text_digest(SMALL_MODEL_WEBDEV_PROMPT, WEBDEV_PREFILL)
 
 
 def small_model_webdev_conversation(messages: list[ChatMessage]) -> list[ChatMessage]:
