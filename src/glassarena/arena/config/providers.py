@@ -22,6 +22,7 @@ from glassarena.arena.config.schema import (
 )
 from glassarena.arena.config.yaml_lines import KeyPath
 from glassarena.providers.base import GenerationSettings, Provider
+from glassarena.providers.prompt_formats import COMPLETION_PROMPT_DIGEST
 from glassarena.providers.weights import BUILTIN_WEIGHTS, default_cache_dir
 
 if TYPE_CHECKING:
@@ -172,7 +173,18 @@ def _resolve_local(
             return None
         identity = {"path": str(local_path)}
         prompt_format = provider.prompt_format or "embedded"
-    settings = {**identity, "prompt_format": prompt_format, "n_ctx": provider.n_ctx}
+    # Imported here: the webdev package loads the browser-driving checker.
+    from glassarena.webdev.prompt import SMALL_MODEL_WEBDEV_DIGEST
+
+    settings = {
+        **identity,
+        "prompt_format": prompt_format,
+        "n_ctx": provider.n_ctx,
+        # WebDev battles reach embedded models as a short prompt and a prefilled answer.
+        "webdev_prompt": SMALL_MODEL_WEBDEV_DIGEST,
+    }
+    if prompt_format == "completion":
+        settings["completion_prompt"] = COMPLETION_PROMPT_DIGEST
     return ResolvedProvider(settings, local_path=local_path)
 
 
@@ -180,6 +192,7 @@ def _build_local(
     settings: LocalSettings, contestant: ContestantConfig, cache_dir: Path
 ) -> Provider:
     from glassarena.providers.local_gguf import LocalGGUFProvider
+    from glassarena.webdev.prompt import small_model_webdev_conversation
 
     weights = contestant.local_path or BUILTIN_WEIGHTS[str(settings.weights)].locator(cache_dir)
     return LocalGGUFProvider(
@@ -188,6 +201,7 @@ def _build_local(
         prompt_format=contestant.settings["prompt_format"],
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,
+        adapt=small_model_webdev_conversation,
     )
 
 

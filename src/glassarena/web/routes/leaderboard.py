@@ -116,6 +116,8 @@ async def leaderboard_page(
         "log_head": snapshot.log_head if snapshot else None,
         "log_position": snapshot.watermark if snapshot else 0,
         "empty_reason": empty_reason,
+        # Wins, ties and losses per model: the board of an arena too young for ratings.
+        "record": (snapshot.record or []) if snapshot else [],
         "apps_that_run": await run_shares_for(request, query.category),
         "practice_sets": _practice_sets(request, query.category),
         "reason_summaries": await reason_summaries_for(request, query.category),
