@@ -12,6 +12,7 @@ from glassarena.vocabulary import (
     CATEGORIES,
     WEBDEV_CATEGORIES,
     BattleKind,
+    PromptCategory,
     VoteChoice,
     Winner,
 )
@@ -38,7 +39,8 @@ def test_battle_kinds_carry_their_properties() -> None:
     assert BattleKind.live_kinds() == (BattleKind.TEXT, BattleKind.WEBDEV)
     assert BattleKind.replayed_kinds() == (BattleKind.RECORDED,)
     assert [kind for kind in BattleKind if kind.traits.system_prompt] == [BattleKind.WEBDEV]
-    assert CATEGORIES == ("text", "webdev", "recorded")
+    # One board per kind of battle, then one per prompt category (text battles only).
+    assert ("text", "webdev", "recorded", *PromptCategory) == CATEGORIES
     assert {"webdev"} == WEBDEV_CATEGORIES
 
 
