@@ -12,7 +12,7 @@ from rich.table import Table
 
 from glassarena.cli.rank import BattleInput, clear_errors, input_options
 from glassarena.screening import REASONS, ScreeningInputError, VoteTable, screen
-from glassarena.screening_report import audit_report
+from glassarena.screening.report import audit_report
 
 
 @click.command()

@@ -12,7 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from glassarena.board_compare import Board, compare, load_board
+from glassarena.analysis.board_compare import Board, compare, load_board
 from glassarena.cli.rank import BattleInput, clear_errors, input_options
 
 

@@ -339,7 +339,7 @@ def _print_robustness(
 ) -> None:
     """The fragility of the top ranks: after the table, or on stderr for the data formats so
     that stdout stays a valid CSV/JSON/markdown document (JSON there too, for machines)."""
-    from glassarena.robustness import board_robustness
+    from glassarena.analysis.robustness import board_robustness
 
     result = board_robustness(battles, options, top)
     to_stderr = output_format != "table"

@@ -131,7 +131,7 @@ def simulate_rigging_command(
             votes_per_identity=votes_per_identity,
             seed=seed,
         )
-    from glassarena import screening_report
+    from glassarena.screening import report as screening_report
 
     summary = (
         f"{board}: honest board vs screened honest board Kendall τ = {tau:.3f}; "

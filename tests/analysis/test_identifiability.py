@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glassarena.identifiability import identifiability
+from glassarena.analysis.identifiability import identifiability
 
 
 def test_a_model_with_a_signature_is_identified() -> None:
