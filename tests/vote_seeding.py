@@ -48,6 +48,7 @@ def vote_on_a_battle(
     ip_hash: str = "h",
     prompt: str = "p",
     counted: bool = True,
+    not_counted_reason: str = "named mode",
     answers: tuple[str, str] | None = None,
 ) -> None:
     """One anonymous battle between two stored versions, finished (with these answers and
@@ -75,7 +76,7 @@ def vote_on_a_battle(
         voter_id=voter_id,
         ip_hash=ip_hash,
         counted=counted,
-        not_counted_reason=None if counted else "named mode",
+        not_counted_reason=None if counted else not_counted_reason,
         log=DatabaseVoteLog().append,
     )
 

@@ -83,6 +83,7 @@ def test_integrity_json_and_page_over_http(tmp_path: Path) -> None:
             organizations = {entry["organization"] for entry in report["organizations"]}
             assert organizations == {"Test Lab", "Other Lab", "unknown"}
             assert report["shares"]["all"]["appearances"] == 2
+            assert report["uncounted_votes"] == {}  # the one vote counts
             assert {model["status"] for model in report["models"]} == {"provisional"}
             deadline = time.monotonic() + 20
             while (board := client.get("/leaderboard.json").json()).get("watermark") != 1:

@@ -124,6 +124,8 @@ class IntegrityView:
             "provisional_rules": self._settings.provisional.model_dump(),
             "retirement_rules": [rule.model_dump() for rule in self._settings.retirement],
             "models": [standing.to_dict() for standing in board],
+            # Votes are never deleted: each one that does not count is here, by its reason.
+            "uncounted_votes": self._store.uncounted_votes(),
             "retirements": [
                 {
                     "model": record.label,

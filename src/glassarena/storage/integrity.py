@@ -3,6 +3,8 @@ battled and was voted on (in a time window), and its retirements."""
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,6 +84,10 @@ class RetirementDecision:
     detail: str
 
 
+def _without_detail(reason: str) -> str:
+    return re.sub(r"\s*\([^()]*\)$", "", reason.strip())
+
+
 def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -122,6 +128,20 @@ def _activity(since: datetime | None, sampled_only: bool) -> Subquery:
 class IntegrityStore:
     def __init__(self, database: Database) -> None:
         self._database = database
+
+    def uncounted_votes(self) -> dict[str, int]:
+        """How many stored votes do not count, by their reason (the detail of a reason, in
+        parentheses, such as which answer named which model, is left out of the grouping)."""
+        query = (
+            select(_votes.c.not_counted_reason, func.count())
+            .where(_votes.c.counted.is_(False))
+            .group_by(_votes.c.not_counted_reason)
+        )
+        by_reason: dict[str, int] = defaultdict(int)
+        with self._database.engine.connect() as connection:
+            for reason, count in connection.execute(query):
+                by_reason[_without_detail(reason or "no reason recorded")] += count
+        return dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
 
     def version_activity(
         self, since: datetime | None = None, *, sampled_only: bool = False
