@@ -18,6 +18,7 @@ from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, Leaderb
 from glassarena.leaderboard import Leaderboard
 from glassarena.leaderboard_render import render_csv
 from glassarena.web.apps_that_run import run_columns, run_shares_for, run_shares_json
+from glassarena.web.board_filters import WEIGHTS_CHOICES, BoardFilter, rank_spread, weights_of
 from glassarena.web.errors import error_response
 from glassarena.web.leaderboard_view import PLOT_NAMES, PlotCache, category_label
 from glassarena.web.standing_view import (
@@ -81,20 +82,32 @@ async def leaderboard_page(
     query: QueryDependency,
     provisional: Annotated[str | None, Query(max_length=10)] = None,
     retired: Annotated[str | None, Query(max_length=10)] = None,
+    organization: Annotated[str | None, Query(max_length=100)] = None,
+    weights: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     snapshot = query.snapshot
     board = snapshot.leaderboard if snapshot else None
     state = await integrity_state(request)
     choices = (("provisional", provisional), ("retired", retired))
     hidden = {status for status, choice in choices if choice == "hide"}
-    rows = [
-        {**row, **row_standing(state, row["model"])} for row in (board["rows"] if board else [])
+    board_rows = board["rows"] if board else []
+    all_rows = [
+        {
+            **row,
+            **row_standing(state, row["model"]),
+            "weights": weights_of(state, row["model"]),
+            "rank_spread": rank_spread(row, board_rows),
+        }
+        for row in board_rows
     ]
+    chosen = BoardFilter.from_query(organization, weights)
+    hidden_by_filter = sum(not chosen.keeps(row) for row in all_rows)
+    rows = [row for row in all_rows if chosen.keeps(row)]
     if not query.known_category:
         empty_reason = query.unknown_category_message()
     elif snapshot is None:
         empty_reason = NOT_READY
-    elif rows and all(row["status"] in hidden for row in rows):
+    elif (rows and all(row["status"] in hidden for row in rows)) or (hidden_by_filter and not rows):
         empty_reason = "Every model on this board is hidden by the filters above."
     else:
         empty_reason = snapshot.message or "No counted votes yet."
@@ -107,7 +120,11 @@ async def leaderboard_page(
         "rows": [row for row in rows if row["status"] not in hidden],
         "hidden_statuses": sorted(hidden),
         "hidden_count": sum(row["status"] in hidden for row in rows),
-        "variants": standings_json(state, rows)["variants_per_organization"],
+        "organizations": sorted({row["organization"] for row in all_rows}),
+        "weights_choices": WEIGHTS_CHOICES,
+        "board_filter": chosen,
+        "filtered_out": hidden_by_filter,
+        "variants": standings_json(state, all_rows)["variants_per_organization"],
         "provisional_rules": request.app.state.config.integrity.provisional,
         "style": board["style"] if board else [],
         "level": 0.95,

@@ -366,6 +366,25 @@ if (composer) {
 for (const button of voteButtons) {
   button.addEventListener("click", () => vote(button.dataset.choice));
 }
+
+// Keyboard voting (the keys are shown in the vote bar): only while voting is open, and never
+// while the voter is typing, so a prompt or a reason note can contain these characters.
+const VOTE_KEYS = { 1: "a", a: "a", 2: "b", b: "b", 3: "tie", t: "tie", 4: "both_bad", x: "both_bad" };
+
+function isTyping(target) {
+  return target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  if (isTyping(event.target)) return;
+  const choice = VOTE_KEYS[event.key.toLowerCase()];
+  const button = choice && voteButtons.find((candidate) => candidate.dataset.choice === choice);
+  if (!button || button.disabled) return;
+  event.preventDefault();
+  vote(choice);
+});
 newBattleButton.addEventListener("click", startOver);
 reasonsForm?.addEventListener("submit", (event) => {
   event.preventDefault();
