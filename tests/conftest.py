@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -80,6 +81,15 @@ def database(database_url: str) -> Iterator[Database]:
 def redis_url() -> str:
     _require("Redis at 127.0.0.1:6379", _port_open("127.0.0.1", 6379))
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def openssl_path() -> str:
+    """The openssl command (tests that need a certificate of their own make one with it)."""
+    path = shutil.which("openssl")
+    _require("the openssl command", path is not None)
+    assert path is not None
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import shutil
 import socket
 import ssl
 import subprocess
@@ -224,15 +223,13 @@ async def test_the_checker_never_connects_anywhere(chromium_path: str, canary: C
 
 
 @pytest.fixture
-def cdn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def cdn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openssl_path: str) -> Iterator[str]:
     """An HTTPS "CDN" on 127.0.0.1 with a certificate the Playwright driver trusts."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make the test CDN's certificate")
     key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
     request = ("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1")
     subject = ("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
     subprocess.run(
-        ["openssl", *request, "-keyout", str(key), "-out", str(certificate), *subject],
+        [openssl_path, *request, "-keyout", str(key), "-out", str(certificate), *subject],
         check=True,
         capture_output=True,
     )
