@@ -196,3 +196,27 @@ _REASON_LABELS = {
     VoteReason.LESS_PREACHY: "Less preachy",
     VoteReason.SHORTER: "Shorter",
 }
+
+
+class WebdevStack(StrEnum):
+    """What a WebDev app is written in: asked for in the system prompt, detected in the
+    answer, run by the sandbox with exactly that stack's runtimes, and a WebDev board."""
+
+    HTML = "html"  # one self-contained HTML document (HTML, CSS and JavaScript)
+    REACT = "react"  # React + TypeScript + Tailwind, LMArena WebDev Arena's stack
+    VUE = "vue"  # a Vue 3 single-file component
+    PYTHON = "python"  # a Python script run by Pyodide
+    MERMAID = "mermaid"  # a Mermaid diagram
+
+    @property
+    def label(self) -> str:
+        return _STACK_LABELS[self]
+
+
+_STACK_LABELS = {
+    WebdevStack.HTML: "HTML",
+    WebdevStack.REACT: "React + TypeScript + Tailwind",
+    WebdevStack.VUE: "Vue",
+    WebdevStack.PYTHON: "Python (Pyodide)",
+    WebdevStack.MERMAID: "Mermaid diagram",
+}
