@@ -23,6 +23,7 @@ from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.database import Database
 from glassarena.webdev.checker import AppChecker, BrowserLost, CheckerBusy, CheckResult
 from glassarena.webdev.extract import ExtractedApp, code_style, extract_app
+from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import SandboxPolicy
 from glassarena.webdev.summary import RunShare, run_shares
 
@@ -144,10 +145,13 @@ class WebdevChecks:
 
 
 def build_checks(
-    database: Database, chromium_path: str | None, policy: SandboxPolicy
+    database: Database,
+    chromium_path: str | None,
+    policy: SandboxPolicy,
+    runtimes: RuntimeFiles | None = None,
 ) -> WebdevChecks:
     """Checks stored in the arena's database; run when Chromium exists (launched on first use)."""
-    checker = AppChecker(chromium_path, policy) if chromium_path else None
+    checker = AppChecker(chromium_path, policy, runtimes=runtimes) if chromium_path else None
     return WebdevChecks(AppCheckStore(database), checker)
 
 
