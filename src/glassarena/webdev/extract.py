@@ -437,8 +437,9 @@ def extract_project(
 ) -> ExtractedProject:
     """The app in `answer`, in the stack it is written in.
 
-    `asked` is the stack the model was asked for: an answer in another supported stack
-    still runs (the voter judges it), and the reason says it was not what was asked.
+    `asked` is the stack the model was asked for: where an answer holds code in more than
+    one stack, that one is the app. An answer in another supported stack still runs (the
+    voter judges it); its `stack` says what it was written in.
     `previous` is the app of the turn before: an answer that gives only the files it
     changes ("App.tsx" alone) edits that project; an answer that gives a whole app
     replaces it.
@@ -456,10 +457,6 @@ def extract_project(
             html.truncated,
             html.reason,
         )
-    if asked is not None and extracted.stack is not None and extracted.stack is not asked:
-        note = f"asked for {asked.label}, answered in {extracted.stack.label}"
-        reason = f"{note}; {extracted.reason}" if extracted.reason else note
-        extracted = replace(extracted, reason=reason)
     return extracted
 
 

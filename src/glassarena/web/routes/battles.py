@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
 from glassarena.arena.service import BattleRequest
-from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice, VoteReason
+from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice, VoteReason, WebdevStack
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.event_stream import event_stream_response
 
@@ -38,6 +38,7 @@ class StartBattle(BaseModel):
     kind: BattleKind = BattleKind.TEXT
     prompt: str | None = Field(default=None, max_length=MAX_REQUEST_PROMPT_CHARS)
     models: list[str] = Field(default_factory=list, max_length=2)
+    stack: WebdevStack | None = None  # WebDev only; None: the arena's default stack
 
 
 class FollowUp(BaseModel):
@@ -59,7 +60,11 @@ async def start_battle(
     live = await service.start(
         voter,
         BattleRequest(
-            mode=body.mode, kind=body.kind, prompt=body.prompt, models=tuple(body.models)
+            mode=body.mode,
+            kind=body.kind,
+            prompt=body.prompt,
+            models=tuple(body.models),
+            stack=body.stack,
         ),
     )
     return event_stream_response(_with_previews(request, body.kind, live.events()))

@@ -20,6 +20,7 @@ from glassarena.arena.errors import ArenaError, NotFound
 from glassarena.arena.reveal import BattleState
 from glassarena.arena.service import ArenaService
 from glassarena.arena.voter import Voter
+from glassarena.vocabulary import WebdevStack
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.routes.battles import MAX_BATTLE_ID_CHARS
 from glassarena.web.templating import templates
@@ -41,7 +42,12 @@ async def webdev_page(request: Request, service: ServiceDependency) -> HTMLRespo
     return templates.TemplateResponse(
         request,
         "webdev.html",
-        {"active": "webdev_page", "max_prompt_chars": service.limits.max_prompt_chars},
+        {
+            "active": "webdev_page",
+            "max_prompt_chars": service.limits.max_prompt_chars,
+            "webdev_stacks": [(stack.value, stack.label) for stack in WebdevStack],
+            "webdev_stack": service.webdev_stack.value,
+        },
     )
 
 
