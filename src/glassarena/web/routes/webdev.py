@@ -73,6 +73,7 @@ async def webdev_battle_checks(
             "active": "webdev_page",
             "state": state,
             "turns": await _turn_checks(request, state),
+            "stack_label": state.webdev_stack.label if state.webdev_stack else None,
         },
     )
 
@@ -115,6 +116,8 @@ async def _turn_checks(request: Request, state: BattleState) -> list[dict[str, A
         for side in turn.answers:
             check = stored.get((turn.turn, side))
             record = check.to_json() if check is not None else None
+            if record is not None and check is not None and check.stack is not None:
+                record["stack_label"] = WebdevStack(check.stack).label
             if check is not None and record is not None and check.has_screenshot:
                 record["screenshot"] = str(
                     request.url_for(
