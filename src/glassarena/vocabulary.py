@@ -155,7 +155,6 @@ _PROMPT_CATEGORY_LABELS: dict[str, str] = {
 }
 
 
-
 class VoteReason(StrEnum):
     """Why a voter preferred the answer they picked: the chips offered after a decisive vote.
 

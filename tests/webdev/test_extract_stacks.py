@@ -16,7 +16,8 @@ export default function App() {
   const [count, setCount] = useState<number>(0);
   return (
     <div className="flex h-screen items-center justify-center bg-slate-900">
-      <button className="rounded bg-indigo-500 px-4 py-2 text-white" onClick={() => setCount(count + 1)}>
+      <button className="rounded bg-indigo-500 px-4 py-2 text-white"
+        onClick={() => setCount(count + 1)}>
         Clicked {count} times
       </button>
     </div>
@@ -263,7 +264,10 @@ def test_an_unlabelled_diagram_is_recognised() -> None:
 def test_svelte_is_unsupported_and_says_why() -> None:
     extracted = extract_project(SVELTE)
     assert not extracted.runnable and extracted.unsupported == "Svelte"
-    assert extracted.reason == "not supported: Svelte: its compiler is not among the sandbox's runtimes"
+    assert (
+        extracted.reason
+        == "not supported: Svelte: its compiler is not among the sandbox's runtimes"
+    )
 
 
 def test_a_node_server_is_unsupported_and_says_why() -> None:
@@ -334,7 +338,7 @@ def test_a_follow_up_that_gives_one_changed_file_edits_the_project() -> None:
 
 def test_a_follow_up_with_a_whole_new_component_replaces_it() -> None:
     changed = REACT_ONE_COMPONENT.replace("bg-indigo-500", "bg-rose-500")
-    first, second = extract_turns([REACT_ONE_COMPONENT, changed], WebdevStack.REACT)
+    _first, second = extract_turns([REACT_ONE_COMPONENT, changed], WebdevStack.REACT)
     assert second.project is not None
     assert "bg-rose-500" in second.project.files["App.tsx"]
     assert list(second.project.files) == ["App.tsx"]

@@ -84,7 +84,8 @@ export default function App() {
 ```tsx
 export function Card(): JSX.Element {
   return (
-    <section data-testid="card" className="rounded-xl border-4 border-white bg-{colour}-500 px-10 py-6">
+    <section data-testid="card"
+      className="rounded-xl border-4 border-white bg-{colour}-500 px-10 py-6">
       <h1 className="text-2xl font-semibold text-zinc-900">{greeting}</h1>
     </section>
   );
@@ -97,7 +98,8 @@ CARD_ONLY = """Only the card changes:
 ```tsx
 export function Card(): JSX.Element {
   return (
-    <section data-testid="card" className="rounded-xl border-4 border-white bg-{colour}-500 px-10 py-6">
+    <section data-testid="card"
+      className="rounded-xl border-4 border-white bg-{colour}-500 px-10 py-6">
       <h1 className="text-2xl font-semibold text-zinc-900">{greeting}</h1>
       <p data-testid="edited">Edited in the second turn</p>
     </section>

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from glassarena.providers.base import ChatMessage
+from glassarena.providers.base import ChatMessage, GenerationSettings, TextDelta
+from glassarena.providers.local_gguf import LocalGGUFProvider
+from glassarena.providers.weights import BUILTIN_WEIGHTS, default_cache_dir
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.extract import extract_project
 from glassarena.webdev.prompt import (
@@ -81,3 +83,31 @@ def test_a_prefilled_answer_extracts_as_the_stack(stack: WebdevStack) -> None:
     _short, prefill = small_model_webdev_prompt(stack)
     extracted = extract_project(prefill + CONTINUATIONS[stack], asked=stack)
     assert extracted.runnable and extracted.stack is stack, extracted.reason
+
+
+@pytest.mark.parametrize("weights_name", ["smollm2-135m-instruct", "gemma-3-270m"])
+@pytest.mark.llama
+async def test_small_models_write_a_react_component_from_the_prefill(weights_name: str) -> None:
+    # Measured: SmolLM2 135M writes a whole counter component (useState, onClick, a closed
+    # block); Gemma 3 270M a component whose JSX is often broken, which the check reports.
+    weights = BUILTIN_WEIGHTS[weights_name]
+    provider = LocalGGUFProvider(
+        weights=weights.locator(default_cache_dir()),
+        generation=GenerationSettings(max_tokens=160, temperature=0.0, seed=1),
+        prompt_format=weights.prompt_format,
+        n_ctx=1024,
+        n_threads=1,
+        adapt=small_model_webdev_conversation,
+    )
+    conversation: list[ChatMessage] = [
+        {"role": "system", "content": WEBDEV_SYSTEM_PROMPTS[WebdevStack.REACT]},
+        {"role": "user", "content": "A counter app with a button."},
+    ]
+    events = [event async for event in provider.stream(conversation)]
+    answer = "".join(event.text for event in events if isinstance(event, TextDelta))
+    _short, prefill = small_model_webdev_prompt(WebdevStack.REACT)
+    assert answer.startswith(prefill)
+    extracted = extract_project(answer, asked=WebdevStack.REACT)
+    assert extracted.stack is WebdevStack.REACT and extracted.project is not None, answer
+    assert extracted.project.entry == "App.tsx"
+    assert "useState(" in extracted.project.files["App.tsx"]

@@ -319,7 +319,9 @@ _FILE_COMMENT = re.compile(
 )
 _HEADING_LINE_MAX_CHARS = 120
 _JSX = re.compile(r"(?:return|=>)\s*\(?\s*<(?:[A-Za-z][\w.]*|>)|from\s+[\"']react[\"']")
-_REACT_IMPORT = re.compile(r"""from\s+["']react(?:-dom)?(?:/[\w-]+)?["']|require\(["']react["']\)""")
+_REACT_IMPORT = re.compile(
+    r"""from\s+["']react(?:-dom)?(?:/[\w-]+)?["']|require\(["']react["']\)"""
+)
 _DEFAULT_EXPORT = re.compile(r"^\s*export\s+default\b", re.MULTILINE)
 _APP_DEFINED = re.compile(r"^\s*(?:export\s+)?(?:function|const|let|class)\s+App\b", re.MULTILINE)
 _VUE_SFC = re.compile(r"<template[\s>]|<script\b[^>]*\bsetup\b", re.IGNORECASE)
@@ -460,9 +462,7 @@ def extract_project(
     return extracted
 
 
-def extract_turns(
-    answers: list[str], asked: WebdevStack | None = None
-) -> list[ExtractedProject]:
+def extract_turns(answers: list[str], asked: WebdevStack | None = None) -> list[ExtractedProject]:
     """Each turn's app in a conversation, every turn extracted as an edit of the one before."""
     projects: list[ExtractedProject] = []
     previous: AppProject | None = None

@@ -169,9 +169,7 @@ def small_model_webdev_conversation(messages: list[ChatMessage]) -> list[ChatMes
     unchanged."""
     for index, message in enumerate(messages):
         stack = (
-            _SYSTEM_PROMPT_STACKS.get(message["content"])
-            if message["role"] == "system"
-            else None
+            _SYSTEM_PROMPT_STACKS.get(message["content"]) if message["role"] == "system" else None
         )
         if stack is None:
             continue
