@@ -42,6 +42,10 @@ COMMANDS = {
         "glassarena.cli.compare:compare_command",
         "Compare the first BOARD with each other one, and flag the models they disagree on.",
     ),
+    "runtimes": (
+        "glassarena.cli.runtimes:runtimes",
+        "Install or list the browser runtimes WebDev apps run on (React, Vue, Pyodide...).",
+    ),
     "verify": (
         "glassarena.cli.verify:verify",
         "Check LOG's hash chain and that the served leaderboards follow from it alone.",

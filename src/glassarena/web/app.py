@@ -36,6 +36,7 @@ from glassarena.web.settings import Settings, read_settings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
 from glassarena.webdev.checks import build_checks
 from glassarena.webdev.previews import build_previews
+from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import sandbox_app
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings) -> FastAPI:
     settings = settings.completed()
     previews = build_previews(settings.redis_url, settings.sandbox_policy())
+    runtimes = RuntimeFiles(settings.runtimes_directory())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,7 +67,9 @@ def create_app(settings: Settings) -> FastAPI:
             "glassarena: leaderboards recomputed every %s s", arena.leaderboards.interval_seconds
         )
         await arena.start()
-        checks = build_checks(arena.database, settings.chromium_for_checks(), previews.policy)
+        checks = build_checks(
+            arena.database, settings.chromium_for_checks(), previews.policy, runtimes
+        )
         # Every WebDev answer is checked by the server, watched or not.
         arena.service.webdev_answer_finished = checks.answer_finished
         checks.start_checking_unchecked()
@@ -105,7 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(integrity_sampling.router)
     app.include_router(personal.router)
     sandbox_path = previews.policy.path_prefix
-    app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
+    app.mount(sandbox_path, sandbox_app(previews.store, previews.policy, runtimes), name="sandbox")
     # Added innermost first: a request passes the client address, the access log, the
     # security headers, the cross-site guard and HEAD-as-GET before the voter cookie.
     app.add_middleware(VoterCookieMiddleware, secret_key=settings.secret())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     data_dir: Path | None = None
     cache_dir: Path | None = None
+    runtimes_dir: Path | None = None
     leaderboard_interval_seconds: PositiveFloat = 10.0
     chromium: Path = DEFAULT_CHROMIUM
     preview_origins: str = ""
@@ -108,6 +110,14 @@ class Settings(BaseSettings):
         if self.cache_dir is not None:
             return self.cache_dir
         return (self.xdg_cache_home or Path.home() / ".cache") / "glassarena"
+
+    def runtimes_directory(self) -> Path:
+        """$GLASSARENA_RUNTIMES_DIR, else share/glassarena/runtimes in this Python's prefix
+        (the virtual environment), where `glassarena runtimes install` puts the WebDev
+        runtimes."""
+        if self.runtimes_dir is not None:
+            return self.runtimes_dir
+        return Path(sys.prefix) / "share" / "glassarena" / "runtimes"
 
     def default_database_url(self) -> str:
         return f"sqlite:///{self.data_directory() / DATABASE_FILE}"

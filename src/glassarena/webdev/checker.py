@@ -44,11 +44,16 @@ from playwright.async_api import (
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from glassarena.webdev.sandbox import SandboxPolicy
+from glassarena.vocabulary import WebdevStack
+from glassarena.webdev.harness import STATE_ATTRIBUTE, build_document
+from glassarena.webdev.project import AppProject
+from glassarena.webdev.runtimes import RuntimeFiles, media_type, runtimes_for
+from glassarena.webdev.sandbox import RUNTIME_HEADERS, SandboxPolicy
 
 # The app's address inside the checker. ".invalid" can never resolve, so nothing but the
-# interception below can answer it.
-APP_URL = "https://app.glassarena.invalid/"
+# interception below can answer it, and it answers the runtimes from the installed files.
+APP_ORIGIN = "https://app.glassarena.invalid"
+APP_URL = f"{APP_ORIGIN}/"
 CHROMIUM_ARGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -175,6 +180,7 @@ class CheckerSettings:
 @dataclass
 class _Job:
     html: str
+    stack: WebdevStack
     result: asyncio.Future[CheckResult]
 
 
@@ -217,14 +223,13 @@ class AppChecker:
         chromium_path: str = "/usr/bin/chromium",
         policy: SandboxPolicy | None = None,
         settings: CheckerSettings | None = None,
+        runtimes: RuntimeFiles | None = None,
     ) -> None:
         self.chromium_path = chromium_path
         self.policy = policy or SandboxPolicy()
         self.settings = settings or CheckerSettings()
-        self._headers = {
-            **self.policy.response_headers(),
-            "content-type": "text/html; charset=utf-8",
-        }
+        self.runtimes = runtimes
+        self._runtime_prefix = f"{APP_ORIGIN}{self.policy.runtimes_path}/"
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=self.settings.max_queued)
         self._workers: list[asyncio.Task[None]] = []
         self._playwright: Playwright | None = None
@@ -267,11 +272,15 @@ class AppChecker:
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def submit(self, html: str) -> asyncio.Future[CheckResult]:
-        """Queue a check without waiting for it; raises CheckerBusy when the queue is full."""
+    def submit(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML
+    ) -> asyncio.Future[CheckResult]:
+        """Queue a check of document `html` of `stack` (`harness.build_document` made it, with
+        `policy.runtimes_path`) without waiting for it; raises CheckerBusy when the queue is
+        full."""
         if not self._workers:
             raise RuntimeError("AppChecker.submit called before start()")
-        job = _Job(html, asyncio.get_running_loop().create_future())
+        job = _Job(html, stack, asyncio.get_running_loop().create_future())
         try:
             self._queue.put_nowait(job)
         except asyncio.QueueFull:
@@ -280,10 +289,37 @@ class AppChecker:
             ) from None
         return job.result
 
-    async def check(self, html: str) -> CheckResult:
-        """Check one app, starting the pool (and Chromium) on first use."""
+    async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
+        """Check one app document, starting the pool (and Chromium) on first use."""
         await self.start()
-        return await self.submit(html)
+        return await self.submit(html, stack)
+
+    def document(self, project: AppProject) -> str:
+        """The document the checker loads for `project`."""
+        return build_document(project, self.policy.runtimes_path)
+
+    def missing_runtimes(self, stack: WebdevStack) -> str | None:
+        """Why apps of `stack` cannot be checked here (their runtimes are not installed), or
+        None."""
+        needed = runtimes_for(stack)
+        missing = (
+            [runtime.key for runtime in needed]
+            if self.runtimes is None
+            else [runtime.key for runtime in self.runtimes.missing((stack,))]
+        )
+        if not missing:
+            return None
+        return (
+            f"not checked: the {stack.label} runtimes are not installed ({', '.join(missing)}); "
+            "run `glassarena runtimes install`"
+        )
+
+    async def check_project(self, project: AppProject) -> CheckResult:
+        """Check one project: its stack's document, with its stack's policy and runtimes."""
+        missing = self.missing_runtimes(project.stack)
+        if missing is not None:
+            return CheckResult.failed(missing)
+        return await self.check(self.document(project), project.stack)
 
     async def _work(self) -> None:
         while True:
@@ -291,7 +327,7 @@ class AppChecker:
             try:
                 if job.result.done():
                     continue
-                result = await self._check_one(job.html)
+                result = await self._check_one(job.html, job.stack)
                 if not job.result.done():
                     job.result.set_result(result)
             except asyncio.CancelledError:
@@ -304,7 +340,7 @@ class AppChecker:
             finally:
                 self._queue.task_done()
 
-    async def _check_one(self, html: str) -> CheckResult:
+    async def _check_one(self, html: str, stack: WebdevStack) -> CheckResult:
         browser = await self._ensure_browser()
         try:
             context = await self._new_context(browser)
@@ -315,7 +351,9 @@ class AppChecker:
             context = await self._new_context(browser)
         settings = self.settings
         try:
-            result = await asyncio.wait_for(self._load(context, html), settings.check_limit_s)
+            result = await asyncio.wait_for(
+                self._load(context, html, stack), settings.check_limit_s
+            )
         except TimeoutError:
             limit = f"{settings.check_limit_s:g} s"
             result = CheckResult.failed(f"timeout: the check did not finish within {limit}")
@@ -345,14 +383,20 @@ class AppChecker:
             accept_downloads=False,
         )
 
-    async def _load(self, context: BrowserContext, html: str) -> CheckResult:
+    async def _load(self, context: BrowserContext, html: str, stack: WebdevStack) -> CheckResult:
         settings = self.settings
         seen = _Observation()
+        headers = {
+            **self.policy.response_headers(stack, APP_ORIGIN),
+            "content-type": "text/html; charset=utf-8",
+        }
 
         async def answer(route: Route) -> None:
             request = route.request
             if request.url == APP_URL and request.is_navigation_request():
-                await route.fulfill(status=200, headers=self._headers, body=html)
+                await route.fulfill(status=200, headers=headers, body=html)
+            elif request.method == "GET" and request.url.startswith(self._runtime_prefix):
+                await self._from_runtimes(route)
             elif request.method == "GET" and _origin(request.url) in self.policy.allowed_cdns:
                 await self._from_cdn(route)
             else:
@@ -369,10 +413,18 @@ class AppChecker:
         page.on("crash", lambda _page: seen.crashed.set())
 
         started = time.perf_counter()
+        limit = f"{settings.load_timeout_s:g} s"
         try:
             await page.goto(APP_URL, wait_until="load", timeout=settings.load_timeout_s * 1000)
+            if stack is not WebdevStack.HTML:
+                # These apps start after `load`, once their loader has built them; the
+                # selector is watched from Playwright's own world, which the app's CSP
+                # (no 'unsafe-eval') does not govern.
+                left_s = settings.load_timeout_s - (time.perf_counter() - started)
+                await page.locator(f"html[{STATE_ATTRIBUTE}]").wait_for(
+                    state="attached", timeout=max(left_s, 0.001) * 1000
+                )
         except PlaywrightTimeoutError:
-            limit = f"{settings.load_timeout_s:g} s"
             return seen.ended(f"timeout: the app did not finish loading within {limit}")
         except PlaywrightError as error:
             if seen.crashed.is_set() or "crash" in error.message.lower():
@@ -391,6 +443,19 @@ class AppChecker:
         except PlaywrightError:
             return seen.ended("crashed: the renderer died after loading (often memory)")
         return seen.finished(screenshot)
+
+    async def _from_runtimes(self, route: Route) -> None:
+        """Answer a runtime file from the installed runtimes, as the sandbox route would."""
+        key, _, file = route.request.url.removeprefix(self._runtime_prefix).partition("/")
+        found = self.runtimes.path(key, file.split("?")[0]) if self.runtimes else None
+        if found is None:
+            await route.fulfill(status=404, body="No such runtime file.")
+            return
+        await route.fulfill(
+            status=200,
+            path=found,
+            headers={**RUNTIME_HEADERS, "content-type": media_type(found.name)},
+        )
 
     async def _from_cdn(self, route: Route) -> None:
         """Fetch an allowed CDN's file outside the browser, which has no network. Redirects

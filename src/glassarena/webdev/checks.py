@@ -23,7 +23,7 @@ from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.database import Database
 from glassarena.webdev.checker import AppChecker, BrowserLost, CheckerBusy, CheckResult
 from glassarena.webdev.extract import ExtractedProject, code_style, extract_turns
-from glassarena.webdev.harness import build_document
+from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import SandboxPolicy
 from glassarena.webdev.summary import RunShare, run_shares
 
@@ -130,12 +130,11 @@ class WebdevChecks:
             return CheckResult.failed(app.reason or "no runnable app")
         if self.checker is None:
             return CheckResult.failed("not checked: this server has no Chromium")
-        document = build_document(app.project, self.checker.policy.runtimes_path)
         delays = iter(self._busy_retry_delays_s)
         lost_browser_retries = 1
         while True:
             try:
-                return await self.checker.check(document, app.project.stack)
+                return await self.checker.check_project(app.project)
             except CheckerBusy as busy:
                 delay = next(delays, None)
                 if delay is None:
@@ -152,10 +151,13 @@ class WebdevChecks:
 
 
 def build_checks(
-    database: Database, chromium_path: str | None, policy: SandboxPolicy
+    database: Database,
+    chromium_path: str | None,
+    policy: SandboxPolicy,
+    runtimes: RuntimeFiles | None = None,
 ) -> WebdevChecks:
     """Checks stored in the arena's database; run when Chromium exists (launched on first use)."""
-    checker = AppChecker(chromium_path, policy) if chromium_path else None
+    checker = AppChecker(chromium_path, policy, runtimes=runtimes) if chromium_path else None
     return WebdevChecks(AppCheckStore(database), checker)
 
 

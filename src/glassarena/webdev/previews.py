@@ -28,6 +28,7 @@ from glassarena.webdev.sandbox import (
     SandboxPolicy,
     iframe_attributes,
     new_app_token,
+    pack_document,
 )
 
 Event = Mapping[str, Any]
@@ -38,7 +39,7 @@ PREVIEW_TTL_SECONDS = 7 * 24 * 3600
 
 
 class PreviewStore(Protocol):
-    async def put_app(self, html: str) -> str: ...
+    async def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str: ...
     async def get_app(self, token: str) -> str | None: ...
     async def aclose(self) -> None: ...
 
@@ -49,8 +50,8 @@ class InProcessPreviewStore:
     def __init__(self, capacity: int = 10_000) -> None:
         self._apps = MemoryAppStore(capacity)
 
-    async def put_app(self, html: str) -> str:
-        return self._apps.put_app(html)
+    async def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
+        return self._apps.put_app(html, stack)
 
     async def get_app(self, token: str) -> str | None:
         return await self._apps.get_app(token)
@@ -68,9 +69,10 @@ class RedisPreviewStore:
         self._redis = Redis.from_url(redis_url)
         self._prefix = prefix
 
-    async def put_app(self, html: str) -> str:
+    async def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
         token = new_app_token()
-        await self._redis.set(f"{self._prefix}:app:{token}", html, ex=PREVIEW_TTL_SECONDS)
+        stored = pack_document(html, stack)
+        await self._redis.set(f"{self._prefix}:app:{token}", stored, ex=PREVIEW_TTL_SECONDS)
         return token
 
     async def get_app(self, token: str) -> str | None:

@@ -23,8 +23,11 @@ from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from glassarena.vocabulary import WebdevStack
+from glassarena.webdev.runtimes import RuntimeFiles, StackSources, media_type
 
 ENV_PREVIEW_ORIGINS = "GLASSARENA_PREVIEW_ORIGINS"
 ENV_SANDBOX_CDNS = "GLASSARENA_SANDBOX_CDNS"
@@ -103,17 +106,37 @@ class SandboxPolicy:
             flags.append("allow-modals")
         return tuple(flags)
 
-    def content_security_policy(self) -> str:
-        cdns = "".join(f" {cdn}" for cdn in self.allowed_cdns)
+    @property
+    def runtimes_path(self) -> str:
+        """Where the sandbox serves the runtimes, on the preview origin: documents name them
+        by this origin-relative path, so a preview reached under any host name finds them."""
+        return f"{self.path_prefix}/runtimes"
+
+    def content_security_policy(
+        self, stack: WebdevStack = WebdevStack.HTML, origin: str = ""
+    ) -> str:
+        """The policy of a `stack` document served from `origin`. HTML apps bring their own
+        code (and may use the deployment's CDNs); other stacks get exactly their runtimes,
+        from `origin`'s runtime folders, and no CDN."""
+        if stack is WebdevStack.HTML:
+            cdns = "".join(f" {cdn}" for cdn in self.allowed_cdns)
+            script = f"'unsafe-inline' 'unsafe-eval' blob:{cdns}"
+            style = f"'unsafe-inline'{cdns}"
+            connect = "'none'"
+        else:
+            sources = StackSources.of(stack, f"{origin}{self.runtimes_path}")
+            script = " ".join(("'unsafe-inline'", *sources.script))
+            style = "'unsafe-inline'"
+            connect = " ".join(sources.connect) or "'none'"
         directives = [
             f"sandbox {' '.join(self.sandbox_flags)}",
             "default-src 'none'",
-            f"script-src 'unsafe-inline' 'unsafe-eval' blob:{cdns}",
-            f"style-src 'unsafe-inline'{cdns}",
+            f"script-src {script}",
+            f"style-src {style}",
             "img-src data: blob:",
             "media-src data: blob:",
             "font-src data:",
-            "connect-src 'none'",
+            f"connect-src {connect}",
             "frame-src 'none'",
             "child-src 'none'",
             "worker-src 'none'",
@@ -124,10 +147,12 @@ class SandboxPolicy:
         ]
         return "; ".join(directives)
 
-    def response_headers(self) -> dict[str, str]:
+    def response_headers(
+        self, stack: WebdevStack = WebdevStack.HTML, origin: str = ""
+    ) -> dict[str, str]:
         """Headers for the app document, shared by the preview route and the checker."""
         return {
-            "content-security-policy": self.content_security_policy(),
+            "content-security-policy": self.content_security_policy(stack, origin),
             "x-content-type-options": "nosniff",
             "referrer-policy": "no-referrer",
             "permissions-policy": _PERMISSIONS_POLICY,
@@ -235,6 +260,28 @@ def new_app_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# A stored document of a stack other than HTML starts with this line, so the sandbox serves
+# it with its stack's policy. An HTML document that happens to start the same way is stored
+# marked as HTML, so no app can claim another stack's policy.
+_STACK_MARK = "<!--glassarena-stack:"
+_STACK_LINE = re.compile(r"<!--glassarena-stack:([a-z]+)-->\n")
+
+
+def pack_document(html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
+    """The stored form of a document of `stack` (an HTML document unchanged)."""
+    if stack is WebdevStack.HTML and not html.startswith(_STACK_MARK):
+        return html
+    return f"{_STACK_MARK}{stack.value}-->\n{html}"
+
+
+def unpack_document(stored: str) -> tuple[WebdevStack, str]:
+    """The stack and document of a stored document (`pack_document`'s inverse)."""
+    marked = _STACK_LINE.match(stored)
+    if marked is None or marked.group(1) not in WebdevStack.__members__.values():
+        return WebdevStack.HTML, stored
+    return WebdevStack(marked.group(1)), stored[marked.end() :]
+
+
 class AppDocumentStore(Protocol):
     """Where app documents live, by token. The arena's storage implements this."""
 
@@ -254,9 +301,9 @@ class MemoryAppStore:
         self._capacity = capacity
         self._documents: OrderedDict[str, str] = OrderedDict()
 
-    def put_app(self, html: str) -> str:
+    def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
         token = new_app_token()
-        self._documents[token] = html
+        self._documents[token] = pack_document(html, stack)
         while len(self._documents) > self._capacity:
             self._documents.popitem(last=False)
         return token
@@ -265,20 +312,57 @@ class MemoryAppStore:
         return self._documents.get(token)
 
 
-def sandbox_app(store: AppDocumentStore, policy: SandboxPolicy | None = None) -> Starlette:
-    """An ASGI app serving `GET /{token}`; mount it at `policy.path_prefix`."""
+def sandbox_app(
+    store: AppDocumentStore,
+    policy: SandboxPolicy | None = None,
+    runtimes: RuntimeFiles | None = None,
+) -> Starlette:
+    """An ASGI app serving `GET /{token}` and, given `runtimes`, the installed runtimes at
+    `GET /runtimes/{name@version}/{file}`; mount it at `policy.path_prefix`."""
     active = policy or SandboxPolicy()
-    headers = active.response_headers()
+    plain_headers = active.response_headers()
 
     async def serve(request: Request) -> Response:
         token = request.path_params["token"]
-        document = await store.get_app(token) if _TOKEN.match(token) else None
-        if document is None:
+        stored = await store.get_app(token) if _TOKEN.match(token) else None
+        if stored is None:
             # The sandbox headers go on the error too: nothing under this path runs unconfined.
-            return PlainTextResponse("No app with this address.", status_code=404, headers=headers)
-        return HTMLResponse(document, headers=headers)
+            return PlainTextResponse(
+                "No app with this address.", status_code=404, headers=plain_headers
+            )
+        stack, document = unpack_document(stored)
+        # The runtimes are allowed on the origin the document was requested from, which is
+        # where its origin-relative runtime URLs lead.
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        return HTMLResponse(document, headers=active.response_headers(stack, origin))
 
-    app = Starlette(routes=[Route("/{token}", serve, methods=["GET", "HEAD"])])
+    async def serve_runtime(request: Request) -> Response:
+        found = (
+            runtimes.path(request.path_params["key"], request.path_params["file"])
+            if runtimes is not None
+            else None
+        )
+        if found is None:
+            return PlainTextResponse("No such runtime file.", status_code=404, headers=plain_headers)
+        return FileResponse(found, media_type=media_type(found.name), headers=RUNTIME_HEADERS)
+
+    app = Starlette(
+        routes=[
+            Route("/runtimes/{key}/{file:path}", serve_runtime, methods=["GET", "HEAD"]),
+            Route("/{token}", serve, methods=["GET", "HEAD"]),
+        ]
+    )
     # Starlette's trailing-slash redirect would build its Location from the Host header.
     app.router.redirect_slashes = False
     return app
+
+
+# Runtime files never change under their versioned URL. Apps have an opaque origin, so
+# Pyodide's fetches of its own files are cross-origin requests: any origin may read them
+# (they are public packages; no credentials are involved).
+RUNTIME_HEADERS = {
+    "cache-control": "public, max-age=31536000, immutable",
+    "access-control-allow-origin": "*",
+    "cross-origin-resource-policy": "cross-origin",
+    "x-content-type-options": "nosniff",
+}

@@ -1,0 +1,387 @@
+"""The document a sandboxed frame loads for an `AppProject`, per stack.
+
+HTML apps are served as written (a multi-file one with its local stylesheets and scripts
+inlined). Every other stack gets a small harness page: the arena's own runtimes by
+origin-relative URL (`runtimes_base`, e.g. "/sandbox/runtimes", so the page finds them on
+whatever preview origin serves it), the project's files as JSON, and a loader that builds
+and starts the app in the page:
+
+- React: Babel transforms each .tsx/.ts/.jsx/.js file when it is first imported, relative
+  imports (and "@/" for "src/") are resolved between the project's files, CSS files become
+  style sheets, and the entry's default export (or `App`) is mounted into #root, unless the
+  entry mounts itself. Tailwind's browser build styles the classes the app uses.
+- Vue: vue3-sfc-loader compiles the single-file components (and .js/.ts modules) and the
+  entry component is mounted into #app, with Tailwind as for React.
+- Python: Pyodide runs the entry script with the project's files in its working directory;
+  stdout is printed on the page (#output) and the script may draw into the page itself
+  through `js.document` (#root is there for it).
+- Mermaid: the diagram is parsed, then rendered as SVG.
+
+A transform, compile, syntax or Python error is thrown as an uncaught error of the page,
+so the execution check records it as the app's error. When the loader is done it sets
+`data-glassarena` on <html> to "ready" or "error" (`STATE_ATTRIBUTE`): the check measures
+load time up to that moment, since these apps start only after `load`.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from html import escape
+
+from glassarena.vocabulary import WebdevStack
+from glassarena.webdev.project import AppProject
+from glassarena.webdev.runtimes import (
+    BABEL,
+    MERMAID,
+    PYODIDE,
+    REACT,
+    REACT_DOM,
+    RUNTIMES,
+    TAILWIND,
+    VUE,
+    VUE_SFC_LOADER,
+)
+from glassarena.webdev.sandbox import SandboxPolicy
+
+STATE_ATTRIBUTE = "data-glassarena"
+_SCRIPT_FILES = {
+    REACT: "umd/react.production.min.js",
+    REACT_DOM: "umd/react-dom.production.min.js",
+    BABEL: "babel.min.js",
+    TAILWIND: "dist/index.global.js",
+    VUE: "dist/vue.global.prod.js",
+    VUE_SFC_LOADER: "dist/vue3-sfc-loader.js",
+    PYODIDE: "pyodide.js",
+    MERMAID: "dist/mermaid.min.js",
+}
+
+
+def build_document(project: AppProject, runtimes_base: str) -> str:
+    """The HTML the sandboxed frame loads for `project`. `runtimes_base` is where the runtime
+    folders are, normally `SandboxPolicy.runtimes_path`."""
+    if project.stack is WebdevStack.HTML:
+        return _html_document(project)
+    return _harness_document(project, runtimes_base)
+
+
+def content_security_policy(
+    stack: WebdevStack, origin: str, policy: SandboxPolicy | None = None
+) -> str:
+    """The CSP of a `stack` document served from `origin` ("https://a.previews.example.org"):
+    the sandbox's policy with exactly the runtimes `stack` needs, from that origin."""
+    return (policy or SandboxPolicy()).content_security_policy(stack, origin)
+
+
+def _script(runtime: str, base: str) -> str:
+    return f'<script src="{escape(RUNTIMES[runtime].url(base, _SCRIPT_FILES[runtime]))}"></script>'
+
+
+def _json_for_script(value: object) -> str:
+    # "<" escaped, so no file's text can close the script element or open a comment.
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+def _harness_document(project: AppProject, base: str) -> str:
+    stack = project.stack
+    body, loader, runtimes = _STACKS[stack]
+    pyodide_base = RUNTIMES[PYODIDE].url(base, "")
+    config = {"entry": project.entry, "files": dict(project.files), "pyodide": pyodide_base}
+    scripts = "\n".join(_script(runtime, base) for runtime in runtimes)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>App</title>
+<style>{_BASE_STYLE}</style>
+{scripts}
+</head>
+<body>
+{body}
+<script type="application/json" id="glassarena-project">{_json_for_script(config)}</script>
+<script>
+{_COMMON_JS}
+{loader}
+</script>
+</body></html>
+"""
+
+
+_BASE_STYLE = "html,body{margin:0}#output:empty{display:none}#output{margin:0;padding:8px}"
+
+# Shared by every loader: the project, and the two ways a loader ends.
+_COMMON_JS = """
+const project = JSON.parse(document.getElementById('glassarena-project').textContent);
+const files = project.files;
+const finish = (state) => { document.documentElement.setAttribute('data-glassarena', state); };
+// The app's error becomes an uncaught error of the page, which the check records as such.
+const fail = (error) => {
+  finish('error');
+  setTimeout(() => { throw error instanceof Error ? error : new Error(String(error)); });
+};
+const addStyle = (text, tailwind) => {
+  const style = document.createElement('style');
+  if (tailwind) style.type = 'text/tailwindcss';
+  style.textContent = text;
+  document.head.append(style);
+};
+// Tailwind v3 directives mean "Tailwind here": v4's browser build wants its own import.
+const addCss = (text) => {
+  const uses = /@tailwind\\s|@import\\s+["']tailwindcss|@apply\\s|@theme\\b/.test(text);
+  addStyle(text.replace(/@tailwind\\s+[a-z-]+;?/g, '')
+               .replace(/@import\\s+["']tailwindcss[^;]*;?/g, ''), uses);
+};
+"""
+
+_REACT_JS = """
+const modules = {};
+const factories = {};
+window.__glassarenaDefine = (path, factory) => { factories[path] = factory; };
+const EXTENSIONS = ['', '.tsx', '.ts', '.jsx', '.js', '.json', '.css',
+                    '/index.tsx', '/index.ts', '/index.jsx', '/index.js'];
+const PACKAGES = {'react': React, 'react-dom': ReactDOM, 'react-dom/client': ReactDOM};
+const join = (from, spec) => {
+  const parts = from.split('/').slice(0, -1);
+  for (const part of spec.split('/')) {
+    if (part === '..') parts.pop(); else if (part !== '.' && part !== '') parts.push(part);
+  }
+  return parts.join('/');
+};
+const resolve = (from, spec) => {
+  let bases;
+  if (spec.startsWith('./') || spec.startsWith('../')) bases = [join(from, spec)];
+  else if (spec.startsWith('@/')) bases = ['src/' + spec.slice(2), spec.slice(2)];
+  else if (spec.startsWith('/')) bases = [spec.slice(1)];
+  else return null;
+  for (const base of bases) {
+    for (const extension of EXTENSIONS) {
+      if (Object.hasOwn(files, base + extension)) return base + extension;
+    }
+  }
+  throw new Error(`${from}: cannot find module '${spec}' among the app's files`);
+};
+const evaluate = (path) => {
+  const code = Babel.transform(files[path], {
+    filename: path,
+    sourceType: 'module',
+    presets: ['typescript', ['react', {runtime: 'classic'}]],
+    plugins: ['transform-modules-commonjs'],
+  }).code;
+  // An inline script rather than eval, so the page needs no 'unsafe-eval'.
+  const script = document.createElement('script');
+  script.textContent = `window.__glassarenaDefine(${JSON.stringify(path)}, ` +
+    `function (require, module, exports) {\\n${code}\\n});\\n//# sourceURL=${path}`;
+  document.head.append(script);
+  script.remove();
+  return factories[path];
+};
+const load = (path) => {
+  if (modules[path]) return modules[path].exports;
+  const module = {exports: {}};
+  modules[path] = module;
+  if (path.endsWith('.css')) { addCss(files[path]); return module.exports; }
+  if (path.endsWith('.json')) { module.exports = JSON.parse(files[path]); return module.exports; }
+  const factory = evaluate(path);
+  factory((spec) => requireFrom(path, spec), module, module.exports);
+  return module.exports;
+};
+const requireFrom = (from, spec) => {
+  const path = resolve(from, spec);
+  if (path !== null) return load(path);
+  if (Object.hasOwn(PACKAGES, spec)) return PACKAGES[spec];
+  throw new Error(`${from}: module '${spec}' is not available: React apps here run offline ` +
+                  `with react, react-dom and Tailwind only`);
+};
+const SCRIPT = /\\.(tsx|ts|jsx|js)$/;
+const pickEntry = () => {
+  if (SCRIPT.test(project.entry)) return project.entry;
+  const candidates = ['src/main.tsx', 'src/index.tsx', 'main.tsx', 'index.tsx', 'src/App.tsx',
+                      'App.tsx', 'src/App.jsx', 'App.jsx', 'src/main.jsx', 'main.jsx'];
+  return candidates.find((name) => Object.hasOwn(files, name)) ||
+    Object.keys(files).find((name) => SCRIPT.test(name));
+};
+try {
+  const entry = pickEntry();
+  if (!entry) throw new Error('the app has no script file to run');
+  for (const path of Object.keys(files)) if (path.endsWith('.css')) load(path);
+  const mountsItself = /\\bcreateRoot\\s*\\(|ReactDOM\\.render\\s*\\(/.test(files[entry]);
+  const exported = load(entry);
+  if (mountsItself) {
+    setTimeout(() => finish('ready'));
+  } else {
+    const functions = Object.values(exported).filter((value) => typeof value === 'function');
+    const component = exported.default || exported.App ||
+      (functions.length === 1 ? functions[0] : null);
+    if (!component) {
+      throw new Error(`${entry} exports no component: export default the app's component ` +
+                      `(or name it App)`);
+    }
+    const root = ReactDOM.createRoot(document.getElementById('root'));
+    ReactDOM.flushSync(() => root.render(React.createElement(component)));
+    finish('ready');
+  }
+} catch (error) {
+  fail(error);
+}
+"""
+
+_VUE_JS = """
+const {loadModule} = window['vue3-sfc-loader'];
+const options = {
+  moduleCache: {vue: Vue},
+  pathResolve({refPath, relPath}) {
+    if (relPath === 'vue') return relPath;
+    if (relPath.startsWith('@/')) return '/src/' + relPath.slice(2);
+    if (!relPath.startsWith('.') && !relPath.startsWith('/')) {
+      throw new Error(`module '${relPath}' is not available: Vue apps here run offline with ` +
+                      `vue and Tailwind only`);
+    }
+    const from = refPath === undefined ? '/' : refPath;
+    return new URL(relPath, 'file://' + from).pathname;
+  },
+  getFile(url) {
+    const path = url.replace(/^\\//, '');
+    const found = [path, path + '.vue', path + '.ts', path + '.js']
+      .find((name) => Object.hasOwn(files, name));
+    if (found === undefined) throw new Error(`cannot find ${path} among the app's files`);
+    return {getContentData: () => files[found], type: '.' + found.split('.').pop()};
+  },
+  addStyle: (text) => addCss(text),
+  handleModule(type, getContentData) {
+    if (type === '.css') { return getContentData(false).then((text) => { addCss(text); return {}; }); }
+    return undefined;
+  },
+  log(type, ...args) {
+    if (type === 'error') compileErrors.push(args.join(': '));
+    (type === 'error' ? console.error : console.warn)(...args);
+  },
+};
+const compileErrors = [];
+// The loader skips the errors of Vue's template parser; Vue's own compiler reports them.
+const checkTemplate = (path) => {
+  const template = /<template[^>]*>([\s\S]*)<\/template>/.exec(files[path]);
+  if (!template) return;
+  Vue.compile(template[1], {
+    onError: (error) => {
+      const line = error.loc ? ` (template line ${error.loc.start.line})` : '';
+      compileErrors.push(`${path}: ${error.message}${line}`);
+    },
+  });
+};
+const pickEntry = () => {
+  if (/\\.(vue|ts|js)$/.test(project.entry)) return project.entry;
+  return ['src/App.vue', 'App.vue', 'src/main.ts', 'src/main.js', 'main.ts', 'main.js']
+    .find((name) => Object.hasOwn(files, name)) ||
+    Object.keys(files).find((name) => name.endsWith('.vue'));
+};
+(async () => {
+  const entry = pickEntry();
+  if (!entry) throw new Error('the app has no .vue component to mount');
+  for (const path of Object.keys(files)) if (path.endsWith('.css')) addCss(files[path]);
+  for (const path of Object.keys(files)) if (path.endsWith('.vue')) checkTemplate(path);
+  if (compileErrors.length) throw new Error(compileErrors[0]);
+  const loaded = await loadModule('/' + entry, options);
+  if (compileErrors.length) throw new Error(compileErrors[0]);
+  if (entry.endsWith('.vue')) {
+    const app = Vue.createApp(loaded);
+    // A component's runtime error is the app's error, reported as uncaught.
+    app.config.errorHandler = (error) => {
+      setTimeout(() => { throw error instanceof Error ? error : new Error(String(error)); });
+    };
+    app.mount('#app');
+  }
+  await new Promise((resolve) => setTimeout(resolve));
+  finish('ready');
+})().catch(fail);
+"""
+
+_PYTHON_JS = """
+const output = document.getElementById('output');
+(async () => {
+  const entry = project.entry.endsWith('.py') ? project.entry :
+    (['main.py', 'app.py'].find((name) => Object.hasOwn(files, name)) ||
+     Object.keys(files).find((name) => name.endsWith('.py')));
+  if (!entry) throw new Error('the app has no Python file to run');
+  const pyodide = await loadPyodide({
+    indexURL: project.pyodide,
+    stdout: (line) => { output.append(line + '\\n'); },
+    stderr: (line) => { console.error(line); },
+  });
+  // No one types into a check: input() reads end of file and raises EOFError.
+  pyodide.setStdin({stdin: () => null});
+  const home = '/home/pyodide/';
+  for (const [path, text] of Object.entries(files)) {
+    const parts = path.split('/').slice(0, -1);
+    for (let index = 1; index <= parts.length; index += 1) {
+      const folder = home + parts.slice(0, index).join('/');
+      if (!pyodide.FS.analyzePath(folder).exists) pyodide.FS.mkdir(folder);
+    }
+    pyodide.FS.writeFile(home + path, text);
+  }
+  pyodide.FS.chdir(home);
+  await pyodide.runPythonAsync(files[entry], {filename: entry});
+  finish('ready');
+})().catch(fail);
+"""
+
+_MERMAID_JS = """
+(async () => {
+  const source = files[project.entry];
+  mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});
+  // Parsed first: rendering an invalid diagram would draw Mermaid's error picture instead.
+  await mermaid.parse(source);
+  const {svg} = await mermaid.render('glassarena-diagram', source);
+  document.getElementById('diagram').innerHTML = svg;
+  finish('ready');
+})().catch(fail);
+"""
+
+_STACKS: dict[WebdevStack, tuple[str, str, tuple[str, ...]]] = {
+    WebdevStack.REACT: ('<div id="root"></div>', _REACT_JS, (REACT, REACT_DOM, BABEL, TAILWIND)),
+    WebdevStack.VUE: ('<div id="app"></div>', _VUE_JS, (VUE, VUE_SFC_LOADER, TAILWIND)),
+    WebdevStack.PYTHON: ('<pre id="output"></pre><div id="root"></div>', _PYTHON_JS, (PYODIDE,)),
+    WebdevStack.MERMAID: ('<div id="diagram"></div>', _MERMAID_JS, (MERMAID,)),
+}
+
+_STYLESHEET_LINK = re.compile(
+    r"""<link\b[^>]*\brel=["']?stylesheet["']?[^>]*>""", re.IGNORECASE
+)
+_SCRIPT_SRC = re.compile(
+    r"""<script\b([^>]*)\bsrc=["']([^"']+)["']([^>]*)>\s*</script>""", re.IGNORECASE
+)
+_HREF = re.compile(r"""\bhref=["']([^"']+)["']""", re.IGNORECASE)
+
+
+def _html_document(project: AppProject) -> str:
+    """The entry document with the project's own stylesheets and scripts inlined: the
+    sandbox serves one document per app, and anything else it links stays unreachable."""
+    document = project.files.get(project.entry, "")
+    if len(project.files) <= 1:
+        return document
+    folder = posixpath.dirname(project.entry)
+
+    def local(reference: str) -> str | None:
+        if "://" in reference or reference.startswith(("//", "data:")):
+            return None
+        path = posixpath.normpath(posixpath.join(folder, reference.split("?")[0].lstrip("/")))
+        return project.files.get(path)
+
+    def inline_stylesheet(match: re.Match[str]) -> str:
+        href = _HREF.search(match.group(0))
+        text = local(href.group(1)) if href else None
+        return match.group(0) if text is None else f"<style>\n{_no_end_tag(text, 'style')}\n</style>"
+
+    def inline_script(match: re.Match[str]) -> str:
+        text = local(match.group(2))
+        if text is None:
+            return match.group(0)
+        attributes = f"{match.group(1)}{match.group(3)}".strip()
+        opening = f"<script {attributes}>" if attributes else "<script>"
+        return f"{opening}\n{_no_end_tag(text, 'script')}\n</script>"
+
+    return _SCRIPT_SRC.sub(inline_script, _STYLESHEET_LINK.sub(inline_stylesheet, document))
+
+
+def _no_end_tag(text: str, tag: str) -> str:
+    """`text` with its own closing tags escaped, so inlining cannot end the element early."""
+    return re.sub(rf"</({tag})", r"<\\/\1", text, flags=re.IGNORECASE)
