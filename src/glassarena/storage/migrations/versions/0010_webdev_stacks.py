@@ -32,9 +32,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # SQLite 3.35+ drops a column in place, so vote_log keeps its append-only triggers.
+    # SQLite 3.35+ drops a plain column in place: no table is rebuilt, so vote_log keeps its
+    # append-only triggers and no rebuilt battles table cascades into turns and answers.
     op.drop_column("vote_log", "webdev_stack")
-    with op.batch_alter_table("app_checks") as batch:
-        batch.drop_column("stack")
-    with op.batch_alter_table("battles") as batch:
-        batch.drop_column("webdev_stack")
+    op.drop_column("app_checks", "stack")
+    op.drop_column("battles", "webdev_stack")
