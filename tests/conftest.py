@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from glassarena.storage.database import Database, open_database
+from glassarena.web.settings import Settings
+from glassarena.webdev.runtimes import RuntimeFiles
 
 LLMFAO = Path(__file__).resolve().parents[1] / "src" / "glassarena" / "data" / "llmfao"
 POSTGRES_URL = os.environ.get(
@@ -96,3 +98,12 @@ def openssl_path() -> str:
 def chromium_path() -> str:
     _require(f"Chromium at {CHROMIUM}", Path(CHROMIUM).exists())
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def webdev_runtimes() -> RuntimeFiles:
+    """The installed WebDev runtimes (`glassarena runtimes install`, run by scripts/test.sh)."""
+    files = RuntimeFiles(Settings().runtimes_directory())
+    missing = ", ".join(runtime.key for runtime in files.missing())
+    _require(f"the WebDev runtimes in {files.directory} (missing: {missing})", not missing)
+    return files

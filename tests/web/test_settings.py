@@ -67,6 +67,7 @@ def test_settings_survive_the_trip_to_a_worker(
         secret_key="s" * 40,
         data_dir=tmp_path / "data",
         cache_dir=tmp_path / "cache",
+        runtimes_dir=tmp_path / "runtimes",
         leaderboard_interval_seconds=2.5,
         chromium=tmp_path / "chromium",
         preview_origins="https://a.previews.net,https://b.apps.org",

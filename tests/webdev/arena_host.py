@@ -26,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
+from glassarena.vocabulary import WebdevStack
+from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import MemoryAppStore, SandboxPolicy, iframe_attributes, sandbox_app
 
 SESSION_COOKIE = "voter-session-7f3a"
@@ -89,13 +91,15 @@ class ArenaHost:
     policy: SandboxPolicy
     log: HostLog
 
-    def battle_url(self, app_a: str, app_b: str) -> str:
-        token_a = self.store.put_app(app_a)
+    def battle_url(self, app_a: str, app_b: str, stack_a: WebdevStack = WebdevStack.HTML) -> str:
+        token_a = self.store.put_app(app_a, stack_a)
         token_b = self.store.put_app(app_b)
         return f"{self.origin}/battle?a={token_a}&b={token_b}"
 
 
-def _host_app(store: MemoryAppStore, policy: SandboxPolicy, log: HostLog) -> Starlette:
+def _host_app(
+    store: MemoryAppStore, policy: SandboxPolicy, log: HostLog, runtimes: RuntimeFiles | None
+) -> Starlette:
     async def battle(request: Request) -> Response:
         frames = []
         for index, side in enumerate(("a", "b")):
@@ -141,7 +145,7 @@ def _host_app(store: MemoryAppStore, policy: SandboxPolicy, log: HostLog) -> Sta
             Route("/api/vote", vote, methods=["GET", "POST"]),
             Route("/api/battles", battles),
             Route("/favicon.ico", favicon),
-            Mount(policy.path_prefix, sandbox_app(store, policy)),
+            Mount(policy.path_prefix, sandbox_app(store, policy, runtimes)),
         ]
     )
 
@@ -179,12 +183,15 @@ def _free_port() -> int:
 
 @contextmanager
 def running_arena_host(
-    *, sides_on_separate_sites: bool = False, preview_hosts: tuple[str, str] | None = None
+    *,
+    sides_on_separate_sites: bool = False,
+    preview_hosts: tuple[str, str] | None = None,
+    runtimes: RuntimeFiles | None = None,
 ) -> Iterator[ArenaHost]:
     """The host page on 127.0.0.1; with `sides_on_separate_sites`, app B is served from
     "localhost", a different site, as a deployment with two preview origins would.
     `preview_hosts` names side A's and side B's hosts instead (the browser must resolve
-    them to 127.0.0.1)."""
+    them to 127.0.0.1). `runtimes` are served to apps of other stacks than HTML."""
     store = MemoryAppStore()
     log = HostLog()
     port = _free_port()
@@ -196,7 +203,7 @@ def running_arena_host(
         else SandboxPolicy()
     )
     config = uvicorn.Config(
-        _host_app(store, active, log), host="127.0.0.1", port=port, log_level="warning"
+        _host_app(store, active, log, runtimes), host="127.0.0.1", port=port, log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -28,9 +28,11 @@ from arena_host import (
     running_arena_host,
     running_listener,
 )
+from hostile_stacks import as_stack_document
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -120,12 +122,19 @@ def app_source(name: str, host: ArenaHost, listener: Listener) -> str:
     return source.replace("__HOST__", host.origin).replace("__LISTENER__", listener.origin)
 
 
-def open_battle(browser: Browser, host: ArenaHost, listener: Listener, name: str) -> Battle:
+def open_battle(
+    browser: Browser,
+    host: ArenaHost,
+    listener: Listener,
+    name: str,
+    stack: WebdevStack = WebdevStack.HTML,
+    report_timeout_s: float = 30.0,
+) -> Battle:
+    """A battle with hostile app `name` on side A, rewritten for `stack` (hostile_stacks.py)."""
     context = browser.new_context()
     page = context.new_page()
-    url = host.battle_url(
-        app_source(name, host, listener), app_source("sibling_secret", host, listener)
-    )
+    app_a = as_stack_document(stack, app_source(name, host, listener), host.policy.runtimes_path)
+    url = host.battle_url(app_a, app_source("sibling_secret", host, listener), stack)
     tokens = tuple(re.findall(r"[ab]=([A-Za-z0-9_-]+)", url))
     devtools = context.new_cdp_session(page)
     battle = Battle(page, context, devtools, url, (tokens[0], tokens[1]), len(host.log.requests))
@@ -138,7 +147,7 @@ def open_battle(browser: Browser, host: ArenaHost, listener: Listener, name: str
     context.on("page", lambda popup: battle.popups.append(popup.url))
     page.on("download", lambda download: battle.downloads.append(download.suggested_filename))
     page.goto(url, wait_until="domcontentloaded")
-    battle.wait_for_report(name)
+    battle.wait_for_report(name, report_timeout_s)
     time.sleep(SETTLE_S)
     return battle
 
@@ -164,7 +173,10 @@ def vote_response_time(battle: Battle) -> float:
     raise AssertionError("the vote button did not respond within 5 s")
 
 
-def assert_contained(battle: Battle, host: ArenaHost, listener: Listener) -> None:
+def assert_contained(
+    battle: Battle, host: ArenaHost, listener: Listener, runtime_files: frozenset[str] = frozenset()
+) -> None:
+    """`runtime_files`: the paths of the runtimes the app's stack loads, which it may fetch."""
     assert battle.evaluate("location.href") == battle.url, "the app navigated the arena page"
     assert battle.evaluate("document.title") == "Arena battle"
     secret = battle.evaluate("document.getElementById('secret').textContent")
@@ -186,6 +198,7 @@ def assert_contained(battle: Battle, host: ArenaHost, listener: Listener) -> Non
         "GET /host.js",
         "GET /favicon.ico",
         *(f"GET /sandbox/{token}" for token in battle.tokens),
+        *(f"GET {path}" for path in runtime_files),
     }
     seen = [(entry["method"], entry["path"], entry["body"]) for entry in requests]
     others = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from glassarena.vocabulary import WebdevStack
 from glassarena.web.settings import read_settings
 from glassarena.webdev.runtimes import RUNTIMES, STACK_RUNTIMES, RuntimeFiles, install
 

@@ -248,8 +248,8 @@ const options = {
   },
   addStyle: (text) => addCss(text),
   handleModule(type, getContentData) {
-    if (type === '.css') { return getContentData(false).then((text) => { addCss(text); return {}; }); }
-    return undefined;
+    if (type !== '.css') return undefined;
+    return getContentData(false).then((text) => { addCss(text); return {}; });
   },
   log(type, ...args) {
     if (type === 'error') compileErrors.push(args.join(': '));
@@ -259,7 +259,7 @@ const options = {
 const compileErrors = [];
 // The loader skips the errors of Vue's template parser; Vue's own compiler reports them.
 const checkTemplate = (path) => {
-  const template = /<template[^>]*>([\s\S]*)<\/template>/.exec(files[path]);
+  const template = /<template[^>]*>([\\s\\S]*)<\\/template>/.exec(files[path]);
   if (!template) return;
   Vue.compile(template[1], {
     onError: (error) => {
@@ -319,7 +319,14 @@ const output = document.getElementById('output');
     pyodide.FS.writeFile(home + path, text);
   }
   pyodide.FS.chdir(home);
-  await pyodide.runPythonAsync(files[entry], {filename: entry});
+  try {
+    await pyodide.runPythonAsync(files[entry], {filename: entry});
+  } catch (error) {
+    // Pyodide's own frames come first in a traceback; the app's start at its first file.
+    const lines = String(error.message).split('\\n');
+    const own = lines.findIndex((line) => /^  File "(?!\\/lib\\/)/.test(line));
+    throw own < 0 ? error : new Error([lines[0], ...lines.slice(own)].join('\\n').trim());
+  }
   finish('ready');
 })().catch(fail);
 """
@@ -343,9 +350,7 @@ _STACKS: dict[WebdevStack, tuple[str, str, tuple[str, ...]]] = {
     WebdevStack.MERMAID: ('<div id="diagram"></div>', _MERMAID_JS, (MERMAID,)),
 }
 
-_STYLESHEET_LINK = re.compile(
-    r"""<link\b[^>]*\brel=["']?stylesheet["']?[^>]*>""", re.IGNORECASE
-)
+_STYLESHEET_LINK = re.compile(r"""<link\b[^>]*\brel=["']?stylesheet["']?[^>]*>""", re.IGNORECASE)
 _SCRIPT_SRC = re.compile(
     r"""<script\b([^>]*)\bsrc=["']([^"']+)["']([^>]*)>\s*</script>""", re.IGNORECASE
 )
@@ -369,7 +374,9 @@ def _html_document(project: AppProject) -> str:
     def inline_stylesheet(match: re.Match[str]) -> str:
         href = _HREF.search(match.group(0))
         text = local(href.group(1)) if href else None
-        return match.group(0) if text is None else f"<style>\n{_no_end_tag(text, 'style')}\n</style>"
+        return (
+            match.group(0) if text is None else f"<style>\n{_no_end_tag(text, 'style')}\n</style>"
+        )
 
     def inline_script(match: re.Match[str]) -> str:
         text = local(match.group(2))

@@ -86,7 +86,9 @@ class Runtime:
 def load_lock() -> dict[str, Runtime]:
     """The pinned runtimes by name, from the lock file shipped in this package."""
     text = (_HERE / LOCK_FILE).read_text()
-    return {name: Runtime(name=name, **entry) for name, entry in json.loads(text)["runtimes"].items()}
+    return {
+        name: Runtime(name=name, **entry) for name, entry in json.loads(text)["runtimes"].items()
+    }
 
 
 RUNTIMES = load_lock()
@@ -218,7 +220,9 @@ class StackSources:
     def of(cls, stack: WebdevStack, runtimes_base: str) -> StackSources:
         """`runtimes_base` is absolute ("https://a.previews.example.org/sandbox/runtimes"),
         since a CSP source needs a host; each runtime is allowed by its own folder."""
-        folders = {runtime.name: f"{runtimes_base}/{runtime.key}/" for runtime in runtimes_for(stack)}
+        folders = {
+            runtime.name: f"{runtimes_base}/{runtime.key}/" for runtime in runtimes_for(stack)
+        }
         script = [*folders.values()]
         if stack in _UNSAFE_EVAL:
             script.insert(0, "'unsafe-eval'")

@@ -343,7 +343,9 @@ def sandbox_app(
             else None
         )
         if found is None:
-            return PlainTextResponse("No such runtime file.", status_code=404, headers=plain_headers)
+            return PlainTextResponse(
+                "No such runtime file.", status_code=404, headers=plain_headers
+            )
         return FileResponse(found, media_type=media_type(found.name), headers=RUNTIME_HEADERS)
 
     app = Starlette(
