@@ -17,6 +17,7 @@ from test_stack_corpus import CASES, SETTINGS, Case
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import AppChecker, CheckResult
 from glassarena.webdev.extract import ExtractedProject, extract_project
+from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RuntimeFiles
 
 FENCES = {
@@ -66,7 +67,7 @@ def results(chromium_path: str, webdev_runtimes: RuntimeFiles) -> dict[str, Chec
     return asyncio.run(check_all())
 
 
-def _project(extracted: ExtractedProject):  # type: ignore[no-untyped-def]
+def _project(extracted: ExtractedProject) -> AppProject:
     assert extracted.project is not None
     return extracted.project
 

@@ -1,10 +1,16 @@
-"""Find the runnable web app in a model's answer. Pure functions: text in, values out.
+"""Find the runnable app in a model's answer. Pure functions: text in, values out.
 
-Answers come in a handful of shapes: one fenced ```html block; separate HTML, CSS and
-JavaScript blocks; a bare HTML document in prose; prose with no code at all; and code cut
-off by the token limit. Each shape maps to an `ExtractedApp` that says where the document
-came from and whether it was truncated, so a truncated app can still be previewed while
-the record shows it was incomplete.
+`extract_project` is the arena's entry: it reads the answer's fenced blocks with their file
+names, detects the stack (React, Vue, Python, Mermaid, HTML), and returns an
+`ExtractedProject`: an `AppProject` (files, entry) for the runtime harness, or the reason
+there is none, an unsupported stack named with why. `extract_turns` extracts a conversation's
+answers turn by turn, each as an edit of the app before it.
+
+HTML answers come in a handful of shapes, handled by `extract_app`: one fenced ```html block;
+separate HTML, CSS and JavaScript blocks; a bare HTML document in prose; prose with no code at
+all; and code cut off by the token limit. Each shape maps to an `ExtractedApp` that says where
+the document came from and whether it was truncated, so a truncated app can still be
+previewed while the record shows it was incomplete.
 """
 
 from __future__ import annotations
