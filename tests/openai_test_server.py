@@ -69,10 +69,16 @@ class ScriptedModel:
     error: str = "The test double refuses this request, as scripted."
     cut_after: int = 2
     token_pattern: str | None = None
+    # Answers to the follow-up prompts of a conversation, in order (the second user message
+    # gets the first); later turns, or none given, get `answer`.
+    follow_ups: tuple[str, ...] = ()
 
-    def tokens(self, prompt: str) -> list[str]:
+    def tokens(self, prompt: str, turn: int = 1) -> list[str]:
         pattern = re.compile(self.token_pattern, re.DOTALL) if self.token_pattern else TOKEN_PATTERN
-        return pattern.findall(self.answer.replace("{prompt}", prompt))
+        answer = self.answer
+        if 2 <= turn <= len(self.follow_ups) + 1:
+            answer = self.follow_ups[turn - 2]
+        return pattern.findall(answer.replace("{prompt}", prompt))
 
 
 @dataclass(frozen=True)
@@ -163,8 +169,10 @@ class ModelServerDouble:
         script = self.script.get(model)
         if script is None:
             return body, None
-        prompt = _last_user_text(body.get("messages") or [])
-        tokens = script.tokens(prompt)
+        messages = body.get("messages") or []
+        prompt = _last_user_text(messages)
+        turn = sum(1 for message in messages if message.get("role") == "user")
+        tokens = script.tokens(prompt, turn)
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
         finish: Literal["stop", "length"] = "stop"
         if isinstance(max_tokens, int) and len(tokens) > max_tokens:

@@ -10,10 +10,13 @@ from glassarena.arena.config.schema import AnyProviderSettings
 from glassarena.battles.record import WINNER_LABELS, parse_winner
 from glassarena.vocabulary import (
     CATEGORIES,
+    CATEGORY_LABELS,
     WEBDEV_CATEGORIES,
+    WEBDEV_STACK_BOARDS,
     BattleKind,
     PromptCategory,
     VoteChoice,
+    WebdevStack,
     Winner,
 )
 
@@ -39,9 +42,13 @@ def test_battle_kinds_carry_their_properties() -> None:
     assert BattleKind.live_kinds() == (BattleKind.TEXT, BattleKind.WEBDEV)
     assert BattleKind.replayed_kinds() == (BattleKind.RECORDED,)
     assert [kind for kind in BattleKind if kind.traits.system_prompt] == [BattleKind.WEBDEV]
-    # One board per kind of battle, then one per prompt category (text battles only).
-    assert ("text", "webdev", "recorded", *PromptCategory) == CATEGORIES
-    assert {"webdev"} == WEBDEV_CATEGORIES
+    # One board per kind of battle, then one per prompt category (text battles only), then
+    # one per WebDev stack (WebDev battles only).
+    stacks = ("webdev_html", "webdev_react", "webdev_vue", "webdev_python", "webdev_mermaid")
+    assert ("text", "webdev", "recorded", *PromptCategory, *stacks) == CATEGORIES
+    assert {"webdev", *stacks} == WEBDEV_CATEGORIES
+    assert set(WEBDEV_STACK_BOARDS.values()) == set(WebdevStack)
+    assert CATEGORY_LABELS["webdev_react"] == "WebDev · React"
 
 
 def test_every_provider_settings_class_has_one_registered_kind() -> None:

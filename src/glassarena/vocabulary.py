@@ -154,18 +154,6 @@ _PROMPT_CATEGORY_LABELS: dict[str, str] = {
     PromptCategory.LONGER_QUERY: "Text: longer query",
 }
 
-# Every leaderboard category, in the order the pages list them: one per battle kind, then
-# the text battles of each prompt category.
-CATEGORIES: tuple[str, ...] = (
-    *dict.fromkeys(kind.category for kind in BattleKind),
-    *PromptCategory,
-)
-CATEGORY_LABELS: dict[str, str] = {
-    **{kind.category: kind.traits.category_label for kind in BattleKind},
-    **_PROMPT_CATEGORY_LABELS,
-}
-WEBDEV_CATEGORIES: frozenset[str] = frozenset(kind.category for kind in BattleKind if kind.webdev)
-
 
 class VoteReason(StrEnum):
     """Why a voter preferred the answer they picked: the chips offered after a decisive vote.
@@ -220,3 +208,33 @@ _STACK_LABELS = {
     WebdevStack.PYTHON: "Python (Pyodide)",
     WebdevStack.MERMAID: "Mermaid diagram",
 }
+
+
+_STACK_BOARD_LABELS = {
+    WebdevStack.HTML: "WebDev · HTML",
+    WebdevStack.REACT: "WebDev · React",
+    WebdevStack.VUE: "WebDev · Vue",
+    WebdevStack.PYTHON: "WebDev · Python",
+    WebdevStack.MERMAID: "WebDev · Mermaid",
+}
+# The board of the WebDev battles asked in each stack, by its category name.
+WEBDEV_STACK_BOARDS: dict[str, WebdevStack] = {
+    f"{BattleKind.WEBDEV.category}_{stack.value}": stack for stack in WebdevStack
+}
+
+# Every leaderboard category, in the order the pages list them: one per battle kind, then
+# the text battles of each prompt category, then the WebDev battles of each stack.
+CATEGORIES: tuple[str, ...] = (
+    *dict.fromkeys(kind.category for kind in BattleKind),
+    *PromptCategory,
+    *WEBDEV_STACK_BOARDS,
+)
+CATEGORY_LABELS: dict[str, str] = {
+    **{kind.category: kind.traits.category_label for kind in BattleKind},
+    **_PROMPT_CATEGORY_LABELS,
+    **{board: _STACK_BOARD_LABELS[stack] for board, stack in WEBDEV_STACK_BOARDS.items()},
+}
+# The boards whose battles are WebDev apps: code style counted, "apps that run" shown.
+WEBDEV_CATEGORIES: frozenset[str] = frozenset(
+    {kind.category for kind in BattleKind if kind.webdev} | set(WEBDEV_STACK_BOARDS)
+)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import glassarena
+from glassarena.vocabulary import WebdevStack
 from glassarena.web.settings import Settings, environment_variable, read_settings
 
 SRC = Path(glassarena.__file__).parent
@@ -71,6 +72,7 @@ def test_settings_survive_the_trip_to_a_worker(
         chromium=tmp_path / "chromium",
         preview_origins="https://a.previews.net,https://b.apps.org",
         sandbox_cdns="https://cdn.jsdelivr.net",
+        webdev_stack=WebdevStack.VUE,
         forwarded_allow_ips=(ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1")),
         access_log=False,
         xdg_data_home=tmp_path / "xdg-data",

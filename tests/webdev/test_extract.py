@@ -196,3 +196,26 @@ def test_code_style_counts_lines_and_blocks() -> None:
     assert code_style(SEVERAL_BLOCKS).as_features() == {"lines_of_code": 16, "code_blocks": 3}
     assert code_style(UNFENCED_HTML).as_features() == {"lines_of_code": 7, "code_blocks": 1}
     assert code_style(PROSE_ONLY).as_features() == {"lines_of_code": 0, "code_blocks": 0}
+
+
+# Seen with the embedded models: prose that names the tags, which used to be extracted as
+# a one-line app that "rendered" and so counted as an app that runs.
+PROSE_NAMING_THE_TAGS = """\
+A web page is written in HTML. Every page should start with <!DOCTYPE html> and end with </html>, \
+and the content goes in between. I hope this helps you build your counter!
+"""
+
+
+def test_prose_that_names_the_document_tags_is_not_an_app() -> None:
+    app = extract_app(PROSE_NAMING_THE_TAGS)
+    assert not app.runnable, app.html
+    assert app.reason == "no runnable app: the answer has no code"
+    assert code_style(PROSE_NAMING_THE_TAGS).as_features() == {
+        "lines_of_code": 0,
+        "code_blocks": 0,
+    }
+
+
+def test_a_sentence_starting_with_the_doctype_is_not_an_app() -> None:
+    answer = "<!DOCTYPE html> tells the browser the page is HTML5, and </html> closes it.\n"
+    assert not extract_app(answer).runnable

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.previews import (
     InProcessPreviewStore,
     PreviewStore,
     RedisPreviewStore,
     WebdevPreviews,
 )
+from glassarena.webdev.sandbox import unpack_document
 
 APP_ANSWER = "Here:\n```html\n<!DOCTYPE html><html><body><h1>Hi</h1></body></html>\n```\n"
 PROSE_ANSWER = "I would rather explain than build: a counter needs a button and a number."
@@ -85,3 +87,51 @@ async def test_redis_store_round_trip(redis_url: str) -> None:
     await store_round_trip(
         RedisPreviewStore(redis_url, prefix=f"glassarena-test:{uuid.uuid4().hex}")
     )
+
+
+REACT_APP = (
+    "**App.tsx**\n```tsx\nimport { Card } from './Card';\n"
+    "export default function App() { return <Card />; }\n```\n\n"
+    "**Card.tsx**\n```tsx\nexport function Card() { return <p>first card</p>; }\n```\n"
+)
+CARD_EDIT = "**Card.tsx**\n```tsx\nexport function Card() { return <p>second card</p>; }\n```\n"
+
+
+async def test_a_react_answer_is_previewed_in_its_stack() -> None:
+    store = InProcessPreviewStore()
+    previews = WebdevPreviews(store)
+    events = await collect(
+        previews.with_previews(
+            battle_events({"a": REACT_APP, "b": APP_ANSWER}), stack=WebdevStack.REACT
+        )
+    )
+    apps = {event["side"]: event for event in events if event["type"] == "app"}
+    assert apps["a"]["stack"] == "react" and apps["b"]["stack"] == "html"
+    stored = await store.get_app(apps["a"]["frame"]["src"].rsplit("/", 1)[1])
+    assert stored is not None
+    stack, document = unpack_document(stored)
+    # The harness page carries the project's files and loads the arena's own runtimes.
+    assert stack is WebdevStack.REACT
+    assert "first card" in document and "/sandbox/runtimes/" in document
+    await previews.aclose()
+
+
+async def test_a_follow_up_preview_is_an_edit_of_the_earlier_app() -> None:
+    store = InProcessPreviewStore()
+    previews = WebdevPreviews(store)
+    events = await collect(
+        previews.with_previews(
+            battle_events({"a": CARD_EDIT}, turn=2),
+            stack=WebdevStack.REACT,
+            earlier={"a": [REACT_APP]},
+        )
+    )
+    (app,) = [event for event in events if event["type"] == "app"]
+    assert app["note"] is None and app["stack"] == "react"
+    stored = await store.get_app(app["frame"]["src"].rsplit("/", 1)[1])
+    assert stored is not None
+    _stack, document = unpack_document(stored)
+    # The new Card, under the App of the first turn.
+    assert "second card" in document and "first card" not in document
+    assert "export default function App()" in document
+    await previews.aclose()

@@ -11,6 +11,7 @@ import pytest
 from glassarena.storage.app_checks import AnswerNotStored, AppCheckStore, StoredAppCheck
 from glassarena.storage.database import Database, open_database
 from glassarena.storage.repository import AnswerResult, ArenaRepository
+from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import (
     AppChecker,
     BrowserLost,
@@ -19,6 +20,7 @@ from glassarena.webdev.checker import (
     CheckResult,
 )
 from glassarena.webdev.checks import WebdevChecks
+from glassarena.webdev.sandbox import SandboxPolicy
 
 APP_ANSWER = "Here:\n```html\n<!DOCTYPE html><html><body><h1>Hi</h1></body></html>\n```\n"
 BROKEN_APP = "```html\n<body><p>x</p><script>throw new Error('boom')</script></body>\n```"
@@ -137,8 +139,10 @@ class AlwaysBusy(AppChecker):
 
     def __init__(self) -> None:
         self.attempts = 0
+        self.policy = SandboxPolicy()
+        self.runtimes = None
 
-    async def check(self, html: str) -> CheckResult:
+    async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
         self.attempts += 1
         raise CheckerBusy("the check queue is full")
 
@@ -166,8 +170,10 @@ class LosesTheBrowser(AppChecker):
     def __init__(self, losses: int) -> None:
         self.attempts = 0
         self.losses = losses
+        self.policy = SandboxPolicy()
+        self.runtimes = None
 
-    async def check(self, html: str) -> CheckResult:
+    async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
         self.attempts += 1
         if self.attempts <= self.losses:
             raise BrowserLost("the browser was restarted during the check")

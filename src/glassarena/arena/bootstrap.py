@@ -54,6 +54,7 @@ from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_dat
 from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.vote_log import DatabaseVoteLog
+from glassarena.vocabulary import WebdevStack
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -159,12 +160,14 @@ def build_arena(
     secret_key: str | None = None,
     leaderboard_interval_seconds: float = 10.0,
     cache_dir: Path | None = None,
+    webdev_stack: WebdevStack = WebdevStack.HTML,
 ) -> Arena:
     """Open storage (migrating it), register every contestant's version, and wire the arena.
 
     `secret_key` keys the IP hashes; give the server's persistent secret so that hashes
     agree across workers and restarts (without one, a random key lives as long as the process).
     `cache_dir` is where embedded weights are assembled (default: ~/.cache/glassarena).
+    `webdev_stack` is the stack a WebDev battle asks for when its request names none.
     Raises DatabaseUnavailableError / RedisUnavailableError naming the (redacted) URL.
     """
     redis_client = _connect_redis(redis_url or config.redis_url)
@@ -229,6 +232,7 @@ def build_arena(
         ),
         reveal_timings=config.stream.show_timings,
         prompt_classifier=_prompt_classifier(config),
+        webdev_stack=webdev_stack,
     )
     leaderboards = LeaderboardRefresher(
         repository, store=store, interval_seconds=leaderboard_interval_seconds

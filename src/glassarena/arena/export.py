@@ -79,6 +79,9 @@ def _record(battle: BattleView) -> dict[str, Any]:
         "conversation_b": conversations["b"],
         "sum_user_tokens": sum(count_tokens(written(turn.prompt)) for turn in battle.turns),
     }
+    if battle.webdev_stack is not None:
+        # The stack the apps were asked in; the app checks say what each was written in.
+        record["webdev_stack"] = battle.webdev_stack.value
     record.update(battle.style_a or {})
     record.update(battle.style_b or {})
     return record

@@ -34,7 +34,13 @@ from glassarena.ratings.errors import RatingError
 from glassarena.storage.repository import ArenaRepository, CountedVote, LogHead
 from glassarena.storage.schema import as_utc
 from glassarena.storage.vote_chain import GENESIS_HASH
-from glassarena.vocabulary import CATEGORIES, WEBDEV_CATEGORIES, BattleKind, PromptCategory
+from glassarena.vocabulary import (
+    CATEGORIES,
+    WEBDEV_CATEGORIES,
+    WEBDEV_STACK_BOARDS,
+    BattleKind,
+    PromptCategory,
+)
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -169,6 +175,7 @@ def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
     columns = {
         "model_a": [vote.model_a for vote in votes],
         "category_tag": [vote.prompt_categories for vote in votes],
+        "webdev_stack": [vote.webdev_stack for vote in votes],
         "model_b": [vote.model_b for vote in votes],
         "winner": [vote.winner for vote in votes],
         "category": [vote.category for vote in votes],
@@ -216,11 +223,19 @@ def compute_snapshots(
 
 def _on_board(table: pd.DataFrame, category: str) -> np.ndarray:
     """A battle kind's board has its battles; a prompt category's board has the text
-    battles whose prompt is in that category."""
-    kind = BattleKind.TEXT.category if category in _PROMPT_CATEGORIES else category
+    battles whose prompt is in that category; a stack's board has the WebDev battles asked
+    in that stack."""
+    stack = WEBDEV_STACK_BOARDS.get(category)
+    kind = category
+    if category in _PROMPT_CATEGORIES:
+        kind = BattleKind.TEXT.category
+    elif stack is not None:
+        kind = BattleKind.WEBDEV.category
     on_board: np.ndarray = table["category"].eq(kind).to_numpy(dtype=bool)
     if category in _PROMPT_CATEGORIES:
         on_board = on_board & tagged_in_category(table, category)
+    if stack is not None:
+        on_board = on_board & table["webdev_stack"].eq(stack.value).to_numpy(dtype=bool)
     return on_board
 
 

@@ -39,7 +39,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "style_b": (dict, type(None)),
 }
 # Fields of newer entries only: absent in entries logged before they existed.
-_OPTIONAL: dict[str, type | tuple[type, ...]] = {"prompt_categories": dict}
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {"prompt_categories": dict, "webdev_stack": str}
 
 
 class LogFormatError(ValueError):
@@ -161,6 +161,7 @@ def counted_votes(entries: Sequence[LogEntry]) -> list[CountedVote]:
                 style_b=fields["style_b"],
                 voted_at=datetime.fromisoformat(fields["voted_at"]),
                 prompt_categories=fields.get("prompt_categories"),
+                webdev_stack=fields.get("webdev_stack"),
             )
         )
     return votes

@@ -64,6 +64,7 @@ def published_entry(entry: VoteLogEntry) -> dict[str, Any]:
         style_a=entry.style_a,
         style_b=entry.style_b,
         prompt_categories=entry.prompt_categories,
+        webdev_stack=entry.webdev_stack,
     )
     return chained | {"hash": entry.entry_hash}
 

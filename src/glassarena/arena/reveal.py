@@ -22,6 +22,7 @@ from glassarena.vocabulary import (
     BattleMode,
     BattleStatus,
     Side,
+    WebdevStack,
     Winner,
 )
 
@@ -102,6 +103,7 @@ class BattleState:
     turns: list[TurnState]
     vote: Winner | None
     reveal: Reveal | None
+    webdev_stack: WebdevStack | None = None  # the stack a WebDev battle's apps are asked in
 
     @classmethod
     def of(cls, battle: BattleView, *, with_timings: bool = False) -> BattleState:
@@ -134,6 +136,7 @@ class BattleState:
             ],
             vote=vote.winner if vote is not None else None,
             reveal=reveal,
+            webdev_stack=battle.webdev_stack,
         )
 
     def to_dict(self) -> dict[str, Any]:

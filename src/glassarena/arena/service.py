@@ -71,8 +71,16 @@ from glassarena.storage.vote_reasons import (
     StoredReasons,
     VoteReasonStore,
 )
-from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Side, Winner
-from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT
+from glassarena.vocabulary import (
+    AnswerStatus,
+    BattleKind,
+    BattleMode,
+    BattleStatus,
+    Side,
+    WebdevStack,
+    Winner,
+)
+from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPTS
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +105,8 @@ class BattleRequest:
     kind: BattleKind = BattleKind.TEXT
     prompt: str | None = None
     models: tuple[str, ...] = ()
+    # WebDev only: the stack the apps are asked in (None: the arena's default stack).
+    stack: WebdevStack | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +149,7 @@ class ArenaService:
         reveal_timings: bool = False,
         vote_reasons: VoteReasonStore | None = None,
         prompt_classifier: PromptClassifier = rule_based_tag,
+        webdev_stack: WebdevStack = WebdevStack.HTML,
     ) -> None:
         self.repository = repository
         self.vote_reasons = vote_reasons or VoteReasonStore(repository.database)
@@ -157,6 +168,8 @@ class ArenaService:
         # voters see them only where the operator chose to show them.
         self._reveal_timings = reveal_timings
         self._prompt_classifier = prompt_classifier
+        # The stack a WebDev battle asks for when its request names none.
+        self.webdev_stack = webdev_stack
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -178,6 +191,11 @@ class ArenaService:
             mode=_parsed(BattleMode, request.mode, "mode"),
             kind=_parsed(BattleKind, request.kind, "kind"),
         )
+        stack: WebdevStack | None = None
+        if request.kind.webdev:
+            stack = _parsed(WebdevStack, request.stack or self.webdev_stack, "stack")
+        elif request.stack is not None:
+            raise InvalidRequest("Only WebDev battles are asked in a stack; leave stack empty.")
         recorded_prompt: RecordedPrompt | None = None
         if not request.kind.live:
             if request.prompt:
@@ -191,7 +209,7 @@ class ArenaService:
 
         battle_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
         messages: list[ChatMessage] = [
-            *_instructions(request.kind),
+            *_instructions(request.kind, stack),
             {"role": "user", "content": prompt},
         ]
         sides: tuple[Side, Side] = ("a", "b")
@@ -217,6 +235,7 @@ class ArenaService:
                     ip_hash=voter.ip_hash,
                     prompt=prompt,
                     recorded_prompt_id=recorded_prompt.prompt_id if recorded_prompt else None,
+                    webdev_stack=stack,
                 )
             )
         )
@@ -257,7 +276,7 @@ class ArenaService:
                 side,
                 self._model_for_version(version.name, version.version_id),
                 [
-                    *_instructions(battle.kind),
+                    *_instructions(battle.kind, battle.webdev_stack),
                     *_history(battle, side),
                     {"role": "user", "content": checked},
                 ],
@@ -690,7 +709,7 @@ def _state_error(status: BattleStatus | None) -> ArenaError:
     return errors.get(status, NotFound())
 
 
-_Word = TypeVar("_Word", BattleMode, BattleKind)
+_Word = TypeVar("_Word", BattleMode, BattleKind, WebdevStack)
 
 
 def _parsed(vocabulary: type[_Word], value: str, field: str) -> _Word:
@@ -709,10 +728,11 @@ def _parse_choice(choice: Winner | str) -> Winner:
         raise InvalidRequest(f"choice must be one of {labels}, not {choice!r}.") from None
 
 
-def _instructions(kind: BattleKind) -> list[ChatMessage]:
-    """What every model is told before the conversation in this kind of battle."""
+def _instructions(kind: BattleKind, stack: WebdevStack | None) -> list[ChatMessage]:
+    """What every model is told before the conversation in this kind of battle (WebDev
+    battles stored before stacks existed asked for one HTML document)."""
     if kind.traits.system_prompt:
-        return [{"role": "system", "content": WEBDEV_SYSTEM_PROMPT}]
+        return [{"role": "system", "content": WEBDEV_SYSTEM_PROMPTS[stack or WebdevStack.HTML]}]
     return []
 
 

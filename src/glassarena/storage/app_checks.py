@@ -17,7 +17,7 @@ from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
 from glassarena.storage.errors import storage_failures
 from glassarena.storage.schema import Answer, AppCheck, BattleRow, ModelVersion, Turn
-from glassarena.vocabulary import AnswerStatus, BattleKind
+from glassarena.vocabulary import WEBDEV_STACK_BOARDS, AnswerStatus, BattleKind, WebdevStack
 
 
 class AnswerNotStored(LookupError):
@@ -43,6 +43,7 @@ class StoredAppCheck:
     console_errors: list[str] = field(default_factory=list)
     failure: str | None = None
     has_screenshot: bool = False
+    stack: str | None = None  # the WebdevStack the app is written in; None: no app found
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _RECORD_FIELDS}
@@ -62,6 +63,7 @@ _RECORD_FIELDS = (
     "uncaught_errors",
     "console_errors",
     "failure",
+    "stack",
 )
 _COLUMNS = [getattr(AppCheck, name) for name in _RECORD_FIELDS]
 _HAS_SCREENSHOT = AppCheck.screenshot_png.is_not(None).label("has_screenshot")
@@ -75,6 +77,15 @@ class UncheckedAnswer:
     turn: int
     side: str
     text: str
+
+
+@dataclass(frozen=True)
+class SideHistory:
+    """What one side of a WebDev battle was asked (None: before stacks existed, HTML) and
+    answered in the turns before the one being checked."""
+
+    stack: WebdevStack | None
+    earlier_answers: list[str]
 
 
 @dataclass(frozen=True)
@@ -184,13 +195,43 @@ class AppCheckStore:
             return [UncheckedAnswer(*row) for row in connection.execute(query)]
 
     @storage_failures
+    def side_history(self, battle_id: str, turn: int, side: str) -> SideHistory:
+        """The stack `battle_id` asked for and `side`'s answers before `turn`, oldest first:
+        what a turn's app is an edit of."""
+        with self._database.engine.connect() as connection:
+            stack = connection.execute(
+                select(BattleRow.webdev_stack).where(BattleRow.public_id == battle_id)
+            ).scalar()
+            earlier = connection.execute(
+                select(Answer.text)
+                .join(Turn, Answer.turn_id == Turn.id)
+                .join(BattleRow, Turn.battle_id == BattleRow.id)
+                .where(
+                    BattleRow.public_id == battle_id,
+                    Answer.side == side,
+                    Turn.number < turn,
+                )
+                .order_by(Turn.number)
+            ).scalars()
+            answers = [text or "" for text in earlier]
+        return SideHistory(WebdevStack(stack) if stack is not None else None, answers)
+
+    @storage_failures
     def run_counts(self, category: str = BattleKind.WEBDEV.category) -> list[ModelRunCount]:
         """Per model version, answers with a stored check and how many ran, in `category`.
 
         An answer without an app counts as not run; an app the checker never got to (no
-        Chromium, queue full) is left out, since nothing is known about it.
+        Chromium, queue full) is left out, since nothing is known about it. A stack's board
+        (`WEBDEV_STACK_BOARDS`) counts the WebDev battles asked in that stack.
         """
         counted = AppCheck.checked | ~AppCheck.app_found
+        stack = WEBDEV_STACK_BOARDS.get(category)
+        in_category = (
+            (BattleRow.category == BattleKind.WEBDEV.category)
+            & (BattleRow.webdev_stack == stack.value)
+            if stack is not None
+            else BattleRow.category == category
+        )
         runs = func.sum(cast(AppCheck.runs, Integer))
         side_model = (
             select(
@@ -203,7 +244,7 @@ class AppCheckStore:
             .join(Answer, AppCheck.answer_id == Answer.id)
             .join(Turn, Answer.turn_id == Turn.id)
             .join(BattleRow, Turn.battle_id == BattleRow.id)
-            .where(BattleRow.category == category, counted)
+            .where(in_category, counted)
         )
         on_a = side_model.join(ModelVersion, BattleRow.model_a_id == ModelVersion.id).where(
             Answer.side == "a"

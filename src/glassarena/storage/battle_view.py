@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Side, Winner
+from glassarena.vocabulary import (
+    AnswerStatus,
+    BattleKind,
+    BattleMode,
+    BattleStatus,
+    Side,
+    WebdevStack,
+    Winner,
+)
 
 
 class TextsNotRead(LookupError):
@@ -103,6 +111,9 @@ class BattleView:
     # The prompt's categories (an LMArena category_tag); None for battles stored before
     # migration 0007, and when read without texts.
     prompt_categories: Mapping[str, Any] | None = None
+    # The stack a WebDev battle's apps were asked in; None outside WebDev and for WebDev
+    # battles stored before migration 0010 (which were all single HTML documents).
+    webdev_stack: WebdevStack | None = None
 
     @property
     def models(self) -> dict[Side, ModelIdentity]:

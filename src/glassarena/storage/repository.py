@@ -62,7 +62,14 @@ from glassarena.storage.schema import (
     utc_now,
 )
 from glassarena.storage.vote_chain import chain_entry, entry_hash
-from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
+from glassarena.vocabulary import (
+    AnswerStatus,
+    BattleKind,
+    BattleMode,
+    BattleStatus,
+    WebdevStack,
+    Winner,
+)
 
 # The open transaction a vote is being stored in; the vote log appends to it.
 VoteTransaction = Connection
@@ -105,6 +112,7 @@ class CountedVote:
     style_b: Mapping[str, Any] | None
     voted_at: datetime
     prompt_categories: Mapping[str, Any] | None = None  # an LMArena category_tag
+    webdev_stack: str | None = None  # a WebdevStack; None outside WebDev and before 0010
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,7 @@ class LoggedVote:
     style_a: Mapping[str, Any] | None = None
     style_b: Mapping[str, Any] | None = None
     prompt_categories: Mapping[str, Any] | None = None
+    webdev_stack: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,7 @@ CLOSE_FOR_VOTE = (
         _battles.c.style_a,
         _battles.c.style_b,
         _battles.c.prompt_categories,
+        _battles.c.webdev_stack,
     )
 )
 BATTLE_STATUS = select(_battles.c.status).where(_battles.c.public_id == bindparam("public_id"))
@@ -236,6 +246,7 @@ def _battle_rows(texts: bool) -> Select[Any]:
             text(_battles.c.style_a, "style_a"),
             text(_battles.c.style_b, "style_b"),
             text(_battles.c.prompt_categories, "prompt_categories"),
+            _battles.c.webdev_stack,
             _battles.c.updated_at,
             _turns.c.number.label("turn_number"),
             text(_turns.c.prompt, "prompt"),
@@ -375,6 +386,7 @@ class ArenaRepository:
         prompt: str,
         recorded_prompt_id: str | None = None,
         prompt_categories: Mapping[str, Any] | None = None,
+        webdev_stack: WebdevStack | None = None,
     ) -> None:
         sides = ("a", "b") if model_b_id is not None else ("a",)
         now = utc_now()
@@ -395,6 +407,7 @@ class ArenaRepository:
                     "prompt_categories": (
                         dict(prompt_categories) if prompt_categories is not None else None
                     ),
+                    "webdev_stack": webdev_stack,
                     "created_at": now,
                     "updated_at": now,
                 },
@@ -587,6 +600,7 @@ class ArenaRepository:
                     style_a=closed.style_a,
                     style_b=closed.style_b,
                     prompt_categories=closed.prompt_categories,
+                    webdev_stack=closed.webdev_stack,
                 )
                 log(connection, logged)
         except IntegrityError as error:
@@ -679,6 +693,7 @@ class ArenaRepository:
                 _vote_log.c.style_b,
                 _vote_log.c.created_at,
                 _vote_log.c.prompt_categories,
+                _vote_log.c.webdev_stack,
             )
             .where(
                 _vote_log.c.position <= up_to,
@@ -698,6 +713,7 @@ class ArenaRepository:
                     style_b=row.style_b,
                     voted_at=row.created_at,
                     prompt_categories=row.prompt_categories,
+                    webdev_stack=row.webdev_stack,
                 )
                 for row in reader.execute(query)
             ]
@@ -765,6 +781,7 @@ class ArenaRepository:
             style_a,
             style_b,
             prompt_categories,
+            webdev_stack,
             updated_at,
         ) = rows[0][:_TURN_COLUMN]
         winner, counted, vote_voter_id, voted_at, not_counted_reason = rows[0][_VOTE_COLUMN:]
@@ -801,19 +818,21 @@ class ArenaRepository:
             if winner is not None
             else None,
             prompt_categories=prompt_categories,
+            webdev_stack=_STACKS[webdev_stack] if webdev_stack is not None else None,
         )
 
 
 # Where `_battle_rows` puts the turn's, the answer's and the vote's first column.
-_TURN_COLUMN = 14
-_ANSWER_COLUMN = 16
-_VOTE_COLUMN = 26
+_TURN_COLUMN = 15
+_ANSWER_COLUMN = 17
+_VOTE_COLUMN = 27
 # Stored words to their members by a dict lookup (calling an Enum costs several times more).
 _MODES = {mode.value: mode for mode in BattleMode}
 _KINDS = {kind.value: kind for kind in BattleKind}
 _STATUSES = {status.value: status for status in BattleStatus}
 _ANSWER_STATUSES = {status.value: status for status in AnswerStatus}
 _WINNERS = {winner.value: winner for winner in Winner}
+_STACKS = {stack.value: stack for stack in WebdevStack}
 
 
 def _identity(version: ModelVersion) -> ModelIdentity:
@@ -844,6 +863,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
         style_a=vote.style_a,
         style_b=vote.style_b,
         prompt_categories=vote.prompt_categories,
+        webdev_stack=vote.webdev_stack,
     )
     digest = entry_hash(entry)
     connection.execute(
@@ -867,6 +887,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
             "style_a": vote.style_a,
             "style_b": vote.style_b,
             "prompt_categories": vote.prompt_categories,
+            "webdev_stack": vote.webdev_stack,
             "position": claimed.position,
             "prev_hash": claimed.entry_hash,
             "entry_hash": digest,

@@ -113,6 +113,8 @@ class BattleRow(Base):
     # The prompt's categories as an LMArena `category_tag`, with the classifier's version
     # (battles/prompt_categories.py); None for battles stored before migration 0007.
     prompt_categories: Mapped[dict[str, Any] | None]
+    # The WebdevStack a WebDev battle asked for; None for other kinds and before 0010.
+    webdev_stack: Mapped[str | None] = mapped_column(String(20))
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="battle", order_by="Turn.number", cascade="all, delete-orphan"
@@ -229,6 +231,7 @@ class VoteLogEntry(Base):
     style_a: Mapped[dict[str, Any] | None]
     style_b: Mapped[dict[str, Any] | None]
     prompt_categories: Mapped[dict[str, Any] | None]  # the battle's, when it was voted on
+    webdev_stack: Mapped[str | None] = mapped_column(String(20))  # the battle's
 
 
 class VoteLogHead(Base):
@@ -285,5 +288,8 @@ class AppCheck(Base):
     uncaught_errors: Mapped[list[str]] = mapped_column(JSON)
     console_errors: Mapped[list[str]] = mapped_column(JSON)
     failure: Mapped[str | None] = mapped_column(Text)
+    # The WebdevStack the answer was written in (it may differ from the one asked for);
+    # None when no app was found, and for checks stored before migration 0010.
+    stack: Mapped[str | None] = mapped_column(String(20))
     screenshot_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     checked_at: Mapped[datetime] = mapped_column(default=utc_now)

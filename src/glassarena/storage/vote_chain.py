@@ -59,6 +59,7 @@ def chain_entry(
     style_a: Mapping[str, Any] | None,
     style_b: Mapping[str, Any] | None,
     prompt_categories: Mapping[str, Any] | None = None,
+    webdev_stack: str | None = None,
 ) -> dict[str, Any]:
     """The chained entry of one vote, every field spelled once here.
 
@@ -82,4 +83,7 @@ def chain_entry(
     # Only when known: entries logged before prompt categories existed keep their hash.
     if prompt_categories is not None:
         entry["prompt_categories"] = dict(prompt_categories)
+    # Likewise for the stack: only WebDev entries logged since migration 0010 carry it.
+    if webdev_stack is not None:
+        entry["webdev_stack"] = webdev_stack
     return entry

@@ -61,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
             secret_key=settings.secret(),
             leaderboard_interval_seconds=settings.leaderboard_interval_seconds,
             cache_dir=settings.cache_directory(),
+            webdev_stack=settings.webdev_stack,
         )
         logger.info(
             "glassarena: leaderboards recomputed every %s s", arena.leaderboards.interval_seconds

@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from glassarena.vocabulary import WebdevStack
 from glassarena.web.proxies import IpNetwork
 from glassarena.webdev.sandbox import (
     ENV_PREVIEW_ORIGINS,
@@ -69,6 +70,8 @@ class Settings(BaseSettings):
     chromium: Path = DEFAULT_CHROMIUM
     preview_origins: str = ""
     sandbox_cdns: str = ""
+    # The stack the WebDev page offers first (LMArena WebDev Arena's, for comparability).
+    webdev_stack: WebdevStack = WebdevStack.REACT
     forwarded_allow_ips: Annotated[tuple[IpNetwork, ...], NoDecode] = ()
     access_log: bool = True
     # Read only for the defaults of data_dir and cache_dir (the XDG base directories).

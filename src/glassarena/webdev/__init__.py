@@ -16,7 +16,16 @@ from glassarena.webdev.checker import (
     CheckResult,
 )
 from glassarena.webdev.checks import WebdevChecks, build_checks
-from glassarena.webdev.extract import CodeBlock, CodeStyle, ExtractedApp, code_style, extract_app
+from glassarena.webdev.extract import (
+    CodeBlock,
+    CodeStyle,
+    ExtractedApp,
+    ExtractedProject,
+    code_style,
+    extract_app,
+    extract_project,
+    extract_turns,
+)
 from glassarena.webdev.previews import (
     InProcessPreviewStore,
     PreviewStore,
@@ -47,6 +56,7 @@ __all__ = [
     "CodeBlock",
     "CodeStyle",
     "ExtractedApp",
+    "ExtractedProject",
     "InProcessPreviewStore",
     "MemoryAppStore",
     "PreviewStore",
@@ -60,6 +70,8 @@ __all__ = [
     "build_previews",
     "code_style",
     "extract_app",
+    "extract_project",
+    "extract_turns",
     "iframe_attributes",
     "new_app_token",
     "sandbox_app",

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.database import Database
 from glassarena.webdev.checker import AppChecker, BrowserLost, CheckerBusy, CheckResult
-from glassarena.webdev.extract import ExtractedApp, code_style, extract_app
+from glassarena.webdev.extract import ExtractedProject, code_style, extract_turns
 from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import SandboxPolicy
 from glassarena.webdev.summary import RunShare, run_shares
@@ -109,7 +109,13 @@ class WebdevChecks:
             logger.info("checked %d finished WebDev answers that had no stored check", checked)
 
     async def _check_and_store(self, battle_id: str, turn: int, side: str, answer: str) -> None:
-        app = extract_app(answer)
+        try:
+            history = await asyncio.to_thread(self.store.side_history, battle_id, turn, side)
+        except Exception:
+            logger.exception("execution check %s:%s:%s: no battle history", battle_id, turn, side)
+            return
+        # A follow-up's answer edits the app of the side's earlier answers.
+        app = extract_turns([*history.earlier_answers, answer], history.stack)[-1]
         result = await self._run(app)
         record = _record(app, answer, result)
         try:
@@ -119,8 +125,8 @@ class WebdevChecks:
         except Exception:
             logger.exception("execution check %s:%s:%s could not be stored", battle_id, turn, side)
 
-    async def _run(self, app: ExtractedApp) -> CheckResult:
-        if app.html is None:
+    async def _run(self, app: ExtractedProject) -> CheckResult:
+        if app.project is None:
             return CheckResult.failed(app.reason or "no runnable app")
         if self.checker is None:
             return CheckResult.failed("not checked: this server has no Chromium")
@@ -128,7 +134,7 @@ class WebdevChecks:
         lost_browser_retries = 1
         while True:
             try:
-                return await self.checker.check(app.html)
+                return await self.checker.check_project(app.project)
             except CheckerBusy as busy:
                 delay = next(delays, None)
                 if delay is None:
@@ -155,11 +161,11 @@ def build_checks(
     return WebdevChecks(AppCheckStore(database), checker)
 
 
-def _record(app: ExtractedApp, answer: str, result: CheckResult) -> StoredAppCheck:
+def _record(app: ExtractedProject, answer: str, result: CheckResult) -> StoredAppCheck:
     style = code_style(answer)
-    checked = app.html is not None and not (result.failure or "").startswith("not checked")
+    checked = app.runnable and not (result.failure or "").startswith("not checked")
     return StoredAppCheck(
-        app_found=app.html is not None,
+        app_found=app.runnable,
         truncated=app.truncated,
         note=app.reason,
         lines_of_code=style.lines_of_code,
@@ -173,4 +179,5 @@ def _record(app: ExtractedApp, answer: str, result: CheckResult) -> StoredAppChe
         console_errors=list(result.console_errors),
         failure=result.failure,
         has_screenshot=result.screenshot_png is not None,
+        stack=app.stack.value if app.runnable and app.stack is not None else None,
     )

@@ -1,11 +1,12 @@
 """Live previews for WebDev battles: turn finished answers into sandboxed apps.
 
 `WebdevPreviews.with_previews` wraps a battle's blinded event stream. When a side is done it
-extracts the app from that side's answer, stores the document under a fresh random token and
-adds one event for the page:
+extracts the app from that side's answer (in a follow-up turn, as an edit of the app of its
+earlier answers), builds the document the sandbox runs for the app's stack, stores it under a
+fresh random token and adds one event for the page:
 
     {"type": "app", "side": "a", "frame": {<iframe attributes>} | None,
-     "truncated": bool, "note": str | None}
+     "truncated": bool, "note": str | None[, "stack": <the WebdevStack it is written in>]}
 
 The execution check is not run here: the server runs it for every finished answer, whether
 or not a client follows the stream (`glassarena.webdev.checks`).
@@ -16,11 +17,12 @@ serve any preview, else this process's memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from glassarena.vocabulary import WebdevStack
-from glassarena.webdev.extract import extract_app
+from glassarena.webdev.extract import ExtractedProject, extract_turns
+from glassarena.webdev.harness import build_document
 from glassarena.webdev.sandbox import (
     MemoryAppStore,
     SandboxPolicy,
@@ -88,7 +90,15 @@ class WebdevPreviews:
         self.store = store
         self.policy = policy or SandboxPolicy()
 
-    async def with_previews(self, events: AsyncIterable[Event]) -> AsyncIterator[Event]:
+    async def with_previews(
+        self,
+        events: AsyncIterable[Event],
+        stack: WebdevStack | None = None,
+        earlier: Mapping[str, Sequence[str]] | None = None,
+    ) -> AsyncIterator[Event]:
+        """`events` with an app event after each side's `done`. `stack` is the stack the
+        battle asked for; `earlier` holds each side's answers of the turns before this one,
+        oldest first, whose app this turn's answer edits."""
         answers: dict[str, list[str]] = {}
         async for event in events:
             yield event
@@ -98,15 +108,16 @@ class WebdevPreviews:
             elif kind == "delta":
                 answers.setdefault(event["side"], []).append(event["text"])
             elif kind == "done":
-                answer = "".join(answers.pop(event["side"], []))
-                yield await self._preview(event["side"], answer)
+                side = event["side"]
+                answer = "".join(answers.pop(side, []))
+                history = [*(earlier or {}).get(side, ()), answer]
+                yield await self._preview(side, extract_turns(history, stack)[-1])
 
     async def aclose(self) -> None:
         await self.store.aclose()
 
-    async def _preview(self, side: str, answer: str) -> Event:
-        app = extract_app(answer)
-        if app.html is None:
+    async def _preview(self, side: str, app: ExtractedProject) -> Event:
+        if app.project is None:
             return {
                 "type": "app",
                 "side": side,
@@ -114,7 +125,9 @@ class WebdevPreviews:
                 "truncated": False,
                 "note": app.reason,
             }
-        token = await self.store.put_app(app.html)
+        project = app.project
+        document = build_document(project, self.policy.runtimes_path)
+        token = await self.store.put_app(document, project.stack)
         frame = iframe_attributes(self.policy, token, f"App {side.upper()}", SIDES.index(side))
         return {
             "type": "app",
@@ -122,6 +135,7 @@ class WebdevPreviews:
             "frame": frame,
             "truncated": app.truncated,
             "note": app.reason,
+            "stack": project.stack.value,
         }
 
 

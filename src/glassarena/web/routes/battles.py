@@ -14,8 +14,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
+from glassarena.arena.reveal import BattleState
 from glassarena.arena.service import BattleRequest
-from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice, VoteReason
+from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice, VoteReason, WebdevStack
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.event_stream import event_stream_response
 
@@ -38,6 +39,7 @@ class StartBattle(BaseModel):
     kind: BattleKind = BattleKind.TEXT
     prompt: str | None = Field(default=None, max_length=MAX_REQUEST_PROMPT_CHARS)
     models: list[str] = Field(default_factory=list, max_length=2)
+    stack: WebdevStack | None = None  # WebDev only; None: the arena's default stack
 
 
 class FollowUp(BaseModel):
@@ -59,10 +61,18 @@ async def start_battle(
     live = await service.start(
         voter,
         BattleRequest(
-            mode=body.mode, kind=body.kind, prompt=body.prompt, models=tuple(body.models)
+            mode=body.mode,
+            kind=body.kind,
+            prompt=body.prompt,
+            models=tuple(body.models),
+            stack=body.stack,
         ),
     )
-    return event_stream_response(_with_previews(request, body.kind, live.events()))
+    events: AsyncIterable[Mapping[str, Any]] = live.events()
+    if body.kind.webdev:
+        state = await asyncio.to_thread(service.battle_state, voter, live.battle_id)
+        events = _with_previews(request, state, events)
+    return event_stream_response(events)
 
 
 @router.post("/{battle_id}/turns", name="follow_up")
@@ -75,17 +85,22 @@ async def follow_up(
 ) -> StreamingResponse:
     live = await service.follow_up(voter, battle_id[:MAX_BATTLE_ID_CHARS], body.prompt)
     state = await asyncio.to_thread(service.battle_state, voter, live.battle_id)
-    return event_stream_response(_with_previews(request, state.kind, live.events()))
+    return event_stream_response(_with_previews(request, state, live.events()))
 
 
 def _with_previews(
-    request: Request, kind: BattleKind, events: AsyncIterable[Mapping[str, Any]]
+    request: Request, state: BattleState, events: AsyncIterable[Mapping[str, Any]]
 ) -> AsyncIterable[Mapping[str, Any]]:
-    """WebDev battles get their live app previews added to the stream."""
-    if not kind.webdev:
+    """WebDev battles get their live app previews added to the stream: each side's app in
+    the battle's stack, a follow-up's as an edit of that side's earlier answers."""
+    if not state.kind.webdev:
         return events
     previews: WebdevPreviews = request.app.state.webdev_previews
-    return previews.with_previews(events)
+    earlier = {
+        side: [turn.answers[side].text for turn in state.turns[:-1] if side in turn.answers]
+        for side in ("a", "b")
+    }
+    return previews.with_previews(events, state.webdev_stack, earlier)
 
 
 @router.get("/{battle_id}/events", name="battle_events")
@@ -98,7 +113,7 @@ async def battle_events(
     # Pulling the first event here makes an unknown battle a JSON error, not a broken stream.
     first = await anext(events)
     state = await asyncio.to_thread(service.battle_state, voter, first["battle_id"])
-    return event_stream_response(_with_previews(request, state.kind, _starting_with(first, events)))
+    return event_stream_response(_with_previews(request, state, _starting_with(first, events)))
 
 
 async def _starting_with(

@@ -20,6 +20,7 @@ from glassarena.arena.errors import ArenaError, NotFound
 from glassarena.arena.reveal import BattleState
 from glassarena.arena.service import ArenaService
 from glassarena.arena.voter import Voter
+from glassarena.vocabulary import WebdevStack
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.routes.battles import MAX_BATTLE_ID_CHARS
 from glassarena.web.templating import templates
@@ -41,7 +42,12 @@ async def webdev_page(request: Request, service: ServiceDependency) -> HTMLRespo
     return templates.TemplateResponse(
         request,
         "webdev.html",
-        {"active": "webdev_page", "max_prompt_chars": service.limits.max_prompt_chars},
+        {
+            "active": "webdev_page",
+            "max_prompt_chars": service.limits.max_prompt_chars,
+            "webdev_stacks": [(stack.value, stack.label) for stack in WebdevStack],
+            "webdev_stack": service.webdev_stack.value,
+        },
     )
 
 
@@ -67,6 +73,7 @@ async def webdev_battle_checks(
             "active": "webdev_page",
             "state": state,
             "turns": await _turn_checks(request, state),
+            "stack_label": state.webdev_stack.label if state.webdev_stack else None,
         },
     )
 
@@ -109,6 +116,8 @@ async def _turn_checks(request: Request, state: BattleState) -> list[dict[str, A
         for side in turn.answers:
             check = stored.get((turn.turn, side))
             record = check.to_json() if check is not None else None
+            if record is not None and check is not None and check.stack is not None:
+                record["stack_label"] = WebdevStack(check.stack).label
             if check is not None and record is not None and check.has_screenshot:
                 record["screenshot"] = str(
                     request.url_for(

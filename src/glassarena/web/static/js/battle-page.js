@@ -23,7 +23,9 @@ const notice = find("notice");
 const afterVote = find("after-vote");
 const newBattleButton = find("new-battle");
 const voteButtons = [...root.querySelectorAll("button.vote")];
+// The model pickers (named modes) and the WebDev stack picker: fixed once a battle starts.
 const pickers = [...root.querySelectorAll('[data-role="model-picker"]')];
+const stackPicker = find("stack-picker");
 const recordedPrompt = find("recorded-prompt");
 const votePrompt = find("vote-prompt");
 const closedVoteText = votePrompt ? votePrompt.textContent : "";
@@ -195,11 +197,13 @@ async function runTurn(prompt) {
   const starting = battle.id === null;
   const url = starting ? "/api/battles" : `/api/battles/${encodeURIComponent(battle.id)}/turns`;
   const body = starting ? { mode, kind, prompt, models: chosenModels() } : { prompt };
+  if (starting && stackPicker) body.stack = stackPicker.value;
   battle.busy = true;
   root.classList.add("busy");
   setVotingEnabled(false);
   setComposerEnabled(false);
   for (const picker of pickers) picker.disabled = true;
+  if (stackPicker) stackPicker.disabled = true;
   showNotice("");
   try {
     await postEventStream(url, body, handleEvent).catch((error) => {
@@ -222,6 +226,7 @@ async function runTurn(prompt) {
     if (promptBox && prompt && !promptBox.value) promptBox.value = prompt;
     if (starting && battle.id === null) {
       for (const picker of pickers) picker.disabled = false;
+      if (stackPicker) stackPicker.disabled = false;
       setComposerEnabled(true);
     } else {
       setComposerEnabled(allowsFollowUps && !battle.failed);
@@ -335,6 +340,7 @@ function startOver() {
   showNotice("");
   setVotingEnabled(false);
   for (const picker of pickers) picker.disabled = false;
+  if (stackPicker) stackPicker.disabled = false;
   if (kind === "recorded") {
     afterVote.hidden = true;
     runTurn(null);

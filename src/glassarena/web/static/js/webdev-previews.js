@@ -94,8 +94,24 @@ document.addEventListener("keydown", (key) => {
   if (open) setFullScreen(open, false);
 });
 
+// A follow-up's app replaces the side's earlier one: one app per side runs at a time, and
+// the earlier preview says where its successor is.
+function retireEarlierApps(conversation) {
+  for (const earlier of conversation.querySelectorAll(".app-preview:not(.app-replaced)")) {
+    if (earlier.classList.contains("app-full-screen")) setFullScreen(earlier, false);
+    earlier.querySelector("iframe")?.remove();
+    earlier.querySelector(".app-toolbar")?.remove();
+    earlier.classList.add("app-replaced");
+    const note = document.createElement("figcaption");
+    note.className = "app-note";
+    note.textContent = "This app was changed by the next prompt; the new version runs below.";
+    earlier.append(note);
+  }
+}
+
 export function showApp(pane, event) {
   const conversation = pane.querySelector('[data-role="conversation"]');
+  retireEarlierApps(conversation);
   const figure = document.createElement("figure");
   figure.className = "app-preview";
   if (event.frame) {
@@ -124,6 +140,7 @@ function describeCheck(check) {
     return list;
   }
   const lines = [`${RESULT_LABELS.runs}: ${check.runs ? "yes" : "no"}`];
+  if (check.stack_label) lines.push(`Written in: ${check.stack_label}`);
   if (check.load_ms !== null) lines.push(`Load time: ${Math.round(check.load_ms)} ms`);
   lines.push(`${RESULT_LABELS.rendered}: ${check.rendered ? "yes" : "no"}`);
   if (check.failure) lines.push(`Stopped: ${check.failure}`);
