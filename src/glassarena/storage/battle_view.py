@@ -103,6 +103,9 @@ class BattleView:
     # The prompt's categories (an LMArena category_tag); None for battles stored before
     # migration 0007, and when read without texts.
     prompt_categories: Mapping[str, Any] | None = None
+    # The identity-leak guard's stored verdict (read with or without texts); None: not judged.
+    identity_verdict: Mapping[str, Any] | None = None
+    recorded_prompt_id: str | None = None  # the recorded prompt a recorded battle shows
 
     @property
     def models(self) -> dict[Side, ModelIdentity]:

@@ -113,6 +113,10 @@ class BattleRow(Base):
     # The prompt's categories as an LMArena `category_tag`, with the classifier's version
     # (battles/prompt_categories.py); None for battles stored before migration 0007.
     prompt_categories: Mapped[dict[str, Any] | None]
+    # The identity-leak guard's verdict over every turn, stored when the latest turn finished
+    # (arena/identity_guard.py `IdentityVerdict`); None before that, and for battles stored
+    # before migration 0008 (their votes judge the texts instead).
+    identity_verdict: Mapped[dict[str, Any] | None]
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="battle", order_by="Turn.number", cascade="all, delete-orphan"
