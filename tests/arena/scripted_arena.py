@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 
+from glassarena.arena.identity_guard import IdentityGuard
 from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits
 from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.voter import IpHasher
-from glassarena.arena.votes import AnonymousCompletedBattles
+from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
 from glassarena.providers.base import (
     ChatMessage,
     Finished,
@@ -84,7 +85,10 @@ def make_service(
     pacing: StreamPacing | None = None,
     reveal_timings: bool = False,
     organizations: Mapping[str, str] | None = None,
+    identity_guard: IdentityGuard | None = None,
 ) -> ArenaService:
+    """A service on `database`; with `identity_guard`, battles that reveal a model's identity
+    do not count (as the arena's bootstrap sets it up)."""
     repository = ArenaRepository(database)
     to_register = [
         ContestantToRegister(
@@ -106,7 +110,10 @@ def make_service(
         repository=repository,
         roster=roster,
         sampling=UniformPairs(),
-        acceptance=AnonymousCompletedBattles(),
+        acceptance=AnonymousCompletedBattles()
+        if identity_guard is None
+        else IdentityGuarded(AnonymousCompletedBattles(), identity_guard),
+        identity_guard=identity_guard,
         vote_log=DatabaseVoteLog(),
         rate_limiter=rate_limiter or MemoryRateLimiter(),
         ip_hasher=IpHasher(SECRET),

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from glassarena.arena.identity_guard import REVEALED_MESSAGE, IdentityGuard, SideIdentity
+from glassarena.arena.identity_guard import (
+    REVEALED_MESSAGE,
+    IdentityGuard,
+    IdentityVerdict,
+    SideIdentity,
+)
 from glassarena.arena.voter import Voter
 from glassarena.arena.votes import (
     AnonymousCompletedBattles,
@@ -205,3 +211,62 @@ def test_config_section_extends_the_families() -> None:
     ).identity_guard
     guard = guard_from_config(section.enabled, section.families)
     assert "anthropic" in guard.families and guard.families["acme"] == ("Acme", "RoadRunner")
+
+
+def _unread() -> BattleTranscript:
+    raise AssertionError("the texts were read although a stored verdict serves")
+
+
+def test_a_stored_verdict_of_the_same_guard_spares_reading_the_texts() -> None:
+    guard = IdentityGuard()
+    contestants = {"a": CLAUDE, "b": GPT}
+    revealing = guard.verdict(["Say hello."], {"a": ["I'm Claude."], "b": ["Hi!"]}, contestants)
+    stored = IdentityVerdict.from_stored(revealing.stored())  # as read back from the database
+    assert stored == revealing
+    context = replace(
+        _context(None),
+        identity_verdict=stored,
+        contestants=contestants,
+        read_transcript=_unread,
+    )
+    verdict = IdentityGuarded(AnonymousCompletedBattles(), guard).judge(context)
+    assert not verdict.counted
+    assert verdict.reason == f"{REVEALED_MESSAGE} (answer A identifies itself as 'Claude')"
+
+
+@pytest.mark.parametrize(
+    "stored_by",
+    [
+        IdentityGuard(enabled=False),  # another configuration
+        IdentityGuard(families={"acme": ("Acme",)}),
+    ],
+)
+def test_a_verdict_by_another_guard_or_for_other_sides_is_judged_again(
+    stored_by: IdentityGuard,
+) -> None:
+    transcript = BattleTranscript(
+        prompts=("Say hello.",),
+        answers={"a": ("I'm Claude.",), "b": ("Hi!",)},
+        contestants={"a": CLAUDE, "b": GPT},
+    )
+    stale = stored_by.verdict(transcript.prompts, transcript.answers, transcript.contestants)
+    context = replace(
+        _context(None),
+        identity_verdict=stale,
+        contestants=transcript.contestants,
+        read_transcript=lambda: transcript,
+    )
+    guarded = IdentityGuarded(AnonymousCompletedBattles(), IdentityGuard())
+    assert not guarded.judge(context).counted
+    # the same verdict for other sides (an organization corrected in the config) is stale too
+    renamed = {"a": SideIdentity(CLAUDE.name, "Someone Else"), "b": GPT}
+    assert IdentityGuard().judged_by(renamed) != IdentityGuard().judged_by(transcript.contestants)
+
+
+def test_without_a_stored_verdict_the_texts_are_read() -> None:
+    transcript = BattleTranscript(
+        prompts=("Who are you?",), answers={"a": ("Hi",), "b": ("Hi",)}, contestants={}
+    )
+    context = replace(_context(None), read_transcript=lambda: transcript)
+    verdict = IdentityGuarded(AnonymousCompletedBattles()).judge(context)
+    assert verdict.reason == f"{REVEALED_MESSAGE} (the prompt asks the model who it is)"

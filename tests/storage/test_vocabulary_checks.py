@@ -8,16 +8,22 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from glassarena.storage.database import Database, open_database
+from glassarena.storage.vote_chain import GENESIS_HASH
 from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
 from older_schema import migrated_only_to
 
 _TABLES = ("model_versions", "battles", "turns", "answers", "votes", "vote_log", "app_checks")
 _NOW = "2026-11-29 12:00:00"
+_CHAIN_COLUMNS = ", position, prev_hash, entry_hash"
+_CHAIN_VALUES = f", 1, '{GENESIS_HASH}', '{'f' * 64}'"
 
 
-def _rows_of_a_voted_battle(connection: sa.Connection, voted: bool = True) -> None:
+def _rows_of_a_voted_battle(
+    connection: sa.Connection, voted: bool = True, chained: bool = False
+) -> None:
     """One voted WebDev battle with its answers, app check and vote log entry, in plain SQL
-    (as the schema of revision 0003 takes it); without the vote when not `voted`."""
+    (as the schema of revision 0003 takes it); without the vote when not `voted`. `chained`:
+    the entry is the first of the log's hash chain, as the newest schema's trigger requires."""
     statements = [
         "INSERT INTO model_versions (id, name, version, provider_kind, settings,"
         " settings_fingerprint, created_at) VALUES"
@@ -41,8 +47,9 @@ def _rows_of_a_voted_battle(connection: sa.Connection, voted: bool = True) -> No
             f" VALUES (1, 1, 'model_a', 'v', 'h', true, '{_NOW}')",
             "INSERT INTO vote_log (vote_id, battle_public_id, category, model_a,"
             " model_a_version, model_b, model_b_version, winner, counted, voter_id, ip_hash,"
-            f" created_at) VALUES (1, 'kept', 'webdev', 'alpha', 1, 'beta', 1, 'model_a', true,"
-            f" 'v', 'h', '{_NOW}')",
+            f" created_at{_CHAIN_COLUMNS if chained else ''}) VALUES (1, 'kept', 'webdev',"
+            f" 'alpha', 1, 'beta', 1, 'model_a', true, 'v', 'h',"
+            f" '{_NOW}'{_CHAIN_VALUES if chained else ''})",
         ]
     for statement in statements:
         connection.execute(sa.text(statement))
@@ -97,7 +104,7 @@ def test_a_word_outside_the_vocabulary_is_refused(
     database: Database, table: str, column: str, word: str
 ) -> None:
     with database.engine.begin() as connection:
-        _rows_of_a_voted_battle(connection)
+        _rows_of_a_voted_battle(connection, chained=True)
     with pytest.raises(IntegrityError), database.engine.begin() as connection:
         connection.execute(sa.text(f"UPDATE {table} SET {column} = :word"), {"word": word})
 
@@ -117,7 +124,7 @@ def test_every_word_of_the_vocabulary_is_accepted(
 ) -> None:
     """The migration's words (written out) and the enums (imported) agree."""
     with database.engine.begin() as connection:
-        _rows_of_a_voted_battle(connection)
+        _rows_of_a_voted_battle(connection, chained=True)
     for word in vocabulary:
         with database.engine.begin() as connection:
             connection.execute(sa.text(f"UPDATE {table} SET {column} = :word"), {"word": word})

@@ -4,10 +4,17 @@ and published without anything that identifies a voter."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+import glassarena
 from glassarena.arena.log_audit import check_chain, read_log
 from glassarena.arena.log_export import VoterPseudonyms, export_lines
 from glassarena.storage.database import Database, open_database
@@ -202,3 +209,74 @@ def test_the_migration_chains_the_entries_logged_before_it(database_url: str) ->
     seed_votes(repository, 2)  # new votes continue the migrated chain
     assert check_chain(read_log(_lines(repository), "export"), "export").position == 5
     database.dispose()
+
+
+_WORKER_SCRIPT = """
+import sys
+from glassarena.storage.database import open_database
+from glassarena.storage.repository import ArenaRepository
+from vote_seeding import seed_votes
+
+url, worker, votes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+database = open_database(url)
+seed_votes(ArenaRepository(database), votes, prefix=f"p{worker}", seed=worker)
+database.dispose()
+"""
+
+
+def test_worker_processes_extend_one_chain(database_url: str) -> None:
+    """Separate processes (as `serve --workers` and several nodes run) voting at once: every
+    vote is chained, none onto the same entry as another, no position skipped."""
+    open_database(database_url).dispose()  # migrated once, before the workers race
+    tests = Path(__file__).resolve().parents[1]
+    source = Path(glassarena.__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(tests)])}
+    processes, votes = 3, 12
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER_SCRIPT, database_url, str(worker), str(votes)],
+            env=environment,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in range(processes)
+    ]
+    for worker in workers:
+        _, errors = worker.communicate(timeout=300)
+        assert worker.returncode == 0, errors
+    database = open_database(database_url)
+    repository = ArenaRepository(database)
+    entries = read_log(_lines(repository), "export")
+    assert check_chain(entries, "export").position == processes * votes
+    assert [entry.position for entry in entries] == list(range(1, processes * votes + 1))
+    assert len({entry.fields["battle_id"] for entry in entries}) == processes * votes
+    database.dispose()
+
+
+def test_the_database_refuses_an_entry_that_does_not_extend_the_head(database: Database) -> None:
+    """The log's trigger is the last guard: whatever writes to the table, an entry must sit
+    one past the head and carry the head's hash, so the chain cannot fork or skip."""
+    import sqlalchemy as sa
+
+    repository = ArenaRepository(database)
+    seed_votes(repository, 2)
+    head = repository.log_head()
+    insert = sa.text(
+        "INSERT INTO vote_log (vote_id, battle_public_id, category, model_a, model_a_version,"
+        " organization_a, winner, counted, voter_id, ip_hash, created_at, position, prev_hash,"
+        " entry_hash) VALUES ((SELECT MIN(id) FROM votes), 'forged', 'text', 'x', 1, 'unknown',"
+        " 'tie', true, 'v', 'h', '2026-11-30 00:00:00', :position, :prev_hash, :entry_hash)"
+    )
+    attempts = [
+        (head.position + 1, GENESIS_HASH),  # a fork: chained onto an older entry
+        (head.position + 2, head.entry_hash),  # a skipped position
+        (head.position, head.entry_hash),  # a second entry at the head's position
+    ]
+    for position, prev_hash in attempts:
+        with pytest.raises(sa.exc.DBAPIError), database.engine.begin() as connection:
+            connection.execute(
+                insert, {"position": position, "prev_hash": prev_hash, "entry_hash": "f" * 64}
+            )
+    assert repository.log_head() == head
+    seed_votes(repository, 1, prefix="after")  # the honest writer carries on
+    assert check_chain(read_log(_lines(repository), "export"), "export").position == 3

@@ -210,15 +210,16 @@ def build_arena(
         limiter = MemoryRateLimiter()
         store = MemorySnapshotStore()
     sampling = sampling_policy(config.sampling)
+    identity_guard = guard_from_config(
+        config.identity_guard.enabled, config.identity_guard.families
+    )
     service = ArenaService(
         repository=repository,
         roster=roster,
         sampling=sampling,
         # A battle whose prompt or answers give a model's identity away does not count.
-        acceptance=IdentityGuarded(
-            AnonymousCompletedBattles(),
-            guard_from_config(config.identity_guard.enabled, config.identity_guard.families),
-        ),
+        acceptance=IdentityGuarded(AnonymousCompletedBattles(), identity_guard),
+        identity_guard=identity_guard,
         vote_log=DatabaseVoteLog(),
         rate_limiter=limiter,
         ip_hasher=IpHasher(secret_key, ipv6_prefix=config.rate_limits.ipv6_prefix),

@@ -23,12 +23,19 @@ Matching is whole-word; alias terms that are also ordinary words ("Llama", "Gemi
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 REVEALED_MESSAGE = "this battle revealed a model's identity, so it does not count"
+# Part of every stored verdict's `judged_by`: raise it whenever the rules below change, so that
+# verdicts stored under the old rules are judged again from the battle's texts.
+RULES_REVISION = 1
+_MOST_PAIRINGS_KEPT = 10_000
 
 # family -> the names it goes by (models, products, organizations)
 DEFAULT_FAMILIES: Mapping[str, tuple[str, ...]] = {
@@ -104,6 +111,41 @@ class Leak:
         return f"{where} {what}"
 
 
+@dataclass(frozen=True, slots=True)
+class IdentityVerdict:
+    """The guard's verdict on a whole battle, judged when its latest turn finished and stored
+    with it, so that a vote needs no texts.
+
+    `judged_by` names everything the verdict depends on besides the texts: the rules' revision,
+    the guard's configuration and who each side is. A verdict whose `judged_by` differs from
+    what the guard would write now is stale and must be judged again from the texts.
+    """
+
+    judged_by: str
+    leak: Leak | None
+
+    def stored(self) -> dict[str, Any]:
+        """The verdict as a JSON object (the battle's `identity_verdict` column)."""
+        leak = self.leak
+        return {
+            "judged_by": self.judged_by,
+            "leak": None
+            if leak is None
+            else {"side": leak.side, "rule": leak.rule, "term": leak.term},
+        }
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any] | None) -> IdentityVerdict | None:
+        """The verdict a battle's `identity_verdict` holds; None for a battle never judged."""
+        if stored is None:
+            return None
+        leak = stored["leak"]
+        return cls(
+            str(stored["judged_by"]),
+            None if leak is None else Leak(leak["side"], leak["rule"], leak["term"]),
+        )
+
+
 @dataclass(frozen=True)
 class IdentityGuard:
     families: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FAMILIES))
@@ -121,6 +163,45 @@ class IdentityGuard:
     def _self_identification(self) -> re.Pattern[str]:
         names = "|".join(_term_pattern(term) for term in self._all_terms)
         return re.compile(_SELF_INTRODUCTION + r"(" + names + r")", re.IGNORECASE)
+
+    @cached_property
+    def _configuration(self) -> bytes:
+        """What the guard's verdicts depend on besides the battle (see `judged_by`)."""
+        described = {
+            "rules": RULES_REVISION,
+            "enabled": self.enabled,
+            "families": {name: list(terms) for name, terms in self.families.items()},
+        }
+        return json.dumps(described, sort_keys=True).encode()
+
+    @cached_property
+    def _judged_by(self) -> dict[tuple[tuple[str, SideIdentity], ...], str]:
+        return {}
+
+    def judged_by(self, contestants: Mapping[str, SideIdentity]) -> str:
+        """The key of a verdict this guard gives on a battle between `contestants`."""
+        pairing = tuple(sorted(contestants.items()))
+        # Every vote asks; an arena has few pairings, so each key is computed once.
+        key = self._judged_by.get(pairing)
+        if key is None:
+            sides = [[side, who.name, who.organization, list(who.terms)] for side, who in pairing]
+            digest = hashlib.sha256(self._configuration)
+            digest.update(json.dumps(sides).encode())
+            key = digest.hexdigest()[:32]
+            if len(self._judged_by) < _MOST_PAIRINGS_KEPT:
+                self._judged_by[pairing] = key
+        return key
+
+    def verdict(
+        self,
+        prompts: Sequence[str],
+        answers: Mapping[str, Sequence[str]],
+        contestants: Mapping[str, SideIdentity],
+    ) -> IdentityVerdict:
+        """`check`'s answer on a battle, in the form it is stored."""
+        return IdentityVerdict(
+            self.judged_by(contestants), self.check(prompts, answers, contestants)
+        )
 
     def own_terms(self, contestant: SideIdentity) -> tuple[str, ...]:
         """The model's own identifying terms: its distinctive name, its organization, its

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -41,7 +41,7 @@ from glassarena.arena.errors import (
     VotingNotOpen,
 )
 from glassarena.arena.generation import generate_answer, user_failure_message
-from glassarena.arena.identity_guard import SideIdentity
+from glassarena.arena.identity_guard import IdentityGuard, IdentityVerdict, SideIdentity
 from glassarena.arena.live import Event, LiveBattle
 from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
@@ -150,6 +150,7 @@ class ArenaService:
         vote_reasons: VoteReasonStore | None = None,
         prompt_classifier: PromptClassifier = rule_based_tag,
         webdev_stack: WebdevStack = WebdevStack.HTML,
+        identity_guard: IdentityGuard | None = None,
     ) -> None:
         self.repository = repository
         self.vote_reasons = vote_reasons or VoteReasonStore(repository.database)
@@ -170,10 +171,19 @@ class ArenaService:
         self._prompt_classifier = prompt_classifier
         # The stack a WebDev battle asks for when its request names none.
         self.webdev_stack = webdev_stack
+        # Judges each battle for identity leaks when a turn finishes and stores the verdict
+        # with it, so that the vote reads no texts (the acceptance's IdentityGuarded, given
+        # the same guard, uses it; a verdict from another guard is judged again).
+        self._identity_guard = identity_guard
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- identity and choices -------------------------------------------------------------
+
+    @property
+    def ip_hasher(self) -> IpHasher:
+        """The keyed hash naming clients, grouping IPv6 addresses by the configured prefix."""
+        return self._ip_hasher
 
     def voter(self, voter_id: str, ip: str) -> Voter:
         """The voter behind a request: cookie id plus the keyed hash of the client IP."""
@@ -329,8 +339,9 @@ class ArenaService:
         """
         with self._refusals_charged(voter):
             winner = _parse_choice(choice)
-            # With its texts: the identity-leak guard reads the prompts and answers.
-            battle = self._owned(voter, battle_id)
+            # Without its texts: the identity-leak guard's verdict was stored with the battle
+            # (the texts are read only where none was, see `_texts_of`).
+            battle = self._owned(voter, battle_id, texts=False)
             if battle.status is BattleStatus.VOTED:
                 raise AlreadyVoted()
             if battle.status is BattleStatus.GENERATING:
@@ -344,7 +355,9 @@ class ArenaService:
                 category=battle.category,
                 voter=voter,
                 answers_public=self._answers_public(battle),
-                transcript=self._transcript(battle),
+                identity_verdict=IdentityVerdict.from_stored(battle.identity_verdict),
+                contestants=self._contestants(_model_names(battle)),
+                read_transcript=partial(self._texts_of, voter, battle_id),
             )
         )
         grant = self._rate_limiter.acquire(voter, self._rate_limits.for_votes(), "votes")
@@ -422,21 +435,62 @@ class ArenaService:
             )
             raise
 
-    def _transcript(self, battle: BattleView) -> BattleTranscript:
-        """What the identity-leak guard reads of a battle: its texts, and who each side is."""
+    def _contestants(self, names: Mapping[str, str]) -> dict[str, SideIdentity]:
+        """Who each side (side -> model name) is, as the identity-leak guard knows them
+        (organizations from the roster: metadata the config may correct)."""
         identities: dict[str, SideIdentity] = {}
-        for side, identity in battle.models.items():
-            organization = None
-            if identity.name in self.roster:
-                organization = self.roster.get(identity.name).organization
-            identities[side] = SideIdentity(identity.name, organization)
+        for side, name in names.items():
+            organization = self.roster.get(name).organization if name in self.roster else None
+            identities[side] = SideIdentity(name, organization)
+        return identities
+
+    def _texts_of(self, voter: Voter, battle_id: str) -> BattleTranscript:
+        """What the identity-leak guard reads of a battle without a usable stored verdict:
+        its texts, and who each side is."""
+        battle = self._owned(voter, battle_id)
         return BattleTranscript(
             prompts=tuple(written(turn.prompt) for turn in battle.turns),
             answers={
                 side: tuple(written(turn.answer(side).text) for turn in battle.turns)
                 for side in battle.models
             },
-            contestants=identities,
+            contestants=self._contestants(_model_names(battle)),
+        )
+
+    def _finish_turn(
+        self,
+        live: LiveBattle,
+        plans: Sequence[_SidePlan],
+        results: Sequence[AnswerResult],
+        failure_reason: str | None,
+    ) -> None:
+        """Close the turn, with the battle's identity-leak verdict over all its turns (runs in
+        the storage thread: the guard's patterns take a while over long answers)."""
+        styles = {
+            plan.side: side_style(
+                [*plan.messages, {"role": "assistant", "content": result.text}], plan.side
+            )
+            for plan, result in zip(plans, results, strict=True)
+        }
+        verdict = None
+        if self._identity_guard is not None and failure_reason is None:
+            # Each side's messages hold the whole conversation: every prompt, its own answers.
+            prompts = [m["content"] for m in plans[0].messages if m["role"] == "user"]
+            answers: dict[str, list[str]] = {
+                plan.side: [
+                    *(m["content"] for m in plan.messages if m["role"] == "assistant"),
+                    result.text,
+                ]
+                for plan, result in zip(plans, results, strict=True)
+            }
+            contestants = self._contestants({plan.side: plan.model.name for plan in plans})
+            verdict = self._identity_guard.verdict(prompts, answers, contestants).stored()
+        self.repository.finish_turn(
+            live.battle_id,
+            failure_reason=failure_reason,
+            style_a=styles.get("a"),
+            style_b=styles.get("b"),
+            identity_verdict=verdict,
         )
 
     def _answers_public(self, battle: BattleView) -> bool:
@@ -444,9 +498,7 @@ class ArenaService:
         public set, or from a prompt no longer configured (it cannot be vouched for)."""
         if battle.kind is not BattleKind.RECORDED:
             return False
-        with _storage_errors():
-            prompt_id = self.repository.recorded_prompt_id(battle.public_id)
-        prompt = self._recorded_by_id.get(prompt_id or "")
+        prompt = self._recorded_by_id.get(battle.recorded_prompt_id or "")
         return prompt is None or prompt.public
 
     async def _acquire_battle(self, voter: Voter) -> None:
@@ -567,18 +619,8 @@ class ArenaService:
                 for plan, result in zip(plans, results, strict=True)
                 if result.status is AnswerStatus.FAILED
             ]
-            styles = {
-                plan.side: side_style(
-                    [*plan.messages, {"role": "assistant", "content": result.text}], plan.side
-                )
-                for plan, result in zip(plans, results, strict=True)
-            }
             await asyncio.to_thread(
-                self.repository.finish_turn,
-                live.battle_id,
-                failure_reason="; ".join(failures) or None,
-                style_a=styles.get("a"),
-                style_b=styles.get("b"),
+                self._finish_turn, live, plans, results, "; ".join(failures) or None
             )
             live.close({"type": "complete", "voting_open": not failures})
         except asyncio.CancelledError:
@@ -734,6 +776,10 @@ def _instructions(kind: BattleKind, stack: WebdevStack | None) -> list[ChatMessa
     if kind.traits.system_prompt:
         return [{"role": "system", "content": WEBDEV_SYSTEM_PROMPTS[stack or WebdevStack.HTML]}]
     return []
+
+
+def _model_names(battle: BattleView) -> dict[str, str]:
+    return {side: identity.name for side, identity in battle.models.items()}
 
 
 def _history(battle: BattleView, side: Side) -> list[ChatMessage]:

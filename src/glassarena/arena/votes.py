@@ -8,11 +8,17 @@ vote on recorded answers that are public: the voter could have looked up who wro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from glassarena.arena.identity_guard import REVEALED_MESSAGE, IdentityGuard, SideIdentity
+from glassarena.arena.identity_guard import (
+    REVEALED_MESSAGE,
+    IdentityGuard,
+    IdentityVerdict,
+    Leak,
+    SideIdentity,
+)
 from glassarena.arena.voter import Voter
 from glassarena.vocabulary import BattleKind, BattleMode
 
@@ -29,7 +35,15 @@ class VoteContext:
     category: str
     voter: Voter
     answers_public: bool = False  # recorded answers anyone can look up (a practice battle)
-    transcript: BattleTranscript | None = None  # for IdentityGuarded; None: not checked
+    # For IdentityGuarded: the battle's texts where they were read; None: not checked, unless
+    # `read_transcript` can read them.
+    transcript: BattleTranscript | None = None
+    # The verdict stored when the battle's latest turn finished, and who each side is now: a
+    # verdict for the same guard and sides spares the vote reading the texts.
+    identity_verdict: IdentityVerdict | None = None
+    contestants: Mapping[str, SideIdentity] = field(default_factory=dict)
+    # Reads the texts when no stored verdict serves (older battles, a changed configuration).
+    read_transcript: Callable[[], BattleTranscript] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +85,20 @@ class IdentityGuarded:
         self.guard = guard or IdentityGuard()
 
     def judge(self, context: VoteContext) -> Verdict:
-        transcript = context.transcript
-        if transcript is not None:
-            leak = self.guard.check(transcript.prompts, transcript.answers, transcript.contestants)
-            if leak is not None:
-                return Verdict(False, f"{REVEALED_MESSAGE} ({leak.describe()})")
+        leak = self._leak(context)
+        if leak is not None:
+            return Verdict(False, f"{REVEALED_MESSAGE} ({leak.describe()})")
         return self.inner.judge(context)
+
+    def _leak(self, context: VoteContext) -> Leak | None:
+        if not self.guard.enabled:
+            return None
+        stored = context.identity_verdict
+        if stored is not None and stored.judged_by == self.guard.judged_by(context.contestants):
+            return stored.leak
+        transcript = context.transcript
+        if transcript is None and context.read_transcript is not None:
+            transcript = context.read_transcript()
+        if transcript is None:
+            return None
+        return self.guard.check(transcript.prompts, transcript.answers, transcript.contestants)

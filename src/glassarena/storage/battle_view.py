@@ -114,6 +114,9 @@ class BattleView:
     # The stack a WebDev battle's apps were asked in; None outside WebDev and for WebDev
     # battles stored before migration 0010 (which were all single HTML documents).
     webdev_stack: WebdevStack | None = None
+    # The identity-leak guard's stored verdict (read with or without texts); None: not judged.
+    identity_verdict: Mapping[str, Any] | None = None
+    recorded_prompt_id: str | None = None  # the recorded prompt a recorded battle shows
 
     @property
     def models(self) -> dict[Side, ModelIdentity]:

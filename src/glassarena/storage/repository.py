@@ -116,6 +116,14 @@ class CountedVote:
 
 
 @dataclass(frozen=True, slots=True)
+class LogHead:
+    """The vote log's newest entry: how many entries it has and the last one's hash."""
+
+    position: int
+    entry_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class LoggedVote:
     """A vote as the vote log records it, naming the exact model versions."""
 
@@ -129,19 +137,14 @@ class LoggedVote:
     voter_id: str
     ip_hash: str
     created_at: datetime
+    # The log's head when the vote was stored (read, and locked, by the vote's own INSERT):
+    # the entry this vote's is chained onto.
+    log_head: LogHead
     not_counted_reason: str | None = None
     style_a: Mapping[str, Any] | None = None
     style_b: Mapping[str, Any] | None = None
     prompt_categories: Mapping[str, Any] | None = None
     webdev_stack: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LogHead:
-    """The vote log's newest entry: how many entries it has and the last one's hash."""
-
-    position: int
-    entry_hash: str
 
 
 def _table(mapped: type[Any]) -> Table:
@@ -190,24 +193,26 @@ CLOSE_FOR_VOTE = (
     )
 )
 BATTLE_STATUS = select(_battles.c.status).where(_battles.c.public_id == bindparam("public_id"))
-INSERT_VOTE = insert(_votes).returning(_votes.c.id)
 _vote_log = _table(VoteLogEntry)
 _vote_log_head = _table(VoteLogHead)
+
+
+def _log_head(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    # FOR UPDATE (PostgreSQL; SQLite holds the database's write lock since the vote's first
+    # UPDATE): a second writer waits here until the first commits, then reads the head that
+    # one left, so two votes can never be chained onto the same entry.
+    return select(column).where(_vote_log_head.c.id == 1).with_for_update().scalar_subquery()
+
+
+# The vote's own INSERT reads the vote log's head: the entry it is chained onto.
+INSERT_VOTE = insert(_votes).returning(
+    _votes.c.id,
+    _log_head(_vote_log_head.c.position).label("log_position"),
+    _log_head(_vote_log_head.c.entry_hash).label("log_hash"),
+)
+# Its triggers (migration 0008) refuse an entry that does not extend the head, and move the
+# head onto the entry: one statement appends.
 INSERT_VOTE_LOG_ENTRY = insert(_vote_log)
-# Claiming the next position is an UPDATE of the one head row, so it takes the row's write
-# lock (PostgreSQL) or the database's write lock (SQLite) before the previous hash is read:
-# a second writer waits here until the first commits, then reads the head that one left.
-CLAIM_LOG_POSITION = (
-    update(_vote_log_head)
-    .where(_vote_log_head.c.id == 1)
-    .values(position=_vote_log_head.c.position + 1)
-    .returning(_vote_log_head.c.position, _vote_log_head.c.entry_hash)
-)
-MOVE_LOG_HEAD = (
-    update(_vote_log_head)
-    .where(_vote_log_head.c.id == 1)
-    .values(entry_hash=bindparam("new_entry_hash"))
-)
 LOG_HEAD = select(_vote_log_head.c.position, _vote_log_head.c.entry_hash).where(
     _vote_log_head.c.id == 1
 )
@@ -247,6 +252,8 @@ def _battle_rows(texts: bool) -> Select[Any]:
             text(_battles.c.style_b, "style_b"),
             text(_battles.c.prompt_categories, "prompt_categories"),
             _battles.c.webdev_stack,
+            _battles.c.identity_verdict,
+            _battles.c.recorded_prompt_id,
             _battles.c.updated_at,
             _turns.c.number.label("turn_number"),
             text(_turns.c.prompt, "prompt"),
@@ -450,6 +457,7 @@ class ArenaRepository:
             battle.turns.append(_new_turn(number, prompt, sides))
             if retag is not None and battle.prompt_categories is not None:
                 battle.prompt_categories = retag(battle.prompt_categories)
+            battle.identity_verdict = None  # it judged fewer turns; the new one is judged anew
             try:
                 session.commit()
             except IntegrityError:
@@ -487,8 +495,10 @@ class ArenaRepository:
         failure_reason: str | None,
         style_a: Mapping[str, Any] | None,
         style_b: Mapping[str, Any] | None,
+        identity_verdict: Mapping[str, Any] | None = None,
     ) -> None:
-        """Close the turn being generated (a battle already failed as abandoned stays so)."""
+        """Close the turn being generated (a battle already failed as abandoned stays so),
+        storing the identity-leak guard's verdict over all its turns where one was judged."""
         with self._writing_session() as session:
             session.execute(
                 update(BattleRow)
@@ -500,6 +510,9 @@ class ArenaRepository:
                     failure_reason=failure_reason,
                     style_a=dict(style_a) if style_a is not None else None,
                     style_b=dict(style_b) if style_b is not None else None,
+                    identity_verdict=dict(identity_verdict)
+                    if identity_verdict is not None
+                    else None,
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -534,13 +547,6 @@ class ArenaRepository:
             rows = connection.execute(BATTLE_VIEW[texts], {"public_id": public_id}).all()
             return self._view(rows, connection) if rows else None
 
-    def recorded_prompt_id(self, public_id: str) -> str | None:
-        """Which recorded prompt a recorded battle shows (None: not a recorded battle)."""
-        with self._database.engine.connect() as connection:
-            return connection.execute(
-                select(_battles.c.recorded_prompt_id).where(_battles.c.public_id == public_id)
-            ).scalar()
-
     # -- votes ----------------------------------------------------------------------------
 
     @storage_failures
@@ -570,7 +576,7 @@ class ArenaRepository:
                 if closed is None:
                     status = connection.execute(BATTLE_STATUS, {"public_id": public_id}).scalar()
                     raise BattleStateConflict(public_id, _status(status))
-                vote_id = connection.execute(
+                stored = connection.execute(
                     INSERT_VOTE,
                     {
                         "battle_id": closed.id,
@@ -581,10 +587,10 @@ class ArenaRepository:
                         "not_counted_reason": not_counted_reason,
                         "created_at": voted_at,
                     },
-                ).scalar_one()
+                ).one()
                 model_b = closed.model_b_id
                 logged = LoggedVote(
-                    vote_id=vote_id,
+                    vote_id=stored.id,
                     battle_public_id=public_id,
                     category=closed.category,
                     model_a=self._model_identity(closed.model_a_id, connection),
@@ -601,6 +607,7 @@ class ArenaRepository:
                     style_b=closed.style_b,
                     prompt_categories=closed.prompt_categories,
                     webdev_stack=closed.webdev_stack,
+                    log_head=LogHead(stored.log_position, stored.log_hash),
                 )
                 log(connection, logged)
         except IntegrityError as error:
@@ -782,6 +789,8 @@ class ArenaRepository:
             style_b,
             prompt_categories,
             webdev_stack,
+            identity_verdict,
+            recorded_prompt_id,
             updated_at,
         ) = rows[0][:_TURN_COLUMN]
         winner, counted, vote_voter_id, voted_at, not_counted_reason = rows[0][_VOTE_COLUMN:]
@@ -819,13 +828,15 @@ class ArenaRepository:
             else None,
             prompt_categories=prompt_categories,
             webdev_stack=_STACKS[webdev_stack] if webdev_stack is not None else None,
+            identity_verdict=identity_verdict,
+            recorded_prompt_id=recorded_prompt_id,
         )
 
 
 # Where `_battle_rows` puts the turn's, the answer's and the vote's first column.
-_TURN_COLUMN = 15
-_ANSWER_COLUMN = 17
-_VOTE_COLUMN = 27
+_TURN_COLUMN = 17
+_ANSWER_COLUMN = 19
+_VOTE_COLUMN = 29
 # Stored words to their members by a dict lookup (calling an Enum costs several times more).
 _MODES = {mode.value: mode for mode in BattleMode}
 _KINDS = {kind.value: kind for kind in BattleKind}
@@ -847,11 +858,12 @@ def _status(value: str | None) -> BattleStatus | None:
 
 def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
     """Chain `vote` onto the log inside the vote's transaction; returns the new head."""
-    claimed = connection.execute(CLAIM_LOG_POSITION).one()
+    position = vote.log_head.position + 1
+    prev_hash = vote.log_head.entry_hash
     model_b = vote.model_b
     entry = chain_entry(
-        position=claimed.position,
-        prev_hash=claimed.entry_hash,
+        position=position,
+        prev_hash=prev_hash,
         battle_id=vote.battle_public_id,
         category=vote.category,
         model_a=_logged_model(vote.model_a),
@@ -888,13 +900,12 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
             "style_b": vote.style_b,
             "prompt_categories": vote.prompt_categories,
             "webdev_stack": vote.webdev_stack,
-            "position": claimed.position,
-            "prev_hash": claimed.entry_hash,
+            "position": position,
+            "prev_hash": prev_hash,
             "entry_hash": digest,
         },
     )
-    connection.execute(MOVE_LOG_HEAD, {"new_entry_hash": digest})
-    return LogHead(claimed.position, digest)
+    return LogHead(position, digest)
 
 
 def _logged_model(identity: ModelIdentity) -> dict[str, Any]:

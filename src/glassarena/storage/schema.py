@@ -115,6 +115,10 @@ class BattleRow(Base):
     prompt_categories: Mapped[dict[str, Any] | None]
     # The WebdevStack a WebDev battle asked for; None for other kinds and before 0010.
     webdev_stack: Mapped[str | None] = mapped_column(String(20))
+    # The identity-leak guard's verdict over every turn, stored when the latest turn finished
+    # (arena/identity_guard.py `IdentityVerdict`); None before that, and for battles stored
+    # before migration 0008 (their votes judge the texts instead).
+    identity_verdict: Mapped[dict[str, Any] | None]
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="battle", order_by="Turn.number", cascade="all, delete-orphan"
@@ -200,7 +204,9 @@ class VoteLogEntry(Base):
 
     The entries form a hash chain (storage/vote_chain.py): `position` counts from 1 without
     gaps, `prev_hash` is the previous entry's `entry_hash`. Appends are serialised on the
-    VoteLogHead row, and the unique position is a second guard against a fork.
+    VoteLogHead row (read FOR UPDATE by the vote's INSERT), a trigger (migration 0008) refuses
+    an entry that does not extend the head and moves the head, and the unique position is a
+    further guard against a fork.
 
     Its `winner` has no CHECK of its own: entries are only written with their vote, in the
     vote's transaction, and `votes.winner` is checked (rebuilding this table on SQLite to add
@@ -235,7 +241,8 @@ class VoteLogEntry(Base):
 
 
 class VoteLogHead(Base):
-    """One row: the vote log's last position and hash, locked by every append."""
+    """One row: the vote log's last position and hash, locked by every append and moved by
+    the `vote_log` insert trigger."""
 
     __tablename__ = "vote_log_head"
 

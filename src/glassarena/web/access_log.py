@@ -3,14 +3,16 @@
 The README promises that IP addresses are kept only as a keyed hash; a server's access log is
 kept too, so uvicorn's (which prints raw addresses) is off in `glassarena serve` and this one
 takes its place. The hash is the one the database stores, shortened: enough to follow one
-client through the log, and as irreversible as the stored one. The query string is left out
-as well.
+client through the log, and as irreversible as the stored one (the arena's own hasher, so IPv6
+clients are grouped by the configured prefix, as they are for the rate limits). The query
+string is left out as well.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,7 +23,8 @@ LOGGED_HASH_CHARS = 16
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp, ip_hasher: IpHasher) -> None:
+    def __init__(self, app: ASGIApp, ip_hasher: Callable[[], IpHasher]) -> None:
+        """`ip_hasher` gives the arena's hasher, which exists once the app has started."""
         self.app = app
         self.ip_hasher = ip_hasher
 
@@ -42,7 +45,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_and_note_status)
         finally:
             client = scope.get("client")
-            who = self.ip_hasher.hash(client[0])[:LOGGED_HASH_CHARS] if client else "-"
+            who = self.ip_hasher().hash(client[0])[:LOGGED_HASH_CHARS] if client else "-"
             logger.info(
                 'client=%s "%s %s HTTP/%s" %d %.1f ms',
                 who,

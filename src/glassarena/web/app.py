@@ -16,7 +16,6 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from glassarena.arena.voter import IpHasher
 from glassarena.web.access_log import AccessLogMiddleware
 from glassarena.web.errors import install_error_handlers
 from glassarena.web.head import HeadAsGetMiddleware
@@ -121,7 +120,8 @@ def create_app(settings: Settings) -> FastAPI:
         frame_sources=previews.policy.frame_sources(),
     )
     if settings.access_log:
-        app.add_middleware(AccessLogMiddleware, ip_hasher=IpHasher(settings.secret()))
+        # The arena's hasher, not one with the default IPv6 grouping: the config sets it.
+        app.add_middleware(AccessLogMiddleware, ip_hasher=lambda: app.state.service.ip_hasher)
     app.add_middleware(
         ClientAddressMiddleware, proxies=TrustedProxies(settings.forwarded_allow_ips)
     )
