@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 
 from glassarena.arena.pacing import StreamPacing
+from glassarena.arena.prompt_judge import PromptJudge
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits
 from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
@@ -84,6 +85,8 @@ def make_service(
     pacing: StreamPacing | None = None,
     reveal_timings: bool = False,
     organizations: Mapping[str, str] | None = None,
+    prompt_judge: PromptJudge | None = None,
+    tone_style: bool = False,
 ) -> ArenaService:
     repository = ArenaRepository(database)
     to_register = [
@@ -114,4 +117,6 @@ def make_service(
         limits=limits,
         pacing=pacing,
         reveal_timings=reveal_timings,
+        prompt_judge=prompt_judge,
+        tone_style=tone_style,
     )

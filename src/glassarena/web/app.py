@@ -29,6 +29,7 @@ from glassarena.web.routes import (
     leaderboard,
     pages,
     personal,
+    shared,
     webdev,
 )
 from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddleware
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
             secret_key=settings.secret(),
             leaderboard_interval_seconds=settings.leaderboard_interval_seconds,
             cache_dir=settings.cache_directory(),
+            tone_style=settings.tone_style_control,
         )
         logger.info(
             "glassarena: leaderboards recomputed every %s s", arena.leaderboards.interval_seconds
@@ -103,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webdev.router)
     app.include_router(integrity_sampling.router)
     app.include_router(personal.router)
+    app.include_router(shared.router)
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy), name="sandbox")
     # Added innermost first: a request passes the client address, the access log, the
