@@ -1,0 +1,98 @@
+"""Tone on the live boards: with tone style control on, each battle's style counts carry its
+emoji and sentiment, and the style-controlled boards report their coefficients."""
+
+from __future__ import annotations
+
+import random
+
+from scripted_arena import ScriptedProvider, make_service
+
+from glassarena.arena.leaderboard_refresher import LeaderboardRefresher
+from glassarena.arena.ratelimit import RateLimits
+from glassarena.arena.service import ArenaService, BattleRequest
+from glassarena.leaderboard import LeaderboardOptions
+from glassarena.providers.base import ChatMessage
+from glassarena.storage.database import Database
+from glassarena.vocabulary import Winner
+
+LIMITS = RateLimits(battles_per_minute_per_voter=10_000, votes_per_minute_per_voter=10_000)
+
+
+class MoodyProvider(ScriptedProvider):
+    """Cheerful with emoji in some answers, flat in others, at random (seeded)."""
+
+    def __init__(self, signature: str, seed: int) -> None:
+        super().__init__(signature)
+        self._random = random.Random(seed)
+        self.cheerful = False
+
+    def reply(self, messages: list[ChatMessage]) -> str:
+        self.cheerful = self._random.random() < 0.5
+        words = " ".join(["word"] * self._random.randint(3, 30))
+        return f"{words} Wonderful, happy to help! 😊🎉" if self.cheerful else f"{words} Done."
+
+
+async def _votes(service: ArenaService, providers: dict[str, MoodyProvider], count: int) -> None:
+    """Battles whose cheerful side wins 85% of the time, whoever answered it."""
+    rng = random.Random(count)
+    voter = service.voter("moods", "192.0.2.50")
+    for _ in range(count):
+        live = await service.start(voter, BattleRequest(prompt="Help me?"))
+        async for _ in live.events():
+            pass
+        battle = service.repository.battle(live.battle_id)
+        assert battle is not None
+        cheerful = [
+            side
+            for side, identity in battle.models.items()
+            if "😊" in (battle.turns[0].answer(side).text or "")
+        ]
+        if len(cheerful) == 1 and rng.random() < 0.85:
+            winner = Winner.MODEL_A if cheerful[0] == "a" else Winner.MODEL_B
+        else:
+            winner = rng.choice([Winner.MODEL_A, Winner.MODEL_B])
+        service.vote(voter, live.battle_id, winner)
+
+
+def _providers() -> dict[str, MoodyProvider]:
+    names = ("alpha-model", "beta-model", "gamma-model")
+    return {name: MoodyProvider(name[0], seed) for seed, name in enumerate(names)}
+
+
+async def test_tone_counts_are_stored_and_reported_on_the_style_board(database: Database) -> None:
+    providers = _providers()
+    service = make_service(database, providers, rate_limits=LIMITS, tone_style=True)
+    await _votes(service, providers, 150)
+    (vote, *_) = service.repository.counted_votes_in_log(1)
+    assert vote.style_a is not None and {"emoji_count_a", "sentiment_a"} <= set(vote.style_a)
+    refresher = LeaderboardRefresher(
+        service.repository, options=LeaderboardOptions(tone_style=True), categories=["text"]
+    )
+    refresher.refresh()
+    styled = refresher.snapshot("text", style_control=True)
+    assert styled is not None and styled.leaderboard is not None, styled
+    coefficients = {item["feature"]: item["coefficient"] for item in styled.leaderboard["style"]}
+    assert {"tokens", "headers", "lists", "bold", "emoji", "sentiment"} == set(coefficients)
+    assert coefficients["emoji"] + coefficients["sentiment"] > 0.3
+    assert styled.leaderboard["options"]["tone_style"] is True
+    plain = refresher.snapshot("text", style_control=False)
+    assert plain is not None and plain.leaderboard is not None
+    assert plain.leaderboard["style"] == []
+
+
+async def test_votes_from_before_tone_was_on_are_even_in_tone(database: Database) -> None:
+    providers = _providers()
+    before = make_service(database, providers, rate_limits=LIMITS)
+    await _votes(before, providers, 40)
+    (old, *_) = before.repository.counted_votes_in_log(1)
+    assert old.style_a is not None and "emoji_count_a" not in old.style_a
+    after = make_service(database, providers, rate_limits=LIMITS, tone_style=True)
+    await _votes(after, providers, 150)
+    refresher = LeaderboardRefresher(
+        after.repository, options=LeaderboardOptions(tone_style=True), categories=["text"]
+    )
+    refresher.refresh()
+    styled = refresher.snapshot("text", style_control=True)
+    assert styled is not None and styled.leaderboard is not None, styled.message
+    assert styled.votes == 190
+    assert {"emoji", "sentiment"} <= {item["feature"] for item in styled.leaderboard["style"]}
