@@ -19,7 +19,6 @@ from glassarena.arena.prompt_judge import JudgeAnswerError, PromptJudge, parsed_
 from glassarena.battles.categories import category_names
 from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import ArenaService, BattleRequest
-from glassarena.battles.categories import category_names as names_of
 from glassarena.battles.prompt_categories import RULES_VERSION, rule_based_tag
 from glassarena.storage.database import Database
 from glassarena.vocabulary import Winner
@@ -144,7 +143,7 @@ async def _answered(service: ArenaService, prompt: str = PROMPT) -> str:
 
 
 def _tag(service: ArenaService, battle_id: str) -> dict:
-    battle = service.repository.battle(battle_id, texts=False)
+    battle = service.repository.battle(battle_id)
     assert battle is not None and battle.prompt_categories is not None
     return dict(battle.prompt_categories)
 
@@ -166,7 +165,7 @@ async def test_a_slow_judge_delays_nothing_and_its_tag_arrives_later(database: D
         assert time.monotonic() - started < 2.0
         assert _tag(service, battle_id) == rule_based_tag(PROMPT)
         await _until(lambda: _tag(service, battle_id)["classifier"] == "judge-1:judge", "judge")
-        assert {"math", "hard_prompts", "language_de"} <= names_of(_tag(service, battle_id))
+        assert {"math", "hard_prompts", "language_de"} <= category_names(_tag(service, battle_id))
         await service.aclose()
         await judge.aclose()
 
@@ -231,6 +230,6 @@ async def test_a_follow_up_before_the_judge_answers_stays_multi_turn(database: D
         async for _ in follow.events():
             pass
         await _until(lambda: _tag(service, battle_id)["classifier"] == "judge-1:judge", "judge")
-        assert {"multi_turn", "math"} <= names_of(_tag(service, battle_id))
+        assert {"multi_turn", "math"} <= category_names(_tag(service, battle_id))
         await service.aclose()
         await judge.aclose()

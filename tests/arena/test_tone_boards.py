@@ -15,7 +15,12 @@ from glassarena.providers.base import ChatMessage
 from glassarena.storage.database import Database
 from glassarena.vocabulary import Winner
 
-LIMITS = RateLimits(battles_per_minute_per_voter=10_000, votes_per_minute_per_voter=10_000)
+LIMITS = RateLimits(
+    battles_per_minute_per_voter=10_000,
+    battles_per_minute_per_ip=10_000,
+    votes_per_minute_per_voter=10_000,
+    votes_per_minute_per_ip=10_000,
+)
 
 
 class MoodyProvider(ScriptedProvider):
@@ -27,9 +32,15 @@ class MoodyProvider(ScriptedProvider):
         self.cheerful = False
 
     def reply(self, messages: list[ChatMessage]) -> str:
-        self.cheerful = self._random.random() < 0.5
-        words = " ".join(["word"] * self._random.randint(3, 30))
-        return f"{words} Wonderful, happy to help! 😊🎉" if self.cheerful else f"{words} Done."
+        rng = self._random
+        self.cheerful = rng.random() < 0.5
+        # Markdown and length vary independently of the mood (every style feature varies).
+        text = "# Answer\n" * rng.randint(0, 1) + "- point\n" * rng.randint(0, 3)
+        text += "**Note** " * rng.randint(0, 2) + " ".join(["word"] * rng.randint(3, 30))
+        if self.cheerful:  # how cheerful, and with how many emoji, varies too
+            mood = rng.choice(["Wonderful, happy to help!", "Glad to help.", "Great question!"])
+            return f"{text} {mood}" + " 😊" * rng.randint(1, 3)
+        return f"{text} " + rng.choice(["Done.", "Sorry, this is hard.", "Here it is."])
 
 
 async def _votes(service: ArenaService, providers: dict[str, MoodyProvider], count: int) -> None:
@@ -62,7 +73,7 @@ def _providers() -> dict[str, MoodyProvider]:
 async def test_tone_counts_are_stored_and_reported_on_the_style_board(database: Database) -> None:
     providers = _providers()
     service = make_service(database, providers, rate_limits=LIMITS, tone_style=True)
-    await _votes(service, providers, 150)
+    await _votes(service, providers, 120)
     (vote, *_) = service.repository.counted_votes_in_log(1)
     assert vote.style_a is not None and {"emoji_count_a", "sentiment_a"} <= set(vote.style_a)
     refresher = LeaderboardRefresher(
@@ -70,7 +81,7 @@ async def test_tone_counts_are_stored_and_reported_on_the_style_board(database: 
     )
     refresher.refresh()
     styled = refresher.snapshot("text", style_control=True)
-    assert styled is not None and styled.leaderboard is not None, styled
+    assert styled is not None and styled.leaderboard is not None, styled.message
     coefficients = {item["feature"]: item["coefficient"] for item in styled.leaderboard["style"]}
     assert {"tokens", "headers", "lists", "bold", "emoji", "sentiment"} == set(coefficients)
     assert coefficients["emoji"] + coefficients["sentiment"] > 0.3
@@ -83,16 +94,16 @@ async def test_tone_counts_are_stored_and_reported_on_the_style_board(database: 
 async def test_votes_from_before_tone_was_on_are_even_in_tone(database: Database) -> None:
     providers = _providers()
     before = make_service(database, providers, rate_limits=LIMITS)
-    await _votes(before, providers, 40)
+    await _votes(before, providers, 30)
     (old, *_) = before.repository.counted_votes_in_log(1)
     assert old.style_a is not None and "emoji_count_a" not in old.style_a
     after = make_service(database, providers, rate_limits=LIMITS, tone_style=True)
-    await _votes(after, providers, 150)
+    await _votes(after, providers, 120)
     refresher = LeaderboardRefresher(
         after.repository, options=LeaderboardOptions(tone_style=True), categories=["text"]
     )
     refresher.refresh()
     styled = refresher.snapshot("text", style_control=True)
     assert styled is not None and styled.leaderboard is not None, styled.message
-    assert styled.votes == 190
+    assert styled.votes == 150
     assert {"emoji", "sentiment"} <= {item["feature"] for item in styled.leaderboard["style"]}

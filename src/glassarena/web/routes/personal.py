@@ -76,7 +76,7 @@ async def _category_mix(
     if category != BattleKind.TEXT.category or public is None:
         return None
     boards = {
-        name: ratings
+        str(name): ratings
         for name in PromptCategory
         if name in leaderboards.categories and (ratings := _ratings(leaderboards, name))
     }
