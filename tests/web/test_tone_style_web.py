@@ -33,13 +33,15 @@ def test_the_style_board_shows_tone_coefficients_when_the_setting_is_on(tmp_path
             httpx.Client(base_url=server.url) as client,
         ):
             for _ in range(60):
-                words = " ".join(["word"] * rng.randint(2, 40))
-                mood = rng.choice(["Wonderful, I love it! 😊🎉", "Terrible and sad.", ""])
-                events = sse_events(
-                    client.post("/api/battles", json={"prompt": f"{words} {mood}"}).text
-                )
+                # Every style feature varies, each on its own.
+                prompt = "# Title\n" * rng.randint(0, 1) + "- item\n" * rng.randint(0, 3)
+                prompt += "**bold** " * rng.randint(0, 2) + " ".join(["word"] * rng.randint(2, 40))
+                prompt += rng.choice([" Wonderful, I love it!", " Terrible and sad.", ""])
+                prompt += " 😊" * rng.randint(0, 3)
+                events = sse_events(client.post("/api/battles", json={"prompt": prompt}).text)
+                battle = events[0]["battle_id"]
                 choice = rng.choice(["a", "b", "tie"])
-                vote = client.post(f"/api/battles/{events[0]['battle_id']}/vote", json={"choice": choice})
+                vote = client.post(f"/api/battles/{battle}/vote", json={"choice": choice})
                 assert vote.status_code == 200, vote.text
             deadline = time.monotonic() + 60
             while (board := client.get("/leaderboard.json?style=on").json()).get("votes") != 60:
