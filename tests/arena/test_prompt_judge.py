@@ -16,9 +16,9 @@ from scripted_arena import ScriptedProvider, make_service
 from glassarena.arena.bootstrap import _prompt_judge
 from glassarena.arena.config import ConfigError, load_config
 from glassarena.arena.prompt_judge import JudgeAnswerError, PromptJudge, parsed_verdict
-from glassarena.battles.categories import category_names
 from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import ArenaService, BattleRequest
+from glassarena.battles.categories import category_names
 from glassarena.battles.prompt_categories import RULES_VERSION, rule_based_tag
 from glassarena.storage.database import Database
 from glassarena.vocabulary import Winner

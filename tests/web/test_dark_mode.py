@@ -86,7 +86,7 @@ def test_dark_pages_pass_axe_and_fit_a_phone(tmp_path: Path, browser: Any) -> No
             assert _fits(page)[0] <= _fits(page)[1], f"/ (revealed) scrolls: {_fits(page)}"
             page.screenshot(path=shots / "dark-arena-revealed.png", full_page=True)
 
-            with httpx.Client(base_url=server.url) as client:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
                 # Another voter's votes give the boards rows; this browser's own vote gives
                 # it a personal board (once the public board has ratings).
                 _more_votes(client, votes_before=1)

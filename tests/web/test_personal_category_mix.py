@@ -37,8 +37,8 @@ def test_the_mix_weights_the_public_category_boards_by_the_voters_votes(tmp_path
         )
         with (
             running_arena(tmp_path, config) as server,
-            httpx.Client(base_url=server.url) as crowd,
-            httpx.Client(base_url=server.url) as me,
+            httpx.Client(base_url=server.url, timeout=60) as crowd,
+            httpx.Client(base_url=server.url, timeout=60) as me,
         ):
             for number in range(24):  # the crowd fills both category boards
                 _vote(crowd, CODING if number % 2 else POEM, CHOICES[number % 3])

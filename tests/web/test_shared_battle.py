@@ -42,8 +42,8 @@ def test_the_link_exists_only_after_the_vote_and_shows_no_voter(tmp_path: Path) 
         config = _arena(tmp_path, double.openai_base_url)
         with (
             running_arena(tmp_path, config) as server,
-            httpx.Client(base_url=server.url) as voter,
-            httpx.Client(base_url=server.url) as stranger,
+            httpx.Client(base_url=server.url, timeout=60) as voter,
+            httpx.Client(base_url=server.url, timeout=60) as stranger,
         ):
             # Everything the voter's client receives before the vote.
             received = [voter.get("/").text]
@@ -82,7 +82,7 @@ def test_the_link_exists_only_after_the_vote_and_shows_no_voter(tmp_path: Path) 
             assert again.json()["path"] == path and len(_shares(tmp_path)) == 1
 
             # Anybody with the link, without any cookie of the arena's, reads the battle.
-            with httpx.Client(base_url=server.url) as anybody:
+            with httpx.Client(base_url=server.url, timeout=60) as anybody:
                 page = anybody.get(path, headers={"Accept": "text/html"})
             assert page.status_code == 200
             assert page.headers["x-robots-tag"] == "noindex"

@@ -30,7 +30,7 @@ def test_the_style_board_shows_tone_coefficients_when_the_setting_is_on(tmp_path
         )
         with (
             running_arena(tmp_path, config, tone_style_control=True) as server,
-            httpx.Client(base_url=server.url) as client,
+            httpx.Client(base_url=server.url, timeout=60) as client,
         ):
             for _ in range(60):
                 # Every style feature varies, each on its own.

@@ -221,7 +221,9 @@ def category_mix_board(
     return CategoryMix(
         votes=votes,
         weights=weights,
-        unrated=tuple(sorted(category for category, n in counts.items() if n and category not in boards)),
+        unrated=tuple(
+            sorted(category for category, n in counts.items() if n and category not in boards)
+        ),
         rows=tuple(rows),
         rank_correlation=rank_correlation(
             mixed[both], np.array([public[models[i]] for i in both], dtype=np.float64)

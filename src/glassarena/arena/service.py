@@ -50,8 +50,8 @@ from glassarena.arena.ratelimit import RateLimiter, RateLimits
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.arena.roster import Contestant, Roster
-from glassarena.arena.shared_battle import SharedBattle
 from glassarena.arena.sampling import Candidate, SamplingPolicy
+from glassarena.arena.shared_battle import SharedBattle
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.vote_reasons import clean_note, parse_reasons
 from glassarena.arena.voter import IpHasher, Voter

@@ -76,7 +76,9 @@ def rank_correlation(first: NDArray[np.float64], second: NDArray[np.float64]) ->
     return float(correlation)
 
 
-def mixed_ratings(ratings: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+def mixed_ratings(
+    ratings: NDArray[np.float64], weights: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Per-category ratings combined with one weight per category.
 
     `ratings[c, m]` is model m's rating on category c's board (NaN where m is not on it),

@@ -59,9 +59,7 @@ class BoardFilter:
         cls, organization: str | None, weights: str | None, since: str | None = None
     ) -> BoardFilter:
         known_weights = {value for value, _ in WEIGHTS_CHOICES}
-        return cls(
-            organization or "", weights if weights in known_weights else "", _day(since)
-        )
+        return cls(organization or "", weights if weights in known_weights else "", _day(since))
 
     @property
     def active(self) -> bool:

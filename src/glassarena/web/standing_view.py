@@ -45,8 +45,8 @@ def row_standing(state: IntegrityState, model: str) -> dict[str, Any]:
 
 
 def standings_json(state: IntegrityState, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """`{model: {organization, family, status, reasons, first_appeared}}` for every row, plus the variants
-    each of their organizations has had in battles."""
+    """`{model: {organization, family, status, reasons, first_appeared}}` for every row,
+    plus the variants each of their organizations has had in battles."""
     models = {row["model"]: row_standing(state, row["model"]) for row in rows}
     organizations = sorted({entry["organization"] for entry in models.values()})
     return {

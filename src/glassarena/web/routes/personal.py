@@ -18,10 +18,10 @@ from glassarena.arena.personal_board import (
     personal_board,
 )
 from glassarena.storage.personal_votes import PersonalVotes
+from glassarena.vocabulary import BattleKind, PromptCategory
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.errors import error_response
 from glassarena.web.leaderboard_view import category_label
-from glassarena.vocabulary import BattleKind, PromptCategory
 from glassarena.web.templating import templates
 
 router = APIRouter()
