@@ -3,11 +3,14 @@ emoji and sentiment, and the style-controlled boards report their coefficients."
 
 from __future__ import annotations
 
+import json
 import random
 
 from scripted_arena import ScriptedProvider, make_service
 
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher
+from glassarena.arena.log_audit import read_log, recompute_served, served_json
+from glassarena.arena.log_export import export_lines
 from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import ArenaService, BattleRequest
 from glassarena.leaderboard import LeaderboardOptions
@@ -89,6 +92,10 @@ async def test_tone_counts_are_stored_and_reported_on_the_style_board(database: 
     plain = refresher.snapshot("text", style_control=False)
     assert plain is not None and plain.leaderboard is not None
     assert plain.leaderboard["style"] == []
+    # The published log carries the tone counts: `glassarena verify` gets the same board.
+    entries = read_log([line.decode() for line in export_lines(service.repository)], "log")
+    served = served_json(styled.to_dict())
+    assert recompute_served(entries, json.loads(served)) == served
 
 
 async def test_votes_from_before_tone_was_on_are_even_in_tone(database: Database) -> None:
