@@ -1,6 +1,7 @@
 // Light or dark: the system's choice (prefers-color-scheme) unless the visitor picked one
-// with the header's theme button; the pick is kept in localStorage. Loaded in <head>,
-// before the page is drawn, so a dark page never flashes light (app.css reads data-theme).
+// with the header's theme button; the pick is kept in localStorage. Loaded right after
+// <main> (the pages keep their content free of scripts), synchronously, so the choice is
+// applied as the page is first drawn (app.css reads data-theme).
 
 const THEME_KEY = "glassarena-theme";
 const THEMES = ["auto", "dark", "light"];
@@ -27,7 +28,7 @@ function showTheme(button, theme) {
 let current = storedTheme();
 applyTheme(current);
 
-document.addEventListener("DOMContentLoaded", () => {
+function wireButton() {
   const button = document.querySelector('[data-role="theme-toggle"]');
   if (!button) return;
   button.hidden = false;
@@ -42,4 +43,6 @@ document.addEventListener("DOMContentLoaded", () => {
     applyTheme(current);
     showTheme(button, current);
   });
-});
+}
+
+wireButton(); // the header is already parsed
