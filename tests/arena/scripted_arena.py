@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from glassarena.arena.identity_guard import IdentityGuard
 from glassarena.arena.pacing import StreamPacing
+from glassarena.arena.prompt_judge import PromptJudge
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits
 from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
@@ -86,6 +87,8 @@ def make_service(
     reveal_timings: bool = False,
     organizations: Mapping[str, str] | None = None,
     identity_guard: IdentityGuard | None = None,
+    prompt_judge: PromptJudge | None = None,
+    tone_style: bool = False,
 ) -> ArenaService:
     """A service on `database`; with `identity_guard`, battles that reveal a model's identity
     do not count (as the arena's bootstrap sets it up)."""
@@ -121,4 +124,6 @@ def make_service(
         limits=limits,
         pacing=pacing,
         reveal_timings=reveal_timings,
+        prompt_judge=prompt_judge,
+        tone_style=tone_style,
     )

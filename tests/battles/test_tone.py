@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from glassarena.battles.errors import BattleDataError
+from glassarena.battles.style_features import with_style, with_tone
 from glassarena.battles.tone import emoji_count, sentiment, tone_columns
 from glassarena.cli import main
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
@@ -90,3 +91,26 @@ def test_rank_tone_flag(tmp_path) -> None:  # type: ignore[no-untyped-def]
         main, ["rank", str(path), "--style-control", "--tone", "--format", "json"]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_battles_never_measured_for_tone_are_even_in_tone() -> None:
+    """The live boards' table has no conversations: votes from before tone was counted
+    enter as even (no emoji, neutral sentiment on both sides), the others as counted."""
+    battles = _battles(600)
+    tones = pd.DataFrame.from_records(
+        [
+            tone_columns(a, "a") | tone_columns(b, "b")
+            for a, b in zip(battles["conversation_a"], battles["conversation_b"], strict=True)
+        ]
+    )
+    unmeasured = battles.index < 100
+    tones.loc[unmeasured, :] = float("nan")
+    table = with_style(battles).drop(columns=["conversation_a", "conversation_b"])
+    table = pd.concat([table, tones], axis=1)
+    filled = with_tone(table)
+    assert (filled.loc[unmeasured, "emoji_count_a"] == 0).all()
+    assert (filled.loc[unmeasured, "sentiment_b"] == 0).all()
+    assert filled.loc[~unmeasured, "sentiment_a"].equals(table.loc[~unmeasured, "sentiment_a"])
+    board = compute_leaderboard(table, LeaderboardOptions(style_control=True, tone_style=True))
+    coefficients = {item.feature: item.coefficient for item in board.style}
+    assert coefficients["emoji"] + coefficients["sentiment"] > 0.3

@@ -60,6 +60,7 @@ def running_arena(
     redis_url: str | None = None,
     leaderboard_interval_seconds: float = 0.5,
     database_url: str | None = None,
+    **more_settings: Any,
 ) -> Iterator[LiveServer]:
     settings = Settings(
         database_url=database_url or f"sqlite:///{directory / 'arena.db'}",
@@ -67,6 +68,7 @@ def running_arena(
         config_path=config,
         secret_key="test-secret-key-" + "x" * 32,
         leaderboard_interval_seconds=leaderboard_interval_seconds,
+        **more_settings,
     )
     with LiveServer(create_app(settings)) as server:
         yield server

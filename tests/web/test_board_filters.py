@@ -1,17 +1,22 @@
-"""The board people expect: a rank-spread column, and filters by organization and by open
-weights vs proprietary, over HTTP; and the rank spread itself from intervals."""
+"""The board people expect: a rank-spread column, and filters by organization, by open
+weights vs proprietary and by date of first appearance, over HTTP; and the rank spread itself
+from intervals."""
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from arena_server import openai_contestant, running_arena, sse_events, write_config
 
-from glassarena.web.board_filters import rank_spread
+from glassarena.arena.config.schema import IntegritySettings
+from glassarena.arena.standing import standings
+from glassarena.storage.integrity import VersionActivity
+from glassarena.web.board_filters import BoardFilter, rank_spread
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 CHOICES = ("a", "b", "tie", "a", "b", "both_bad")
@@ -94,3 +99,77 @@ def test_rank_spread_column_and_filters(tmp_path: Path) -> None:
             assert "hidden by the filters above" in both
             # An unknown weights value filters nothing rather than hiding the whole board.
             assert len(_shown(client.get("/leaderboard?weights=bogus").text)) == 3
+
+            # First appearance: every model here first battled today (UTC).
+            today = datetime.now(UTC).date()
+            tomorrow = (today + timedelta(days=1)).isoformat()
+            appeared = client.get("/leaderboard", params={"since": today.isoformat()}).text
+            assert _shown(appeared) == {"alpha-one", "beta-two", "gamma-three"}
+            assert appeared.count(f'data-role="first-appeared">{today.isoformat()}<') == 3
+            assert f'value="{today.isoformat()}"' in appeared
+            later = client.get("/leaderboard", params={"since": tomorrow}).text
+            assert _shown(later) == set()
+            assert "3 models outside the chosen organization or weights or first appearance" in (
+                later
+            )
+            assert len(_shown(client.get("/leaderboard?since=not-a-day").text)) == 3
+
+            body = client.get("/leaderboard.json").json()
+            assert "filter" not in body  # the snapshot itself is never filtered
+            models = body["standings"]["models"]
+            assert {entry["first_appeared"] for entry in models.values()} == {today.isoformat()}
+            filtered = client.get(
+                "/leaderboard.json", params={"since": tomorrow, "weights": "open"}
+            ).json()
+            assert filtered["filter"] == {
+                "organization": None,
+                "weights": "open",
+                "since": tomorrow,
+                "models": [],
+            }
+            assert filtered["leaderboard"] == body["leaderboard"]
+            kept = client.get("/leaderboard.json", params={"weights": "open"}).json()
+            assert [model.split(" ")[0] for model in kept["filter"]["models"]] == ["alpha-one"]
+
+
+def _activity(
+    version_id: int, name: str, created: datetime, first_battle: datetime | None
+) -> VersionActivity:
+    return VersionActivity(
+        version_id=version_id,
+        name=name,
+        version=1,
+        organization="Lab",
+        family=None,
+        open_weights=None,
+        created_at=created,
+        battles=1 if first_battle else 0,
+        counted_votes=1 if first_battle else 0,
+        first_battle_at=first_battle,
+        last_vote_at=first_battle,
+    )
+
+
+def test_first_appearance_is_the_first_battle_else_the_registration() -> None:
+    registered = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    activity = [
+        _activity(1, "veteran", registered, datetime(2026, 3, 2, 0, 15, tzinfo=UTC)),
+        _activity(2, "newcomer", registered, None),
+    ]
+    ids = {record.version_id for record in activity}
+    board = {s.label: s for s in standings(activity, ids, [], IntegritySettings())}
+    assert board["veteran"].first_appeared == date(2026, 3, 2)
+    assert board["newcomer"].first_appeared == date(2026, 3, 1)
+    assert board["veteran"].to_dict()["first_appeared"] == "2026-03-02"
+
+
+def test_the_date_filter_keeps_models_that_appeared_on_or_after_the_day() -> None:
+    rows = [
+        {"model": "old", "organization": "A", "weights": "open", "first_appeared": "2026-01-31"},
+        {"model": "new", "organization": "A", "weights": "open", "first_appeared": "2026-02-01"},
+        {"model": "imported", "organization": "A", "weights": "open", "first_appeared": None},
+    ]
+    chosen = BoardFilter.from_query(None, None, "2026-02-01")
+    assert chosen.active and [row["model"] for row in rows if chosen.keeps(row)] == ["new"]
+    everything = BoardFilter.from_query(None, None, "yesterday")
+    assert not everything.active and all(everything.keeps(row) for row in rows)

@@ -75,6 +75,7 @@ def test_settings_survive_the_trip_to_a_worker(
         webdev_stack=WebdevStack.VUE,
         forwarded_allow_ips=(ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1")),
         access_log=False,
+        tone_style_control=True,
         xdg_data_home=tmp_path / "xdg-data",
         xdg_cache_home=tmp_path / "xdg-cache",
     )

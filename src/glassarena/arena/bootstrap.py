@@ -47,7 +47,7 @@ from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.standing import enforce_retirement
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
-from glassarena.battles.prompt_categories import PromptClassifier, rule_based_tag
+from glassarena.leaderboard import LeaderboardOptions
 from glassarena.providers.base import Provider, close, warm_up
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
@@ -75,6 +75,7 @@ class Arena:
     integrity: IntegrityView
     redis: Redis | None = None
     sampling: SamplingPolicy = field(default_factory=UniformPairs)
+    prompt_judge: PromptJudge | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -132,6 +133,8 @@ class Arena:
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await self.service.aclose()
+        if self.prompt_judge is not None:
+            await self.prompt_judge.aclose()
         for model in self.service.roster:
             await close(model.provider)
         self.database.dispose()
@@ -139,11 +142,11 @@ class Arena:
             self.redis.close()
 
 
-def _prompt_classifier(config: ArenaConfig) -> PromptClassifier:
-    """The judge model when the config names one, else the rules."""
+def _prompt_judge(config: ArenaConfig) -> PromptJudge | None:
+    """The judge model the config names, asked after the rules have tagged each battle."""
     judge = config.prompt_judge
     if judge is None:
-        return rule_based_tag
+        return None
     return PromptJudge(
         base_url=judge.base_url,
         model=judge.model,
@@ -161,6 +164,7 @@ def build_arena(
     leaderboard_interval_seconds: float = 10.0,
     cache_dir: Path | None = None,
     webdev_stack: WebdevStack = WebdevStack.HTML,
+    tone_style: bool = False,
 ) -> Arena:
     """Open storage (migrating it), register every contestant's version, and wire the arena.
 
@@ -168,6 +172,7 @@ def build_arena(
     agree across workers and restarts (without one, a random key lives as long as the process).
     `cache_dir` is where embedded weights are assembled (default: ~/.cache/glassarena).
     `webdev_stack` is the stack a WebDev battle asks for when its request names none.
+    `tone_style` adds emoji and sentiment to the live style-controlled boards.
     Raises DatabaseUnavailableError / RedisUnavailableError naming the (redacted) URL.
     """
     redis_client = _connect_redis(redis_url or config.redis_url)
@@ -177,6 +182,7 @@ def build_arena(
         secret_key = secrets.token_urlsafe(32)
 
     repository = ArenaRepository(database)
+    prompt_judge = _prompt_judge(config)
     to_register = [
         ContestantToRegister(
             name=contestant.name,
@@ -232,11 +238,17 @@ def build_arena(
             chunk_chars=config.stream.chunk_chars,
         ),
         reveal_timings=config.stream.show_timings,
-        prompt_classifier=_prompt_classifier(config),
         webdev_stack=webdev_stack,
+        prompt_judge=prompt_judge,
+        tone_style=tone_style,
     )
     leaderboards = LeaderboardRefresher(
-        repository, store=store, interval_seconds=leaderboard_interval_seconds
+        repository,
+        store=store,
+        interval_seconds=leaderboard_interval_seconds,
+        # The style-controlled boards add emoji and sentiment to the style features; the
+        # service stores them in each side's style counts (see ArenaService).
+        options=LeaderboardOptions(tone_style=tone_style),
     )
     integrity = IntegrityView(
         IntegrityStore(database), repository, lambda: service.roster, sampling, config.integrity
@@ -248,6 +260,7 @@ def build_arena(
         integrity=integrity,
         redis=redis_client,
         sampling=sampling,
+        prompt_judge=prompt_judge,
     )
 
 

@@ -129,3 +129,10 @@ class ReasonsWithoutAPick(ReasonsRefused):
 
 class ReasonsEmpty(InvalidRequest):
     message = "Pick at least one reason or write a note."
+
+
+class ShareBeforeVote(ArenaError):
+    """A share link asked for before the vote (charged like a refused vote)."""
+
+    status = 409
+    message = "A battle can be shared once it has been voted on."

@@ -5,15 +5,18 @@ The judge decides the content categories and LMArena's seven hard-prompt criteri
 language (py3langid), "longer query" (token count) and "multi-turn" (a follow-up was sent)
 stay facts the rules measure. The tag records `judge-1:<model>` as its classifier.
 
-The judge is asked while the new battle is stored, so its answer delays the battle's first
-event by up to `timeout_seconds`: keep the judge fast, or the timeout short. Whenever the
-judge fails (unreachable, slow, an answer that is not the JSON asked for) the battle is
-tagged by the rules instead, and the tag says so (`classifier: rules-1`): a battle is never
-lost or left untagged because of the judge.
+The judge is never on the voter's path: a new battle is stored with the rules' tag
+(`classifier: rules-1`) and starts streaming at once; the arena asks the judge afterwards,
+in the background (ArenaService), and the judge's tag replaces the rules' one when it
+arrives, unless the battle was voted on meanwhile (a vote keeps the tag it was counted
+under). Whenever the judge fails (unreachable, slower than `timeout_seconds` in all, an
+answer that is not the JSON asked for) the rules' tag simply stays: a battle is never lost,
+delayed or left untagged because of the judge.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import replace
@@ -42,7 +45,7 @@ class JudgeAnswerError(ValueError):
 
 
 class PromptJudge:
-    """A PromptClassifier (battles/prompt_categories.py) backed by a judge model."""
+    """Tags a prompt with a judge model's verdict (see the module docstring)."""
 
     def __init__(
         self,
@@ -51,25 +54,29 @@ class PromptJudge:
         model: str,
         api_key: str | None = None,
         timeout_seconds: float = 5.0,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
+        self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
             timeout=timeout_seconds,
             transport=transport,
         )
         self._model = model
+        # httpx's timeout bounds each read; a server trickling bytes must not hold a task.
+        self.timeout_seconds = timeout_seconds
         self.version = f"{JUDGE_VERSION}:{model}"
 
-    def __call__(self, prompt: str) -> dict[str, Any]:
+    async def tag(self, prompt: str) -> dict[str, Any] | None:
+        """The judge's `category_tag` for `prompt`; None (and a log line) when it failed."""
         measured = classify_prompt(prompt)
         try:
-            verdict = self._ask(prompt)
-        except (httpx.HTTPError, JudgeAnswerError) as error:
-            logger.warning("prompt judge failed (%s); the rules tag this battle", error)
-            return measured.category_tag()
+            async with asyncio.timeout(self.timeout_seconds):
+                verdict = await self._ask(prompt)
+        except (httpx.HTTPError, JudgeAnswerError, TimeoutError) as error:
+            logger.warning("prompt judge failed (%r); the rules' tag stays", error)
+            return None
         judged = replace(
             measured,
             coding=verdict["coding"],
@@ -81,8 +88,8 @@ class PromptJudge:
         )
         return judged.category_tag()
 
-    def _ask(self, prompt: str) -> dict[str, Any]:
-        response = self._client.post(
+    async def _ask(self, prompt: str) -> dict[str, Any]:
+        response = await self._client.post(
             "chat/completions",
             json={
                 "model": self._model,
@@ -101,8 +108,8 @@ class PromptJudge:
             raise JudgeAnswerError(f"not a chat completion: {error!r}") from None
         return parsed_verdict(content)
 
-    def close(self) -> None:
-        self._client.close()
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
 
 def parsed_verdict(content: object) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -37,6 +37,7 @@ from glassarena.arena.errors import (
     ReasonsRefused,
     ReasonsWithoutAPick,
     ServiceUnavailable,
+    ShareBeforeVote,
     UnknownModel,
     VotingNotOpen,
 )
@@ -44,11 +45,13 @@ from glassarena.arena.generation import generate_answer, user_failure_message
 from glassarena.arena.identity_guard import IdentityGuard, IdentityVerdict, SideIdentity
 from glassarena.arena.live import Event, LiveBattle
 from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
+from glassarena.arena.prompt_judge import PromptJudge
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.arena.roster import Contestant, Roster
 from glassarena.arena.sampling import Candidate, SamplingPolicy
+from glassarena.arena.shared_battle import SharedBattle
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.vote_reasons import clean_note, parse_reasons
 from glassarena.arena.voter import IpHasher, Voter
@@ -57,7 +60,9 @@ from glassarena.battles.errors import BattleDataError
 from glassarena.battles.prompt_categories import PromptClassifier, rule_based_tag, with_multi_turn
 from glassarena.battles.record import parse_winner
 from glassarena.battles.style import side_style
+from glassarena.battles.tone import tone_columns
 from glassarena.providers.base import ChatMessage
+from glassarena.storage.battle_shares import BattleShares
 from glassarena.storage.battle_view import BattleView, written
 from glassarena.storage.errors import StorageError
 from glassarena.storage.repository import (
@@ -96,6 +101,7 @@ _VOTE_REFUSALS = (
     BattleFailed,
     BattleBusy,
     ReasonsRefused,
+    ShareBeforeVote,
 )
 
 
@@ -151,9 +157,12 @@ class ArenaService:
         prompt_classifier: PromptClassifier = rule_based_tag,
         webdev_stack: WebdevStack = WebdevStack.HTML,
         identity_guard: IdentityGuard | None = None,
+        prompt_judge: PromptJudge | None = None,
+        tone_style: bool = False,
     ) -> None:
         self.repository = repository
         self.vote_reasons = vote_reasons or VoteReasonStore(repository.database)
+        self.shares = BattleShares(repository.database)
         self.roster = roster
         self._sampling = sampling
         self._acceptance = acceptance
@@ -175,6 +184,11 @@ class ArenaService:
         # with it, so that the vote reads no texts (the acceptance's IdentityGuarded, given
         # the same guard, uses it; a verdict from another guard is judged again).
         self._identity_guard = identity_guard
+        # Asked after a battle is stored, never while the voter waits (arena/prompt_judge.py).
+        self._prompt_judge = prompt_judge
+        # Emoji and sentiment in the conversation's style counts, for the tone-controlled
+        # boards (Settings.tone_style_control).
+        self._tone_style = tone_style
         self._live: dict[str, LiveBattle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -255,7 +269,33 @@ class ArenaService:
         except ServiceUnavailable:
             turn.cancel()  # nothing was stored: the answers would have nowhere to go
             raise
+        if self._prompt_judge is not None:
+            self._in_background(
+                self._judge_prompt(self._prompt_judge, battle_id, prompt),
+                f"glassarena prompt judge {battle_id}",
+            )
         return live
+
+    async def _judge_prompt(self, judge: PromptJudge, battle_id: str, prompt: str) -> None:
+        """Replace the rules' tag with the judge's, if it answers in time (never raises:
+        nobody waits on this, and the rules' tag is already stored)."""
+        try:
+            tag = await judge.tag(prompt)
+            if tag is None:
+                return
+            replaced = await asyncio.to_thread(
+                self.repository.replace_prompt_categories, battle_id, tag, with_multi_turn
+            )
+            if not replaced:
+                logger.info("battle %s was voted on before the prompt judge answered", battle_id)
+        except Exception:
+            logger.exception("the prompt judge's tag for battle %s was not stored", battle_id)
+
+    def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def _store_battle(self, *, prompt: str, **battle: Any) -> None:
         """Store a new battle with its prompt's categories (runs in the storage thread, so
@@ -422,6 +462,26 @@ class ArenaService:
                     raise ReasonsAlreadyGiven() from None
         return given
 
+    def share(self, voter: Voter, battle_id: str) -> str:
+        """The token of the battle's public page (arena/shared_battle.py), made now if it has
+        none; refused, and charged like a refused vote, for someone else's battle or before
+        the vote."""
+        with self._refusals_charged(voter):
+            battle = self._owned(voter, battle_id, texts=False)
+            if battle.vote is None:
+                raise ShareBeforeVote()
+        with _storage_errors():
+            return self.shares.token_for(battle.public_id)
+
+    def shared_battle(self, token: str) -> SharedBattle:
+        """The battle shared under `token`, for anybody; NotFound for any other token."""
+        with _storage_errors():
+            public_id = self.shares.battle_of(token) if token else None
+            battle = self.repository.battle(public_id) if public_id is not None else None
+            if battle is None or battle.vote is None:
+                raise NotFound()
+            return SharedBattle.of(battle, self.vote_reasons.of_battle(battle.public_id))
+
     # -- internals ---------------------------------------------------------------------------
 
     @contextmanager
@@ -466,12 +526,12 @@ class ArenaService:
     ) -> None:
         """Close the turn, with the battle's identity-leak verdict over all its turns (runs in
         the storage thread: the guard's patterns take a while over long answers)."""
-        styles = {
-            plan.side: side_style(
-                [*plan.messages, {"role": "assistant", "content": result.text}], plan.side
-            )
-            for plan, result in zip(plans, results, strict=True)
-        }
+        styles = self._conversation_styles(
+            {
+                plan.side: [*plan.messages, {"role": "assistant", "content": result.text}]
+                for plan, result in zip(plans, results, strict=True)
+            }
+        )
         verdict = None
         if self._identity_guard is not None and failure_reason is None:
             # Each side's messages hold the whole conversation: every prompt, its own answers.
@@ -597,12 +657,9 @@ class ArenaService:
         """Start generating the turn; `storing` is the battle's creation, if still running."""
         live = LiveBattle(battle_id, number, prompt)
         self._live[battle_id] = live
-        task = asyncio.create_task(
-            self._run_turn(live, plans, storing),
-            name=f"glassarena battle {battle_id} turn {number}",
+        task = self._in_background(
+            self._run_turn(live, plans, storing), f"glassarena battle {battle_id} turn {number}"
         )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         return live, task
 
     async def _run_turn(
@@ -644,6 +701,18 @@ class ArenaService:
             if not live.closed:
                 live.close({"type": "complete", "voting_open": False})
             self._live.pop(live.battle_id, None)
+
+    def _conversation_styles(
+        self, conversations: Mapping[Side, Sequence[ChatMessage]]
+    ) -> dict[Side, dict[str, Any]]:
+        """Each side's style counts over its whole conversation (LMArena's conv_metadata),
+        with its emoji count and sentiment when the boards control for tone."""
+        styles: dict[Side, dict[str, Any]] = {}
+        for side, conversation in conversations.items():
+            styles[side] = side_style(conversation, side)
+            if self._tone_style:
+                styles[side] |= tone_columns(conversation, side)
+        return styles
 
     async def _run_side(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from glassarena.arena.config.arena_config import UNKNOWN_ORGANIZATION
@@ -48,6 +48,9 @@ class Standing:
     battles: int
     counted_votes: int
     in_config: bool
+    # The UTC day of its first battle here (its registration, if it never battled): the
+    # board's "date of first appearance".
+    first_appeared: date | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -60,6 +63,7 @@ class Standing:
             "battles": self.battles,
             "counted_votes": self.counted_votes,
             "in_config": self.in_config,
+            "first_appeared": self.first_appeared.isoformat() if self.first_appeared else None,
         }
 
 
@@ -175,6 +179,7 @@ def standings(
                 battles=record.battles,
                 counted_votes=record.counted_votes,
                 in_config=record.version_id in in_config,
+                first_appeared=(record.first_battle_at or record.created_at).date(),
             )
         )
     return result

@@ -93,11 +93,23 @@ def _totals(values: pd.Series, column: str) -> np.ndarray:
 
 
 def with_tone(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table with emoji and sentiment columns (battles/tone.py) counted where absent."""
+    """The table with emoji and sentiment columns (battles/tone.py) counted where absent.
+
+    Battles with no counts and no conversations to count them from are even in tone."""
     columns = [f"{name}_{side}" for side in ("a", "b") for name in ("emoji_count", "sentiment")]
+    conversations = "conversation_a" in frame.columns and "conversation_b" in frame.columns
     if all(column in frame.columns for column in columns):
-        return frame
-    if "conversation_a" not in frame.columns or "conversation_b" not in frame.columns:
+        if not frame[columns].isna().to_numpy().any():
+            return frame
+        if not conversations:
+            # Battles whose tone was never counted, in a table without their texts (the
+            # live boards once tone control is switched on): even in tone, no emoji and a
+            # neutral sentiment on both sides, so they say nothing about the tone features.
+            frame = frame.copy()
+            for column in columns:
+                frame[column] = frame[column].fillna(0).astype(float)
+            return frame
+    if not conversations:
         raise BattleDataError(
             f"tone control needs the columns {', '.join(columns)} or "
             f"conversation_a/conversation_b to count them from"

@@ -10,6 +10,9 @@ the models it involves by about what it says. The maximum a posteriori ratings m
 on the natural log-odds scale; `strength` is the prior's precision (one even-odds vote adds
 0.25 to a model's), so the default 1.0 weighs the public board like four even votes per model.
 The objective is strictly concave: Newton's method converges from the public ratings.
+
+`mixed_ratings` combines per-category boards with weights (a voter's own mix of prompt
+categories, arena/personal_board.py).
 """
 
 from __future__ import annotations
@@ -71,3 +74,25 @@ def rank_correlation(first: NDArray[np.float64], second: NDArray[np.float64]) ->
         return None
     correlation = spearmanr(first, second).statistic
     return float(correlation)
+
+
+def mixed_ratings(
+    ratings: NDArray[np.float64], weights: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per-category ratings combined with one weight per category.
+
+    `ratings[c, m]` is model m's rating on category c's board (NaN where m is not on it),
+    `weights[c] >= 0`. Each model gets the weighted mean of the boards it is on, the weights
+    renormalised over those boards (a model missing from one board is not pulled toward
+    zero); NaN for a model on no board with a positive weight.
+    """
+    if ratings.ndim != 2 or weights.shape != (ratings.shape[0],):
+        raise RatingError("ratings must be categories x models, with one weight per category")
+    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        raise RatingError("category weights must be finite and non-negative")
+    present = np.isfinite(ratings)
+    weighted = np.where(present, ratings, 0.0) * weights[:, None]
+    mass = (present * weights[:, None]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mixed: NDArray[np.float64] = np.where(mass > 0, weighted.sum(axis=0) / mass, np.nan)
+    return mixed

@@ -1,8 +1,10 @@
-"""One voter's votes, as the personal board reads them: the voter's own counted votes."""
+"""One voter's votes, as the personal board reads them: the voter's own counted votes, and
+the prompt categories of their text battles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -11,7 +13,7 @@ from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
 from glassarena.storage.errors import storage_failures
 from glassarena.storage.schema import BattleRow, ModelVersion, Vote
-from glassarena.vocabulary import Winner
+from glassarena.vocabulary import BattleKind, Winner
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +52,18 @@ class PersonalVotes:
                 )
                 for name_a, version_a, name_b, version_b, w in connection.execute(query)
             ]
+
+    @storage_failures
+    def prompt_tags(self, voter_id: str) -> list[dict[str, Any] | None]:
+        """The prompt categories (`category_tag`) of each of the voter's counted text votes."""
+        query = (
+            select(BattleRow.prompt_categories)
+            .join(Vote, Vote.battle_id == BattleRow.id)
+            .where(
+                Vote.voter_id == voter_id,
+                Vote.counted.is_(True),
+                BattleRow.category == BattleKind.TEXT.category,
+            )
+        )
+        with self._database.engine.connect() as connection:
+            return [tag for (tag,) in connection.execute(query)]

@@ -465,6 +465,31 @@ class ArenaRepository:
                 raise BattleStateConflict(public_id, BattleStatus.GENERATING) from None
 
     @storage_failures
+    def replace_prompt_categories(
+        self,
+        public_id: str,
+        tag: Mapping[str, Any],
+        retag: Callable[[Mapping[str, Any]], dict[str, Any]],
+    ) -> bool:
+        """Put a later classifier's `tag` on a battle not yet voted on; False if it was.
+
+        A vote's log entry keeps the tag the battle had when it was voted on, so a voted
+        battle's tag never changes. `retag` is applied when the battle already has a
+        follow-up (as `add_turn` applies it). The row is locked first, so a vote or a
+        follow-up racing with this sees either the old tag or the new one, never a mix.
+        """
+        with self._writing_session() as session:
+            battle = session.scalars(
+                select(BattleRow).where(BattleRow.public_id == public_id).with_for_update()
+            ).one_or_none()
+            if battle is None or battle.status == BattleStatus.VOTED:
+                session.rollback()
+                return False
+            battle.prompt_categories = retag(tag) if len(battle.turns) > 1 else dict(tag)
+            session.commit()
+            return True
+
+    @storage_failures
     def finish_answer(self, public_id: str, number: int, side: str, result: AnswerResult) -> None:
         with self._database.transaction() as connection:
             stored = connection.execute(

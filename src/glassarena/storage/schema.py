@@ -199,6 +199,18 @@ class VoteReasons(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class BattleShare(Base):
+    """The token of a voted battle's public read-only page (arena/shared_battle.py), made
+    when its voter asks for a link; at most one per battle."""
+
+    __tablename__ = "battle_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    battle_id: Mapped[int] = mapped_column(ForeignKey("battles.id"), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class VoteLogEntry(Base):
     """Append-only: database triggers refuse UPDATE and DELETE on this table.
 

@@ -92,6 +92,19 @@ class VoteReasonStore:
             }
 
     @storage_failures
+    def of_battle(self, public_id: str) -> StoredReasons | None:
+        """One battle's reasons (for its shared page); None when none were given."""
+        query = (
+            select(VoteReasons.reasons, VoteReasons.note)
+            .join(Vote, VoteReasons.vote_id == Vote.id)
+            .join(BattleRow, Vote.battle_id == BattleRow.id)
+            .where(BattleRow.public_id == public_id)
+        )
+        with self._database.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+        return None if row is None else StoredReasons(_reasons(row[0]), row[1])
+
+    @storage_failures
     def of_counted_wins(self, category: str) -> list[WinnerReasons]:
         """The reasons given with the category's counted decisive votes, by preferred model."""
         model_a = aliased(ModelVersion)

@@ -28,6 +28,7 @@ from glassarena.web.routes import (
     leaderboard,
     pages,
     personal,
+    shared,
     webdev,
 )
 from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddleware
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
             leaderboard_interval_seconds=settings.leaderboard_interval_seconds,
             cache_dir=settings.cache_directory(),
             webdev_stack=settings.webdev_stack,
+            tone_style=settings.tone_style_control,
         )
         logger.info(
             "glassarena: leaderboards recomputed every %s s", arena.leaderboards.interval_seconds
@@ -107,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webdev.router)
     app.include_router(integrity_sampling.router)
     app.include_router(personal.router)
+    app.include_router(shared.router)
     sandbox_path = previews.policy.path_prefix
     app.mount(sandbox_path, sandbox_app(previews.store, previews.policy, runtimes), name="sandbox")
     # Added innermost first: a request passes the client address, the access log, the

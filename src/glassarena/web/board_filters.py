@@ -1,10 +1,17 @@
 """What the leaderboard page adds to each row for the board people expect: the rank spread
-(the best and worst rank its interval allows) and the filters by organization and weights."""
+(the best and worst rank its interval allows) and the filters by organization, weights and
+date of first appearance.
+
+A model's date of first appearance is the UTC day of its first battle in this arena (of any
+mode; the day it was registered if it never battled), per version: `name (v2)` appears on the
+day its new settings first battled. Models the arena never registered (imported votes) have
+no date and are left out whenever a date is chosen."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from glassarena.arena.integrity import IntegrityState
@@ -40,17 +47,47 @@ def weights_of(state: IntegrityState, model: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BoardFilter:
-    """The organization and weights a visitor chose; empty means every one."""
+    """The organization, weights and earliest first appearance a visitor chose; empty (None)
+    means every one."""
 
     organization: str
     weights: str
+    since: date | None = None
 
     @classmethod
-    def from_query(cls, organization: str | None, weights: str | None) -> BoardFilter:
+    def from_query(
+        cls, organization: str | None, weights: str | None, since: str | None = None
+    ) -> BoardFilter:
         known_weights = {value for value, _ in WEIGHTS_CHOICES}
-        return cls(organization or "", weights if weights in known_weights else "")
+        return cls(organization or "", weights if weights in known_weights else "", _day(since))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.organization or self.weights or self.since)
 
     def keeps(self, row: Mapping[str, Any]) -> bool:
         if self.organization and row["organization"] != self.organization:
             return False
-        return not self.weights or row["weights"] == self.weights
+        if self.weights and row["weights"] != self.weights:
+            return False
+        if self.since is not None:
+            appeared = row.get("first_appeared")
+            return appeared is not None and date.fromisoformat(appeared) >= self.since
+        return True
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "organization": self.organization or None,
+            "weights": self.weights or None,
+            "since": self.since.isoformat() if self.since else None,
+        }
+
+
+def _day(value: str | None) -> date | None:
+    """A YYYY-MM-DD day (as a date input sends it); anything else means no date chosen."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

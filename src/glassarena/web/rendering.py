@@ -19,6 +19,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 CODE_CSS_CLASS = "code"
+DARK_CODE_STYLE = "github-dark"
 
 _ALLOWED_TAGS = {
     "p", "br", "hr", "blockquote", "pre", "code", "span", "div",
@@ -70,6 +71,11 @@ def render_markdown(text: str) -> str:
 
 
 def code_stylesheet() -> str:
-    """The Pygments colours for highlighted code, scoped under the code block class."""
-    rules: str = HtmlFormatter(style="friendly").get_style_defs(f".{CODE_CSS_CLASS}")
-    return rules + "\n"
+    """The Pygments colours for highlighted code, scoped under the code block class: a light
+    style, and a dark one where the page is dark (the system's setting unless the theme
+    button chose light, or the button chose dark; see static/js/theme.js)."""
+    light: str = HtmlFormatter(style="friendly").get_style_defs(f".{CODE_CSS_CLASS}")
+    dark = HtmlFormatter(style=DARK_CODE_STYLE)
+    chosen: str = dark.get_style_defs(f':root[data-theme="dark"] .{CODE_CSS_CLASS}')
+    system: str = dark.get_style_defs(f':root:not([data-theme="light"]) .{CODE_CSS_CLASS}')
+    return f"{light}\n{chosen}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"

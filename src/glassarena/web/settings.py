@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     webdev_stack: WebdevStack = WebdevStack.REACT
     forwarded_allow_ips: Annotated[tuple[IpNetwork, ...], NoDecode] = ()
     access_log: bool = True
+    # Emoji count and sentiment as style features of the live style-controlled boards.
+    tone_style_control: bool = False
     # Read only for the defaults of data_dir and cache_dir (the XDG base directories).
     xdg_data_home: Path | None = Field(default=None, alias="XDG_DATA_HOME")
     xdg_cache_home: Path | None = Field(default=None, alias="XDG_CACHE_HOME")

@@ -22,8 +22,8 @@ async def integrity_state(request: Request) -> IntegrityState:
 
 
 def row_standing(state: IntegrityState, model: str) -> dict[str, Any]:
-    """Organization, family and status of one board row (a model never registered here,
-    e.g. from an imported vote, is `unknown` and active)."""
+    """Organization, family, status and day of first appearance of one board row (a model
+    never registered here, e.g. from an imported vote, is `unknown`, active and undated)."""
     standing: Standing | None = state.standing.get(model)
     if standing is None:
         return {
@@ -31,18 +31,22 @@ def row_standing(state: IntegrityState, model: str) -> dict[str, Any]:
             "family": None,
             "status": "active",
             "reasons": [],
+            "first_appeared": None,
         }
     return {
         "organization": standing.organization,
         "family": standing.family,
         "status": standing.status,
         "reasons": list(standing.reasons),
+        "first_appeared": (
+            standing.first_appeared.isoformat() if standing.first_appeared else None
+        ),
     }
 
 
 def standings_json(state: IntegrityState, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """`{model: {organization, family, status, reasons}}` for every row, plus the variants
-    each of their organizations has had in battles."""
+    """`{model: {organization, family, status, reasons, first_appeared}}` for every row,
+    plus the variants each of their organizations has had in battles."""
     models = {row["model"]: row_standing(state, row["model"]) for row in rows}
     organizations = sorted({entry["organization"] for entry in models.values()})
     return {

@@ -7,6 +7,7 @@ view costs the same with a thousand votes or a million.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from glassarena.arena.config import ArenaConfig
+from glassarena.arena.integrity import IntegrityState
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
 from glassarena.leaderboard import Leaderboard
 from glassarena.leaderboard_render import render_csv
@@ -84,23 +86,15 @@ async def leaderboard_page(
     retired: Annotated[str | None, Query(max_length=10)] = None,
     organization: Annotated[str | None, Query(max_length=100)] = None,
     weights: Annotated[str | None, Query(max_length=20)] = None,
+    since: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     snapshot = query.snapshot
     board = snapshot.leaderboard if snapshot else None
     state = await integrity_state(request)
     choices = (("provisional", provisional), ("retired", retired))
     hidden = {status for status, choice in choices if choice == "hide"}
-    board_rows = board["rows"] if board else []
-    all_rows = [
-        {
-            **row,
-            **row_standing(state, row["model"]),
-            "weights": weights_of(state, row["model"]),
-            "rank_spread": rank_spread(row, board_rows),
-        }
-        for row in board_rows
-    ]
-    chosen = BoardFilter.from_query(organization, weights)
+    all_rows = _described_rows(state, board["rows"] if board else [])
+    chosen = BoardFilter.from_query(organization, weights, since)
     hidden_by_filter = sum(not chosen.keeps(row) for row in all_rows)
     rows = [row for row in all_rows if chosen.keeps(row)]
     if not query.known_category:
@@ -143,6 +137,21 @@ async def leaderboard_page(
     return templates.TemplateResponse(request, "leaderboard.html", context, status_code=status)
 
 
+def _described_rows(
+    state: IntegrityState, board_rows: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The board's rows with what the filters and columns read: standing, weights, spread."""
+    return [
+        {
+            **row,
+            **row_standing(state, row["model"]),
+            "weights": weights_of(state, row["model"]),
+            "rank_spread": rank_spread(row, board_rows),
+        }
+        for row in board_rows
+    ]
+
+
 def _practice_sets(request: Request, category: str) -> list[str]:
     """The public recorded sets, whose votes the recorded board never ranks."""
     if category != "recorded":
@@ -166,7 +175,15 @@ def _unavailable(query: LeaderboardQuery) -> JSONResponse | None:
 
 
 @router.get("/leaderboard.json", name="leaderboard_json")
-async def leaderboard_json(request: Request, query: QueryDependency) -> Response:
+async def leaderboard_json(
+    request: Request,
+    query: QueryDependency,
+    organization: Annotated[str | None, Query(max_length=100)] = None,
+    weights: Annotated[str | None, Query(max_length=20)] = None,
+    since: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """The snapshot as computed (verifiable against the vote log, so never filtered), with
+    each model's standing; chosen filters add `filter`, naming the models they keep."""
     if (problem := _unavailable(query)) is not None:
         return problem
     assert query.snapshot is not None
@@ -177,9 +194,13 @@ async def leaderboard_json(request: Request, query: QueryDependency) -> Response
         await reason_summaries_for(request, query.category)
     )
     if query.snapshot.leaderboard is not None:
-        body["standings"] = standings_json(
-            await integrity_state(request), query.snapshot.leaderboard["rows"]
-        )
+        state = await integrity_state(request)
+        rows = query.snapshot.leaderboard["rows"]
+        body["standings"] = standings_json(state, rows)
+        chosen = BoardFilter.from_query(organization, weights, since)
+        if chosen.active:
+            kept = [row["model"] for row in _described_rows(state, rows) if chosen.keeps(row)]
+            body["filter"] = {**chosen.to_json(), "models": kept}
     return JSONResponse(body)
 
 

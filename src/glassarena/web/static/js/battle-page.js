@@ -30,6 +30,7 @@ const recordedPrompt = find("recorded-prompt");
 const votePrompt = find("vote-prompt");
 const closedVoteText = votePrompt ? votePrompt.textContent : "";
 const reasonsForm = find("reasons");
+const shareBox = find("share");
 
 let battle = null;
 
@@ -280,6 +281,7 @@ function showReveal(reveal, choice) {
   if (votePrompt) votePrompt.textContent = "Your vote is in.";
   showNotice(revealMessage(reveal), "success");
   if (reasonsForm && WINNING_SIDE[reveal.winner]) offerReasons();
+  if (shareBox) offerShare();
   afterVote.hidden = false;
   if (kind === "webdev") showChecks(battle.id, panes);
 }
@@ -333,8 +335,34 @@ async function sendReasons() {
   }
 }
 
+// The server makes a share link only for a voted battle, and only when asked for one.
+function offerShare() {
+  shareBox.querySelector('[data-role="share-link"]').replaceChildren();
+  shareBox.querySelector('[data-role="share-button"]').disabled = false;
+  shareBox.hidden = false;
+}
+
+async function share() {
+  const button = shareBox.querySelector('[data-role="share-button"]');
+  const place = shareBox.querySelector('[data-role="share-link"]');
+  button.disabled = true;
+  try {
+    const url = `/api/battles/${encodeURIComponent(battle.id)}/share`;
+    const { path } = await postJson(url, {});
+    const link = document.createElement("a");
+    link.href = path;
+    link.textContent = new URL(path, window.location.href).href;
+    link.dataset.role = "shared-link";
+    place.replaceChildren("Anyone with this link can read the battle: ", link);
+  } catch (error) {
+    showNotice(error.message, "error");
+    button.disabled = false;
+  }
+}
+
 function startOver() {
   hideReasons();
+  if (shareBox) shareBox.hidden = true;
   battle = freshBattle();
   resetPanes();
   showNotice("");
@@ -392,6 +420,7 @@ document.addEventListener("keydown", (event) => {
   vote(choice);
 });
 newBattleButton.addEventListener("click", startOver);
+shareBox?.querySelector('[data-role="share-button"]').addEventListener("click", share);
 reasonsForm?.addEventListener("submit", (event) => {
   event.preventDefault();
   sendReasons();

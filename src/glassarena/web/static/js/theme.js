@@ -1,0 +1,48 @@
+// Light or dark: the system's choice (prefers-color-scheme) unless the visitor picked one
+// with the header's theme button; the pick is kept in localStorage. Loaded right after
+// <main> (the pages keep their content free of scripts), synchronously, so the choice is
+// applied as the page is first drawn (app.css reads data-theme).
+
+const THEME_KEY = "glassarena-theme";
+const THEMES = ["auto", "dark", "light"];
+
+function storedTheme() {
+  try {
+    const theme = window.localStorage.getItem(THEME_KEY);
+    return THEMES.includes(theme) ? theme : "auto";
+  } catch {
+    return "auto"; // storage refused (a private window, say): follow the system
+  }
+}
+
+function applyTheme(theme) {
+  if (theme === "auto") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+}
+
+function showTheme(button, theme) {
+  button.textContent = `Theme: ${theme}`;
+  button.title = theme === "auto" ? "Following your system's setting" : `Always ${theme}`;
+}
+
+let current = storedTheme();
+applyTheme(current);
+
+function wireButton() {
+  const button = document.querySelector('[data-role="theme-toggle"]');
+  if (!button) return;
+  button.hidden = false;
+  showTheme(button, current);
+  button.addEventListener("click", () => {
+    current = THEMES[(THEMES.indexOf(current) + 1) % THEMES.length];
+    try {
+      window.localStorage.setItem(THEME_KEY, current);
+    } catch {
+      // Not kept across pages, but this page still switches.
+    }
+    applyTheme(current);
+    showTheme(button, current);
+  });
+}
+
+wireButton(); // the header is already parsed
