@@ -13,6 +13,7 @@ from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimit
 from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
+from glassarena.arena.shared_turns import SharedTurns
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles
 from glassarena.providers.base import (
@@ -84,6 +85,7 @@ def make_service(
     pacing: StreamPacing | None = None,
     reveal_timings: bool = False,
     organizations: Mapping[str, str] | None = None,
+    shared_turns: SharedTurns | None = None,
 ) -> ArenaService:
     repository = ArenaRepository(database)
     to_register = [
@@ -114,4 +116,5 @@ def make_service(
         limits=limits,
         pacing=pacing,
         reveal_timings=reveal_timings,
+        shared_turns=shared_turns,
     )

@@ -153,7 +153,15 @@ def serve(
             overrides["forwarded_allow_ips"] = parse_networks(forwarded_allow_ips)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--forwarded-allow-ips") from None
-    settings = settings.model_copy(update=overrides).completed()
+    settings = settings.model_copy(update=overrides)
+    if settings.secret_key is None and not (settings.database_url or "sqlite").startswith("sqlite"):
+        click.echo(
+            "warning: the secret key is kept in this machine's data directory; if other nodes "
+            "share this database, give them all the same GLASSARENA_SECRET_KEY, or voters "
+            "sent to another node lose their identity (see docs/deployment.md)",
+            err=True,
+        )
+    settings = settings.completed()
     assert settings.database_url is not None  # completed() fills it in
     if workers > 1 and settings.redis_url is None:
         click.echo(

@@ -16,8 +16,11 @@ serve any preview, else this process's memory.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any, Protocol
+
+from redis.exceptions import RedisError
 
 from glassarena.webdev.extract import extract_app
 from glassarena.webdev.sandbox import (
@@ -27,6 +30,7 @@ from glassarena.webdev.sandbox import (
     new_app_token,
 )
 
+logger = logging.getLogger(__name__)
 Event = Mapping[str, Any]
 SIDES = ("a", "b")
 # A preview outlives its battle page by a comfortable margin; a page that comes back later
@@ -111,7 +115,17 @@ class WebdevPreviews:
                 "truncated": False,
                 "note": app.reason,
             }
-        token = await self.store.put_app(app.html)
+        try:
+            token = await self.store.put_app(app.html)
+        except RedisError as error:
+            logger.error("WebDev preview not stored (Redis unreachable): %s", error)
+            return {
+                "type": "app",
+                "side": side,
+                "frame": None,
+                "truncated": app.truncated,
+                "note": "The preview could not be stored; the answer's code is shown instead.",
+            }
         frame = iframe_attributes(self.policy, token, f"App {side.upper()}", SIDES.index(side))
         return {
             "type": "app",
