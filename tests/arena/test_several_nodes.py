@@ -124,7 +124,9 @@ async def test_checks_queued_by_a_dead_node_are_run_once_by_another(database: Da
     assert store.queued() == 0
     stored = store.all_checks()
     assert len(stored) == 6
-    assert all(check.failure == "not checked: this server has no Chromium" for check in stored.values())
+    assert all(
+        check.failure == "not checked: this server has no Chromium" for check in stored.values()
+    )
 
 
 async def test_a_check_that_keeps_killing_its_node_is_stored_as_not_checked(

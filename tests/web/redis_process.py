@@ -55,4 +55,6 @@ class RedisProcess:
             if up == until_up:
                 return
             time.sleep(0.05)
-        raise TimeoutError(f"redis-server on port {self.port} did not {'start' if until_up else 'stop'}")
+        raise TimeoutError(
+            f"redis-server on port {self.port} did not {'start' if until_up else 'stop'}"
+        )

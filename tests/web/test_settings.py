@@ -67,6 +67,7 @@ def test_settings_survive_the_trip_to_a_worker(
         data_dir=tmp_path / "data",
         cache_dir=tmp_path / "cache",
         leaderboard_interval_seconds=2.5,
+        node_lease_seconds=4.0,
         chromium=tmp_path / "chromium",
         preview_origins="https://a.previews.net,https://b.apps.org",
         sandbox_cdns="https://cdn.jsdelivr.net",

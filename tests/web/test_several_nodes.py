@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -57,7 +58,14 @@ class Nodes:
     def __init__(self, tmp_path: Path, config: Path, database_url: str, redis_url: str) -> None:
         self._tmp_path = tmp_path
         self._config = config
-        self._arguments = ("--workers", "2", "--database-url", database_url, "--redis-url", redis_url)
+        self._arguments = (
+            "--workers",
+            "2",
+            "--database-url",
+            database_url,
+            "--redis-url",
+            redis_url,
+        )
         self._environment = {
             "GLASSARENA_SECRET_KEY": "several-nodes-share-this-key-" + "k" * 32,
             "GLASSARENA_NODE_LEASE_SECONDS": str(LEASE_S),
@@ -177,8 +185,7 @@ def _run(nodes: Nodes, node_a: ServeProcess, node_b: ServeProcess, database_url:
                     with lock:
                         failed_starts["not acknowledged"] += 1
                     continue
-                path = f"/api/battles/{battle_id}/vote"
-                response = voter.call(1 - start_on, lambda c: c.post(path, json={"choice": "a"}))
+                response = voter.call(1 - start_on, partial(_vote, battle_id=battle_id))
                 with lock:
                     if response.status_code == 200:
                         acknowledged.add(battle_id)
@@ -226,12 +233,12 @@ def _run(nodes: Nodes, node_a: ServeProcess, node_b: ServeProcess, database_url:
         with engine.connect() as connection:
             voted = Counter(
                 connection.execute(
-                    sa.text(
-                        "SELECT b.public_id FROM votes v JOIN battles b ON b.id = v.battle_id"
-                    )
+                    sa.text("SELECT b.public_id FROM votes v JOIN battles b ON b.id = v.battle_id")
                 ).scalars()
             )
-            logged = Counter(connection.execute(sa.text("SELECT battle_public_id FROM vote_log")).scalars())
+            logged = Counter(
+                connection.execute(sa.text("SELECT battle_public_id FROM vote_log")).scalars()
+            )
         # No acknowledged vote lost, none counted twice.
         assert acknowledged and acknowledged <= set(voted)
         assert already <= set(voted)
@@ -264,6 +271,10 @@ def _run(nodes: Nodes, node_a: ServeProcess, node_b: ServeProcess, database_url:
         assert len(stored_lines) == answers and set(stored_lines.values()) == {1}
     finally:
         engine.dispose()
+
+
+def _vote(client: httpx.Client, battle_id: str) -> httpx.Response:
+    return client.post(f"/api/battles/{battle_id}/vote", json={"choice": "a"})
 
 
 def _sse_blocks(response: httpx.Response) -> Iterator[tuple[str | None, dict]]:
@@ -305,7 +316,9 @@ def _wait_for_empty_queue(engine: sa.Engine, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         with engine.connect() as connection:
-            queued = connection.execute(sa.text("SELECT count(*) FROM app_check_queue")).scalar_one()
+            queued = connection.execute(
+                sa.text("SELECT count(*) FROM app_check_queue")
+            ).scalar_one()
         if not queued:
             return
         assert time.monotonic() < deadline, f"{queued} execution checks still queued"

@@ -49,9 +49,9 @@ from glassarena.arena.pacing import StreamPacing, TurnStream, turn_stream
 from glassarena.arena.ratelimit import RateLimiter, RateLimits
 from glassarena.arena.recorded import RecordedPrompt
 from glassarena.arena.reveal import BattleState, Reveal
-from glassarena.arena.shared_turns import SharedTurns, event_id
 from glassarena.arena.roster import Contestant, Roster
 from glassarena.arena.sampling import Candidate, SamplingPolicy
+from glassarena.arena.shared_turns import SharedTurns, event_id
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.vote_reasons import clean_note, parse_reasons
 from glassarena.arena.voter import IpHasher, Voter
@@ -328,9 +328,9 @@ class ArenaService:
         while True:
             try:
                 quiet = True
-                async for position, event in shared.follow(battle_id, turn, position):
-                    quiet, suspected_at = False, None
-                    yield event_id(turn, position), event
+                async for seen, event in shared.follow(battle_id, turn, position):
+                    quiet, suspected_at, position = False, None, seen
+                    yield event_id(turn, seen), event
                     if event["type"] == "complete":
                         return
                 if not quiet:
@@ -688,7 +688,9 @@ class ArenaService:
         self._own(task)
         if self._shared is not None:
             self._own(asyncio.create_task(self._shared.publish(live)))
-            holding = asyncio.create_task(self._shared.hold(live.battle_id, lost=partial(_stop, live, task)))
+            holding = asyncio.create_task(
+                self._shared.hold(live.battle_id, lost=partial(_stop, live, task))
+            )
             self._own(holding)
             task.add_done_callback(lambda _: holding.cancel())
         return task

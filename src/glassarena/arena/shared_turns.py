@@ -22,13 +22,14 @@ back to waiting for the database) and nobody takes over while the lease cannot b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
@@ -144,10 +145,9 @@ class SharedTurns:
                         lost()
                         return
         finally:
-            try:
+            # If it cannot be given up, it expires by itself.
+            with contextlib.suppress(RedisError, asyncio.CancelledError):
                 await asyncio.shield(self.release(battle_id))
-            except (RedisError, asyncio.CancelledError):
-                pass  # it expires by itself
 
     async def release(self, battle_id: str) -> None:
         """Give the lease up, if it is still this node's."""
@@ -165,15 +165,14 @@ class SharedTurns:
 
     async def history(self, battle_id: str, turn: int) -> list[Event]:
         """The turn's events published so far, in order (from position 0, if it is there)."""
-        entries = await self._client.xrange(
-            self._stream(battle_id), min=event_id(turn, 0), max=f"{turn}-18446744073709551615"
+        entries: Any = await self._client.xrange(
+            self._stream(battle_id), min=event_id(turn, 0), max=f"{turn}-{_LAST_POSITION}"
         )
         events: list[Event] = []
-        for raw_id, fields in entries:
-            _, position = _entry(raw_id)
-            if position != len(events):
+        for entry_turn, position, event in _entries(entries):
+            if entry_turn != turn or position != len(events):
                 return []  # the beginning is missing (the stream was lost): not usable
-            events.append(json.loads(fields[b"e"]))
+            events.append(event)
         return events
 
     async def follow(
@@ -183,17 +182,25 @@ class SharedTurns:
         at most for new ones (then ends, so the caller can look at the battle)."""
         key = self._stream(battle_id)
         # Exclusive: after the given position, or after everything of the turns before.
-        last = event_id(turn, after) if after >= 0 else f"{turn - 1}-18446744073709551615"
-        answer = await self._client.xread({key: last}, block=int(READ_BLOCK_S * 1000), count=500)
-        for _key, entries in answer or ():
-            for raw_id, fields in entries:
-                entry_turn, position = _entry(raw_id)
+        last = event_id(turn, after) if after >= 0 else f"{turn - 1}-{_LAST_POSITION}"
+        answer: Any = await self._client.xread(
+            {key: last}, block=int(READ_BLOCK_S * 1000), count=500
+        )
+        # RESP2 answers [[key, entries]], RESP3 {key: entries}.
+        streams = answer.items() if isinstance(answer, dict) else answer or ()
+        for _key, entries in streams:
+            for entry_turn, position, event in _entries(entries):
                 if entry_turn != turn:
                     return
-                yield position, json.loads(fields[b"e"])
+                yield position, event
 
 
-def _entry(raw_id: bytes | str) -> tuple[int, int]:
-    text = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
-    turn, _, position = text.partition("-")
-    return int(turn), int(position)
+_LAST_POSITION = 2**64 - 1  # the largest sequence number a Redis stream id can have
+
+
+def _entries(entries: Any) -> Iterator[tuple[int, int, Event]]:
+    """(turn, position, event) of each stream entry Redis returned."""
+    for raw_id, fields in entries:
+        text = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+        turn, _, position = text.partition("-")
+        yield int(turn), int(position), json.loads(fields[b"e"])

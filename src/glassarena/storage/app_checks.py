@@ -142,9 +142,7 @@ class AppCheckStore:
                 if connection.execute(checked).scalar():
                     return False
                 connection.execute(
-                    insert(AppCheckJob).values(
-                        answer_id=answer_id, queued_at=utc_now(), attempts=0
-                    )
+                    insert(AppCheckJob).values(answer_id=answer_id, queued_at=utc_now(), attempts=0)
                 )
         except IntegrityError:
             return False

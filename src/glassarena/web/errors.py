@@ -9,9 +9,8 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException
-
 from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException
 
 from glassarena.arena.errors import ArenaError, RateLimited
 from glassarena.storage.errors import StorageError
