@@ -356,6 +356,13 @@ class LeaderboardRefresher:
         while True:
             try:
                 await asyncio.to_thread(self.refresh_if_needed)
+            except RedisError as error:
+                # One line: the operator needs the cause, not the client library's stack.
+                logger.error(
+                    "leaderboard refresh failed, Redis unreachable: %s; retrying in %s s",
+                    error,
+                    self.interval_seconds,
+                )
             except Exception:
                 logger.exception(
                     "leaderboard refresh failed; retrying in %s s", self.interval_seconds

@@ -9,6 +9,7 @@ dead node starts from the events that node had published, and goes on numbering 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ class LiveBattle:
         self._own_from = len(history)
         self._closed = False
         self._changed = asyncio.Event()
+        self._ended = asyncio.Event()
         # Set when another node took this turn over: stopping it then fails nothing.
         self.superseded = False
 
@@ -46,7 +48,14 @@ class LiveBattle:
         """Emit the final event; listeners stop after it."""
         self.emit(event)
         self._closed = True
+        self._ended.set()
         self._wake()
+
+    async def wait_closed(self, timeout_s: float) -> bool:
+        """Wait until the turn is complete, `timeout_s` at most; whether it is."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ended.wait(), timeout_s)
+        return self._closed
 
     def _wake(self) -> None:
         self._changed.set()

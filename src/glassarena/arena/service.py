@@ -688,9 +688,7 @@ class ArenaService:
         self._own(task)
         if self._shared is not None:
             self._own(asyncio.create_task(self._shared.publish(live)))
-            holding = asyncio.create_task(
-                self._shared.hold(live.battle_id, lost=partial(_stop, live, task))
-            )
+            holding = asyncio.create_task(self._shared.hold(live, lost=partial(_stop, live, task)))
             self._own(holding)
             task.add_done_callback(lambda _: holding.cancel())
         return task

@@ -122,9 +122,11 @@ class SharedTurns:
                 )
                 return
 
-    async def hold(self, battle_id: str, lost: Callable[[], None]) -> None:
-        """Hold the battle's generation lease until cancelled; `lost()` if another node
-        took it."""
+    async def hold(self, live: LiveBattle, lost: Callable[[], None]) -> None:
+        """Hold the battle's generation lease while its turn runs; `lost()` if another node
+        took it. Ends with the turn (not only when cancelled: a cancellation that arrives
+        inside a Redis call may be swallowed by the client)."""
+        battle_id = live.battle_id
         key = self._lease(battle_id)
         try:
             # This node opened the turn (the database said so): the lease is its own, whatever
@@ -133,8 +135,7 @@ class SharedTurns:
                 await self._client.set(key, self.node, px=self._lease_ms)
             except RedisError as error:
                 logger.warning("battle %s: generation lease not taken: %s", battle_id, error)
-            while True:
-                await asyncio.sleep(self.lease_s / 3)
+            while not await live.wait_closed(self.lease_s / 3):
                 try:
                     mine = await self._renew(keys=[key], args=[self.node, self._lease_ms])
                 except RedisError as error:
