@@ -67,6 +67,38 @@ def test_one_computation_at_a_time_across_nodes(redis_url: str, prefix: str) -> 
         client.close()
 
 
+@pytest.mark.redis
+def test_nodes_sharing_a_secret_and_redis_share_each_voters_limits(
+    redis_url: str, prefix: str
+) -> None:
+    from redis import Redis
+
+    from glassarena.arena.errors import RateLimited
+    from glassarena.arena.ratelimit import RateLimits, RedisRateLimiter
+    from glassarena.arena.voter import IpHasher
+
+    limits = RateLimits(votes_per_minute_per_voter=3).for_votes()
+    nodes = []
+    for _ in range(2):  # each node: its own connection, hasher and limiter
+        client = Redis.from_url(redis_url)
+        nodes.append(
+            (client, IpHasher("one secret for every node"), RedisRateLimiter(client, prefix))
+        )
+    try:
+        # Windows are aligned to the minute: do not straddle a boundary.
+        if time.time() % 60 > 55:
+            time.sleep(61 - time.time() % 60)
+        for attempt in range(3):
+            _, hasher, limiter = nodes[attempt % 2]
+            limiter.acquire(hasher.voter("roaming", "198.51.100.9"), limits, "votes")
+        for _, hasher, limiter in nodes:
+            with pytest.raises(RateLimited):
+                limiter.acquire(hasher.voter("roaming", "198.51.100.9"), limits, "votes")
+    finally:
+        for client, _, _ in nodes:
+            client.close()
+
+
 def _webdev_battle(repository: ArenaRepository, battle_id: str) -> None:
     alpha = repository.ensure_version("alpha", "openai", {}, "fp-alpha")
     beta = repository.ensure_version("beta", "openai", {}, "fp-beta")
