@@ -15,6 +15,7 @@ from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimit
 from glassarena.arena.roster import ContestantToRegister, Roster
 from glassarena.arena.sampling import UniformPairs
 from glassarena.arena.service import ArenaLimits, ArenaService
+from glassarena.arena.shared_turns import SharedTurns
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
 from glassarena.providers.base import (
@@ -89,6 +90,7 @@ def make_service(
     identity_guard: IdentityGuard | None = None,
     prompt_judge: PromptJudge | None = None,
     tone_style: bool = False,
+    shared_turns: SharedTurns | None = None,
 ) -> ArenaService:
     """A service on `database`; with `identity_guard`, battles that reveal a model's identity
     do not count (as the arena's bootstrap sets it up)."""
@@ -126,4 +128,5 @@ def make_service(
         reveal_timings=reveal_timings,
         prompt_judge=prompt_judge,
         tone_style=tone_style,
+        shared_turns=shared_turns,
     )

@@ -69,6 +69,7 @@ def test_settings_survive_the_trip_to_a_worker(
         cache_dir=tmp_path / "cache",
         runtimes_dir=tmp_path / "runtimes",
         leaderboard_interval_seconds=2.5,
+        node_lease_seconds=4.0,
         chromium=tmp_path / "chromium",
         preview_origins="https://a.previews.net,https://b.apps.org",
         sandbox_cdns="https://cdn.jsdelivr.net",

@@ -44,6 +44,7 @@ from glassarena.arena.sampling import (
     UniformPairs,
 )
 from glassarena.arena.service import ArenaLimits, ArenaService
+from glassarena.arena.shared_turns import LEASE_S, SharedTurns, node_name
 from glassarena.arena.standing import enforce_retirement
 from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
@@ -58,6 +59,7 @@ from glassarena.vocabulary import WebdevStack
 
 if TYPE_CHECKING:
     from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class Arena:
     database: Database
     integrity: IntegrityView
     redis: Redis | None = None
+    shared_redis: AsyncRedis | None = None  # the battles followed across nodes
     sampling: SamplingPolicy = field(default_factory=UniformPairs)
     prompt_judge: PromptJudge | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -140,6 +143,8 @@ class Arena:
         self.database.dispose()
         if self.redis is not None:
             self.redis.close()
+        if self.shared_redis is not None:
+            await self.shared_redis.aclose()
 
 
 def _prompt_judge(config: ArenaConfig) -> PromptJudge | None:
@@ -165,6 +170,8 @@ def build_arena(
     cache_dir: Path | None = None,
     webdev_stack: WebdevStack = WebdevStack.HTML,
     tone_style: bool = False,
+    node: str | None = None,
+    node_lease_seconds: float = LEASE_S,
 ) -> Arena:
     """Open storage (migrating it), register every contestant's version, and wire the arena.
 
@@ -173,6 +180,8 @@ def build_arena(
     `cache_dir` is where embedded weights are assembled (default: ~/.cache/glassarena).
     `webdev_stack` is the stack a WebDev battle asks for when its request names none.
     `tone_style` adds emoji and sentiment to the live style-controlled boards.
+    With Redis, battles being answered are shared with the other nodes (followed, and taken
+    over `node_lease_seconds` after their node died); `node` names this process there.
     Raises DatabaseUnavailableError / RedisUnavailableError naming the (redacted) URL.
     """
     redis_client = _connect_redis(redis_url or config.redis_url)
@@ -205,12 +214,20 @@ def build_arena(
     )
     limiter: RateLimiter
     store: SnapshotStore
+    shared_turns: SharedTurns | None = None
+    shared_client: AsyncRedis | None = None
     if redis_client is not None:
         limiter = RedisRateLimiter(redis_client)
         # Keyed by the database's id: a Redis shared with another (or a recreated) database
-        # must never serve that database's leaderboards.
-        store = RedisSnapshotStore(
-            redis_client, prefix=f"glassarena:leaderboard:{repository.instance_id()}:"
+        # must never serve that database's leaderboards, nor its battles.
+        instance = repository.instance_id()
+        store = RedisSnapshotStore(redis_client, prefix=f"glassarena:leaderboard:{instance}:")
+        shared_client = _async_redis(redis_url or config.redis_url or "")
+        shared_turns = SharedTurns(
+            shared_client,
+            prefix=f"glassarena:battles:{instance}:",
+            node=node or node_name(),
+            lease_s=node_lease_seconds,
         )
     else:
         limiter = MemoryRateLimiter()
@@ -241,6 +258,7 @@ def build_arena(
         webdev_stack=webdev_stack,
         prompt_judge=prompt_judge,
         tone_style=tone_style,
+        shared_turns=shared_turns,
     )
     leaderboards = LeaderboardRefresher(
         repository,
@@ -259,6 +277,7 @@ def build_arena(
         database=database,
         integrity=integrity,
         redis=redis_client,
+        shared_redis=shared_client,
         sampling=sampling,
         prompt_judge=prompt_judge,
     )
@@ -285,6 +304,13 @@ def _connect_redis(url: str | None) -> Redis | None:
         client.close()
         raise RedisUnavailableError(url, error) from error
     return client
+
+
+def _async_redis(url: str) -> AsyncRedis:
+    from redis.asyncio import Redis as AsyncRedis
+
+    # Reads block for at most shared_turns.READ_BLOCK_S: well inside the socket timeout.
+    return AsyncRedis.from_url(url, socket_connect_timeout=5, socket_timeout=10)
 
 
 def _redact_redis(url: str) -> str:

@@ -7,8 +7,11 @@ votes arrive in between, there is at most one computation per interval, and each
 names the head it was computed at, so `glassarena verify` can replay the published log up to
 that head and must get the same leaderboard bit for bit.
 
-Snapshots are JSON-ready dicts. With Redis, they are shared: one worker computes (a short
-Redis lock decides which) and every worker serves the result.
+Snapshots are JSON-ready dicts. With Redis, they are shared: one worker, on whichever node
+of the deployment takes the Redis lock, computes at a time, and every worker serves the
+result. The lock is one key for the whole arena (not one per log head), held while the
+computation runs and given back after it; it expires on its own when the worker holding it
+dies.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
+from redis.exceptions import RedisError
 
 from glassarena.arena.model_record import NEEDS_WIN_AND_LOSS, model_records
 from glassarena.battles.categories import in_category as tagged_in_category
@@ -75,7 +80,12 @@ class SnapshotStore(Protocol):
 
     def watermark(self) -> int | None: ...
     def claim(self, watermark: int) -> bool:
-        """True when this worker should compute the leaderboards for `watermark`."""
+        """True when this worker should compute the leaderboards for `watermark`: no other
+        worker is computing now. A claim that returned True is ended with `release`."""
+        ...
+
+    def release(self) -> None:
+        """End this worker's claim (its computation is stored, or failed)."""
         ...
 
 
@@ -100,6 +110,9 @@ class MemorySnapshotStore:
     def claim(self, watermark: int) -> bool:
         return True
 
+    def release(self) -> None:
+        return None
+
 
 # KEYS: the snapshot's hash, the global watermark. ARGV: watermark, snapshot JSON, TTL.
 # Two workers may compute at once (a vote arrived meanwhile); the older result must not
@@ -115,6 +128,13 @@ if incoming > tonumber(redis.call('GET', KEYS[2]) or '-1') then
 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 0
+"""
+
+# KEYS: the lock. ARGV: the token its holder set. Deletes it only if this holder still owns
+# it: a lock that expired and was taken by another worker is that worker's.
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -135,15 +155,27 @@ class RedisSnapshotStore:
         # Snapshots of an arena that stopped are forgotten; a running one rewrites them.
         self._keep_seconds = keep_seconds
         self._put = client.register_script(_PUT_SCRIPT)
+        self._release = client.register_script(_RELEASE_SCRIPT)
+        self._token: str | None = None
+        # The last snapshot read per board: served while Redis is unreachable, so that the
+        # leaderboard pages stay up (stale, and saying when they were computed).
+        self._last: dict[str, LeaderboardSnapshot] = {}
 
     def _key(self, category: str, style_control: bool) -> str:
         return f"{self._prefix}{category}:{'style' if style_control else 'plain'}"
 
     def get(self, category: str, style_control: bool) -> LeaderboardSnapshot | None:
-        raw = self._client.hget(self._key(category, style_control), "snapshot")
+        key = self._key(category, style_control)
+        try:
+            raw = self._client.hget(key, "snapshot")
+        except RedisError as error:
+            logger.warning("Redis unreachable, serving the last leaderboard read: %s", error)
+            return self._last.get(key)
         if raw is None:
             return None
-        return LeaderboardSnapshot(**json.loads(raw))
+        snapshot = LeaderboardSnapshot(**json.loads(raw))
+        self._last[key] = snapshot
+        return snapshot
 
     def put(self, snapshot: LeaderboardSnapshot) -> None:
         self._put(
@@ -159,9 +191,27 @@ class RedisSnapshotStore:
         raw = self._client.get(self._watermark_key)
         return int(raw) if raw is not None else None
 
+    @property
+    def _lock_key(self) -> str:
+        return f"{self._prefix}computing"
+
     def claim(self, watermark: int) -> bool:
-        lock = f"{self._prefix}computing:{watermark}"
-        return bool(self._client.set(lock, "1", nx=True, ex=self._lock_seconds))
+        token = secrets.token_hex(16)
+        if not self._client.set(self._lock_key, token, nx=True, ex=self._lock_seconds):
+            return False
+        self._token = token
+        # Another worker may have stored this head between our look at the watermark and
+        # the lock: computing it again would be wasted.
+        known = self.watermark()
+        if known is not None and known >= watermark:
+            self.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._token is not None:
+            token, self._token = self._token, None
+            self._release(keys=[self._lock_key], args=[token])
 
 
 def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
@@ -296,7 +346,10 @@ class LeaderboardRefresher:
             return False
         if not self._store.claim(head.position):
             return False
-        self.refresh(head)
+        try:
+            self.refresh(head)
+        finally:
+            self._store.release()
         return True
 
     def refresh(self, head: LogHead | None = None) -> None:
@@ -318,6 +371,13 @@ class LeaderboardRefresher:
         while True:
             try:
                 await asyncio.to_thread(self.refresh_if_needed)
+            except RedisError as error:
+                # One line: the operator needs the cause, not the client library's stack.
+                logger.error(
+                    "leaderboard refresh failed, Redis unreachable: %s; retrying in %s s",
+                    error,
+                    self.interval_seconds,
+                )
             except Exception:
                 logger.exception(
                     "leaderboard refresh failed; retrying in %s s", self.interval_seconds

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from redis.exceptions import RedisError
+
 from glassarena.arena.errors import (
     AlreadyVoted,
     ArenaError,
@@ -52,6 +54,7 @@ from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.arena.roster import Contestant, Roster
 from glassarena.arena.sampling import Candidate, SamplingPolicy
 from glassarena.arena.shared_battle import SharedBattle
+from glassarena.arena.shared_turns import SharedTurns, event_id
 from glassarena.arena.vote_log import VoteLog
 from glassarena.arena.vote_reasons import clean_note, parse_reasons
 from glassarena.arena.voter import IpHasher, Voter
@@ -159,6 +162,7 @@ class ArenaService:
         identity_guard: IdentityGuard | None = None,
         prompt_judge: PromptJudge | None = None,
         tone_style: bool = False,
+        shared_turns: SharedTurns | None = None,
     ) -> None:
         self.repository = repository
         self.vote_reasons = vote_reasons or VoteReasonStore(repository.database)
@@ -190,6 +194,8 @@ class ArenaService:
         # boards (Settings.tone_style_control).
         self._tone_style = tone_style
         self._live: dict[str, LiveBattle] = {}
+        # With several nodes: turns published to Redis, followed and taken over from there.
+        self._shared = shared_turns
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- identity and choices -------------------------------------------------------------
@@ -350,23 +356,163 @@ class ArenaService:
 
     async def events(self, voter: Voter, battle_id: str) -> AsyncIterator[Event]:
         """The latest turn's events from its start: live if it is being generated here,
-        otherwise rebuilt from the database (waiting for another worker to finish it)."""
+        otherwise followed from the node generating it or rebuilt from the database."""
+        async for _event_id, event in self.numbered_events(voter, battle_id):
+            yield event
+
+    async def numbered_events(
+        self, voter: Voter, battle_id: str
+    ) -> AsyncIterator[tuple[str | None, Event]]:
+        """`events`, each with its id (`<turn>-<position>`) where it has one: events followed
+        live, here or from another node, have one; a turn rebuilt from the database (which
+        starts again with its `battle` event) has none."""
         battle = await self._owned_battle(voter, battle_id)
-        live = self._live.get(battle_id)
-        if live is not None:
-            async for event in live.events():
-                yield event
-            return
-        while battle.status is BattleStatus.GENERATING:
-            await asyncio.sleep(_OTHER_WORKER_POLL_SECONDS)
+        while True:
             live = self._live.get(battle_id)
             if live is not None:
-                async for event in live.events():
-                    yield event
+                async for position, event in live.numbered():
+                    yield event_id(live.turn, position), event
+                return
+            if battle.status is not BattleStatus.GENERATING:
+                for event in _replayed_events(battle):
+                    yield None, event
+                return
+            if self._shared is None:
+                await asyncio.sleep(_OTHER_WORKER_POLL_SECONDS)
+            else:
+                async for numbered in self._follow_shared(battle):
+                    yield numbered
                 return
             battle = await self._owned_battle(voter, battle_id)
-        for event in _replayed_events(battle):
-            yield event
+
+    async def _follow_shared(self, battle: BattleView) -> AsyncIterator[tuple[str | None, Event]]:
+        """Follow a turn another node is generating, through Redis; take it over if that
+        node died; fall back to the database when Redis cannot say."""
+        assert self._shared is not None
+        shared = self._shared
+        battle_id, turn = battle.public_id, battle.turns[-1].number
+        position = -1
+        suspected_at: float | None = None  # when the lease was first seen missing
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                quiet = True
+                async for seen, event in shared.follow(battle_id, turn, position):
+                    quiet, suspected_at, position = False, None, seen
+                    yield event_id(turn, seen), event
+                    if event["type"] == "complete":
+                        return
+                if not quiet:
+                    continue
+                holder = await shared.holder(battle_id)
+            except RedisError as error:
+                logger.warning("battle %s: following through the database: %s", battle_id, error)
+                await asyncio.sleep(_OTHER_WORKER_POLL_SECONDS)
+                holder = shared.node  # not known to be dead
+            live = self._live.get(battle_id)
+            if live is not None:  # taken over here by another request
+                async for live_position, event in live.numbered(live.resumes_after(position)):
+                    yield event_id(turn, live_position), event
+                return
+            reloaded = await asyncio.to_thread(self.repository.battle, battle_id)
+            if (
+                reloaded is None
+                or reloaded.status is not BattleStatus.GENERATING
+                or reloaded.turns[-1].number != turn
+            ):
+                # Finished (or failed) without our seeing its end: the database has it all.
+                for event in _replayed_events(reloaded or battle):
+                    yield None, event
+                return
+            if holder is not None:
+                suspected_at = None
+                continue
+            now = loop.time()
+            if suspected_at is None or now - suspected_at < shared.lease_s / 2:
+                suspected_at = suspected_at or now
+                continue
+            live = await self._take_over(reloaded)
+            if live is None:
+                suspected_at = None
+                continue
+            async for live_position, event in live.numbered(live.resumes_after(position)):
+                yield event_id(turn, live_position), event
+            return
+
+    async def _take_over(self, battle: BattleView) -> LiveBattle | None:
+        """Restart the last turn of a battle whose node died; None if another node won it."""
+        assert self._shared is not None
+        battle_id = battle.public_id
+        if battle_id in self._live or not await self._shared.take(battle_id):
+            return None
+        current = await asyncio.to_thread(self.repository.battle, battle_id)
+        if current is None or current.status is not BattleStatus.GENERATING:
+            await self._shared.release(battle_id)  # it finished after all
+            return None
+        battle = current
+        turn = battle.turns[-1]
+        assert turn.prompt is not None
+        logger.warning(
+            "battle %s turn %s: its node stopped answering; restarting it on %s",
+            battle_id,
+            turn.number,
+            self._shared.node,
+        )
+        try:
+            history = await self._shared.history(battle_id, turn.number)
+        except RedisError:
+            history = []
+        earlier = replace(battle, turns=battle.turns[:-1])
+        finished: dict[Side, AnswerResult] = {}
+        plans = []
+        try:
+            for side, version in battle.models.items():
+                plans.append(
+                    _SidePlan(
+                        side,
+                        self._model_for_version(version.name, version.version_id),
+                        [
+                            *_instructions(battle.kind, battle.webdev_stack),
+                            *_history(earlier, side),
+                            {"role": "user", "content": turn.prompt},
+                        ],
+                        battle.kind,
+                    )
+                )
+        except BattleClosed as closed:
+            await asyncio.to_thread(self.repository.fail_abandoned, battle_id, closed.message)
+            return None
+        live = LiveBattle(battle_id, turn.number, turn.prompt, history)
+        if history:
+            live.emit(
+                {
+                    "type": "battle",
+                    "battle_id": battle_id,
+                    "turn": turn.number,
+                    "prompt": turn.prompt,
+                    "restarted": True,
+                    "notice": "The server answering this battle stopped; "
+                    "another one is answering it again from the start.",
+                }
+            )
+        for answer in turn.answers:
+            if answer.status is AnswerStatus.GENERATING:
+                continue
+            finished[answer.side] = AnswerResult(
+                text=answer.text or "",
+                status=answer.status,
+                failure_kind=answer.failure_kind,
+                failure_reason=answer.failure_reason,
+            )
+            if answer.text:
+                live.emit({"type": "delta", "side": answer.side, "text": answer.text})
+            if answer.status is AnswerStatus.FAILED:
+                message = user_failure_message(answer.failure_kind)
+                live.emit({"type": "failed", "side": answer.side, "message": message})
+            else:
+                live.emit({"type": "done", "side": answer.side})
+        self._start_turn(live, plans, None, finished)
+        return live
 
     def vote(self, voter: Voter, battle_id: str, choice: Winner | str) -> Reveal:
         """Store the vote (committed before this returns) and reveal the models.
@@ -656,21 +802,47 @@ class ArenaService:
     ) -> tuple[LiveBattle, asyncio.Task[None]]:
         """Start generating the turn; `storing` is the battle's creation, if still running."""
         live = LiveBattle(battle_id, number, prompt)
-        self._live[battle_id] = live
+        return live, self._start_turn(live, plans, storing, {})
+
+    def _start_turn(
+        self,
+        live: LiveBattle,
+        plans: Sequence[_SidePlan],
+        storing: asyncio.Task[None] | None,
+        finished: Mapping[Side, AnswerResult],
+    ) -> asyncio.Task[None]:
+        self._live[live.battle_id] = live
         task = self._in_background(
-            self._run_turn(live, plans, storing), f"glassarena battle {battle_id} turn {number}"
+            self._run_turn(live, plans, storing, finished),
+            f"glassarena battle {live.battle_id} turn {live.turn}",
         )
-        return live, task
+        if self._shared is not None:
+            self._in_background(self._shared.publish(live), f"publish {live.battle_id}")
+            holding = self._in_background(
+                self._shared.hold(live, lost=partial(_stop, live, task)), f"hold {live.battle_id}"
+            )
+            task.add_done_callback(lambda _: holding.cancel())
+        return task
 
     async def _run_turn(
-        self, live: LiveBattle, plans: Sequence[_SidePlan], storing: asyncio.Task[None] | None
+        self,
+        live: LiveBattle,
+        plans: Sequence[_SidePlan],
+        storing: asyncio.Task[None] | None,
+        finished: Mapping[Side, AnswerResult],
     ) -> None:
         try:
-            sides = [plan.side for plan in plans]
+            sides = [plan.side for plan in plans if plan.side not in finished]
             async with turn_stream(sides, live.emit, self._pacing) as stream:
-                results = await asyncio.gather(
-                    *(self._run_side(live, stream, plan, storing) for plan in plans)
+                generated = await asyncio.gather(
+                    *(
+                        self._run_side(live, stream, plan, storing)
+                        for plan in plans
+                        if plan.side not in finished
+                    )
                 )
+            by_side = {**finished, **dict(zip(sides, generated, strict=True))}
+            results = [by_side[plan.side] for plan in plans]
             failures = [
                 f"side {plan.side}: {result.failure_kind}: {result.failure_reason}"
                 for plan, result in zip(plans, results, strict=True)
@@ -681,7 +853,7 @@ class ArenaService:
             )
             live.close({"type": "complete", "voting_open": not failures})
         except asyncio.CancelledError:
-            if await _stored(storing):
+            if not live.superseded and await _stored(storing):
                 await asyncio.to_thread(
                     self.repository.fail_abandoned, live.battle_id, "the server stopped"
                 )
@@ -700,7 +872,8 @@ class ArenaService:
         finally:
             if not live.closed:
                 live.close({"type": "complete", "voting_open": False})
-            self._live.pop(live.battle_id, None)
+            if self._live.get(live.battle_id) is live:
+                del self._live[live.battle_id]
 
     def _conversation_styles(
         self, conversations: Mapping[Side, Sequence[ChatMessage]]
@@ -782,6 +955,12 @@ class ArenaService:
             return False
         deadline = timedelta(seconds=self.limits.answer_timeout_seconds) + ABANDONED_GRACE
         return datetime.now(UTC) - battle.updated_at > deadline
+
+
+def _stop(live: LiveBattle, task: asyncio.Task[None]) -> None:
+    """Another node took this turn over: stop generating it, failing nothing."""
+    live.superseded = True
+    task.cancel()
 
 
 @contextmanager

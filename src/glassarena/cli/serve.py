@@ -153,7 +153,11 @@ def serve(
             overrides["forwarded_allow_ips"] = parse_networks(forwarded_allow_ips)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--forwarded-allow-ips") from None
-    settings = settings.model_copy(update=overrides).completed()
+    settings = settings.model_copy(update=overrides)
+    # A database other nodes may share, with a key only this machine has.
+    url = settings.database_url
+    local_key = settings.secret_key is None and url is not None and not url.startswith("sqlite")
+    settings = settings.completed()
     assert settings.database_url is not None  # completed() fills it in
     if workers > 1 and settings.redis_url is None:
         click.echo(
@@ -163,6 +167,13 @@ def serve(
     if settings.redis_url is not None:
         _check_redis(settings.redis_url)
     _prepare_database(settings.database_url)
+    if local_key:
+        click.echo(
+            "warning: the secret key is kept in this machine's data directory; if other nodes "
+            "share this database, give them all the same GLASSARENA_SECRET_KEY, or voters "
+            "sent to another node lose their identity (see docs/deployment.md)",
+            err=True,
+        )
     # Workers are separate processes that import the app factory; they read these variables.
     settings = _with_preview_sites(settings, host, port)
     hand_to_workers(settings)

@@ -3,20 +3,36 @@
 `AppCheckStore` writes one `app_checks` row per answer (a second write for the same answer is
 ignored: the first check stands) and reads them back for the post-vote view, the export and
 the leaderboard's "apps that run" column.
+
+It also keeps the queue of checks still to run (`app_check_queue`), shared by every node on
+the database: `enqueue` adds a finished answer, `claim` gives one to a node under a lease
+(PostgreSQL skips rows another node has locked; on both engines the lease is taken by a
+conditional UPDATE, so two nodes never hold one row), `renew` extends it while the check
+runs, and `complete` stores the check and removes the row in one transaction. A row whose
+lease expired (its node died) is claimed again by any node.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, insert, select
+from sqlalchemy import Connection, Integer, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
 from glassarena.storage.errors import storage_failures
-from glassarena.storage.schema import Answer, AppCheck, BattleRow, ModelVersion, Turn
+from glassarena.storage.schema import (
+    Answer,
+    AppCheck,
+    AppCheckJob,
+    BattleRow,
+    ModelVersion,
+    Turn,
+    utc_now,
+)
 from glassarena.vocabulary import WEBDEV_STACK_BOARDS, AnswerStatus, BattleKind, WebdevStack
 
 
@@ -89,6 +105,18 @@ class SideHistory:
 
 
 @dataclass(frozen=True)
+class ClaimedCheck:
+    """A queued check this node holds the lease of; `attempts` counts this one."""
+
+    job_id: int
+    battle_id: str
+    turn: int
+    side: str
+    text: str
+    attempts: int
+
+
+@dataclass(frozen=True)
 class ModelRunCount:
     """Of `answers` WebDev answers by `model` with a stored check, `runs` ran."""
 
@@ -97,9 +125,155 @@ class ModelRunCount:
     runs: int
 
 
+def _answer_id(battle_id: str, turn: int, side: str) -> Any:
+    return (
+        select(Answer.id)
+        .join(Turn, Answer.turn_id == Turn.id)
+        .join(BattleRow, Turn.battle_id == BattleRow.id)
+        .where(BattleRow.public_id == battle_id, Turn.number == turn, Answer.side == side)
+        .scalar_subquery()
+    )
+
+
 class AppCheckStore:
     def __init__(self, database: Database) -> None:
         self._database = database
+
+    # -- the queue shared by every node -----------------------------------------------------
+
+    @storage_failures
+    def enqueue(self, battle_id: str, turn: int, side: str) -> bool:
+        """Queue the answer's check; False when it is queued or stored already."""
+        answer_id = _answer_id(battle_id, turn, side)
+        try:
+            with self._database.transaction() as connection:
+                if connection.execute(select(answer_id)).scalar() is None:
+                    raise AnswerNotStored(battle_id, turn, side)
+                checked = select(exists().where(AppCheck.answer_id == answer_id))
+                if connection.execute(checked).scalar():
+                    return False
+                connection.execute(
+                    insert(AppCheckJob).values(answer_id=answer_id, queued_at=utc_now(), attempts=0)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    @storage_failures
+    def enqueue_unchecked(
+        self, category: str = BattleKind.WEBDEV.category, limit: int = 1000
+    ) -> int:
+        """Queue finished answers that have neither a stored check nor a queued one (their
+        node stopped before queueing them); how many."""
+        unqueued = (
+            select(Answer.id)
+            .join(Turn, Answer.turn_id == Turn.id)
+            .join(BattleRow, Turn.battle_id == BattleRow.id)
+            .outerjoin(AppCheck, AppCheck.answer_id == Answer.id)
+            .outerjoin(AppCheckJob, AppCheckJob.answer_id == Answer.id)
+            .where(
+                BattleRow.category == category,
+                Answer.status == AnswerStatus.DONE,
+                AppCheck.id.is_(None),
+                AppCheckJob.id.is_(None),
+            )
+            .order_by(Answer.id)
+            .limit(limit)
+        )
+        queued = 0
+        with self._database.engine.connect() as connection:
+            answer_ids = connection.execute(unqueued).scalars().all()
+        for answer_id in answer_ids:
+            # One row per transaction: another node queueing the same answers at the same
+            # time costs a skipped row, not the whole batch.
+            try:
+                with self._database.transaction() as connection:
+                    connection.execute(
+                        insert(AppCheckJob).values(
+                            answer_id=answer_id, queued_at=utc_now(), attempts=0
+                        )
+                    )
+                queued += 1
+            except IntegrityError:
+                continue
+        return queued
+
+    @storage_failures
+    def claim(self, owner: str, lease_seconds: float) -> ClaimedCheck | None:
+        """The oldest queued check nobody holds, leased to `owner`; None when there is none."""
+        for _ in range(5):
+            now = utc_now()
+            free = or_(AppCheckJob.lease_until.is_(None), AppCheckJob.lease_until < now)
+            with self._database.transaction() as connection:
+                job_id = connection.execute(
+                    select(AppCheckJob.id)
+                    .where(free)
+                    .order_by(AppCheckJob.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).scalar()
+                if job_id is None:
+                    return None
+                taken = connection.execute(
+                    update(AppCheckJob)
+                    .where(AppCheckJob.id == job_id, free)
+                    .values(
+                        lease_owner=owner,
+                        lease_until=now + timedelta(seconds=lease_seconds),
+                        attempts=AppCheckJob.attempts + 1,
+                    )
+                )
+                if taken.rowcount == 1:
+                    return _claimed(connection, job_id)
+            # Another node (SQLite has no row locks to skip) took it first: try the next.
+        return None
+
+    @storage_failures
+    def renew(self, job_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease; False when it is no longer theirs (it expired and another
+        node took the check)."""
+        with self._database.transaction() as connection:
+            renewed = connection.execute(
+                update(AppCheckJob)
+                .where(AppCheckJob.id == job_id, AppCheckJob.lease_owner == owner)
+                .values(lease_until=utc_now() + timedelta(seconds=lease_seconds))
+            )
+            return bool(renewed.rowcount == 1)
+
+    @storage_failures
+    def complete(
+        self,
+        claimed: ClaimedCheck,
+        check: StoredAppCheck,
+        screenshot_png: bytes | None,
+    ) -> bool:
+        """Store the check and take it off the queue, in one transaction; False when the
+        answer had a stored check already (the first stands)."""
+        answer_id = _answer_id(claimed.battle_id, claimed.turn, claimed.side)
+        values = {name: getattr(check, name) for name in _RECORD_FIELDS}
+        unqueue = delete(AppCheckJob).where(AppCheckJob.id == claimed.job_id)
+        try:
+            with self._database.transaction() as connection:
+                connection.execute(unqueue)
+                connection.execute(
+                    insert(AppCheck).values(
+                        answer_id=answer_id, screenshot_png=screenshot_png, **values
+                    )
+                )
+        except IntegrityError:
+            # Stored meanwhile by a node that held an expired lease of ours: the first stands.
+            with self._database.transaction() as connection:
+                connection.execute(unqueue)
+            return False
+        return True
+
+    @storage_failures
+    def queued(self) -> int:
+        """Checks queued and not stored yet (held or not)."""
+        with self._database.engine.connect() as connection:
+            return int(connection.execute(select(func.count(AppCheckJob.id))).scalar_one())
+
+    # -- stored checks ------------------------------------------------------------------------
 
     @storage_failures
     def save(
@@ -261,6 +435,24 @@ class AppCheckStore:
                     total[0] += answers
                     total[1] += int(ran)
         return [ModelRunCount(model, answers, ran) for model, (answers, ran) in totals.items()]
+
+
+def _claimed(connection: Connection, job_id: int) -> ClaimedCheck:
+    row = connection.execute(
+        select(
+            AppCheckJob.id,
+            BattleRow.public_id,
+            Turn.number,
+            Answer.side,
+            Answer.text,
+            AppCheckJob.attempts,
+        )
+        .join(Answer, AppCheckJob.answer_id == Answer.id)
+        .join(Turn, Answer.turn_id == Turn.id)
+        .join(BattleRow, Turn.battle_id == BattleRow.id)
+        .where(AppCheckJob.id == job_id)
+    ).one()
+    return ClaimedCheck(*row)
 
 
 def _record(values: Any) -> StoredAppCheck:

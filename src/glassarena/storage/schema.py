@@ -312,3 +312,22 @@ class AppCheck(Base):
     stack: Mapped[str | None] = mapped_column(String(20))
     screenshot_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     checked_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AppCheckJob(Base):
+    """A finished WebDev answer whose execution check has not been stored yet.
+
+    Shared by every node: the one that holds an unexpired lease runs the check; the row is
+    deleted with the check's storing, so a check is stored once whoever ran it.
+    """
+
+    __tablename__ = "app_check_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), unique=True
+    )
+    queued_at: Mapped[datetime] = mapped_column(default=utc_now)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from glassarena.arena.shared_turns import node_name
 from glassarena.web.access_log import AccessLogMiddleware
 from glassarena.web.errors import install_error_handlers
 from glassarena.web.head import HeadAsGetMiddleware
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         from glassarena.arena.config import load_config
 
         config = load_config(settings.config_path, environ=settings.environment)
+        node = node_name()  # this worker, in leases and log lines shared with other nodes
         arena = build_arena(
             config,
             settings.database_url,
@@ -63,17 +65,24 @@ def create_app(settings: Settings) -> FastAPI:
             cache_dir=settings.cache_directory(),
             webdev_stack=settings.webdev_stack,
             tone_style=settings.tone_style_control,
+            node=node,
+            node_lease_seconds=settings.node_lease_seconds,
         )
         logger.info(
             "glassarena: leaderboards recomputed every %s s", arena.leaderboards.interval_seconds
         )
         await arena.start()
         checks = build_checks(
-            arena.database, settings.chromium_for_checks(), previews.policy, runtimes
+            arena.database,
+            settings.chromium_for_checks(),
+            previews.policy,
+            runtimes,
+            owner=node,
+            lease_s=settings.node_lease_seconds,
         )
         # Every WebDev answer is checked by the server, watched or not.
         arena.service.webdev_answer_finished = checks.answer_finished
-        checks.start_checking_unchecked()
+        checks.start()
         app.state.webdev_previews = previews
         app.state.webdev_checks = checks
         app.state.config = config

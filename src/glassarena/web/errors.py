@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 
 from glassarena.arena.errors import ArenaError, RateLimited
+from glassarena.storage.errors import StorageError
+
+logger = logging.getLogger(__name__)
+# What a user is told when a service the arena depends on is away; the operator's log line
+# says which and why.
+SERVICE_AWAY = "The arena cannot reach its {what} right now; please try again in a moment."
 
 
 def error_response(
@@ -64,7 +72,36 @@ def _wants_page(request: Request) -> bool:
     return accepts_html and not request.url.path.startswith(("/api/", "/static/"))
 
 
+async def _redis_error(request: Request, error: Exception) -> Response:
+    logger.error("Redis unreachable during %s %s: %s", request.method, request.url.path, error)
+    return _service_away(request, "shared store (Redis)")
+
+
+async def _storage_error(request: Request, error: Exception) -> Response:
+    logger.error("database unreachable during %s %s: %s", request.method, request.url.path, error)
+    return _service_away(request, "database")
+
+
+def _service_away(request: Request, what: str) -> Response:
+    message = SERVICE_AWAY.format(what=what)
+    headers = {"Retry-After": "5"}
+    if _wants_page(request):
+        from glassarena.web.templating import templates
+
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": "Temporarily unavailable", "message": message, "active": None},
+            status_code=503,
+            headers=headers,
+        )
+    return error_response(503, "service_unavailable", message, headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ArenaError, _arena_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    # Errors no route turned into an ArenaError: still a 503 the user can read, not a 500.
+    app.add_exception_handler(RedisError, _redis_error)
+    app.add_exception_handler(StorageError, _storage_error)

@@ -17,8 +17,11 @@ serve any preview, else this process's memory.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
+
+from redis.exceptions import RedisError
 
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.extract import ExtractedProject, extract_turns
@@ -31,6 +34,7 @@ from glassarena.webdev.sandbox import (
     pack_document,
 )
 
+logger = logging.getLogger(__name__)
 Event = Mapping[str, Any]
 SIDES = ("a", "b")
 # A preview outlives its battle page by a comfortable margin; a page that comes back later
@@ -127,7 +131,17 @@ class WebdevPreviews:
             }
         project = app.project
         document = build_document(project, self.policy.runtimes_path)
-        token = await self.store.put_app(document, project.stack)
+        try:
+            token = await self.store.put_app(document, project.stack)
+        except RedisError as error:
+            logger.error("WebDev preview not stored (Redis unreachable): %s", error)
+            return {
+                "type": "app",
+                "side": side,
+                "frame": None,
+                "truncated": app.truncated,
+                "note": "The preview could not be stored; the answer's code is shown instead.",
+            }
         frame = iframe_attributes(self.policy, token, f"App {side.upper()}", SIDES.index(side))
         return {
             "type": "app",

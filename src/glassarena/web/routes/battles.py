@@ -14,8 +14,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
+from glassarena.arena.live import LiveBattle
 from glassarena.arena.reveal import BattleState
 from glassarena.arena.service import BattleRequest
+from glassarena.arena.shared_turns import event_id
 from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice, VoteReason, WebdevStack
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.event_stream import event_stream_response
@@ -68,7 +70,7 @@ async def start_battle(
             stack=body.stack,
         ),
     )
-    events: AsyncIterable[Mapping[str, Any]] = live.events()
+    events: AsyncIterable[Mapping[str, Any]] = _with_ids(live)
     if body.kind.webdev:
         state = await asyncio.to_thread(service.battle_state, voter, live.battle_id)
         events = _with_previews(request, state, events)
@@ -85,7 +87,12 @@ async def follow_up(
 ) -> StreamingResponse:
     live = await service.follow_up(voter, battle_id[:MAX_BATTLE_ID_CHARS], body.prompt)
     state = await asyncio.to_thread(service.battle_state, voter, live.battle_id)
-    return event_stream_response(_with_previews(request, state, live.events()))
+    return event_stream_response(_with_previews(request, state, _with_ids(live)))
+
+
+async def _with_ids(live: LiveBattle) -> AsyncIterator[dict[str, Any]]:
+    async for position, event in live.numbered():
+        yield {**event, "id": event_id(live.turn, position)}
 
 
 def _with_previews(
@@ -107,13 +114,24 @@ def _with_previews(
 async def battle_events(
     battle_id: str, request: Request, service: ServiceDependency, voter: VoterDependency
 ) -> StreamingResponse:
-    """The latest turn again from its start, then live: how a client that lost its
-    connection catches up. Generation never depended on that connection."""
-    events = service.events(voter, battle_id[:MAX_BATTLE_ID_CHARS])
+    """The latest turn again from its start (or after `Last-Event-ID`), then live: how a
+    client that lost its connection catches up, on this node or any other. Generation never
+    depended on that connection."""
+    events = _identified(service.numbered_events(voter, battle_id[:MAX_BATTLE_ID_CHARS]))
     # Pulling the first event here makes an unknown battle a JSON error, not a broken stream.
     first = await anext(events)
     state = await asyncio.to_thread(service.battle_state, voter, first["battle_id"])
-    return event_stream_response(_with_previews(request, state, _starting_with(first, events)))
+    return event_stream_response(
+        _with_previews(request, state, _starting_with(first, events)),
+        request.headers.get("last-event-id"),
+    )
+
+
+async def _identified(
+    numbered: AsyncIterator[tuple[str | None, dict[str, Any]]],
+) -> AsyncIterator[dict[str, Any]]:
+    async for identifier, event in numbered:
+        yield event if identifier is None else {**event, "id": identifier}
 
 
 async def _starting_with(

@@ -101,7 +101,10 @@ function handleEvent(event) {
     case "battle":
       battle.id = event.battle_id;
       if (event.turn === battle.turn) {
-        restartTurn(); // a replay of this turn after a lost connection
+        // A replay of this turn after a lost connection, or the turn restarted by another
+        // server after the one answering it stopped (the event says so).
+        restartTurn();
+        if (event.notice) showNotice(event.notice);
         break;
       }
       battle.turn = event.turn;
