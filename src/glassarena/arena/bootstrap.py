@@ -31,6 +31,7 @@ from glassarena.arena.leaderboard_refresher import (
     RedisSnapshotStore,
     SnapshotStore,
 )
+from glassarena.arena.live_screening import LiveScreening
 from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.prompt_judge import PromptJudge
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
@@ -53,6 +54,7 @@ from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.verdict_log import VerdictLog
 from glassarena.storage.vote_log import DatabaseVoteLog
 
 if TYPE_CHECKING:
@@ -230,11 +232,29 @@ def build_arena(
         reveal_timings=config.stream.show_timings,
         prompt_classifier=_prompt_classifier(config),
     )
+    verdicts = VerdictLog(database)
+    screening = (
+        LiveScreening(
+            verdicts,
+            config.screening.thresholds(),
+            refresh_share=config.screening.refresh_share,
+        )
+        if config.screening.enabled
+        else None
+    )
     leaderboards = LeaderboardRefresher(
-        repository, store=store, interval_seconds=leaderboard_interval_seconds
+        repository,
+        store=store,
+        interval_seconds=leaderboard_interval_seconds,
+        screening=screening,
     )
     integrity = IntegrityView(
-        IntegrityStore(database), repository, lambda: service.roster, sampling, config.integrity
+        IntegrityStore(database),
+        repository,
+        lambda: service.roster,
+        sampling,
+        config.integrity,
+        screening_runs=verdicts,
     )
     return Arena(
         service=service,

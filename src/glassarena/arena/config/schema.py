@@ -16,6 +16,7 @@ from pydantic import (
 
 from glassarena.providers.base import GenerationSettings, Timeouts
 from glassarena.providers.weights import PromptFormat
+from glassarena.screening.settings import ScreeningSettings
 from glassarena.vocabulary import BattleKind
 
 
@@ -158,7 +159,8 @@ class SamplingSettings(_Section):
 
 
 class ScreeningSection(_Section):
-    """Vote screening thresholds; field names match screening.ScreeningSettings."""
+    """Vote screening thresholds (field names match screening.ScreeningSettings) and how
+    often the live arena screens (`refresh_share`, arena/live_screening.py)."""
 
     enabled: bool = True
     alpha: float = Field(default=0.01, gt=0, lt=1)
@@ -173,6 +175,12 @@ class ScreeningSection(_Section):
     new_voter_days: NonNegativeFloat = 3.0
     burst_window_hours: PositiveFloat = 24.0
     reference_prior: PositiveFloat = 0.5
+    # Live screening's cost, amortised: at most this share of the leaderboard refresh time.
+    refresh_share: PositiveFloat = 0.5
+
+    def thresholds(self) -> ScreeningSettings:
+        """The detectors' thresholds (every field but the live cadence)."""
+        return ScreeningSettings(**self.model_dump(exclude={"refresh_share"}))
 
 
 class IdentityGuardSection(_Section):
