@@ -185,8 +185,7 @@ def test_passes_run_on_a_budget_of_the_refresh_time(sqlite_repository: ArenaRepo
     ticks = iter(range(1_000))  # every reading of the clock is one second later: a pass costs 1 s
     screening = LiveScreening(
         VerdictLog(repository.database),
-        ScreeningSettings(),
-        refresh_share=0.5,
+        ScreeningSettings(refresh_share=0.5),
         clock=lambda: float(next(ticks)),
     )
     head = repository.log_head()
@@ -200,4 +199,4 @@ def test_the_screening_version_names_the_thresholds() -> None:
     default = screening_version(ScreeningSettings())
     assert default.startswith("1:")
     assert screening_version(ScreeningSettings(alpha=0.05)) != default
-    assert screening_version(ScreeningSettings()) == default
+    assert screening_version(ScreeningSettings(refresh_share=0.2)) == default

@@ -50,6 +50,7 @@ from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
 from glassarena.battles.prompt_categories import PromptClassifier, rule_based_tag
 from glassarena.providers.base import Provider, close, warm_up
+from glassarena.screening import ScreeningSettings
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.integrity import IntegrityStore
@@ -234,11 +235,7 @@ def build_arena(
     )
     verdicts = VerdictLog(database)
     screening = (
-        LiveScreening(
-            verdicts,
-            config.screening.thresholds(),
-            refresh_share=config.screening.refresh_share,
-        )
+        LiveScreening(verdicts, ScreeningSettings(**config.screening.model_dump()))
         if config.screening.enabled
         else None
     )

@@ -11,11 +11,11 @@ whose standing changes: newly flagged votes stop counting, and a vote no longer 
 
 Cost is amortised against the refresh it sits beside. The leaderboard refresher reports the
 time each refresh took; a pass runs when the refresh time accumulated since the last pass,
-times `refresh_share`, reaches what the last pass cost. So over any run of refreshes the
-screening time is at most `refresh_share` of the refresh time (plus one pass), whatever the
-arena's size; a big arena screens every few refreshes, a small one every refresh. Between
-passes only the log is read, incrementally: each pass reads just the entries appended since
-the previous one and keeps every column (voter, IP hash, model codes) in memory.
+times `ScreeningSettings.refresh_share`, reaches what the last pass cost. So over any run of
+refreshes the screening time is at most that share of the refresh time (plus one pass),
+whatever the arena's size; a big arena screens every few refreshes, a small one every
+refresh. Passes read the log incrementally: each reads just the entries appended since the
+previous one and keeps every column (voter, IP hash, model codes) in memory.
 
 Each pass also records, for `/integrity`, its counts per reason and each board with and
 without screening (storage: `screening_runs`).
@@ -51,7 +51,8 @@ _OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 
 def screening_version(settings: ScreeningSettings) -> str:
     """The detectors' version and a fingerprint of the thresholds, as verdicts name it."""
-    thresholds = json.dumps(asdict(settings), sort_keys=True).encode("utf-8")
+    decisive = {key: value for key, value in asdict(settings).items() if key != "refresh_share"}
+    thresholds = json.dumps(decisive, sort_keys=True).encode("utf-8")
     return f"{SCREENING_VERSION}:{hashlib.sha256(thresholds).hexdigest()[:12]}"
 
 
@@ -146,16 +147,12 @@ class LiveScreening:
         verdicts: VerdictLog,
         settings: ScreeningSettings,
         *,
-        refresh_share: float = 0.5,
         options: LeaderboardOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if refresh_share <= 0:
-            raise ValueError(f"refresh_share must be positive, got {refresh_share}")
         self._verdicts = verdicts
         self.settings = settings
         self.version = screening_version(settings)
-        self.refresh_share = refresh_share
         self._options = replace(options or LeaderboardOptions(), style_control=False)
         self._clock = clock
         self._votes = _Screenable()
@@ -166,7 +163,7 @@ class LiveScreening:
         """Whether the refresh time since the last pass has earned another pass."""
         if self._last_cost is None:
             return True
-        return self._refresh_seconds * self.refresh_share >= self._last_cost
+        return self._refresh_seconds * self.settings.refresh_share >= self._last_cost
 
     def after_refresh(self, head: LogHead, refresh_seconds: float) -> PassOutcome | None:
         """The refresher's hook, after each refresh that stored its boards: count the

@@ -16,7 +16,6 @@ from pydantic import (
 
 from glassarena.providers.base import GenerationSettings, Timeouts
 from glassarena.providers.weights import PromptFormat
-from glassarena.screening.settings import ScreeningSettings
 from glassarena.vocabulary import BattleKind
 
 
@@ -159,8 +158,8 @@ class SamplingSettings(_Section):
 
 
 class ScreeningSection(_Section):
-    """Vote screening thresholds (field names match screening.ScreeningSettings) and how
-    often the live arena screens (`refresh_share`, arena/live_screening.py)."""
+    """Vote screening thresholds and the live arena's screening budget; field names match
+    screening.ScreeningSettings."""
 
     enabled: bool = True
     alpha: float = Field(default=0.01, gt=0, lt=1)
@@ -177,10 +176,6 @@ class ScreeningSection(_Section):
     reference_prior: PositiveFloat = 0.5
     # Live screening's cost, amortised: at most this share of the leaderboard refresh time.
     refresh_share: PositiveFloat = 0.5
-
-    def thresholds(self) -> ScreeningSettings:
-        """The detectors' thresholds (every field but the live cadence)."""
-        return ScreeningSettings(**self.model_dump(exclude={"refresh_share"}))
 
 
 class IdentityGuardSection(_Section):
