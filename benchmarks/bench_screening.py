@@ -13,7 +13,8 @@ Run: python benchmarks/bench_screening.py [--votes N] [--cycles C] [--database P
    the refresh time (target: at most 0.5 at 1,000,000 votes). The first pass, which reads
    the whole log once, is reported on its own.
 
-`--database PATH` keeps the bulk-written log between runs (it takes minutes to write).
+`--database PATH` keeps the bulk-written log between runs (it takes minutes to write); the
+cycles run on a copy. Its vote ids are made up (only the log is read).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -37,7 +40,7 @@ from glassarena.battles.style import side_style
 from glassarena.ratings import BradleyTerry
 from glassarena.screening import ScreeningSettings, VoteTable, screen
 from glassarena.screening.simulation import synthetic_crowd
-from glassarena.storage.database import open_database
+from glassarena.storage.database import Database, create_database_engine, open_database
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.verdict_log import VerdictLog
 from glassarena.storage.vote_chain import chain_entry, entry_hash
@@ -86,12 +89,20 @@ class LogWriter:
         self._table = table
         self._rng = random.Random(seed)
         self._styles = _styles(self._rng, 64)
-        repository = ArenaRepository(open_database(f"sqlite:///{path}"))
+        repository = ArenaRepository(self.open())
         self._versions = {
             str(name): repository.ensure_version(str(name), "scripted", {}, f"fp-{name}")
             for name in table.models
         }
         repository.database.dispose()
+
+    def open(self) -> Database:
+        """The database, migrated when new. Opened without `open_database` once it holds
+        entries: its check that every row has its parent would refuse the made-up vote ids."""
+        url = f"sqlite:///{self._path}"
+        if not self._path.exists():
+            open_database(url).dispose()
+        return Database(create_database_engine(url))
 
     def append(self, rows: np.ndarray) -> None:
         table = self._table
@@ -156,19 +167,31 @@ def detectors_alone(table: VoteTable, repeats: int) -> None:
     print(f"  screening / refit:               {screening / refit:.2f}")
 
 
-def live_arena(table: VoteTable, database: Path, cycles: int, new_votes: int) -> None:
+def live_arena(
+    table: VoteTable, prepared: Path, workdir: Path, cycles: int, new_votes: int
+) -> None:
+    """The cycles run on a copy of `prepared` (the log up to the cycles' votes), so that a
+    kept log can serve the next run."""
     print(f"\n## 2. The live arena's refresh, {table.n_votes:,} votes in the log")
     initial = table.n_votes - cycles * new_votes
-    writer = LogWriter(database, table)
-    written = open_database(f"sqlite:///{database}")
-    repository = ArenaRepository(written)
-    if repository.log_head().position == 0:
+    writer = LogWriter(prepared, table)
+    kept = writer.open()
+    head = ArenaRepository(kept).log_head().position
+    kept.dispose()
+    if head == 0:
         started = time.perf_counter()
         for offset in range(0, initial, 50_000):
             writer.append(np.arange(offset, min(offset + 50_000, initial)))
         print(f"  wrote {initial:,} chained log entries in {time.perf_counter() - started:.0f} s")
-    elif repository.log_head().position != initial:
-        raise SystemExit(f"{database} holds another log; delete it or pick another path")
+    elif head != initial:
+        raise SystemExit(f"{prepared} holds another log; delete it or pick another path")
+    database = workdir / "cycles.db"
+    with closing(sqlite3.connect(prepared)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(prepared, database)
+    writer = LogWriter(database, table)
+    written = writer.open()
+    repository = ArenaRepository(written)
     screening = LiveScreening(VerdictLog(written), ScreeningSettings())
     refresher = LeaderboardRefresher(repository)
     started = time.perf_counter()
@@ -228,11 +251,10 @@ def main() -> None:
     table = table.subset(np.argsort(table.time, kind="stable"))  # the log is in time order
     if not arguments.skip_detectors:
         detectors_alone(table, arguments.repeats)
-    if arguments.database is not None:
-        live_arena(table, arguments.database, arguments.cycles, arguments.new_votes)
-        return
     with TemporaryDirectory() as directory:
-        live_arena(table, Path(directory) / "arena.db", arguments.cycles, arguments.new_votes)
+        workdir = Path(directory)
+        prepared = arguments.database or workdir / "prepared.db"
+        live_arena(table, prepared, workdir, arguments.cycles, arguments.new_votes)
 
 
 if __name__ == "__main__":

@@ -271,8 +271,9 @@ class LiveScreening:
         """The board of these votes with screening (the flagged ones left out) and without,
         side by side: each model's rating and rank in both and how many places screening
         moved it (positive: up)."""
-        screened = self._leaderboard(rows[result.counted])
         unscreened = self._leaderboard(rows)
+        flagged = not result.counted.all()
+        screened = self._leaderboard(rows[result.counted]) if flagged else unscreened
         models = sorted(
             set(screened) | set(unscreened),
             key=lambda model: (screened.get(model, (np.inf, 0.0))[0], model),
