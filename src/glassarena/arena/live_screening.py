@@ -64,15 +64,16 @@ class _Codes:
         self.names: list[Any] = []
 
     def encode(self, values: Sequence[Hashable]) -> NDArray[np.intp]:
+        batch, uniques = pd.factorize(np.asarray(values, dtype=object))
         index = self.index
-        codes = np.empty(len(values), dtype=np.intp)
-        for number, value in enumerate(values):
+        codes = np.empty(len(uniques), dtype=np.intp)
+        for number, value in enumerate(uniques.tolist()):
             code = index.get(value)
             if code is None:
                 code = index[value] = len(self.names)
                 self.names.append(value)
             codes[number] = code
-        return codes
+        return codes[batch]
 
 
 @dataclass

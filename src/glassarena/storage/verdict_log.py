@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, Table, desc, insert, select, update
 
 from glassarena.storage.battle_view import version_label
@@ -143,19 +144,44 @@ class VerdictLog:
             )
             .order_by(log.position)
         )
-        columns: tuple[list[Any], ...] = tuple([] for _ in range(9))
         with self._database.engine.connect() as reader:
-            for row in reader.execute(query):
-                columns[0].append(row.position)
-                columns[1].append(row.battle_public_id)
-                columns[2].append(row.category)
-                columns[3].append(version_label(row.model_a, row.model_a_version))
-                columns[4].append(version_label(row.model_b, row.model_b_version))
-                columns[5].append(row.winner)
-                columns[6].append(row.voter_id)
-                columns[7].append(row.ip_hash)
-                columns[8].append(as_utc(row.created_at).timestamp())
-        return ScreenableVotes(*columns)
+            rows = reader.execute(query).all()
+        if not rows:
+            return ScreenableVotes([], [], [], [], [], [], [], [], [])
+        (
+            position,
+            battle,
+            category,
+            model_a,
+            version_a,
+            model_b,
+            version_b,
+            winner,
+            voter,
+            ip_hash,
+            created_at,
+        ) = (list(column) for column in zip(*rows, strict=True))
+        labels: dict[tuple[str, int], str] = {}
+
+        def label(name: str, version: int) -> str:
+            found = labels.get((name, version))
+            if found is None:
+                found = labels[(name, version)] = version_label(name, version)
+            return found
+
+        # Column-wise: a first pass reads every vote in the log (a million rows, say).
+        since_epoch = pd.to_datetime(created_at, utc=True) - pd.Timestamp(0, tz="UTC")
+        return ScreenableVotes(
+            position=position,
+            battle_public_id=battle,
+            category=category,
+            model_a=list(map(label, model_a, version_a)),
+            model_b=list(map(label, model_b, version_b)),
+            winner=winner,
+            voter_id=voter,
+            ip_hash=ip_hash,
+            voted_at=(since_epoch / pd.Timedelta(seconds=1)).to_numpy(dtype=float).tolist(),
+        )
 
     def append(self, verdicts: Sequence[Verdict], screening: str) -> int:
         """Chain the verdicts that change a vote's standing (in the given order) onto the log,
