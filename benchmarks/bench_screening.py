@@ -245,12 +245,15 @@ def main() -> None:
     parser.add_argument("--new-votes", type=int, default=2_000)
     parser.add_argument("--database", type=Path, help="keep the bulk-written log here")
     parser.add_argument("--skip-detectors", action="store_true", help="only part 2")
+    parser.add_argument("--detectors-only", action="store_true", help="only part 1")
     arguments = parser.parse_args()
     table, _ = synthetic_crowd(arguments.models, arguments.votes, n_voters=arguments.voters, seed=0)
     assert table.time is not None
     table = table.subset(np.argsort(table.time, kind="stable"))  # the log is in time order
     if not arguments.skip_detectors:
         detectors_alone(table, arguments.repeats)
+    if arguments.detectors_only:
+        return
     with TemporaryDirectory() as directory:
         workdir = Path(directory)
         prepared = arguments.database or workdir / "prepared.db"
