@@ -200,3 +200,12 @@ def test_the_screening_version_names_the_thresholds() -> None:
     assert default.startswith("1:")
     assert screening_version(ScreeningSettings(alpha=0.05)) != default
     assert screening_version(ScreeningSettings(refresh_share=0.2)) == default
+
+
+def test_a_private_arena_of_one_voter_is_not_screened(sqlite_repository: ArenaRepository) -> None:
+    """One person rating models for themselves supplies every vote of every model: no crowd
+    to screen against, so none of their votes is capped or flagged."""
+    seed_honest_crowd(sqlite_repository, 1, 90)
+    screening = LiveScreening(VerdictLog(sqlite_repository.database), ScreeningSettings())
+    outcome = screening.run(sqlite_repository.log_head())
+    assert outcome.uncounted == {} and outcome.appended == 0

@@ -174,6 +174,7 @@ class ScreeningSection(_Section):
     new_voter_days: NonNegativeFloat = 3.0
     burst_window_hours: PositiveFloat = 24.0
     reference_prior: PositiveFloat = 0.5
+    min_crowd_voters: PositiveInt = 10
     # Live screening's cost, amortised: at most this share of the leaderboard refresh time.
     refresh_share: PositiveFloat = 0.5
 
