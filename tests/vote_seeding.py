@@ -7,6 +7,7 @@ distinctive voter ids, IP hashes and prompts (so an export can be searched for t
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass
 
@@ -123,3 +124,79 @@ def seed_votes(
         )
         seeded.append(vote)
     return seeded
+
+
+CROWD_MODELS = ("crowd-a", "crowd-b", "crowd-c", "crowd-d", "crowd-e", "crowd-f")
+# Bradley-Terry strengths (natural log): crowd-a best, crowd-f (the attackers' target) worst.
+CROWD_STRENGTHS = (1.5, 1.0, 0.5, 0.0, -0.5, -1.0)
+
+
+@dataclass(frozen=True)
+class CrowdVotes:
+    model_ids: dict[str, int]
+    battle_ids: list[str]  # in vote order
+
+
+def seed_honest_crowd(
+    repository: ArenaRepository, voters: int, votes_each: int, *, seed: int = 11
+) -> CrowdVotes:
+    """Honest voters judging random pairs of CROWD_MODELS as a Bradley-Terry crowd would
+    (ties 10 %), each from an IP hash of their own, interleaved as a crowd votes."""
+    ids = {
+        name: repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
+        for name in CROWD_MODELS
+    }
+    rng = random.Random(seed)
+    battle_ids = []
+    for number in range(voters * votes_each):
+        voter = number % voters
+        first, second = rng.sample(range(len(CROWD_MODELS)), 2)
+        p = 1 / (1 + math.exp(CROWD_STRENGTHS[second] - CROWD_STRENGTHS[first]))
+        draw = rng.random()
+        winner = (
+            Winner.TIE if draw < 0.1 else Winner.MODEL_A if draw < 0.1 + 0.9 * p else Winner.MODEL_B
+        )
+        battle_id = f"crowd-{number}"
+        vote_on_a_battle(
+            repository,
+            battle_id,
+            ids[CROWD_MODELS[first]],
+            ids[CROWD_MODELS[second]],
+            winner,
+            voter_id=f"crowd-voter-{voter}",
+            ip_hash=f"crowd-ip-{voter}",
+        )
+        battle_ids.append(battle_id)
+    return CrowdVotes(ids, battle_ids)
+
+
+def seed_target_fan(
+    repository: ArenaRepository,
+    crowd: CrowdVotes,
+    votes: int,
+    *,
+    target: str = CROWD_MODELS[-1],
+    voter_id: str = "fan-voter",
+    seed: int = 12,
+) -> list[str]:
+    """One attacker who votes only in battles with `target`, always for it (target-only
+    rigging, one identity): the battle ids of its votes."""
+    rng = random.Random(seed)
+    others = [name for name in CROWD_MODELS if name != target]
+    battle_ids = []
+    for number in range(votes):
+        rival = rng.choice(others)
+        target_first = rng.random() < 0.5
+        pair = (target, rival) if target_first else (rival, target)
+        battle_id = f"fan-{voter_id}-{number}"
+        vote_on_a_battle(
+            repository,
+            battle_id,
+            crowd.model_ids[pair[0]],
+            crowd.model_ids[pair[1]],
+            Winner.MODEL_A if target_first else Winner.MODEL_B,
+            voter_id=voter_id,
+            ip_hash=f"{voter_id}-ip",
+        )
+        battle_ids.append(battle_id)
+    return battle_ids

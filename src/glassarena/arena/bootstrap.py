@@ -31,6 +31,7 @@ from glassarena.arena.leaderboard_refresher import (
     RedisSnapshotStore,
     SnapshotStore,
 )
+from glassarena.arena.live_screening import LiveScreening
 from glassarena.arena.pacing import StreamPacing
 from glassarena.arena.prompt_judge import PromptJudge
 from glassarena.arena.ratelimit import MemoryRateLimiter, RateLimiter, RateLimits, RedisRateLimiter
@@ -50,10 +51,12 @@ from glassarena.arena.voter import IpHasher
 from glassarena.arena.votes import AnonymousCompletedBattles, IdentityGuarded
 from glassarena.leaderboard import LeaderboardOptions
 from glassarena.providers.base import Provider, close, warm_up
+from glassarena.screening import ScreeningSettings
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import DEFAULT_DATABASE_URL, Database, open_database
 from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.verdict_log import VerdictLog
 from glassarena.storage.vote_log import DatabaseVoteLog
 from glassarena.vocabulary import WebdevStack
 
@@ -260,6 +263,12 @@ def build_arena(
         tone_style=tone_style,
         shared_turns=shared_turns,
     )
+    verdicts = VerdictLog(database)
+    screening = (
+        LiveScreening(verdicts, ScreeningSettings(**config.screening.model_dump()))
+        if config.screening.enabled
+        else None
+    )
     leaderboards = LeaderboardRefresher(
         repository,
         store=store,
@@ -267,9 +276,15 @@ def build_arena(
         # The style-controlled boards add emoji and sentiment to the style features; the
         # service stores them in each side's style counts (see ArenaService).
         options=LeaderboardOptions(tone_style=tone_style),
+        screening=screening,
     )
     integrity = IntegrityView(
-        IntegrityStore(database), repository, lambda: service.roster, sampling, config.integrity
+        IntegrityStore(database),
+        repository,
+        lambda: service.roster,
+        sampling,
+        config.integrity,
+        screening_runs=verdicts,
     )
     return Arena(
         service=service,

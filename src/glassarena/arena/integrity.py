@@ -24,6 +24,7 @@ from glassarena.arena.sampling import SamplingPolicy
 from glassarena.arena.standing import Standing, standings
 from glassarena.storage.integrity import IntegrityStore, VersionActivity
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.verdict_log import VerdictLog
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ class IntegrityView:
         *,
         keep_seconds: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        screening_runs: VerdictLog | None = None,
     ) -> None:
         self._store = store
+        self._screening_runs = screening_runs
         self._repository = repository
         self._roster = roster
         self._sampling = sampling
@@ -126,6 +129,11 @@ class IntegrityView:
             "models": [standing.to_dict() for standing in board],
             # Votes are never deleted: each one that does not count is here, by its reason.
             "uncounted_votes": self._store.uncounted_votes(),
+            # The live screening's last pass: uncounted votes by reason, boards with and
+            # without screening (None before the first pass, or with screening off).
+            "screening": self._screening_runs.latest_run()
+            if self._screening_runs is not None
+            else None,
             "retirements": [
                 {
                     "model": record.label,

@@ -50,6 +50,8 @@ from glassarena.vocabulary import (
 if TYPE_CHECKING:
     from redis import Redis
 
+    from glassarena.arena.live_screening import LiveScreening
+
 logger = logging.getLogger(__name__)
 _PROMPT_CATEGORIES = frozenset(PromptCategory)
 
@@ -327,8 +329,12 @@ class LeaderboardRefresher:
         categories: Sequence[str] = CATEGORIES,
         interval_seconds: float = 10.0,
         options: LeaderboardOptions | None = None,
+        screening: LiveScreening | None = None,
     ) -> None:
         self._repository = repository
+        # Runs after a refresh, on a budget of the refresh's time; its verdicts move the
+        # log's head, so the next refresh leaves the votes it flagged out.
+        self._screening = screening
         self._store = store or MemorySnapshotStore()
         self.categories = tuple(categories)
         self.interval_seconds = interval_seconds
@@ -360,11 +366,10 @@ class LeaderboardRefresher:
         computed_at = datetime.now(UTC).isoformat()
         for snapshot in compute_snapshots(votes, head, self.categories, self._options, computed_at):
             self._store.put(snapshot)
-        logger.info(
-            "leaderboards recomputed from %d votes in %.2f s",
-            len(votes),
-            time.monotonic() - started,
-        )
+        elapsed = time.monotonic() - started
+        logger.info("leaderboards recomputed from %d votes in %.2f s", len(votes), elapsed)
+        if self._screening is not None:
+            self._screening.after_refresh(head, elapsed)
 
     async def run(self) -> None:
         """Refresh in the background until cancelled; failures are logged, not fatal."""

@@ -2,8 +2,8 @@
 
 What `glassarena verify` runs. It needs nothing but the log file (and, to compare, the
 `/leaderboard.json` bodies that were served): the chain proves the log is the one whose head
-the arena showed, and replaying its counted votes through the refresher's own computation
-must give the served leaderboard byte for byte.
+the arena showed, and replaying its votes, with the screening verdicts applied in log order,
+through the refresher's own computation must give the served leaderboard byte for byte.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from glassarena.arena.leaderboard_refresher import compute_snapshots
 from glassarena.leaderboard import LeaderboardOptions
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.repository import CountedVote, LogHead
-from glassarena.storage.vote_chain import GENESIS_HASH, entry_hash
+from glassarena.storage.vote_chain import GENESIS_HASH, VERDICT_KIND, entry_hash
 
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
 _MODEL_FIELDS = {"name": str, "version": int, "organization": str}
@@ -40,6 +40,18 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 # Fields of newer entries only: absent in entries logged before they existed.
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {"prompt_categories": dict, "webdev_stack": str}
+_VERDICT_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "kind": str,
+    "position": int,
+    "prev_hash": str,
+    "hash": str,
+    "vote_position": int,
+    "battle_id": str,
+    "counted": bool,
+    "reason": (str, type(None)),
+    "screening": str,
+    "decided_at": str,
+}
 
 
 class LogFormatError(ValueError):
@@ -77,6 +89,10 @@ class LogEntry:
         value: str = self.fields["hash"]
         return value
 
+    @property
+    def is_verdict(self) -> bool:
+        return self.fields.get("kind") == VERDICT_KIND
+
 
 def read_log(lines: Iterable[str], source: str) -> list[LogEntry]:
     """Parse every line (JSON object with the documented fields and types) or fail naming it."""
@@ -98,20 +114,33 @@ def read_log(lines: Iterable[str], source: str) -> list[LogEntry]:
     return entries
 
 
-def _check_fields(fields: Mapping[str, Any], source: str, line: int) -> None:
-    for name, kinds in _REQUIRED.items():
+def _check_types(
+    fields: Mapping[str, Any],
+    required: Mapping[str, type | tuple[type, ...]],
+    source: str,
+    line: int,
+) -> None:
+    for name, kinds in required.items():
         if name not in fields:
             raise LogFormatError(source, line, f"missing field {name!r}")
         value = fields[name]
         # bool is an int in Python; a position or version of `true` is still wrong.
         if not isinstance(value, kinds) or (kinds is int and isinstance(value, bool)):
             raise LogFormatError(source, line, f"field {name!r} has the wrong type")
+
+
+def _check_fields(fields: Mapping[str, Any], source: str, line: int) -> None:
+    if "kind" in fields:
+        if fields["kind"] != VERDICT_KIND:
+            raise LogFormatError(source, line, f"unknown entry kind {fields['kind']!r}")
+        _check_types(fields, _VERDICT_REQUIRED, source, line)
+        _check_hashes(fields, source, line)
+        return
+    _check_types(fields, _REQUIRED, source, line)
     for name, kinds in _OPTIONAL.items():
         if name in fields and not isinstance(fields[name], kinds):
             raise LogFormatError(source, line, f"field {name!r} has the wrong type")
-    for name in ("prev_hash", "hash"):
-        if not _HEX_HASH.fullmatch(fields[name]):
-            raise LogFormatError(source, line, f"field {name!r} is not a SHA-256 hex digest")
+    _check_hashes(fields, source, line)
     for side in ("model_a", "model_b"):
         model = fields[side]
         if model is None:
@@ -119,6 +148,44 @@ def _check_fields(fields: Mapping[str, Any], source: str, line: int) -> None:
         for name, kind in _MODEL_FIELDS.items():
             if not isinstance(model.get(name), kind) or isinstance(model.get(name), bool):
                 raise LogFormatError(source, line, f"field {side}.{name} is missing or wrong")
+
+
+def _check_hashes(fields: Mapping[str, Any], source: str, line: int) -> None:
+    for name in ("prev_hash", "hash"):
+        if not _HEX_HASH.fullmatch(fields[name]):
+            raise LogFormatError(source, line, f"field {name!r} is not a SHA-256 hex digest")
+
+
+def check_verdicts(entries: Sequence[LogEntry], source: str) -> int:
+    """Every verdict names an earlier vote entry (by position and battle id) and never counts
+    a vote that was not counted when accepted; returns how many verdicts there are. Run after
+    `check_chain`, so positions are the line numbers."""
+    verdicts = 0
+    for entry in entries:
+        if not entry.is_verdict:
+            continue
+        verdicts += 1
+        target = entry.fields["vote_position"]
+        if not 1 <= target < entry.position or entries[target - 1].is_verdict:
+            raise LogFormatError(
+                source, entry.line, f"verdict on position {target}, which is not an earlier vote"
+            )
+        vote = entries[target - 1].fields
+        if vote["battle_id"] != entry.fields["battle_id"]:
+            raise LogFormatError(
+                source,
+                entry.line,
+                f"verdict names battle {entry.fields['battle_id']}, "
+                f"but the vote at position {target} is on battle {vote['battle_id']}",
+            )
+        if entry.fields["counted"] and not vote["counted"]:
+            raise LogFormatError(
+                source,
+                entry.line,
+                f"verdict counts the vote at position {target}, which was not counted when "
+                "it was accepted",
+            )
+    return verdicts
 
 
 def check_chain(entries: Sequence[LogEntry], source: str) -> LogHead:
@@ -143,12 +210,20 @@ def check_chain(entries: Sequence[LogEntry], source: str) -> LogHead:
 
 
 def counted_votes(entries: Sequence[LogEntry]) -> list[CountedVote]:
-    """The log's counted two-model votes, in log order, as the refresher reads them."""
+    """The log's counted two-model votes, in log order, as the refresher reads them: each
+    vote counts as accepted unless the latest verdict on it among `entries` says otherwise."""
+    counted = {
+        entry.fields["vote_position"]: entry.fields["counted"]
+        for entry in entries
+        if entry.is_verdict
+    }
     votes = []
     for entry in entries:
         fields = entry.fields
+        if entry.is_verdict:
+            continue
         model_b = fields["model_b"]
-        if not fields["counted"] or model_b is None:
+        if not counted.get(entry.position, fields["counted"]) or model_b is None:
             continue
         model_a = fields["model_a"]
         votes.append(

@@ -1,4 +1,5 @@
-"""The published vote log: one JSON line per vote, counted or not, as `/integrity/log.jsonl`.
+"""The published vote log: one JSON line per vote, counted or not, and per screening verdict,
+in chain order, as `/integrity/log.jsonl`.
 
 Each line is the chained entry (storage/vote_chain.py) with its stored hash, plus a voter
 pseudonym: an HMAC of the voter id under a key drawn fresh for each export and never kept,
@@ -10,6 +11,7 @@ the deployment opts in (`integrity.publish_prompts`).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import secrets
 from collections.abc import Iterator
@@ -17,8 +19,9 @@ from itertools import islice
 from typing import Any
 
 from glassarena.storage.repository import ArenaRepository
-from glassarena.storage.schema import VoteLogEntry
-from glassarena.storage.vote_chain import canonical_bytes, chain_entry
+from glassarena.storage.schema import VoteLogEntry, VoteVerdict
+from glassarena.storage.verdict_log import VerdictLog
+from glassarena.storage.vote_chain import canonical_bytes, chain_entry, verdict_entry
 
 PSEUDONYM_HEX_DIGITS = 16
 _PROMPT_BATCH = 500
@@ -69,6 +72,22 @@ def published_entry(entry: VoteLogEntry) -> dict[str, Any]:
     return chained | {"hash": entry.entry_hash}
 
 
+def published_verdict(entry: VoteVerdict) -> dict[str, Any]:
+    """The chained fields of a stored verdict, with its stored hash (no voter: a verdict is
+    about a vote, whose line names the voter's pseudonym)."""
+    chained = verdict_entry(
+        position=entry.position,
+        prev_hash=entry.prev_hash,
+        vote_position=entry.vote_position,
+        battle_id=entry.battle_public_id,
+        counted=entry.counted,
+        reason=entry.reason,
+        screening=entry.screening_version,
+        decided_at=entry.created_at,
+    )
+    return chained | {"hash": entry.entry_hash}
+
+
 def export_lines(
     repository: ArenaRepository,
     *,
@@ -80,14 +99,24 @@ def export_lines(
     if up_to is None:
         up_to = repository.log_head().position
     pseudonym = pseudonyms or VoterPseudonyms()
-    entries = repository.vote_log_entries(up_to)
+    # Votes and verdicts share one chain: both streams are in position order, so a merge
+    # gives the chain's order.
+    entries: Iterator[VoteLogEntry | VoteVerdict] = heapq.merge(
+        repository.vote_log_entries(up_to),
+        VerdictLog(repository.database).entries(up_to),
+        key=lambda entry: entry.position,
+    )
     while batch := list(islice(entries, _PROMPT_BATCH)):
+        votes = [entry for entry in batch if isinstance(entry, VoteLogEntry)]
         prompts = (
-            repository.battle_prompts([entry.battle_public_id for entry in batch])
+            repository.battle_prompts([entry.battle_public_id for entry in votes])
             if include_prompts
             else {}
         )
         for entry in batch:
+            if isinstance(entry, VoteVerdict):
+                yield canonical_bytes(published_verdict(entry)) + b"\n"
+                continue
             line = published_entry(entry) | {"voter": pseudonym(entry.voter_id)}
             if include_prompts:
                 line["prompts"] = prompts.get(entry.battle_public_id, [])

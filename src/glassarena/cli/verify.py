@@ -24,12 +24,14 @@ import click
     help="The head hash the arena shows (leaderboard or /integrity): the log must end there.",
 )
 def verify(log: Path, served_files: tuple[Path, ...], expected_head: str | None) -> None:
-    """Check LOG's hash chain and that the served leaderboards follow from it alone."""
+    """Check LOG's hash chain and that the served leaderboards follow from it alone (its votes,
+    with the screening verdicts applied in log order)."""
     from glassarena.arena.log_audit import (
         ChainBrokenError,
         LeaderboardMismatchError,
         LogFormatError,
         check_chain,
+        check_verdicts,
         first_difference,
         read_log,
         recompute_served,
@@ -39,11 +41,16 @@ def verify(log: Path, served_files: tuple[Path, ...], expected_head: str | None)
         with log.open(encoding="utf-8", newline="") as lines:
             entries = read_log(lines, str(log))
         head = check_chain(entries, str(log))
+        verdicts = check_verdicts(entries, str(log))
     except UnicodeDecodeError as error:
         raise click.ClickException(f"{log}: not UTF-8 text ({error.reason})") from None
     except (LogFormatError, ChainBrokenError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"chain intact: {head.position} entries, head {head.entry_hash}")
+    if verdicts:
+        click.echo(
+            f"{verdicts} screening verdict(s), each on an earlier vote; applied in log order"
+        )
     if expected_head is not None and head.entry_hash != expected_head:
         matching = [entry.line for entry in entries if entry.hash == expected_head]
         if not matching:

@@ -34,23 +34,53 @@ def share_cap(
 ) -> Mask:
     """Votes beyond an actor's share of one model's counted votes (the later ones)."""
     m = table.n_models
-    positions = time_order(table, counted)
+    positions = np.flatnonzero(counted)
     totals = np.bincount(table.model_a[positions], minlength=m) + np.bincount(
         table.model_b[positions], minlength=m
     )
     cap = np.maximum(floor, np.floor(share * totals))
     over = np.zeros(table.n_votes, dtype=bool)
-    # An actor with no more votes than the floor can never pass a cap: skip them.
-    heavy = np.bincount(actor[positions], minlength=int(actor.max()) + 1) > floor
-    positions = positions[heavy[actor[positions]]]
     if len(positions) == 0:
         return over
+    # Only an (actor, model) with more votes than the model's cap can pass it: counting
+    # finds those, and only their votes need ordering by time.
+    n = len(positions)
+    who = actor[positions].astype(np.int64)
+    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    pair, inverse, count = group(keys, (int(actor.max()) + 1) * m)
+    beyond = count > cap[pair % m]
+    if not beyond.any():
+        return over
+    involved = beyond[inverse[:n]] | beyond[inverse[n:]]
+    chosen = np.zeros(table.n_votes, dtype=bool)
+    chosen[positions[involved]] = True
+    positions = time_order(table, chosen)
     occurrence_a, occurrence_b = _occurrences(table, positions, actor)
-    beyond = (occurrence_a > cap[table.model_a[positions]]) | (
+    passed = (occurrence_a > cap[table.model_a[positions]]) | (
         occurrence_b > cap[table.model_b[positions]]
     )
-    over[positions[beyond]] = True
+    over[positions[passed]] = True
     return over
+
+
+# Up to this many possible keys, grouping counts into an array instead of sorting.
+_DENSE_KEYS = 1 << 24
+
+
+def group(
+    keys: NDArray[np.int64], size: int
+) -> tuple[NDArray[np.int64], NDArray[np.intp], NDArray[np.int64]]:
+    """`np.unique(keys, return_inverse=True, return_counts=True)` for keys in [0, size),
+    without a sort when the key space is small enough to count into (the detectors group
+    millions of (voter, model) keys on every pass)."""
+    if size > _DENSE_KEYS:
+        unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        return unique, inverse.ravel(), counts
+    every = np.bincount(keys, minlength=size)
+    unique = np.flatnonzero(every)
+    index = np.zeros(size, dtype=np.intp)
+    index[unique] = np.arange(len(unique))
+    return unique.astype(np.int64), index[keys], every[unique]
 
 
 def _occurrences(
@@ -122,14 +152,19 @@ def concentration(
     positions = np.flatnonzero(counted)
     who = actor[positions].astype(np.int64)
     n_votes = np.bincount(who, minlength=n_actors)
-    eligible_actors = int((n_votes >= min_votes).sum())
+    eligible = n_votes >= min_votes
+    eligible_actors = int(eligible.sum())
     if eligible_actors == 0 or len(positions) == 0:
         return _no_actors()
+    # Only eligible actors are tested, and each actor's test sees only its own votes.
+    keep = eligible[who]
+    positions, who = positions[keep], who[keep]
     keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
-    pair, inverse, k = np.unique(keys, return_inverse=True, return_counts=True)
+    pair, inverse, k = group(keys, n_actors * m)
     pair_actor, pair_model = pair // m, pair % m
-    # rank of each model within its actor, most frequent first
-    order = np.lexsort((-k, pair_actor))
+    # rank of each model within its actor, most frequent first (ties: the lower model code)
+    most = int(k.max()) + 1
+    order = np.argsort(pair_actor * most + (most - 1 - k), kind="stable")
     first_of_actor = np.r_[True, pair_actor[order][1:] != pair_actor[order][:-1]]
     start = np.maximum.accumulate(np.where(first_of_actor, np.arange(len(order)), 0))
     rank = np.empty(len(pair), dtype=np.int64)
@@ -189,7 +224,7 @@ def swarm(
             voters * m + table.model_b[positions],
         ]
     )
-    pair, k = np.unique(keys, return_counts=True)
+    pair, _, k = group(keys, table.n_voters * m)
     pair_voter, pair_model = pair // m, pair % m
     single = (k == n_votes[pair_voter]) & (n_votes[pair_voter] >= 2)
     observed = np.bincount(pair_model[single], minlength=m)
@@ -282,23 +317,25 @@ def favouritism(
     them (`voter_agreement`), so a careless voter, whose weak models win half the time, is
     not mistaken for a fan of every weak model."""
     m = table.n_models
+    n_votes = np.bincount(table.voter[counted], minlength=table.n_voters)
+    tests = int((n_votes >= min_votes).sum()) * m
+    if tests == 0:
+        return _no_actors()
+    # Only eligible voters are tested, and each voter's test sees only their own votes.
+    counted = counted & (n_votes >= min_votes)[table.voter]
     gap = (reference.strength[table.model_a] - reference.strength[table.model_b])[counted]
     beta = voter_agreement(table, counted, reference)
     p = 1.0 / (1.0 + np.exp(-beta[table.voter[counted]] * gap))
     residual = table.outcome[counted] - p
     weight = p * (1 - p)
     who = table.voter[counted].astype(np.int64)
-    n_votes = np.bincount(who, minlength=table.n_voters)
     keys = np.concatenate([who * m + table.model_a[counted], who * m + table.model_b[counted]])
-    pair, inverse, votes_on = np.unique(keys, return_inverse=True, return_counts=True)
+    pair, inverse, votes_on = group(keys, table.n_voters * m)
     score = np.abs(np.bincount(inverse, np.concatenate([residual, -residual]), len(pair)))
     score -= margin * votes_on
     variance = reference.dispersion * np.bincount(inverse, np.concatenate([weight, weight]))
     pair_actor = pair // m
-    eligible = (n_votes[pair_actor] >= min_votes) & (variance > 0)
-    tests = int((n_votes >= min_votes).sum()) * m
-    if tests == 0:
-        return _no_actors()
+    eligible = variance > 0
     z = np.zeros(len(pair))
     z[eligible] = score[eligible] / np.sqrt(variance[eligible])
     hit = eligible & (z > critical_z(alpha, tests))
@@ -423,18 +460,6 @@ def flags_for(
         )
         for i, actor in enumerate(actors.tolist())
     ]
-
-
-def _worst_per_actor(
-    actor: NDArray[np.int64], statistic: NDArray[np.float64], model: NDArray[np.int64]
-) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
-    """One row per actor: its strongest evidence."""
-    if len(actor) == 0:
-        return _no_actors()
-    order = np.lexsort((-statistic, actor))
-    first = np.r_[True, actor[order][1:] != actor[order][:-1]]
-    keep = order[first]
-    return actor[keep].astype(np.intp), statistic[keep], model[keep].astype(np.intp)
 
 
 def _no_actors() -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:

@@ -42,7 +42,8 @@ class _Decisions:
 def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> ScreeningResult:
     settings = settings or ScreeningSettings()
     decisions = _Decisions(table.n_votes)
-    if not settings.enabled:
+    crowd = int(np.count_nonzero(np.bincount(table.voter, minlength=table.n_voters)))
+    if not settings.enabled or crowd < settings.min_crowd_voters:
         return ScreeningResult(decisions.counted, decisions.reason, (), ())
     flags: list[VoterFlag] = []
     actors = [("voter", table.voter, table.voter_names)]

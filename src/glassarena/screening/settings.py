@@ -23,6 +23,12 @@ class ScreeningSettings:
     less than this (1 = like the crowd, 0 = coin flips, < 0 = siding with the weaker model).
     `favouritism_margin`: how far above or below a model's predicted win share a voter's
     votes on it may lie (taste) before a significant excess flags them.
+    `min_crowd_voters`: with fewer distinct voters there is no crowd to screen against (a
+    private arena of one or a few people; no one can stay under a 10 % share), and every vote
+    counts.
+    `refresh_share`: in the live arena, screening's time is at most this share of the
+    leaderboard refresh time, amortised (arena/live_screening.py); not a threshold, so it
+    does not change what a pass decides.
     """
 
     enabled: bool = True
@@ -38,6 +44,8 @@ class ScreeningSettings:
     new_voter_days: float = 3.0
     burst_window_hours: float = 24.0
     reference_prior: float = 0.5
+    min_crowd_voters: int = 10
+    refresh_share: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -51,8 +59,11 @@ class ScreeningSettings:
             "min_voter_votes",
             "low_history_votes",
             "concentration_set_size",
+            "min_crowd_voters",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"screening {name} must be at least 1")
+        if self.refresh_share <= 0:
+            raise ValueError(f"screening refresh_share must be > 0, got {self.refresh_share}")
         if self.new_voter_days < 0 or self.burst_window_hours <= 0:
             raise ValueError("screening new_voter_days must be >= 0 and burst_window_hours > 0")

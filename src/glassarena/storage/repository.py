@@ -61,6 +61,7 @@ from glassarena.storage.schema import (
     as_utc,
     utc_now,
 )
+from glassarena.storage.verdict_log import screened_out
 from glassarena.storage.vote_chain import chain_entry, entry_hash
 from glassarena.vocabulary import (
     AnswerStatus,
@@ -708,13 +709,15 @@ class ArenaRepository:
         return LogHead(row.position, row.entry_hash)
 
     def counted_votes_in_log(self, up_to: int) -> list[CountedVote]:
-        """The counted votes of log positions 1..`up_to`, in log order, as the board reads them.
+        """The counted votes of log positions 1..`up_to`, in log order, as the board reads them:
+        those counted when accepted, less those a screening verdict up to `up_to` uncounts.
 
         Only what the published log carries, so that anyone replaying the log gets the same
         table and the same leaderboard.
         """
         query = (
             select(
+                _vote_log.c.position,
                 _vote_log.c.model_a,
                 _vote_log.c.model_a_version,
                 _vote_log.c.model_b,
@@ -735,6 +738,7 @@ class ArenaRepository:
             .order_by(_vote_log.c.position)
         )
         with self._database.engine.connect() as reader:
+            uncounted = screened_out(reader, up_to)
             return [
                 CountedVote(
                     model_a=version_label(row.model_a, row.model_a_version),
@@ -748,6 +752,7 @@ class ArenaRepository:
                     webdev_stack=row.webdev_stack,
                 )
                 for row in reader.execute(query)
+                if row.position not in uncounted
             ]
 
     def vote_log_entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteLogEntry]:

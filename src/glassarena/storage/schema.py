@@ -263,6 +263,42 @@ class VoteLogHead(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
+class VoteVerdict(Base):
+    """A screening verdict: a later decision on whether an earlier vote counts.
+
+    Append-only like `vote_log` (database triggers refuse UPDATE and DELETE), and chained into
+    the same hash chain: `position` and `prev_hash` come from the one VoteLogHead, so votes and
+    verdicts interleave in one public log (storage/vote_chain.py). `vote_position` is the
+    position of the vote entry the verdict is about; the latest verdict on a vote decides.
+    """
+
+    __tablename__ = "vote_verdicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True, index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    vote_position: Mapped[int] = mapped_column(Integer, index=True)
+    battle_public_id: Mapped[str] = mapped_column(String(64))
+    counted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(50))
+    screening_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ScreeningRun(Base):
+    """One pass of live screening: the log head it screened up to and what it found (counts
+    per reason, each board with and without screening), for `/integrity`."""
+
+    __tablename__ = "screening_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finished_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class Retirement(Base):
     """A model version taken out of the battles by a retirement rule; it stays on the board.
 

@@ -19,6 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+# A verdict entry says so in `kind`; a vote entry has no `kind` (entries logged before
+# verdicts existed keep their hash).
+VERDICT_KIND = "verdict"
 # Fields a published line may carry besides the chained entry: its hash, and what is
 # pseudonymised or opted in per export (so it cannot be part of a hash fixed at vote time).
 UNCHAINED_FIELDS = frozenset({"hash", "voter", "prompts"})
@@ -87,3 +90,31 @@ def chain_entry(
     if webdev_stack is not None:
         entry["webdev_stack"] = webdev_stack
     return entry
+
+
+def verdict_entry(
+    *,
+    position: int,
+    prev_hash: str,
+    vote_position: int,
+    battle_id: str,
+    counted: bool,
+    reason: str | None,
+    screening: str,
+    decided_at: datetime,
+) -> dict[str, Any]:
+    """The chained entry of a screening verdict on the vote entry at `vote_position`:
+    from this entry on, that vote counts (`counted`) or not, for `reason` (a screening
+    reason code; None when a vote is counted again). `screening` names the screening
+    version and thresholds that decided."""
+    return {
+        "kind": VERDICT_KIND,
+        "position": position,
+        "prev_hash": prev_hash,
+        "vote_position": vote_position,
+        "battle_id": battle_id,
+        "counted": counted,
+        "reason": reason,
+        "screening": screening,
+        "decided_at": canonical_time(decided_at),
+    }

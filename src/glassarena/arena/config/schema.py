@@ -158,7 +158,8 @@ class SamplingSettings(_Section):
 
 
 class ScreeningSection(_Section):
-    """Vote screening thresholds; field names match screening.ScreeningSettings."""
+    """Vote screening thresholds and the live arena's screening budget; field names match
+    screening.ScreeningSettings."""
 
     enabled: bool = True
     alpha: float = Field(default=0.01, gt=0, lt=1)
@@ -173,6 +174,9 @@ class ScreeningSection(_Section):
     new_voter_days: NonNegativeFloat = 3.0
     burst_window_hours: PositiveFloat = 24.0
     reference_prior: PositiveFloat = 0.5
+    min_crowd_voters: PositiveInt = 10
+    # Live screening's cost, amortised: at most this share of the leaderboard refresh time.
+    refresh_share: PositiveFloat = 0.5
 
 
 class IdentityGuardSection(_Section):

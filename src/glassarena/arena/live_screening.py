@@ -1,0 +1,328 @@
+"""Vote screening inside the live arena: the detectors of `glassarena.screening` run on the
+arena's own votes, and a vote they flag stops counting, with its reason, through a *verdict*
+chained into the public vote log (storage/verdict_log.py). Nothing is deleted or rewritten:
+anyone replaying the log applies the verdicts in order and gets the same boards.
+
+Each pass screens, per battle kind, every two-model vote that was counted when accepted (a
+vote the acceptance seam did not count, e.g. a named-mode vote, is never judged, and never
+made to count), from scratch and deterministically, and appends a verdict for each vote
+whose standing changes: newly flagged votes stop counting, and a vote no longer flagged
+(more data cleared its voter) counts again.
+
+Cost is amortised against the refresh it sits beside. The leaderboard refresher reports the
+time each refresh took; a pass runs when the refresh time accumulated since the last pass,
+times `ScreeningSettings.refresh_share`, reaches what the last pass cost. So over any run of
+refreshes the screening time is at most that share of the refresh time (plus one pass),
+whatever the arena's size; a big arena screens every few refreshes, a small one every
+refresh. Passes read the log incrementally: each reads just the entries appended since the
+previous one and keeps every column (voter, IP hash, model codes) in memory.
+
+Each pass also records, for `/integrity`, its counts per reason and each board with and
+without screening (storage: `screening_runs`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from glassarena.battles.errors import BattleDataError
+from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.ratings.errors import RatingError
+from glassarena.screening import REASONS, ScreeningResult, ScreeningSettings, VoteTable, screen
+from glassarena.storage.repository import LogHead
+from glassarena.storage.verdict_log import ScreenableVotes, Verdict, VerdictLog
+
+logger = logging.getLogger(__name__)
+
+# Bumped whenever the detectors change what they decide; logged with every verdict.
+SCREENING_VERSION = "1"
+_OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
+
+
+def screening_version(settings: ScreeningSettings) -> str:
+    """The detectors' version and a fingerprint of the thresholds, as verdicts name it."""
+    decisive = {key: value for key, value in asdict(settings).items() if key != "refresh_share"}
+    thresholds = json.dumps(decisive, sort_keys=True).encode("utf-8")
+    return f"{SCREENING_VERSION}:{hashlib.sha256(thresholds).hexdigest()[:12]}"
+
+
+class _Codes:
+    """Stable integer codes for values in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.index: dict[Hashable, int] = {}
+        self.names: list[Any] = []
+
+    def encode(self, values: Sequence[Hashable]) -> NDArray[np.intp]:
+        batch, uniques = pd.factorize(np.asarray(values, dtype=object))
+        index = self.index
+        codes = np.empty(len(uniques), dtype=np.intp)
+        for number, value in enumerate(uniques.tolist()):
+            code = index.get(value)
+            if code is None:
+                code = index[value] = len(self.names)
+                self.names.append(value)
+            codes[number] = code
+        return codes[batch]
+
+
+@dataclass
+class _Screenable:
+    """Every screenable vote read so far, as arrays; grows by the newly logged ones only."""
+
+    read_up_to: int = 0
+    position: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    battle: list[str] = field(default_factory=list)
+    category: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    model_a: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    model_b: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    outcome: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    winner: list[str] = field(default_factory=list)
+    voter: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    ip: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    time: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    categories: _Codes = field(default_factory=_Codes)
+    models: _Codes = field(default_factory=_Codes)
+    voters: _Codes = field(default_factory=_Codes)
+    ips: _Codes = field(default_factory=_Codes)
+
+    def extend(self, new: ScreenableVotes, up_to: int) -> None:
+        self.read_up_to = up_to
+        if not len(new):
+            return
+        self.position = np.r_[self.position, np.asarray(new.position, dtype=np.int64)]
+        self.battle += new.battle_public_id
+        self.category = np.r_[self.category, self.categories.encode(new.category)]
+        self.model_a = np.r_[self.model_a, self.models.encode(new.model_a)]
+        self.model_b = np.r_[self.model_b, self.models.encode(new.model_b)]
+        self.outcome = np.r_[self.outcome, [_OUTCOMES[winner] for winner in new.winner]]
+        self.winner += new.winner
+        self.voter = np.r_[self.voter, self.voters.encode(new.voter_id)]
+        self.ip = np.r_[self.ip, self.ips.encode(new.ip_hash)]
+        self.time = np.r_[self.time, np.asarray(new.voted_at, dtype=np.float64)]
+
+    def table(self, rows: NDArray[np.intp]) -> VoteTable:
+        """The votes at `rows` as a VoteTable (models sorted, as screening requires)."""
+        present = np.unique(np.r_[self.model_a[rows], self.model_b[rows]])
+        labels = np.array([self.models.names[code] for code in present], dtype=str)
+        order = np.argsort(labels)
+        sorted_code = np.empty(len(self.models.names), dtype=np.intp)
+        sorted_code[present[order]] = np.arange(len(present))
+        return VoteTable(
+            models=labels[order],
+            model_a=sorted_code[self.model_a[rows]],
+            model_b=sorted_code[self.model_b[rows]],
+            outcome=self.outcome[rows],
+            voter=self.voter[rows],
+            voter_names=np.array(self.voters.names, dtype=object),
+            ip=self.ip[rows],
+            ip_names=np.array(self.ips.names, dtype=object),
+            time=self.time[rows],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PassOutcome:
+    """What one pass decided: per screened vote position, the reason it does not count."""
+
+    position: int
+    uncounted: Mapping[int, str]
+    appended: int
+    seconds: float
+    report: Mapping[str, Any]
+
+
+class LiveScreening:
+    def __init__(
+        self,
+        verdicts: VerdictLog,
+        settings: ScreeningSettings,
+        *,
+        options: LeaderboardOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._verdicts = verdicts
+        self.settings = settings
+        self.version = screening_version(settings)
+        self._options = replace(options or LeaderboardOptions(), style_control=False)
+        self._clock = clock
+        self._votes = _Screenable()
+        self._refresh_seconds = 0.0  # refresh time since the last pass
+        self._last_cost: float | None = None
+
+    def due(self) -> bool:
+        """Whether the refresh time since the last pass has earned another pass."""
+        if self._last_cost is None:
+            return True
+        return self._refresh_seconds * self.settings.refresh_share >= self._last_cost
+
+    def after_refresh(self, head: LogHead, refresh_seconds: float) -> PassOutcome | None:
+        """The refresher's hook, after each refresh that stored its boards: count the
+        refresh's time and run a pass over the log up to `head` when one is due. A failing
+        pass is logged and costs its time like any pass; the boards are not affected."""
+        self._refresh_seconds += refresh_seconds
+        if not self.due():
+            return None
+        started = self._clock()
+        try:
+            return self.run(head)
+        except Exception:
+            logger.exception("vote screening failed at log position %d", head.position)
+            self._passed(self._clock() - started)
+            return None
+
+    def run(self, head: LogHead) -> PassOutcome:
+        """Screen every screenable vote up to `head` and log the verdicts that change one."""
+        started = self._clock()
+        votes = self._votes
+        if head.position > votes.read_up_to:
+            votes.extend(
+                self._verdicts.screenable_votes(votes.read_up_to, head.position), head.position
+            )
+        uncounted, report = self._decide(head.position)
+        in_force = self._verdicts.screened_out(head.position)
+        changes = [
+            Verdict(int(votes.position[row]), votes.battle[row], False, reason)
+            for row, reason in uncounted.items()
+            if int(votes.position[row]) not in in_force
+        ]
+        # Votes a verdict left uncounted that this pass no longer flags count again.
+        held = np.array(sorted(in_force), dtype=np.int64)
+        rows = np.minimum(np.searchsorted(votes.position, held), max(len(votes.position) - 1, 0))
+        judged = votes.position[rows] == held if len(votes.position) else held < 0
+        changes += [
+            Verdict(int(votes.position[row]), votes.battle[row], True, None)
+            for row in rows[judged].tolist()
+            if row not in uncounted
+        ]
+        changes.sort(key=lambda verdict: verdict.vote_position)
+        appended = self._verdicts.append(changes, self.version)
+        seconds = self._clock() - started
+        report = {**report, "verdicts_appended": appended}
+        self._verdicts.record_run(head.position, seconds, report)
+        self._passed(seconds)
+        logger.info(
+            "screened %d votes up to log position %d in %.2f s: %d uncounted, %d verdicts",
+            len(votes.position),
+            head.position,
+            seconds,
+            len(uncounted),
+            appended,
+        )
+        return PassOutcome(
+            head.position,
+            {int(votes.position[row]): reason for row, reason in uncounted.items()},
+            appended,
+            seconds,
+            report,
+        )
+
+    def _passed(self, seconds: float) -> None:
+        self._last_cost = seconds
+        self._refresh_seconds = 0.0
+
+    def _decide(self, position: int) -> tuple[dict[int, str], dict[str, Any]]:
+        """Per battle kind: screen its votes; returns row -> reason for the flagged ones, and
+        the report (counts per reason, model shifts, boards with and without screening)."""
+        votes = self._votes
+        uncounted: dict[int, str] = {}
+        boards: dict[str, Any] = {}
+        shifts: list[dict[str, Any]] = []
+        by_reason: dict[str, int] = {}
+        for code, category in enumerate(votes.categories.names):
+            rows = np.flatnonzero(votes.category == code)
+            if len(rows) == 0:
+                continue
+            result = screen(votes.table(rows), self.settings)
+            flagged = np.flatnonzero(~result.counted)
+            for row, reason in zip(
+                rows[flagged].tolist(), result.reason[flagged].tolist(), strict=True
+            ):
+                uncounted[row] = reason
+            for reason, count in result.counts_by_reason().items():
+                by_reason[reason] = by_reason.get(reason, 0) + count
+            shifts += [
+                {**_finite(asdict(shift)), "category": category} for shift in result.model_shifts
+            ]
+            boards[category] = self._boards(rows, result)
+        report = {
+            "screening": self.version,
+            "votes_screened": len(votes.position),
+            "uncounted_by_reason": {
+                reason: by_reason[reason] for reason in REASONS if reason in by_reason
+            },
+            "reasons": {reason: REASONS[reason] for reason in by_reason},
+            "model_shifts": shifts,
+            "boards": boards,
+            "head_position": position,
+        }
+        return uncounted, report
+
+    def _boards(self, rows: NDArray[np.intp], result: ScreeningResult) -> dict[str, Any]:
+        """The board of these votes with screening (the flagged ones left out) and without,
+        side by side: each model's rating and rank in both and how many places screening
+        moved it (positive: up)."""
+        unscreened = self._leaderboard(rows)
+        flagged = not result.counted.all()
+        screened = self._leaderboard(rows[result.counted]) if flagged else unscreened
+        models = sorted(
+            set(screened) | set(unscreened),
+            key=lambda model: (screened.get(model, (np.inf, 0.0))[0], model),
+        )
+        return {
+            "votes_counted": int(result.counted.sum()),
+            "votes_without_screening": len(rows),
+            "rows": [
+                {
+                    "model": model,
+                    "rank": screened[model][0] if model in screened else None,
+                    "rating": screened[model][1] if model in screened else None,
+                    "rank_without_screening": unscreened[model][0] if model in unscreened else None,
+                    "rating_without_screening": unscreened[model][1]
+                    if model in unscreened
+                    else None,
+                    "rank_change": unscreened[model][0] - screened[model][0]
+                    if model in screened and model in unscreened
+                    else None,
+                }
+                for model in models
+            ],
+        }
+
+    def _leaderboard(self, rows: NDArray[np.intp]) -> dict[str, tuple[int, float]]:
+        """Model -> (rank, rating) on the board of the votes at `rows`, computed as the
+        leaderboard computes it; empty when they cannot be ranked yet."""
+        votes = self._votes
+        if len(rows) == 0:
+            return {}
+        labels = np.array(votes.models.names, dtype=object)
+        battles = pd.DataFrame(
+            {
+                "model_a": labels[votes.model_a[rows]],
+                "model_b": labels[votes.model_b[rows]],
+                "winner": [votes.winner[row] for row in rows.tolist()],
+            }
+        )
+        try:
+            board = compute_leaderboard(battles, self._options)
+        except (RatingError, BattleDataError):
+            return {}
+        return {row.model: (row.rank, round(row.rating, 2)) for row in board.rows}
+
+
+def _finite(values: Mapping[str, Any]) -> dict[str, Any]:
+    """NaN (a count test has no z-score) as None, so the report stays valid JSON."""
+    return {
+        key: None if isinstance(value, float) and not np.isfinite(value) else value
+        for key, value in values.items()
+    }

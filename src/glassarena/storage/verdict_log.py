@@ -1,0 +1,287 @@
+"""Screening verdicts on earlier votes, chained into the vote log, and the screening passes.
+
+A verdict never changes a vote or its log entry: it is a new entry, appended to the same hash
+chain (its position and `prev_hash` come from the one `vote_log_head` row that every vote
+append locks), saying that from here on the vote at `vote_position` counts or not, and why.
+The latest verdict on a vote decides; a vote without one keeps the decision it was accepted
+with. Anyone replaying the published log applies the verdicts in order and gets the same
+counted votes (arena/log_audit.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Table, desc, insert, select, update
+
+from glassarena.storage.battle_view import version_label
+from glassarena.storage.database import Database
+from glassarena.storage.schema import (
+    ScreeningRun,
+    VoteLogEntry,
+    VoteLogHead,
+    VoteVerdict,
+    as_utc,
+    utc_now,
+)
+from glassarena.storage.vote_chain import entry_hash, verdict_entry
+
+
+def _table(mapped: type[Any]) -> Table:
+    return mapped.__table__  # type: ignore[no-any-return]
+
+
+_verdicts = _table(VoteVerdict)
+_vote_log = _table(VoteLogEntry)
+_head = _table(VoteLogHead)
+_runs = _table(ScreeningRun)
+# Taking the head row's lock before reading the verdicts in force: two screening passes
+# racing (two workers) then see each other's verdicts and append no duplicates.
+_LOCK_HEAD = update(_head).where(_head.c.id == 1).values(position=_head.c.position)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """From now on, the vote logged at `vote_position` counts (or not, for `reason`)."""
+
+    vote_position: int
+    battle_public_id: str
+    counted: bool
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictEvent:
+    """A logged verdict, as a reader replaying the log in order meets it."""
+
+    position: int
+    vote_position: int
+    counted: bool
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenableVotes:
+    """Log entries screening may judge (two-model votes counted when they were accepted),
+    column by column. Holds voter ids and IP hashes: never published."""
+
+    position: list[int]
+    battle_public_id: list[str]
+    category: list[str]
+    model_a: list[str]
+    model_b: list[str]
+    winner: list[str]
+    voter_id: list[str]
+    ip_hash: list[str]
+    voted_at: list[float]  # seconds since the epoch
+
+    def __len__(self) -> int:
+        return len(self.position)
+
+
+def screened_out(connection: Connection, up_to: int) -> dict[int, str | None]:
+    """Vote position -> reason, for every vote a verdict at or before `up_to` leaves
+    uncounted (its latest verdict there says not counted)."""
+    uncounted: dict[int, str | None] = {}
+    for event in _events(connection, 0, up_to):
+        if event.counted:
+            uncounted.pop(event.vote_position, None)
+        else:
+            uncounted[event.vote_position] = event.reason
+    return uncounted
+
+
+def _events(connection: Connection, after: int, up_to: int) -> Iterator[VerdictEvent]:
+    query = (
+        select(_verdicts.c.position, _verdicts.c.vote_position, _verdicts.c.counted)
+        .add_columns(_verdicts.c.reason)
+        .where(_verdicts.c.position > after, _verdicts.c.position <= up_to)
+        .order_by(_verdicts.c.position)
+    )
+    for row in connection.execute(query):
+        yield VerdictEvent(row.position, row.vote_position, row.counted, row.reason)
+
+
+class VerdictLog:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def events(self, after: int, up_to: int) -> list[VerdictEvent]:
+        """The verdicts logged at positions after..up_to, in log order."""
+        with self._database.engine.connect() as reader:
+            return list(_events(reader, after, up_to))
+
+    def screened_out(self, up_to: int) -> dict[int, str | None]:
+        with self._database.engine.connect() as reader:
+            return screened_out(reader, up_to)
+
+    def screenable_votes(self, after: int, up_to: int) -> ScreenableVotes:
+        """The votes logged at positions after..up_to that screening may judge, in log order."""
+        log = _vote_log.c
+        query = (
+            select(
+                log.position,
+                log.battle_public_id,
+                log.category,
+                log.model_a,
+                log.model_a_version,
+                log.model_b,
+                log.model_b_version,
+                log.winner,
+                log.voter_id,
+                log.ip_hash,
+                log.created_at,
+            )
+            .where(
+                log.position > after,
+                log.position <= up_to,
+                log.counted.is_(True),
+                log.model_b.is_not(None),
+            )
+            .order_by(log.position)
+        )
+        with self._database.engine.connect() as reader:
+            rows = reader.execute(query).all()
+        if not rows:
+            return ScreenableVotes([], [], [], [], [], [], [], [], [])
+        (
+            position,
+            battle,
+            category,
+            model_a,
+            version_a,
+            model_b,
+            version_b,
+            winner,
+            voter,
+            ip_hash,
+            created_at,
+        ) = (list(column) for column in zip(*rows, strict=True))
+        labels: dict[tuple[str, int], str] = {}
+
+        def label(name: str, version: int) -> str:
+            found = labels.get((name, version))
+            if found is None:
+                found = labels[(name, version)] = version_label(name, version)
+            return found
+
+        # Column-wise: a first pass reads every vote in the log (a million rows, say).
+        since_epoch = pd.to_datetime(created_at, utc=True) - pd.Timestamp(0, tz="UTC")
+        return ScreenableVotes(
+            position=position,
+            battle_public_id=battle,
+            category=category,
+            model_a=list(map(label, model_a, version_a)),
+            model_b=list(map(label, model_b, version_b)),
+            winner=winner,
+            voter_id=voter,
+            ip_hash=ip_hash,
+            voted_at=(since_epoch / pd.Timedelta(seconds=1)).to_numpy(dtype=float).tolist(),
+        )
+
+    def append(self, verdicts: Sequence[Verdict], screening: str) -> int:
+        """Chain the verdicts that change a vote's standing (in the given order) onto the log,
+        in one transaction; the others are already in force and are left out. Returns how
+        many were appended."""
+        if not verdicts:
+            return 0
+        with self._database.transaction() as connection:
+            connection.execute(_LOCK_HEAD)
+            head = connection.execute(select(_head.c.position)).scalar_one()
+            in_force = screened_out(connection, head)
+            changes = [
+                verdict
+                for verdict in verdicts
+                if (verdict.vote_position in in_force) != (not verdict.counted)
+            ]
+            if changes:
+                _append(connection, changes, screening, utc_now())
+            return len(changes)
+
+    def entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteVerdict]:
+        """Verdict entries at positions 1..`up_to` in order, read in batches."""
+        after = 0
+        while True:
+            with self._database.sessions() as session:
+                entries = list(
+                    session.scalars(
+                        select(VoteVerdict)
+                        .where(VoteVerdict.position > after, VoteVerdict.position <= up_to)
+                        .order_by(VoteVerdict.position)
+                        .limit(batch)
+                    )
+                )
+            if not entries:
+                return
+            yield from entries
+            after = entries[-1].position
+
+    def record_run(self, position: int, seconds: float, report: Mapping[str, Any]) -> None:
+        with self._database.transaction() as connection:
+            connection.execute(
+                insert(_runs).values(
+                    position=position, seconds=seconds, report=dict(report), finished_at=utc_now()
+                )
+            )
+
+    def latest_run(self) -> dict[str, Any] | None:
+        """The newest pass: its report, with `position`, `seconds` and `finished_at`."""
+        query = select(_runs).order_by(desc(_runs.c.id)).limit(1)
+        with self._database.engine.connect() as reader:
+            row = reader.execute(query).one_or_none()
+        if row is None:
+            return None
+        return {
+            **row.report,
+            "position": row.position,
+            "seconds": row.seconds,
+            "finished_at": as_utc(row.finished_at).isoformat(),
+        }
+
+
+def _append(
+    connection: Connection, verdicts: Sequence[Verdict], screening: str, decided_at: datetime
+) -> None:
+    """Claim len(verdicts) positions at once on the head row and chain the verdicts there."""
+    claimed = connection.execute(
+        update(_head)
+        .where(_head.c.id == 1)
+        .values(position=_head.c.position + len(verdicts))
+        .returning(_head.c.position, _head.c.entry_hash)
+    ).one()
+    position = claimed.position - len(verdicts)
+    previous = claimed.entry_hash
+    rows = []
+    for verdict in verdicts:
+        position += 1
+        entry = verdict_entry(
+            position=position,
+            prev_hash=previous,
+            vote_position=verdict.vote_position,
+            battle_id=verdict.battle_public_id,
+            counted=verdict.counted,
+            reason=verdict.reason,
+            screening=screening,
+            decided_at=decided_at,
+        )
+        digest = entry_hash(entry)
+        rows.append(
+            {
+                "position": position,
+                "prev_hash": previous,
+                "entry_hash": digest,
+                "vote_position": verdict.vote_position,
+                "battle_public_id": verdict.battle_public_id,
+                "counted": verdict.counted,
+                "reason": verdict.reason,
+                "screening_version": screening,
+                "created_at": decided_at,
+            }
+        )
+        previous = digest
+    connection.execute(insert(_verdicts), rows)
+    connection.execute(update(_head).where(_head.c.id == 1).values(entry_hash=previous))

@@ -1,0 +1,211 @@
+"""Live screening: an attack on a running arena's board first, then the defence.
+
+One voter rigs the board for the crowd's weakest model (votes only in its battles, always
+for it). Without screening, the board ranks it far above where the crowd puts it. With
+live screening, the refresh after the attack logs a verdict on each of the attacker's votes,
+the next refresh leaves them out, no honest vote is touched, and replaying the exported log
+(verdicts applied in order) gives the served boards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
+from glassarena.arena.live_screening import LiveScreening, screening_version
+from glassarena.arena.log_audit import (
+    check_chain,
+    check_verdicts,
+    read_log,
+    recompute_served,
+    served_json,
+)
+from glassarena.arena.log_export import export_lines
+from glassarena.screening import ScreeningSettings
+from glassarena.storage.database import Database, open_database
+from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.verdict_log import Verdict, VerdictLog
+from glassarena.vocabulary import BattleKind, Winner
+from vote_seeding import (
+    CROWD_MODELS,
+    CrowdVotes,
+    seed_honest_crowd,
+    seed_target_fan,
+    vote_on_a_battle,
+)
+
+HONEST_VOTERS = 30
+VOTES_EACH = 20
+FAN_VOTES = 120
+TARGET = CROWD_MODELS[-1]
+CATEGORIES = (BattleKind.TEXT.category,)
+
+
+@pytest.fixture
+def repository(database: Database) -> ArenaRepository:
+    return ArenaRepository(database)
+
+
+@pytest.fixture
+def sqlite_repository(tmp_path: Path) -> Iterator[ArenaRepository]:
+    """For what does not depend on the database engine."""
+    database = open_database(f"sqlite:///{tmp_path / 'arena.db'}")
+    yield ArenaRepository(database)
+    database.dispose()
+
+
+@pytest.fixture
+def crowd(repository: ArenaRepository) -> CrowdVotes:
+    return seed_honest_crowd(repository, HONEST_VOTERS, VOTES_EACH)
+
+
+def _rank(snapshot: LeaderboardSnapshot | None, model: str) -> int:
+    assert snapshot is not None and snapshot.leaderboard is not None, snapshot
+    ranks: Iterator[int] = (
+        row["rank"] for row in snapshot.leaderboard["rows"] if row["model"] == model
+    )
+    return next(ranks)
+
+
+def _refresher(
+    repository: ArenaRepository, screening: LiveScreening | None
+) -> LeaderboardRefresher:
+    return LeaderboardRefresher(repository, categories=CATEGORIES, screening=screening)
+
+
+def test_a_fan_lifts_its_model_without_screening_and_is_uncounted_with_it(
+    repository: ArenaRepository, crowd: CrowdVotes
+) -> None:
+    honest = _refresher(repository, None)
+    honest.refresh()
+    honest_rank = _rank(honest.snapshot("text"), TARGET)
+    assert honest_rank == len(CROWD_MODELS)
+    fan = seed_target_fan(repository, crowd, FAN_VOTES)
+
+    # The attack works on a board without screening.
+    unscreened = _refresher(repository, None)
+    unscreened.refresh()
+    rigged_rank = _rank(unscreened.snapshot("text"), TARGET)
+    assert rigged_rank < honest_rank - 2
+
+    verdicts = VerdictLog(repository.database)
+    screening = LiveScreening(verdicts, ScreeningSettings())
+    live = _refresher(repository, screening)
+    attacked_head = repository.log_head()
+    live.refresh()  # the boards at the attacked head, then the screening pass
+    uncounted = verdicts.screened_out(repository.log_head().position)
+    fan_positions = set(range(attacked_head.position - FAN_VOTES + 1, attacked_head.position + 1))
+    assert set(uncounted) == fan_positions, "exactly the fan's votes stop counting"
+    assert set(uncounted.values()) <= {"voter-cap", "concentration", "favouritism"}
+    assert repository.log_head().position == attacked_head.position + FAN_VOTES
+
+    assert live.refresh_if_needed(), "the verdicts moved the head: the boards are recomputed"
+    screened = live.snapshot("text")
+    assert screened is not None and screened.votes == HONEST_VOTERS * VOTES_EACH
+    assert _rank(screened, TARGET) == honest_rank
+    assert len(fan) == FAN_VOTES
+
+    run = verdicts.latest_run()
+    # (the refresh after the verdicts may have earned another pass: it finds the same)
+    assert run is not None and run["votes_screened"] == attacked_head.position
+    assert sum(run["uncounted_by_reason"].values()) == FAN_VOTES
+    (target_row,) = [row for row in run["boards"]["text"]["rows"] if row["model"] == TARGET]
+    assert target_row["rank"] == honest_rank
+    assert target_row["rank_without_screening"] == rigged_rank
+    assert target_row["rank_change"] == rigged_rank - honest_rank
+
+
+def test_the_exported_log_replays_the_screened_boards(sqlite_repository: ArenaRepository) -> None:
+    repository = sqlite_repository
+    crowd = seed_honest_crowd(repository, HONEST_VOTERS, VOTES_EACH)
+    seed_target_fan(repository, crowd, FAN_VOTES)
+    live = _refresher(
+        repository, LiveScreening(VerdictLog(repository.database), ScreeningSettings())
+    )
+    live.refresh()
+    assert live.refresh_if_needed()
+    served = live.snapshot("text")
+    assert served is not None
+
+    entries = read_log([line.decode() for line in export_lines(repository)], "log.jsonl")
+    assert check_chain(entries, "log.jsonl") == repository.log_head()
+    assert check_verdicts(entries, "log.jsonl") == FAN_VOTES
+    body = served.to_dict()
+    assert recompute_served(entries, body) == served_json(body)
+
+
+def test_a_vote_screening_no_longer_flags_counts_again(
+    repository: ArenaRepository, crowd: CrowdVotes
+) -> None:
+    verdicts = VerdictLog(repository.database)
+    # A verdict from an earlier pass (other thresholds) on an honest vote.
+    assert verdicts.append([Verdict(1, crowd.battle_ids[0], False, "disagreement")], "0:old") == 1
+    assert 1 in verdicts.screened_out(repository.log_head().position)
+    screening = LiveScreening(verdicts, ScreeningSettings())
+    outcome = screening.run(repository.log_head())
+    assert outcome.uncounted == {}
+    assert outcome.appended == 1
+    events = verdicts.events(0, repository.log_head().position)
+    assert [(event.vote_position, event.counted, event.reason) for event in events] == [
+        (1, False, "disagreement"),
+        (1, True, None),
+    ]
+    assert verdicts.screened_out(repository.log_head().position) == {}
+    # A second pass over the same log changes nothing, so it logs nothing.
+    assert screening.run(repository.log_head()).appended == 0
+
+
+def test_a_vote_not_counted_when_accepted_is_never_judged(
+    sqlite_repository: ArenaRepository,
+) -> None:
+    repository = sqlite_repository
+    crowd = seed_honest_crowd(repository, 2, 10)
+    seed_target_fan(repository, crowd, 5)
+    head = repository.log_head()
+    screenable = VerdictLog(repository.database).screenable_votes(0, head.position)
+    assert len(screenable) == head.position  # every seeded vote was counted when accepted
+    vote_on_a_battle(
+        repository,
+        "named-vote",
+        crowd.model_ids[TARGET],
+        crowd.model_ids[CROWD_MODELS[0]],
+        Winner.MODEL_A,
+        voter_id="fan-voter",
+        counted=False,
+    )
+    later = VerdictLog(repository.database).screenable_votes(head.position, head.position + 1)
+    assert len(later) == 0
+
+
+def test_passes_run_on_a_budget_of_the_refresh_time(sqlite_repository: ArenaRepository) -> None:
+    repository = sqlite_repository
+    ticks = iter(range(1_000))  # every reading of the clock is one second later: a pass costs 1 s
+    screening = LiveScreening(
+        VerdictLog(repository.database),
+        ScreeningSettings(refresh_share=0.5),
+        clock=lambda: float(next(ticks)),
+    )
+    head = repository.log_head()
+    assert screening.after_refresh(head, 0.1) is not None, "the first pass runs at once"
+    assert screening.after_refresh(head, 1.9) is None
+    assert screening.after_refresh(head, 0.1) is not None, "2 s of refreshes earn a 1 s pass"
+    assert screening.after_refresh(head, 0.5) is None
+
+
+def test_the_screening_version_names_the_thresholds() -> None:
+    default = screening_version(ScreeningSettings())
+    assert default.startswith("1:")
+    assert screening_version(ScreeningSettings(alpha=0.05)) != default
+    assert screening_version(ScreeningSettings(refresh_share=0.2)) == default
+
+
+def test_a_private_arena_of_one_voter_is_not_screened(sqlite_repository: ArenaRepository) -> None:
+    """One person rating models for themselves supplies every vote of every model: no crowd
+    to screen against, so none of their votes is capped or flagged."""
+    seed_honest_crowd(sqlite_repository, 1, 90)
+    screening = LiveScreening(VerdictLog(sqlite_repository.database), ScreeningSettings())
+    outcome = screening.run(sqlite_repository.log_head())
+    assert outcome.uncounted == {} and outcome.appended == 0
