@@ -19,6 +19,10 @@ fi
 echo "Installing glassarena[$extras] into .venv (llama-cpp-python compiles once, ~5 min on 2 cores)…"
 .venv/bin/python -m pip install --quiet --editable ".[$extras]"
 
+# The browser runtimes WebDev apps run on (React, Babel, Tailwind, Vue, Pyodide, Mermaid):
+# pinned npm tarballs, checked against their sha512 (docs/webdev-runtimes.md).
+.venv/bin/glassarena runtimes install
+
 # pip caches the compiled wheel; one cached from a native build (see above) crashes here.
 # Generate one token with the smallest embedded model; if that fails, rebuild once.
 if [[ ",$extras," == *",local,"* ]] && ! .venv/bin/python -m glassarena.providers.llama_check; then

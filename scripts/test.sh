@@ -27,6 +27,8 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 GLASSARENA_EXTRAS=local,test bash scripts/setup.sh
+# setup.sh installs them too; the WebDev stack tests fail rather than skip without them.
+.venv/bin/glassarena runtimes install
 
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/ruff check src tests benchmarks

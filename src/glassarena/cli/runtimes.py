@@ -19,7 +19,9 @@ def install_command(names: tuple[str, ...]) -> None:
     """Fetch the pinned npm tarballs (all, or NAMES), check their integrity and unpack them
     into $GLASSARENA_RUNTIMES_DIR."""
     directory = read_settings().runtimes_directory()
-    installed = install(directory, names or None, progress=click.echo)
+    installed = install(
+        directory, [RUNTIMES[name] for name in names] if names else None, progress=click.echo
+    )
     click.echo(
         f"{len(installed)} runtime(s) installed in {directory}"
         if installed

@@ -244,7 +244,9 @@ const options = {
     const found = [path, path + '.vue', path + '.ts', path + '.js']
       .find((name) => Object.hasOwn(files, name));
     if (found === undefined) throw new Error(`cannot find ${path} among the app's files`);
-    return {getContentData: () => files[found], type: '.' + found.split('.').pop()};
+    // The loader reads .js as a CommonJS script; models write ES modules.
+    const type = found.endsWith('.js') ? '.mjs' : '.' + found.split('.').pop();
+    return {getContentData: () => files[found], type};
   },
   addStyle: (text) => addCss(text),
   handleModule(type, getContentData) {

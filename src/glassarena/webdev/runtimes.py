@@ -133,16 +133,19 @@ class IntegrityError(Exception):
 
 def install(
     directory: Path,
-    names: Iterable[str] | None = None,
+    runtimes: Iterable[Runtime] | None = None,
     *,
     client: httpx.Client | None = None,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> list[Runtime]:
-    """Fetch, check and unpack the named runtimes (all by default) that are not installed
-    yet; returns those installed now."""
+    """Fetch, check and unpack `runtimes` (all pinned ones by default) that are not installed
+    in `directory` yet; returns those installed now."""
     files = RuntimeFiles(directory)
-    chosen = [RUNTIMES[name] for name in (names or RUNTIMES)]
-    pending = [runtime for runtime in chosen if not files.installed(runtime)]
+    pending = [
+        runtime
+        for runtime in (RUNTIMES.values() if runtimes is None else runtimes)
+        if not files.installed(runtime)
+    ]
     if not pending:
         return []
     directory.mkdir(parents=True, exist_ok=True)

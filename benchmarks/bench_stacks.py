@@ -1,0 +1,197 @@
+"""WebDev stacks benchmark: from "the answer is complete" to "the app is loaded", per stack,
+and the size each runtime adds.
+
+For each stack, one real-shaped app of tests/webdev/corpus is turned into its document
+(`harness.build_document`), stored, and loaded by Chromium from a real HTTP server serving
+the sandbox route and the installed runtimes, top-level under the app's CSP. "Loaded" is the
+harness's `data-glassarena` state (the app built and mounted, the script run, the diagram
+drawn), or `load` for HTML. Two series per stack:
+
+- first load: a fresh browser context each time (nothing cached): Pyodide's target is 2 s;
+- cached: one context, one warm-up load, then each load in a new page with the runtimes in
+  the browser's cache (and its compiled-code cache), as for a voter's second battle: the
+  React and Vue target is a p95 of 300 ms.
+
+Run: .venv/bin/python benchmarks/bench_stacks.py [--runs 20] [--first-loads 5]
+(after `glassarena runtimes install`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from playwright.async_api import BrowserContext, async_playwright
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from live_server import free_port
+
+from glassarena.vocabulary import WebdevStack
+from glassarena.web.settings import Settings
+from glassarena.webdev.checker import CHROMIUM_ARGS
+from glassarena.webdev.harness import STATE_ATTRIBUTE, build_document
+from glassarena.webdev.project import AppProject
+from glassarena.webdev.runtimes import RUNTIMES, STACK_RUNTIMES, RuntimeFiles
+from glassarena.webdev.sandbox import MemoryAppStore, SandboxPolicy, sandbox_app
+
+CHROMIUM = "/usr/bin/chromium"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "webdev" / "corpus"
+APPS = {
+    WebdevStack.HTML: "html/single_document",
+    WebdevStack.REACT: "react/counter_card",
+    WebdevStack.VUE: "vue/script_setup_counter",
+    WebdevStack.PYTHON: "python/fizzbuzz",
+    WebdevStack.MERMAID: "mermaid/flowchart",
+}
+TARGETS_MS = {WebdevStack.REACT: 300.0, WebdevStack.VUE: 300.0}
+FIRST_LOAD_TARGETS_MS = {WebdevStack.PYTHON: 2000.0}
+
+
+def corpus_project(stack: WebdevStack, case: str) -> AppProject:
+    folder = CORPUS / case
+    meta = json.loads(folder.with_suffix(".json").read_text())
+    files = {
+        path.relative_to(folder).as_posix(): path.read_text()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    return AppProject(stack, files, meta["entry"])
+
+
+class Server:
+    def __init__(self, store: MemoryAppStore, policy: SandboxPolicy, runtimes: RuntimeFiles):
+        self.port = free_port()
+        app = Starlette(routes=[Mount(policy.path_prefix, sandbox_app(store, policy, runtimes))])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+async def load_once(
+    context: BrowserContext,
+    store: MemoryAppStore,
+    policy: SandboxPolicy,
+    origin: str,
+    project: AppProject,
+) -> float:
+    """Milliseconds from the finished answer (here: its project) to the loaded app."""
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    started = time.perf_counter()
+    document = build_document(project, policy.runtimes_path)
+    token = store.put_app(document, project.stack)
+    await page.goto(f"{origin}{policy.path_prefix}/{token}", wait_until="load", timeout=120_000)
+    if project.stack is not WebdevStack.HTML:
+        await page.locator(f"html[{STATE_ATTRIBUTE}='ready']").wait_for(
+            state="attached", timeout=120_000
+        )
+    elapsed = (time.perf_counter() - started) * 1000
+    await page.close()
+    if errors:
+        raise RuntimeError(f"{project.stack}: the benchmark app failed: {errors}")
+    return elapsed
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+async def run(runs: int, first_loads: int, stacks: list[WebdevStack]) -> None:
+    runtimes = RuntimeFiles(Settings().runtimes_directory())
+    missing = runtimes.missing()
+    if missing:
+        raise SystemExit(
+            f"runtimes missing ({', '.join(r.key for r in missing)}): run "
+            "`glassarena runtimes install`"
+        )
+    store, policy = MemoryAppStore(), SandboxPolicy()
+    with Server(store, policy, runtimes) as server:
+        origin = f"http://127.0.0.1:{server.port}"
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=list(CHROMIUM_ARGS)
+            )
+            print(
+                f"{'stack':10} {'first load ms (p50 / p95)':>28} {'cached ms (p50 / p95)':>24}"
+                f"  target"
+            )
+            for stack in stacks:
+                project = corpus_project(stack, APPS[stack])
+                first = []
+                for _ in range(first_loads):
+                    context = await browser.new_context()
+                    first.append(await load_once(context, store, policy, origin, project))
+                    await context.close()
+                context = await browser.new_context()
+                await load_once(context, store, policy, origin, project)  # warms the cache
+                cached = [
+                    await load_once(context, store, policy, origin, project) for _ in range(runs)
+                ]
+                await context.close()
+                target = ""
+                if stack in TARGETS_MS:
+                    verdict = "met" if p95(cached) <= TARGETS_MS[stack] else "MISSED"
+                    target = f"cached p95 <= {TARGETS_MS[stack]:g} ms: {verdict}"
+                if stack in FIRST_LOAD_TARGETS_MS:
+                    verdict = "met" if p95(first) <= FIRST_LOAD_TARGETS_MS[stack] else "MISSED"
+                    target = f"first load p95 <= {FIRST_LOAD_TARGETS_MS[stack]:g} ms: {verdict}"
+                print(
+                    f"{stack.value:10} {statistics.median(first):14.0f} / {p95(first):7.0f}"
+                    f"   {statistics.median(cached):12.0f} / {p95(cached):7.0f}  {target}",
+                    flush=True,
+                )
+            await browser.close()
+
+
+def sizes() -> None:
+    print(f"\n{'runtime':24} {'served MB':>9} {'npm tarball MB':>15}  stacks")
+    for runtime in RUNTIMES.values():
+        stacks = ", ".join(s.value for s, names in STACK_RUNTIMES.items() if runtime.name in names)
+        print(
+            f"{runtime.key:24} {runtime.size_bytes / 1e6:9.2f} {runtime.tarball_bytes / 1e6:15.2f}"
+            f"  {stacks}"
+        )
+    total = sum(runtime.size_bytes for runtime in RUNTIMES.values())
+    print(f"{'all':24} {total / 1e6:9.2f}")
+    for stack, names in STACK_RUNTIMES.items():
+        added = sum(RUNTIMES[name].size_bytes for name in names)
+        print(f"  a {stack.value} app loads {added / 1e6:.2f} MB of runtimes")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--first-loads", type=int, default=5)
+    parser.add_argument(
+        "--stacks", default=",".join(stack.value for stack in APPS), help="comma-separated"
+    )
+    args = parser.parse_args()
+    stacks = [WebdevStack(value) for value in args.stacks.split(",")]
+    sizes()
+    print()
+    asyncio.run(run(args.runs, args.first_loads, stacks))
+
+
+if __name__ == "__main__":
+    main()
