@@ -784,13 +784,9 @@ def _relative_imports(path: str, code: str) -> list[str]:
     return [match[1] for match in _RELATIVE_IMPORT.finditer(code)]
 
 
-def resolve_import(specifier: str, importer: str, files: Mapping[str, str]) -> str | None:
+def _resolve(specifier: str, importer: str, files: Mapping[str, str]) -> str | None:
     """The project file a relative import names, as bundlers resolve it: the path itself,
     with a script, component or stylesheet extension, or its directory's index file."""
-    return _resolve(specifier, importer, files)
-
-
-def _resolve(specifier: str, importer: str, files: Mapping[str, str]) -> str | None:
     joined = _joined(importer, specifier)
     for candidate in (
         *(joined + extension for extension in _RESOLVE_EXTENSIONS),
