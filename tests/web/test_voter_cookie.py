@@ -56,3 +56,15 @@ def test_security_headers_on_every_response() -> None:
     assert "unsafe-inline" not in policy
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_verified_cookie_does_not_vouch_for_a_tampered_one() -> None:
+    """Verified cookies are remembered by their exact header; any change is checked again."""
+    with TestClient(_app()) as client:
+        voter = client.get("/").text
+        signed = client.cookies[COOKIE_NAME]
+        assert [client.get("/").text for _ in range(3)] == [voter] * 3  # from the memory
+        client.cookies.clear()
+        client.cookies.set(COOKIE_NAME, signed[:-2] + ("AA" if signed[-2:] != "AA" else "BB"))
+        response = client.get("/")
+        assert response.text != voter and "set-cookie" in response.headers

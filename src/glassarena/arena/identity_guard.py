@@ -35,6 +35,7 @@ REVEALED_MESSAGE = "this battle revealed a model's identity, so it does not coun
 # Part of every stored verdict's `judged_by`: raise it whenever the rules below change, so that
 # verdicts stored under the old rules are judged again from the battle's texts.
 RULES_REVISION = 1
+_MOST_PAIRINGS_KEPT = 10_000
 
 # family -> the names it goes by (models, products, organizations)
 DEFAULT_FAMILIES: Mapping[str, tuple[str, ...]] = {
@@ -173,15 +174,23 @@ class IdentityGuard:
         }
         return json.dumps(described, sort_keys=True).encode()
 
+    @cached_property
+    def _judged_by(self) -> dict[tuple[tuple[str, SideIdentity], ...], str]:
+        return {}
+
     def judged_by(self, contestants: Mapping[str, SideIdentity]) -> str:
         """The key of a verdict this guard gives on a battle between `contestants`."""
-        sides = [
-            [side, who.name, who.organization, list(who.terms)]
-            for side, who in sorted(contestants.items())
-        ]
-        digest = hashlib.sha256(self._configuration)
-        digest.update(json.dumps(sides).encode())
-        return digest.hexdigest()[:32]
+        pairing = tuple(sorted(contestants.items()))
+        # Every vote asks; an arena has few pairings, so each key is computed once.
+        key = self._judged_by.get(pairing)
+        if key is None:
+            sides = [[side, who.name, who.organization, list(who.terms)] for side, who in pairing]
+            digest = hashlib.sha256(self._configuration)
+            digest.update(json.dumps(sides).encode())
+            key = digest.hexdigest()[:32]
+            if len(self._judged_by) < _MOST_PAIRINGS_KEPT:
+                self._judged_by[pairing] = key
+        return key
 
     def verdict(
         self,

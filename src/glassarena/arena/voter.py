@@ -48,9 +48,8 @@ class IpHasher:
         self._key = hmac.new(key, b"glassarena.ip-hash", hashlib.sha256).digest()
 
     def hash(self, ip: str) -> str:
-        return hmac.new(
-            self._key, _canonical_ip(ip, self._ipv6_prefix).encode(), hashlib.sha256
-        ).hexdigest()
+        # hmac.digest: the same HMAC-SHA256 in one C call (every request hashes its client).
+        return hmac.digest(self._key, _canonical_ip(ip, self._ipv6_prefix).encode(), "sha256").hex()
 
     def voter(self, voter_id: str, ip: str) -> Voter:
         if not voter_id or len(voter_id) > MAX_VOTER_ID_CHARS:

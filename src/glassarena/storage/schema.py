@@ -202,7 +202,9 @@ class VoteLogEntry(Base):
 
     The entries form a hash chain (storage/vote_chain.py): `position` counts from 1 without
     gaps, `prev_hash` is the previous entry's `entry_hash`. Appends are serialised on the
-    VoteLogHead row, and the unique position is a second guard against a fork.
+    VoteLogHead row (read FOR UPDATE by the vote's INSERT), a trigger (migration 0008) refuses
+    an entry that does not extend the head and moves the head, and the unique position is a
+    further guard against a fork.
 
     Its `winner` has no CHECK of its own: entries are only written with their vote, in the
     vote's transaction, and `votes.winner` is checked (rebuilding this table on SQLite to add
@@ -236,7 +238,8 @@ class VoteLogEntry(Base):
 
 
 class VoteLogHead(Base):
-    """One row: the vote log's last position and hash, locked by every append."""
+    """One row: the vote log's last position and hash, locked by every append and moved by
+    the `vote_log` insert trigger."""
 
     __tablename__ = "vote_log_head"
 
