@@ -12,19 +12,33 @@ from collections.abc import Iterator
 
 import pytest
 from arena_host import ArenaHost, Listener, running_arena_host
-from playwright.sync_api import Browser
-from test_hostile_apps import SPECIFIC_CHECKS, assert_contained, browser, listener, open_battle
+from playwright.sync_api import Browser, sync_playwright
+from test_hostile_apps import SPECIFIC_CHECKS, assert_contained, listener, open_battle
 
 from glassarena.vocabulary import WebdevStack
+from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.runtimes import RuntimeFiles, runtimes_for
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["browser", "listener"]  # fixtures shared with test_hostile_apps.py
+__all__ = ["listener"]  # a fixture shared with test_hostile_apps.py
 
 STACKS = (WebdevStack.REACT, WebdevStack.VUE, WebdevStack.PYTHON)
 # Pyodide starts in seconds on an idle machine, several times that on a busy CI runner.
 REPORT_TIMEOUT_S = 120.0
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    # As in test_hostile_apps.py, with room for Pyodide beside the huge DOM: at 256 MB the
+    # Python frame runs out of memory before huge_dom can report (contained, but unproven).
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=[*CHROMIUM_ARGS, "--js-flags=--max-old-space-size=512"],
+        )
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="module")
