@@ -157,7 +157,7 @@ def build_arena(
     redis_url: str | None = None,
     *,
     secret_key: str | None = None,
-    leaderboard_interval_seconds: float = 10.0,
+    leaderboard_interval_seconds: float = 1.0,
     cache_dir: Path | None = None,
 ) -> Arena:
     """Open storage (migrating it), register every contestant's version, and wire the arena.

@@ -1,11 +1,14 @@
 """Keeps the leaderboards up to date in the background, never on a page view.
 
 Every `interval_seconds` the refresher reads the vote log's head (one cheap query). When it
-moved, every leaderboard (each category, with and without style control) is recomputed once
-from the counted votes of log entries up to exactly that head, in log order: however many
-votes arrive in between, there is at most one computation per interval, and each snapshot
-names the head it was computed at, so `glassarena verify` can replay the published log up to
-that head and must get the same leaderboard bit for bit.
+moved, the counted votes of the new log entries (and only those) are folded into the board
+statistics (arena/board_statistics.py), and every leaderboard (each category, with and
+without style control) is computed from them at exactly that head: however many votes
+arrive in between, there is at most one computation per interval, and each snapshot names
+the head it was computed at, so `glassarena verify` can replay the published log up to that
+head and must get the same leaderboard bit for bit (it builds the same statistics from the
+log's votes and runs the same computation, `compute_snapshots`). The first refresh after a
+start builds the statistics from the database in one columnar read.
 
 Snapshots are JSON-ready dicts. With Redis, they are shared: one worker computes (a short
 Redis lock decides which) and every worker serves the result.
@@ -16,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -25,11 +30,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
-from glassarena.arena.model_record import NEEDS_WIN_AND_LOSS, model_records
+from glassarena.arena.board_statistics import Board, BoardStatistics
+from glassarena.arena.model_record import NEEDS_WIN_AND_LOSS
 from glassarena.battles.categories import in_category as tagged_in_category
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.table import RowLocator, validate_battles
-from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard_from_counts
 from glassarena.ratings.errors import RatingError
 from glassarena.storage.repository import ArenaRepository, CountedVote, LogHead
 from glassarena.storage.schema import as_utc
@@ -69,7 +75,7 @@ class SnapshotStore(Protocol):
 
     def watermark(self) -> int | None: ...
     def claim(self, watermark: int) -> bool:
-        """True when this worker should compute the leaderboards for `watermark`."""
+        """True when this worker should compute the leaderboards (for `watermark`)."""
         ...
 
 
@@ -113,6 +119,17 @@ return 0
 """
 
 
+# KEYS: the lease. ARGV: this worker's token, the lease's length in seconds.
+_CLAIM_SCRIPT = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class RedisSnapshotStore:
     """Snapshots in Redis, so that every worker serves the one computation."""
 
@@ -120,7 +137,7 @@ class RedisSnapshotStore:
         self,
         client: Redis,
         prefix: str = "glassarena:leaderboard:",
-        lock_seconds: int = 120,
+        lock_seconds: int = 60,
         keep_seconds: int = 7 * 86_400,
     ) -> None:
         self._client = client
@@ -129,6 +146,8 @@ class RedisSnapshotStore:
         # Snapshots of an arena that stopped are forgotten; a running one rewrites them.
         self._keep_seconds = keep_seconds
         self._put = client.register_script(_PUT_SCRIPT)
+        self._claim = client.register_script(_CLAIM_SCRIPT)
+        self._token = secrets.token_hex(16)
 
     def _key(self, category: str, style_control: bool) -> str:
         return f"{self._prefix}{category}:{'style' if style_control else 'plain'}"
@@ -154,8 +173,12 @@ class RedisSnapshotStore:
         return int(raw) if raw is not None else None
 
     def claim(self, watermark: int) -> bool:
-        lock = f"{self._prefix}computing:{watermark}"
-        return bool(self._client.set(lock, "1", nx=True, ex=self._lock_seconds))
+        """One worker computes for as long as it keeps claiming (every refresh interval):
+        it alone keeps the board statistics in memory. Another takes over once its lease
+        has run out (`lock_seconds` after its last claim: it stopped or died)."""
+        return bool(
+            self._claim(keys=[f"{self._prefix}computing"], args=[self._token, self._lock_seconds])
+        )
 
 
 def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
@@ -194,29 +217,29 @@ def compute_snapshots(
     Deterministic in its inputs: `glassarena verify` calls it on votes read back from a
     published log and must get what the refresher stored.
     """
-    table = battle_table(votes)
-    snapshots = []
-    for category in categories:
-        in_category = table[_on_board(table, category)] if len(table) else table
-        for style_control in (False, True):
-            snapshot = LeaderboardSnapshot(
-                category=category,
-                style_control=style_control,
-                watermark=head.position,
-                votes=len(in_category),
-                computed_at=computed_at,
-                leaderboard=None,
-                message=None,
-                log_head=head.entry_hash,
-                record=model_records(in_category),
-            )
-            snapshots.append(_computed(snapshot, in_category, options))
-    return snapshots
+    statistics = BoardStatistics.from_votes(votes, categories)
+    return statistics_snapshots(statistics, head, options, computed_at)
 
 
-def _on_board(table: pd.DataFrame, category: str) -> np.ndarray:
-    """A battle kind's board has its battles; a prompt category's board has the text
-    battles whose prompt is in that category."""
+def statistics_snapshots(
+    statistics: BoardStatistics,
+    head: LogHead,
+    options: LeaderboardOptions,
+    computed_at: str,
+    style_controls: Sequence[bool] = (False, True),
+) -> list[LeaderboardSnapshot]:
+    """The statistics' leaderboards (each category, with each of `style_controls`) at `head`."""
+    return [
+        board_snapshot(statistics.board(category, style_control), head, options, computed_at)
+        for category in statistics.categories
+        for style_control in style_controls
+    ]
+
+
+def on_board(table: pd.DataFrame, category: str) -> np.ndarray:
+    """Which battles of a battle table are on `category`'s board: a battle kind's board has
+    its battles; a prompt category's board has the text battles whose prompt is in that
+    category. `BoardStatistics` keeps to the same rule vote by vote."""
     kind = BattleKind.TEXT.category if category in _PROMPT_CATEGORIES else category
     on_board: np.ndarray = table["category"].eq(kind).to_numpy(dtype=bool)
     if category in _PROMPT_CATEGORIES:
@@ -224,20 +247,32 @@ def _on_board(table: pd.DataFrame, category: str) -> np.ndarray:
     return on_board
 
 
-def _computed(
-    snapshot: LeaderboardSnapshot, battles: pd.DataFrame, base_options: LeaderboardOptions
+def board_snapshot(
+    board: Board, head: LogHead, base_options: LeaderboardOptions, computed_at: str
 ) -> LeaderboardSnapshot:
-    if battles.empty:
+    """One board's snapshot: its leaderboard, or the reason there is none yet."""
+    snapshot = LeaderboardSnapshot(
+        category=board.category,
+        style_control=board.style_control,
+        watermark=head.position,
+        votes=board.votes,
+        computed_at=computed_at,
+        leaderboard=None,
+        message=None,
+        log_head=head.entry_hash,
+        record=board.record,
+    )
+    if board.votes == 0:
         return replace(snapshot, message="No counted votes in this category yet.")
     options = replace(
         base_options,
-        style_control=snapshot.style_control,
-        code_style=snapshot.style_control and snapshot.category in WEBDEV_CATEGORIES,
+        style_control=board.style_control,
+        code_style=board.style_control and board.category in WEBDEV_CATEGORIES,
     )
     try:
-        leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
+        leaderboard = compute_leaderboard_from_counts(board.battles, options)
     except (RatingError, BattleDataError) as error:
-        lacking = [record for record in snapshot.record or () if record["needs"]]
+        lacking = [record for record in board.record if record["needs"]]
         reason = (
             NEEDS_WIN_AND_LOSS if lacking else f"Not enough votes to rank these models yet: {error}"
         )
@@ -245,9 +280,7 @@ def _computed(
     except Exception:
         # One leaderboard failing must not keep the others (or the pages) from updating.
         logger.exception(
-            "leaderboard %s (style control %s) failed",
-            snapshot.category,
-            snapshot.style_control,
+            "leaderboard %s (style control %s) failed", board.category, board.style_control
         )
         return replace(snapshot, message="This leaderboard could not be computed; see the log.")
     return replace(snapshot, leaderboard=leaderboard.to_dict())
@@ -260,7 +293,7 @@ class LeaderboardRefresher:
         *,
         store: SnapshotStore | None = None,
         categories: Sequence[str] = CATEGORIES,
-        interval_seconds: float = 10.0,
+        interval_seconds: float = 1.0,
         options: LeaderboardOptions | None = None,
     ) -> None:
         self._repository = repository
@@ -268,43 +301,125 @@ class LeaderboardRefresher:
         self.categories = tuple(categories)
         self.interval_seconds = interval_seconds
         self._options = options or LeaderboardOptions()
+        # Built by the first refresh of this worker, then kept up to date by each one.
+        self._statistics: BoardStatistics | None = None
+        self._folded = LogHead(0, GENESIS_HASH)
+        self._folding = threading.Lock()
+        # The log position each category's style-controlled board was last computed at.
+        self._styled: dict[str, int] = {}
 
     def snapshot(self, category: str, style_control: bool = False) -> LeaderboardSnapshot | None:
         """The latest computed leaderboard; None until the first computation finished."""
         return self._store.get(category, style_control)
 
-    def refresh_if_needed(self) -> bool:
-        """Recompute when a vote was logged since the last computation; True if it did."""
+    def refresh_if_needed(self, style_control: bool = True) -> bool:
+        """Recompute when a vote was logged since the last computation; True if it did.
+
+        With `style_control=False` only the boards without style control are computed (in
+        milliseconds, from counts); `run` computes the style-controlled ones beside them.
+        """
         head = self._repository.log_head()
+        if not self._store.claim(head.position):
+            # Another worker computes; what this one folded would only go stale.
+            with self._folding:
+                self._statistics, self._folded = None, LogHead(0, GENESIS_HASH)
+            return False
         known = self._store.watermark()
         if known is not None and known >= head.position:
             return False
-        if not self._store.claim(head.position):
-            return False
-        self.refresh(head)
+        self.refresh(head, style_control=style_control)
         return True
 
-    def refresh(self, head: LogHead | None = None) -> None:
+    def refresh(self, head: LogHead | None = None, style_control: bool = True) -> None:
+        """Fold the log up to `head` (its head now by default) and compute the boards there;
+        the style-controlled ones too unless `style_control` is False."""
         if head is None:
             head = self._repository.log_head()
         started = time.monotonic()
-        votes = self._repository.counted_votes_in_log(head.position)
-        computed_at = datetime.now(UTC).isoformat()
-        for snapshot in compute_snapshots(votes, head, self.categories, self._options, computed_at):
+        with self._folding:
+            statistics = self._fold(head)
+            computed_at = datetime.now(UTC).isoformat()
+            snapshots = statistics_snapshots(statistics, head, self._options, computed_at, (False,))
+        for snapshot in snapshots:
             self._store.put(snapshot)
         logger.info(
-            "leaderboards recomputed from %d votes in %.2f s",
-            len(votes),
+            "leaderboards computed at log position %d in %.3f s",
+            head.position,
             time.monotonic() - started,
         )
+        if style_control:
+            self.refresh_style_boards()
+
+    def refresh_style_boards(self) -> int:
+        """The style-controlled boards at the last folded head, where they are behind it;
+        returns how many were computed.
+
+        The style fit goes over every vote of a board, so it runs outside the fold's lock on
+        a copy of the board's rows: new votes keep reaching the other boards meanwhile, and
+        each snapshot names the head its copy was taken at.
+        """
+        computed = 0
+        for category in self.categories:
+            with self._folding:
+                statistics, head = self._statistics, self._folded
+                if statistics is None:
+                    return computed
+                if self._styled.get(category, -1) >= head.position:
+                    continue
+                board = statistics.board(category, style_control=True)
+            computed_at = datetime.now(UTC).isoformat()
+            self._store.put(board_snapshot(board, head, self._options, computed_at))
+            self._styled[category] = head.position
+            computed += 1
+        return computed
+
+    def _fold(self, head: LogHead) -> BoardStatistics:
+        """The statistics at `head`: the votes logged since the last fold are added."""
+        statistics, folded = self._statistics, self._folded
+        if statistics is None or head.position < folded.position or (
+            head.position == folded.position and head.entry_hash != folded.entry_hash
+        ):
+            # A first refresh, or a log that is not the one folded (a restored database).
+            statistics, folded = BoardStatistics(self.categories), LogHead(0, GENESIS_HASH)
+            self._styled.clear()
+        started = time.monotonic()
+        for votes in self._repository.vote_columns(folded.position, head.position):
+            statistics.add(votes)
+        if folded.position == 0:
+            logger.info(
+                "board statistics built from %d votes in %.2f s",
+                statistics.size,
+                time.monotonic() - started,
+            )
+        self._statistics, self._folded = statistics, head
+        return statistics
 
     async def run(self) -> None:
-        """Refresh in the background until cancelled; failures are logged, not fatal."""
+        """Refresh in the background until cancelled; failures are logged, not fatal.
+
+        Two loops: the boards without style control follow the log every interval; the
+        style-controlled ones, whose fit takes longer, are recomputed as soon as the
+        previous computation ended and new votes were folded in.
+        """
+        styled = asyncio.create_task(self._run_style_boards())
+        try:
+            while True:
+                try:
+                    await asyncio.to_thread(self.refresh_if_needed, False)
+                except Exception:
+                    logger.exception(
+                        "leaderboard refresh failed; retrying in %s s", self.interval_seconds
+                    )
+                await asyncio.sleep(self.interval_seconds)
+        finally:
+            styled.cancel()
+
+    async def _run_style_boards(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(self.refresh_if_needed)
+                await asyncio.to_thread(self.refresh_style_boards)
             except Exception:
                 logger.exception(
-                    "leaderboard refresh failed; retrying in %s s", self.interval_seconds
+                    "style-controlled leaderboards failed; retrying in %s s", self.interval_seconds
                 )
             await asyncio.sleep(self.interval_seconds)

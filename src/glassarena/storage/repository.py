@@ -62,6 +62,7 @@ from glassarena.storage.schema import (
     utc_now,
 )
 from glassarena.storage.vote_chain import chain_entry, entry_hash
+from glassarena.storage.vote_columns import VoteColumns, read_vote_columns
 from glassarena.vocabulary import AnswerStatus, BattleKind, BattleMode, BattleStatus, Winner
 
 # The open transaction a vote is being stored in; the vote log appends to it.
@@ -701,6 +702,13 @@ class ArenaRepository:
                 )
                 for row in reader.execute(query)
             ]
+
+    def vote_columns(
+        self, after: int, up_to: int, batch: int = 500_000
+    ) -> Iterator[VoteColumns]:
+        """The counted votes of log positions after+1..`up_to`, in log order, as columns
+        (what the board statistics fold in; `counted_votes_in_log` as arrays)."""
+        return read_vote_columns(self._database, after, up_to, batch)
 
     def vote_log_entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteLogEntry]:
         """Log entries 1..`up_to` in order, read in batches so a long log streams."""

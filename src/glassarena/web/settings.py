@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     data_dir: Path | None = None
     cache_dir: Path | None = None
-    leaderboard_interval_seconds: PositiveFloat = 10.0
+    leaderboard_interval_seconds: PositiveFloat = 1.0
     chromium: Path = DEFAULT_CHROMIUM
     preview_origins: str = ""
     sandbox_cdns: str = ""
