@@ -39,6 +39,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from serve_process import ServeProcess
+
 from bench_server import (
     ANSWER,
     UPSTREAM_MODEL,
@@ -48,8 +50,6 @@ from bench_server import (
     percentile,
     write_config,
 )
-from serve_process import ServeProcess
-
 from glassarena.storage.schema import BattleRow, ModelVersion, Vote, VoteLogEntry, VoteLogHead
 from glassarena.storage.vote_chain import chain_entry, entry_hash
 from openai_test_server import ModelServerDouble, ScriptedModel
@@ -296,7 +296,11 @@ def bench(name: str, url: str, votes: int, workdir: Path, double: ModelServerDou
         )
 
         with httpx.Client(base_url=arena.url, timeout=60) as session:
-            for path in ("/leaderboard", "/leaderboard?category=text&style=on", "/leaderboard.json"):
+            for path in (
+                "/leaderboard",
+                "/leaderboard?category=text&style=on",
+                "/leaderboard.json",
+            ):
                 for _ in range(10):
                     session.get(path)
                 latencies = []

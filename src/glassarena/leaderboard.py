@@ -243,11 +243,11 @@ def compute_leaderboard(
             )
             method = "Bradley-Terry"
     # `model_a`/`model_b` index the sorted names, as the estimator's `models_` are sorted.
-    names = [str(model) for model in estimator.models_]
+    fitted = [str(model) for model in estimator.models_]
     tally = _Tally(
-        record=_win_tie_loss(model_a, model_b, outcome, len(names)),
-        battle_count=battle_count_matrix(model_a, model_b, names),
-        win_fraction=win_fraction_matrix(model_a, model_b, outcome, names),
+        record=_win_tie_loss(model_a, model_b, outcome, len(fitted)),
+        battle_count=battle_count_matrix(model_a, model_b, fitted),
+        win_fraction=win_fraction_matrix(model_a, model_b, outcome, fitted),
         used=len(outcome),
     )
     return _assemble(method, options, estimator, tally, len(selected))

@@ -77,9 +77,7 @@ class BoardStatistics:
         self._counts = np.zeros((len(self.categories), 0, 0, len(WINNERS)), dtype=np.int64)
 
     @classmethod
-    def from_votes(
-        cls, votes: Sequence[CountedVote], categories: Sequence[str]
-    ) -> BoardStatistics:
+    def from_votes(cls, votes: Sequence[CountedVote], categories: Sequence[str]) -> BoardStatistics:
         """The statistics of these votes, taken to be in log order (as `glassarena verify`
         reads them from a published log)."""
         statistics = cls(categories)

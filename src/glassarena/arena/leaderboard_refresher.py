@@ -376,8 +376,10 @@ class LeaderboardRefresher:
     def _fold(self, head: LogHead) -> BoardStatistics:
         """The statistics at `head`: the votes logged since the last fold are added."""
         statistics, folded = self._statistics, self._folded
-        if statistics is None or head.position < folded.position or (
-            head.position == folded.position and head.entry_hash != folded.entry_hash
+        if (
+            statistics is None
+            or head.position < folded.position
+            or (head.position == folded.position and head.entry_hash != folded.entry_hash)
         ):
             # A first refresh, or a log that is not the one folded (a restored database).
             statistics, folded = BoardStatistics(self.categories), LogHead(0, GENESIS_HASH)

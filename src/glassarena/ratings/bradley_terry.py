@@ -89,6 +89,7 @@ class BradleyTerry(RatingEstimator):
             self._publish(models, battles_per_model, theta)
         return self
 
+
 def sandwich_covariance(
     table: PairTable, theta: NDArray[np.float64], prior: float
 ) -> NDArray[np.float64]:

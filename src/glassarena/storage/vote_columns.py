@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, Row, Float, String, Text, bindparam, case, cast, func, select
+from sqlalchemy import ColumnElement, Float, Row, String, Text, bindparam, case, cast, func, select
 
 from glassarena.battles.style_features import STYLE_TOTALS
 from glassarena.storage.database import Database
@@ -87,7 +87,8 @@ def _total(column_name: str) -> ColumnElement[float]:
     column = _log.c[f"style_{side}"]
     parts = _PARTS.get(column_name.removesuffix(f"_{side}"))
     if parts is None:
-        return column[column_name].as_float()
+        count: ColumnElement[float] = column[column_name].as_float()
+        return count
     summed = sum(
         (func.coalesce(column[(column_name, part)].as_float(), 0.0) for part in parts),
         start=cast(0.0, Float),
@@ -130,4 +131,3 @@ def _columns(rows: Sequence[Row[Any]]) -> VoteColumns:
         # None (no such count) becomes NaN on the way to floats.
         style=np.array(columns[6:], dtype=np.float64).T.copy(),
     )
-
