@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import secrets
 import sys
@@ -50,7 +51,7 @@ from bench_server import (
     percentile,
     write_config,
 )
-from glassarena.storage.schema import BattleRow, ModelVersion, Vote, VoteLogEntry, VoteLogHead
+from glassarena.storage.schema import BattleRow, ModelVersion, Vote, VoteLogHead
 from glassarena.storage.vote_chain import chain_entry, entry_hash
 from openai_test_server import ModelServerDouble, ScriptedModel
 
@@ -79,25 +80,27 @@ def postgres_schema(url: str) -> Iterator[str]:
 
 
 def fill(url: str, count: int, seed: int = 7) -> None:
-    """`count` more voted battles shaped like the stored ones, extending the hash chain."""
+    """`count` more voted battles shaped like the stored ones, extending the hash chain.
+
+    Written through the driver (executemany on SQLite, COPY on PostgreSQL): the ORM would
+    take hours at these sizes, and the fill is not what is measured.
+    """
     generator = random.Random(seed)
     engine = sa.create_engine(url)
-    battles, votes, log, head_table = (
-        table(BattleRow),
-        table(Vote),
-        table(VoteLogEntry),
-        table(VoteLogHead),
-    )
+    battles, votes, head_table = table(BattleRow), table(Vote), table(VoteLogHead)
     versions = table(ModelVersion)
     with engine.begin() as connection:
         models = connection.execute(
             sa.select(versions.c.id, versions.c.name, versions.c.version, versions.c.organization)
         ).all()
-        templates = connection.execute(
-            sa.select(battles.c.style_a, battles.c.style_b, battles.c.prompt_categories).where(
-                battles.c.status == "voted"
+        templates = [
+            (style_a, style_b, tags, *(json_text(value) for value in (style_a, style_b, tags)))
+            for style_a, style_b, tags in connection.execute(
+                sa.select(battles.c.style_a, battles.c.style_b, battles.c.prompt_categories).where(
+                    battles.c.status == "voted"
+                )
             )
-        ).all()
+        ]
         position, head = connection.execute(
             sa.select(head_table.c.position, head_table.c.entry_hash)
         ).one()
@@ -105,81 +108,116 @@ def fill(url: str, count: int, seed: int = 7) -> None:
         vote_start = connection.execute(sa.select(sa.func.max(votes.c.id))).scalar() or 0
     strength = {model.id: generator.gauss(0.0, 1.0) for model in models}
     moment = datetime(2026, 1, 1)
-    for offset in range(0, count, FILL_CHUNK):
-        battle_rows, vote_rows, log_rows = [], [], []
-        for index in range(offset, min(offset + FILL_CHUNK, count)):
-            model_a, model_b = generator.sample(models, 2)
-            style_a, style_b, tags = generator.choice(templates)
-            battle_id, vote_id = battle_start + index + 1, vote_start + index + 1
-            public_id = secrets.token_urlsafe(18)
-            voter, ip_hash = f"bulk-voter-{index % 50_000}", f"{index % 20_000:064x}"
-            gap = strength[model_a.id] - strength[model_b.id]
-            draw = generator.random()
-            winner = (
-                "tie"
-                if draw < 0.1
-                else "model_a"
-                if draw < 0.1 + 0.9 / (1 + 10 ** (-gap / 2))
-                else "model_b"
-            )
-            moment += timedelta(milliseconds=3)
-            battle_rows.append(
-                {
-                    "id": battle_id, "public_id": public_id, "mode": "anonymous",
-                    "kind": "text", "category": "text", "model_a_id": model_a.id,
-                    "model_b_id": model_b.id, "status": "voted", "voter_id": voter,
-                    "ip_hash": ip_hash, "style_a": style_a, "style_b": style_b,
-                    "prompt_categories": tags, "created_at": moment, "updated_at": moment,
-                }
-            )  # fmt: skip
-            vote_rows.append(
-                {
-                    "id": vote_id, "battle_id": battle_id, "winner": winner,
-                    "voter_id": voter, "ip_hash": ip_hash, "counted": True,
-                    "created_at": moment,
-                }
-            )  # fmt: skip
-            position += 1
-            sides = [
-                {"name": model.name, "version": model.version, "organization": model.organization}
-                for model in (model_a, model_b)
-            ]
-            digest = entry_hash(
-                chain_entry(
-                    position=position,
-                    prev_hash=head,
-                    battle_id=public_id,
-                    category="text",
-                    model_a=sides[0],
-                    model_b=sides[1],
-                    winner=winner,
-                    counted=True,
-                    not_counted_reason=None,
-                    voted_at=moment,
-                    style_a=style_a,
-                    style_b=style_b,
-                    prompt_categories=tags,
+    postgres = engine.dialect.name == "postgresql"
+    raw = engine.raw_connection()
+    try:
+        for offset in range(0, count, FILL_CHUNK):
+            battle_rows, vote_rows, log_rows = [], [], []
+            for index in range(offset, min(offset + FILL_CHUNK, count)):
+                model_a, model_b = generator.sample(models, 2)
+                style_a, style_b, tags, text_a, text_b, text_tags = generator.choice(templates)
+                battle_id, vote_id = battle_start + index + 1, vote_start + index + 1
+                public_id = secrets.token_urlsafe(18)
+                voter, ip_hash = f"bulk-voter-{index % 50_000}", f"{index % 20_000:064x}"
+                gap = strength[model_a.id] - strength[model_b.id]
+                draw = generator.random()
+                winner = (
+                    "tie"
+                    if draw < 0.1
+                    else "model_a"
+                    if draw < 0.1 + 0.9 / (1 + 10 ** (-gap / 2))
+                    else "model_b"
                 )
+                moment += timedelta(milliseconds=3)
+                stamp = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+                battle_rows.append(
+                    (battle_id, public_id, "anonymous", "text", "text", model_a.id, model_b.id,
+                     "voted", voter, ip_hash, text_a, text_b, text_tags, stamp, stamp)
+                )  # fmt: skip
+                vote_rows.append((vote_id, battle_id, winner, voter, ip_hash, True, stamp))
+                position += 1
+                sides = [
+                    {
+                        "name": model.name,
+                        "version": model.version,
+                        "organization": model.organization,
+                    }
+                    for model in (model_a, model_b)
+                ]
+                digest = entry_hash(
+                    chain_entry(
+                        position=position,
+                        prev_hash=head,
+                        battle_id=public_id,
+                        category="text",
+                        model_a=sides[0],
+                        model_b=sides[1],
+                        winner=winner,
+                        counted=True,
+                        not_counted_reason=None,
+                        voted_at=moment,
+                        style_a=style_a,
+                        style_b=style_b,
+                        prompt_categories=tags,
+                    )
+                )
+                log_rows.append(
+                    (vote_id, public_id, "text", model_a.name, model_a.version,
+                     model_a.organization, model_b.name, model_b.version, model_b.organization,
+                     winner, True, voter, ip_hash, stamp, text_a, text_b, text_tags, position,
+                     head, digest)
+                )  # fmt: skip
+                head = digest
+            write = copy_rows if postgres else insert_rows
+            cursor = raw.cursor()
+            write(cursor, "battles", BATTLE_COLUMNS, battle_rows)
+            write(cursor, "votes", VOTE_COLUMNS, vote_rows)
+            write(cursor, "vote_log", LOG_COLUMNS, log_rows)
+            placeholder = "%s" if postgres else "?"
+            cursor.execute(
+                f"UPDATE vote_log_head SET position = {placeholder}, entry_hash = {placeholder}",
+                (position, head),
             )
-            log_rows.append(
-                {
-                    "vote_id": vote_id, "battle_public_id": public_id, "category": "text",
-                    "model_a": model_a.name, "model_a_version": model_a.version,
-                    "organization_a": model_a.organization, "model_b": model_b.name,
-                    "model_b_version": model_b.version, "organization_b": model_b.organization,
-                    "winner": winner, "counted": True, "voter_id": voter, "ip_hash": ip_hash,
-                    "created_at": moment, "style_a": style_a, "style_b": style_b,
-                    "prompt_categories": tags, "position": position, "prev_hash": head,
-                    "entry_hash": digest,
-                }
-            )  # fmt: skip
-            head = digest
-        with engine.begin() as connection:
-            connection.execute(battles.insert(), battle_rows)
-            connection.execute(votes.insert(), vote_rows)
-            connection.execute(log.insert(), log_rows)
-            connection.execute(head_table.update().values(position=position, entry_hash=head))
-    engine.dispose()
+            raw.commit()
+        if postgres:
+            # The rows were given their ids; the server's next ones must come after them.
+            cursor = raw.cursor()
+            for name in ("battles", "votes", "vote_log"):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), MAX(id)) FROM {name}"
+                )
+            raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+
+
+BATTLE_COLUMNS = (
+    "id", "public_id", "mode", "kind", "category", "model_a_id", "model_b_id", "status",
+    "voter_id", "ip_hash", "style_a", "style_b", "prompt_categories", "created_at", "updated_at",
+)  # fmt: skip
+VOTE_COLUMNS = ("id", "battle_id", "winner", "voter_id", "ip_hash", "counted", "created_at")
+LOG_COLUMNS = (
+    "vote_id", "battle_public_id", "category", "model_a", "model_a_version", "organization_a",
+    "model_b", "model_b_version", "organization_b", "winner", "counted", "voter_id", "ip_hash",
+    "created_at", "style_a", "style_b", "prompt_categories", "position", "prev_hash",
+    "entry_hash",
+)  # fmt: skip
+
+
+def json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def insert_rows(cursor: Any, name: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    marks = ", ".join("?" for _ in columns)
+    cursor.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def copy_rows(cursor: Any, name: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def log_position(url: str) -> int:
@@ -226,10 +264,12 @@ def wait_for(url: str, style: bool, done: Any, limit: float) -> float:
         time.sleep(0.05)
 
 
-def bench(name: str, url: str, votes: int, workdir: Path, double: ModelServerDouble) -> dict:
+def bench(
+    name: str, url: str, votes: int, workdir: Path, double: ModelServerDouble, filled: bool
+) -> dict:
     print(f"\n## {name}, {votes:,} votes")
     directory = workdir / f"{name}-{votes}"
-    directory.mkdir()
+    directory.mkdir(exist_ok=True)
     config = write_config(directory, double.openai_base_url, 16)
 
     def serve() -> ServeProcess:
@@ -243,16 +283,17 @@ def bench(name: str, url: str, votes: int, workdir: Path, double: ModelServerDou
             start_seconds=600,
         )
 
-    arena = serve()
-    try:  # real battles give the bulk rows their real shape (style counts, prompt categories)
-        battle_ids, cookies = asyncio.run(create_battles(arena.url, 40, concurrency=4))
-        asyncio.run(cast_votes(arena.url, cookies, battle_ids, 4))
-    finally:
-        arena.stop()
-    started = time.perf_counter()
-    fill(url, votes)
+    if not filled:
+        arena = serve()
+        try:  # real battles give the bulk rows their real shape (style counts, categories)
+            battle_ids, cookies = asyncio.run(create_battles(arena.url, 40, concurrency=4))
+            asyncio.run(cast_votes(arena.url, cookies, battle_ids, 4))
+        finally:
+            arena.stop()
+        started = time.perf_counter()
+        fill(url, votes)
+        print(f"filled {votes:,} votes in {time.perf_counter() - started:.0f} s (not measured)")
     total = log_position(url)
-    print(f"filled {votes:,} votes in {time.perf_counter() - started:.0f} s (not measured)")
 
     started = time.perf_counter()
     arena = serve()
@@ -330,21 +371,30 @@ def main() -> None:
     parser.add_argument("--votes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the SQLite databases in this folder, and reuse the ones already filled",
+    )
     arguments = parser.parse_args()
     print("# glassarena board at scale")
     with (
-        tempfile.TemporaryDirectory(prefix="glassarena-scale-") as work,
+        tempfile.TemporaryDirectory(prefix="glassarena-scale-") as temporary,
         ModelServerDouble({UPSTREAM_MODEL: ScriptedModel(answer=ANSWER)}) as double,
     ):
+        work = arguments.keep or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
         for votes in arguments.votes:
             for name in arguments.databases:
                 if name == "sqlite":
-                    path = Path(work) / f"arena-{votes}.db"
-                    bench(name, f"sqlite:///{path}", votes, Path(work), double)
-                    path.unlink()
+                    path = work / f"arena-{votes}.db"
+                    filled = path.exists()
+                    bench(name, f"sqlite:///{path}", votes, work, double, filled)
+                    if arguments.keep is None:
+                        path.unlink()
                 else:
                     with postgres_schema(arguments.postgres_url) as url:
-                        bench(name, url, votes, Path(work), double)
+                        bench(name, url, votes, work, double, False)
 
 
 if __name__ == "__main__":
