@@ -14,7 +14,9 @@ import random
 from typing import Any
 
 import numpy as np
+import pytest
 
+from glassarena.arena import leaderboard_refresher
 from glassarena.arena.board_statistics import BoardStatistics
 from glassarena.arena.leaderboard_refresher import (
     LeaderboardRefresher,
@@ -222,3 +224,86 @@ def test_the_refresher_folds_new_votes_into_what_verify_replays(database: Databa
         for number in range(10):
             vote(100 * (batch + 1) + number)
     assert refresher.snapshot("text", False).leaderboard is not None  # type: ignore[union-attr]
+
+
+def test_stored_segments_give_the_same_statistics(database: Database) -> None:
+    """Segments written as the log passes their end, with votes un-counted and counted
+    again in between, load into statistics whose boards are the ones they were cut from."""
+    repository = ArenaRepository(database)
+    rng = random.Random(8)
+    ids = [
+        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
+        for name in ("one", "two", "three")
+    ]
+    for number in range(40):
+        model_a, model_b = rng.sample(ids, 2)
+        vote_on_a_battle(
+            repository,
+            f"segment-{number}",
+            model_a,
+            model_b,
+            list(Winner)[number % 4],
+            answers=(styled_text(rng), styled_text(rng)),
+            prompt_categories=classify_prompt(rng.choice(PROMPTS)).category_tag(),
+        )
+    statistics = BoardStatistics(CATEGORIES)
+    segments = []
+    third = next(repository.vote_columns(0, 3))
+    third = third.take(np.flatnonzero(third.position == 3))
+    statistics.add(next(repository.vote_columns(0, 16)))
+    statistics.remove([3, 15])
+    segments.append(statistics.segment(0, 16))
+    statistics.add(next(repository.vote_columns(16, 32)))
+    statistics.add(third)  # counted again: an earlier segment's vote, carried by the next
+    statistics.remove([31])
+    segments.append(statistics.segment(16, 32))
+    statistics.add(next(repository.vote_columns(32, 40)))  # after the last segment
+    statistics.remove([20, 3])
+    restarted = BoardStatistics(CATEGORIES)
+    for payload in segments:
+        restarted.load_segment(payload)
+    # A restart folds the log after the last segment again, with the verdicts logged there.
+    restarted.add(next(repository.vote_columns(32, 40)))
+    restarted.remove([20, 3])
+    head = repository.log_head()
+    assert statistics_snapshots(restarted, head, OPTIONS, "x") == statistics_snapshots(
+        statistics, head, OPTIONS, "x"
+    )
+
+
+def test_a_restart_reads_the_segments_the_refresher_stored(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(leaderboard_refresher, "SEGMENT_ENTRIES", 8)
+    repository = ArenaRepository(database)
+    rng = random.Random(9)
+    ids = [
+        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
+        for name in ("one", "two", "three")
+    ]
+    for number in range(30):
+        model_a, model_b = rng.sample(ids, 2)
+        vote_on_a_battle(
+            repository,
+            f"restart-{number}",
+            model_a,
+            model_b,
+            list(Winner)[number % 3],
+            answers=(styled_text(rng), styled_text(rng)),
+        )
+    first = LeaderboardRefresher(repository)
+    first.refresh()
+    layout = BoardStatistics(CATEGORIES).layout
+    assert [segment.last_position for segment in repository.board_segments(layout)] == [
+        8,
+        16,
+        24,
+    ]
+    restarted = LeaderboardRefresher(repository)
+    restarted.refresh()
+    for category in CATEGORIES:
+        for style_control in (False, True):
+            before = first.snapshot(category, style_control)
+            after = restarted.snapshot(category, style_control)
+            assert before is not None and after is not None
+            assert {**after.to_dict(), "computed_at": ""} == {**before.to_dict(), "computed_at": ""}

@@ -15,6 +15,7 @@ stay counted, and so do the leaderboards (see `glassarena.leaderboard
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ _A, _B = WINNERS.index(Winner.MODEL_A), WINNERS.index(Winner.MODEL_B)
 # Style counts are whole numbers well below 2**24, which float32 holds exactly.
 _STYLE_DTYPE = np.float32
 _PLAIN_STYLE_COLUMNS = len(STYLE_TOTALS) - 2 * len(CODE_STYLE_FEATURES)
+# Changes whenever what a segment holds, or how, changes: older segments are then rebuilt.
+SEGMENT_FORMAT = "board-segment-1"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class BoardStatistics:
         self._counted = np.empty(0, dtype=bool)
         self._style = np.empty((0, len(STYLE_TOTALS)), dtype=_STYLE_DTYPE)
         self._counts = np.zeros((len(self.categories), 0, 0, len(WINNERS)), dtype=np.int64)
+        # Votes counted again or un-counted since the last `segment`, by log position.
+        self._changes: dict[int, bool] = {}
 
     @classmethod
     def from_votes(cls, votes: Sequence[CountedVote], categories: Sequence[str]) -> BoardStatistics:
@@ -112,6 +117,7 @@ class BoardStatistics:
         # Removed votes come back in place; only votes never seen take new rows.
         back = slot[present]
         self._counted[back] = True
+        self._changes.update(dict.fromkeys(position[present].tolist(), True))
         self._tally(model_a[present], model_b[present], winner[present], boards[present], 1)
         new = ~present
         if new.any():
@@ -132,6 +138,7 @@ class BoardStatistics:
         slot = slot[inside][known[slot[inside]] == wanted[inside]]
         slot = slot[self._counted[slot]]
         self._counted[slot] = False
+        self._changes.update(dict.fromkeys(self._position[slot].tolist(), False))
         self._tally(
             self._model_a[slot], self._model_b[slot], self._winner[slot], self._boards[slot], -1
         )
@@ -241,6 +248,75 @@ class BoardStatistics:
             if category == kind and category not in _PROMPT_CATEGORIES:
                 bits |= 1 << board
         return bits
+
+    # -- segments: the statistics stored for a fast restart --------------------------------
+
+    @property
+    def layout(self) -> str:
+        """What a segment's payload depends on: a segment of another layout is not used."""
+        return f"{SEGMENT_FORMAT}:{','.join(self.categories)}"
+
+    def segment(self, after: int, up_to: int) -> bytes:
+        """The votes held at log positions after+1..`up_to` (counted or un-counted), and
+        every vote of an earlier segment counted again or un-counted since the last one, as
+        a binary payload for `load_segment`."""
+        size = self._size
+        rows = slice(*np.searchsorted(self._position[:size], [after + 1, up_to + 1]))
+        codes, local = np.unique(
+            np.concatenate([self._model_a[rows], self._model_b[rows]]), return_inverse=True
+        )
+        half = len(local) // 2
+        changes = {at: counted for at, counted in self._changes.items() if at <= after}
+        self._changes = {at: counted for at, counted in self._changes.items() if at > up_to}
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            labels=np.array([self._models[code] for code in codes], dtype=str),
+            position=self._position[rows],
+            model_a=local[:half].astype(np.uint16),
+            model_b=local[half:].astype(np.uint16),
+            winner=self._winner[rows],
+            boards=self._boards[rows],
+            counted=self._counted[rows],
+            style=self._style[rows],
+            changed=np.array(list(changes), dtype=np.int64),
+            changed_to=np.array(list(changes.values()), dtype=bool),
+        )
+        return buffer.getvalue()
+
+    def load_segment(self, payload: bytes) -> None:
+        """Add a segment written by `segment` (segments in log order, before any vote)."""
+        with np.load(io.BytesIO(payload)) as stored:
+            labels = np.array([self._model(str(label)) for label in stored["labels"]], np.int32)
+            position = stored["position"]
+            model_a, model_b = labels[stored["model_a"]], labels[stored["model_b"]]
+            winner, boards, counted = stored["winner"], stored["boards"], stored["counted"]
+            if len(position) and self._size and position[0] <= self._position[self._size - 1]:
+                raise ValueError("segments must be loaded in log order")
+            self._insert(position, model_a, model_b, winner, boards, stored["style"])
+            self._counted[self._size - len(position) : self._size] = counted
+            self._tally(model_a[counted], model_b[counted], winner[counted], boards[counted], 1)
+            self._set_counted(stored["changed"], stored["changed_to"])
+
+    def _set_counted(self, positions: NDArray[np.int64], counted: NDArray[np.bool_]) -> None:
+        known = self._position[: self._size]
+        slot = np.searchsorted(known, positions)
+        inside = slot < self._size
+        inside[inside] = known[slot[inside]] == positions[inside]
+        slot, counted = slot[inside], counted[inside]
+        turned = slot[self._counted[slot] != counted]
+        on = turned[~self._counted[turned]]
+        off = turned[self._counted[turned]]
+        for rows, sign in ((on, 1), (off, -1)):
+            self._tally(
+                self._model_a[rows],
+                self._model_b[rows],
+                self._winner[rows],
+                self._boards[rows],
+                sign,
+            )
+        self._counted[on] = True
+        self._counted[off] = False
 
     # -- reading -------------------------------------------------------------------------
 

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _PROMPT_CATEGORIES = frozenset(PromptCategory)
+# Log entries per stored segment of the board statistics: a restart reads at most this many
+# votes from the log itself (the slow way, JSON), the rest from the segments.
+SEGMENT_ENTRIES = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,8 @@ class LeaderboardRefresher:
         self._folding = threading.Lock()
         # The log position each category's style-controlled board was last computed at.
         self._styled: dict[str, int] = {}
+        self._segmented = 0  # the log position up to which segments are stored
+        self._loaded = 0  # votes the cold start read from stored segments
 
     def snapshot(self, category: str, style_control: bool = False) -> LeaderboardSnapshot | None:
         """The latest computed leaderboard; None until the first computation finished."""
@@ -382,19 +387,46 @@ class LeaderboardRefresher:
             or (head.position == folded.position and head.entry_hash != folded.entry_hash)
         ):
             # A first refresh, or a log that is not the one folded (a restored database).
-            statistics, folded = BoardStatistics(self.categories), LogHead(0, GENESIS_HASH)
-            self._styled.clear()
+            statistics, position = self._cold_start()
+            folded = LogHead(position, "")
         started = time.monotonic()
         for votes in self._repository.vote_columns(folded.position, head.position):
             statistics.add(votes)
-        if folded.position == 0:
+        if self._statistics is not statistics:
             logger.info(
-                "board statistics built from %d votes in %.2f s",
-                statistics.size,
+                "board statistics: %d votes after the stored segments read from the log in %.2f s",
+                statistics.size - self._loaded,
                 time.monotonic() - started,
             )
         self._statistics, self._folded = statistics, head
+        self._store_segments(statistics, head.position)
         return statistics
+
+    def _cold_start(self) -> tuple[BoardStatistics, int]:
+        """Statistics from the stored segments, and the log position they reach."""
+        started = time.monotonic()
+        statistics = BoardStatistics(self.categories)
+        segments = self._repository.board_segments(statistics.layout)
+        for segment in segments:
+            statistics.load_segment(segment.payload)
+        self._styled.clear()
+        self._segmented = segments[-1].last_position if segments else 0
+        self._loaded = statistics.size
+        logger.info(
+            "board statistics: %d votes read from %d stored segments in %.2f s",
+            statistics.size,
+            len(segments),
+            time.monotonic() - started,
+        )
+        return statistics, self._segmented
+
+    def _store_segments(self, statistics: BoardStatistics, position: int) -> None:
+        """Store each whole segment of the log folded since the last one stored."""
+        while self._segmented + SEGMENT_ENTRIES <= position:
+            end = self._segmented + SEGMENT_ENTRIES
+            payload = statistics.segment(self._segmented, end)
+            self._repository.save_board_segment(self._segmented, end, statistics.layout, payload)
+            self._segmented = end
 
     async def run(self) -> None:
         """Refresh in the background until cancelled; failures are logged, not fatal.

@@ -1,4 +1,5 @@
-"""The counted votes of a stretch of the vote log, read as columns, for the board statistics.
+"""The counted votes of a stretch of the vote log, read as columns, for the board statistics;
+and the statistics' stored segments (derived data, for a fast restart).
 
 One SQL statement per batch of log positions and no ORM object per vote: the style totals
 the style fit needs are summed inside the database (JSON paths that SQLite and PostgreSQL
@@ -15,11 +16,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, Float, Row, String, Text, bindparam, case, cast, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Row,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 
 from glassarena.battles.style_features import STYLE_TOTALS
 from glassarena.storage.database import Database
-from glassarena.storage.schema import VoteLogEntry
+from glassarena.storage.schema import BoardSegment, VoteLogEntry
 
 # Totals that the arena stores as a dict of counts (`battles.style.markdown_counts`).
 _PARTS = {
@@ -131,3 +146,55 @@ def _columns(rows: Sequence[Row[Any]]) -> VoteColumns:
         # None (no such count) becomes NaN on the way to floats.
         style=np.array(columns[6:], dtype=np.float64).T.copy(),
     )
+
+
+@dataclass(frozen=True)
+class StoredSegment:
+    """Board statistics of log positions first_position+1..last_position, as stored."""
+
+    first_position: int
+    last_position: int
+    payload: bytes
+
+
+_segments: Table = BoardSegment.__table__  # type: ignore[assignment]
+
+
+def read_segments(database: Database, layout: str) -> list[StoredSegment]:
+    """The stored segments that continue each other from the log's start, in their layout,
+    whose last entry is this log's (a restored or replaced log has other hashes)."""
+    query = (
+        select(_segments.c.first_position, _segments.c.last_position, _segments.c.payload)
+        .join(
+            _log,
+            (_log.c.position == _segments.c.last_position)
+            & (_log.c.entry_hash == _segments.c.last_hash),
+        )
+        .where(_segments.c.format == layout)
+        .order_by(_segments.c.last_position)
+    )
+    found: list[StoredSegment] = []
+    with database.engine.connect() as reader:
+        for first, last, payload in reader.execute(query):
+            if first != (found[-1].last_position if found else 0):
+                break
+            found.append(StoredSegment(first, last, bytes(payload)))
+    return found
+
+
+def write_segment(
+    database: Database, first_position: int, last_position: int, layout: str, payload: bytes
+) -> None:
+    """Store a segment, in place of one of another layout or log at the same position."""
+    last_hash = select(_log.c.entry_hash).where(_log.c.position == last_position).scalar_subquery()
+    with database.transaction() as connection:
+        connection.execute(delete(_segments).where(_segments.c.last_position == last_position))
+        connection.execute(
+            insert(_segments).values(
+                first_position=first_position,
+                last_position=last_position,
+                last_hash=last_hash,
+                format=layout,
+                payload=payload,
+            )
+        )
