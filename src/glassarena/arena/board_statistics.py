@@ -178,6 +178,12 @@ class BoardStatistics:
             self._style = np.insert(self._style[:size], at, style, axis=0)
         self._size = size + extra
 
+    def reserve(self, votes: int) -> None:
+        """Make room for this many votes at once (a cold start knows the log's length), so
+        that filling the arrays never holds two copies of them."""
+        if votes > len(self._position):
+            self._grow(votes)
+
     def _grow(self, capacity: int) -> None:
         def grown(array: NDArray[Any]) -> NDArray[Any]:
             bigger = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)

@@ -387,7 +387,7 @@ class LeaderboardRefresher:
             or (head.position == folded.position and head.entry_hash != folded.entry_hash)
         ):
             # A first refresh, or a log that is not the one folded (a restored database).
-            statistics, position = self._cold_start()
+            statistics, position = self._cold_start(head)
             folded = LogHead(position, "")
         started = time.monotonic()
         for votes in self._repository.vote_columns(folded.position, head.position):
@@ -402,10 +402,11 @@ class LeaderboardRefresher:
         self._store_segments(statistics, head.position)
         return statistics
 
-    def _cold_start(self) -> tuple[BoardStatistics, int]:
+    def _cold_start(self, head: LogHead) -> tuple[BoardStatistics, int]:
         """Statistics from the stored segments, and the log position they reach."""
         started = time.monotonic()
         statistics = BoardStatistics(self.categories)
+        statistics.reserve(head.position)  # every entry a counted vote at most
         segments = self._repository.board_segments(statistics.layout)
         for segment in segments:
             statistics.load_segment(segment.payload)
