@@ -433,8 +433,8 @@ class LeaderboardRefresher:
         """Refresh in the background until cancelled; failures are logged, not fatal.
 
         Two loops: the boards without style control follow the log every interval; the
-        style-controlled ones, whose fit takes longer, are recomputed as soon as the
-        previous computation ended and new votes were folded in.
+        style-controlled ones, whose fit takes longer, are recomputed once new votes were
+        folded in, after a rest as long as their previous computation.
         """
         styled = asyncio.create_task(self._run_style_boards())
         try:
@@ -451,10 +451,13 @@ class LeaderboardRefresher:
 
     async def _run_style_boards(self) -> None:
         while True:
+            started = time.monotonic()
             try:
                 await asyncio.to_thread(self.refresh_style_boards)
             except Exception:
                 logger.exception(
                     "style-controlled leaderboards failed; retrying in %s s", self.interval_seconds
                 )
-            await asyncio.sleep(self.interval_seconds)
+            # Rest as long as the fit took: at most half a core goes to style fits, the
+            # rest stays with the votes.
+            await asyncio.sleep(max(self.interval_seconds, time.monotonic() - started))
