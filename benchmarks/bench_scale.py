@@ -311,8 +311,9 @@ def bench(
     # stores them, so the restart after it is what a running arena's restart costs.
     arena, results["first start"], results["first start style"] = start()
     print(
-        f"first start (no stored segments): text board after {results['first start']:.1f} s, "
-        f"style-controlled after {results['first start style']:.1f} s"
+        f"first start{'' if filled else ' (no stored segments)'}: text board after "
+        f"{results['first start']:.1f} s, style-controlled after "
+        f"{results['first start style']:.1f} s"
     )
     arena.stop()
     arena, results["cold start"], results["cold start style"] = start()
