@@ -51,6 +51,7 @@ def vote_on_a_battle(
     counted: bool = True,
     not_counted_reason: str = "named mode",
     answers: tuple[str, str] | None = None,
+    prompt_categories: dict[str, object] | None = None,
 ) -> None:
     """One anonymous battle between two stored versions, finished (with these answers and
     their style, when given) and voted on."""
@@ -64,6 +65,7 @@ def vote_on_a_battle(
         voter_id=voter_id,
         ip_hash=ip_hash,
         prompt=prompt,
+        prompt_categories=prompt_categories,
     )
     styles: dict[str, dict[str, object] | None] = {"a": None, "b": None}
     if answers is not None:

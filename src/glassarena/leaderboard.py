@@ -22,6 +22,9 @@ from glassarena.battles.errors import BattleDataError
 from glassarena.battles.filters import filter_battles
 from glassarena.battles.record import BothBadPolicy, outcomes
 from glassarena.battles.style_features import (
+    CODE_STYLE_FEATURES,
+    STYLE_FEATURES,
+    STYLE_TOTALS,
     code_style_features,
     style_features,
     with_style,
@@ -39,7 +42,9 @@ from glassarena.ratings import (
     win_fraction_matrix,
 )
 from glassarena.ratings._estimator import RatingEstimator
+from glassarena.ratings._pairs import pair_table
 from glassarena.ratings.ranking import rank_by_rating
+from glassarena.vocabulary import Winner
 
 CiMethod = Literal["sandwich", "bootstrap"]
 Progress = Callable[[int, int], object]
@@ -237,7 +242,15 @@ def compute_leaderboard(
                 model_a, model_b, outcome, models=models.tolist()
             )
             method = "Bradley-Terry"
-    return _assemble(method, options, estimator, model_a, model_b, outcome, len(selected))
+    # `model_a`/`model_b` index the sorted names, as the estimator's `models_` are sorted.
+    fitted = [str(model) for model in estimator.models_]
+    tally = _Tally(
+        record=_win_tie_loss(model_a, model_b, outcome, len(fitted)),
+        battle_count=battle_count_matrix(model_a, model_b, fitted),
+        win_fraction=win_fraction_matrix(model_a, model_b, outcome, fitted),
+        used=len(outcome),
+    )
+    return _assemble(method, options, estimator, tally, len(selected))
 
 
 class _EstimatorSettings(TypedDict):
@@ -256,18 +269,25 @@ class _EstimatorSettings(TypedDict):
     progress: Progress | None
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """What the board shows beside the fit, in the estimator's (sorted) model order."""
+
+    record: dict[str, NDArray[np.int64]]  # battles, wins, ties, losses per model
+    battle_count: NDArray[np.int64]
+    win_fraction: NDArray[np.float64]
+    used: int  # battles rated
+
+
 def _assemble(
     method: str,
     options: LeaderboardOptions,
     estimator: RatingEstimator | OnlineElo,
-    model_a: NDArray[np.intp],
-    model_b: NDArray[np.intp],
-    outcome: NDArray[np.float64],
+    tally: _Tally,
     selected: int,
 ) -> Leaderboard:
-    """`model_a`/`model_b` are indices into the estimator's (sorted) `models_`."""
     models = [str(model) for model in estimator.models_]
-    record = _win_tie_loss(model_a, model_b, outcome, len(models))
+    record = tally.record
     battles = record["battles"]
     shown = np.flatnonzero(battles >= options.min_battles)
     if len(shown) == 0:
@@ -307,11 +327,11 @@ def _assemble(
         options=options,
         rows=rows,
         style=_style(estimator),
-        battle_count=battle_count_matrix(model_a, model_b, models)[np.ix_(order, order)],
-        win_fraction=win_fraction_matrix(model_a, model_b, outcome, models)[np.ix_(order, order)],
+        battle_count=tally.battle_count[np.ix_(order, order)],
+        win_fraction=tally.win_fraction[np.ix_(order, order)],
         predicted_win=predicted_win_matrix(ratings[order], options.scale, options.base),
-        battles_used=len(outcome),
-        battles_dropped=selected - len(outcome),
+        battles_used=tally.used,
+        battles_dropped=selected - tally.used,
         hidden_models=tuple(sorted(set(models) - set(ordered_models))),
     )
 
@@ -347,4 +367,151 @@ def _style(estimator: RatingEstimator | OnlineElo) -> tuple[StyleCoefficient, ..
             upper=None if upper is None else float(upper[k]),
         )
         for k, name in enumerate(estimator.feature_names_)
+    )
+
+
+# The verdicts in the order `CountedBattles.counts` and `StyleRows.winner` code them.
+WINNERS: tuple[Winner, ...] = tuple(Winner)
+_MODEL_A, _MODEL_B, _TIE, _BOTH_BAD = (WINNERS.index(winner) for winner in Winner)
+
+
+@dataclass(frozen=True)
+class StyleRows:
+    """The battles one at a time, for the style-controlled fit (which cannot aggregate).
+
+    `model_a`/`model_b` index `CountedBattles.models`, `winner` indexes WINNERS, `totals`
+    has a column per `style_features.STYLE_TOTALS` (NaN where a battle has no count).
+    """
+
+    model_a: NDArray[np.intp]
+    model_b: NDArray[np.intp]
+    winner: NDArray[np.intp]
+    totals: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CountedBattles:
+    """Battles as a live board keeps them: counts per ordered pair of models and verdict.
+
+    `models` are sorted, each with at least one battle; `counts[a, b, w]` holds the battles
+    of models[a] on side a against models[b] with verdict WINNERS[w]. `style` is needed only
+    for style control, with the battles in the order a battle table would hold them.
+    """
+
+    models: list[str]
+    counts: NDArray[np.int64]
+    style: StyleRows | None = None
+
+
+def compute_leaderboard_from_counts(
+    battles: CountedBattles, options: LeaderboardOptions | None = None
+) -> Leaderboard:
+    """What `compute_leaderboard` gives on a table of these battles, without the table.
+
+    Bradley-Terry fits the aggregated counts; style control fits the style rows in their
+    order, as `compute_leaderboard` does, so both give the same numbers bit for bit. Only the
+    options a live board uses are available: not Elo, selections, reweighting or tone.
+    """
+    options = options or LeaderboardOptions()
+    if options.elo or options.where or options.category or options.reweight:
+        raise ValueError("counted battles support Bradley-Terry on every battle they hold")
+    if options.tone_style:
+        raise ValueError("tone control needs the conversations; use compute_leaderboard")
+    counts = battles.counts
+    tied = counts[..., _TIE] + (counts[..., _BOTH_BAD] if options.both_bad == "tie" else 0)
+    # Outcome codes for side a as the rating core codes them: lost, tie, won.
+    by_outcome = np.stack([counts[..., _MODEL_B], tied, counts[..., _MODEL_A]], axis=-1)
+    played = by_outcome.sum(axis=(1, 2)) + by_outcome.sum(axis=(0, 2))
+    present = np.flatnonzero(played > 0)
+    if len(present) == 0:
+        raise BattleDataError("no battles left to rate once both-bad ties were dropped")
+    by_outcome = by_outcome[np.ix_(present, present)]
+    models = [battles.models[index] for index in present]
+    settings: _EstimatorSettings = {
+        "scale": options.scale,
+        "base": options.base,
+        "initial_rating": options.initial_rating,
+        "anchor": options.anchor,
+        "prior": options.prior,
+        "reweight": False,
+        "ci": options.ci,
+        "level": options.level,
+        "rounds": options.rounds,
+        "seed": options.seed,
+        "progress": None,
+    }
+    estimator: RatingEstimator
+    if options.style_control:
+        estimator = _style_fit(battles, present, models, options, settings)
+        method = "style-controlled Bradley-Terry"
+    else:
+        estimator = BradleyTerry(**settings).fit_table(pair_table(by_outcome), models)
+        method = "Bradley-Terry"
+    return _assemble(method, options, estimator, _tally(by_outcome), int(counts.sum()))
+
+
+def _style_fit(
+    battles: CountedBattles,
+    present: NDArray[np.intp],
+    models: list[str],
+    options: LeaderboardOptions,
+    settings: _EstimatorSettings,
+) -> StyleControlledBradleyTerry:
+    rows = battles.style
+    if rows is None:
+        raise ValueError("style control needs the battles' style rows")
+    kept = (
+        np.ones(len(rows.winner), dtype=bool)
+        if options.both_bad == "tie"
+        else rows.winner != _BOTH_BAD
+    )
+    names = (*STYLE_FEATURES, *CODE_STYLE_FEATURES) if options.code_style else STYLE_FEATURES
+    totals = rows.totals[kept, : 2 * len(names)]
+    # The message `style_features` gives for a battle table without these counts.
+    for column, name in enumerate(STYLE_TOTALS[: totals.shape[1]]):
+        missing = np.flatnonzero(np.isnan(totals[:, column]))
+        if len(missing):
+            raise BattleDataError(
+                f"style column {name} is missing in {len(missing)} battle(s), "
+                f"first at row {int(missing[0]) + 1}"
+            )
+    # Columns per side as `style_features`/`code_style_features` stack them.
+    side_a = [0, 1, 2, 3, 8, 9][: len(names)]
+    side_b = [4, 5, 6, 7, 10, 11][: len(names)]
+    renumber = np.full(len(battles.models), -1, dtype=np.intp)
+    renumber[present] = np.arange(len(present))
+    outcome_of = np.zeros(len(WINNERS))
+    outcome_of[[_MODEL_A, _TIE, _BOTH_BAD]] = (1.0, 0.5, 0.5)
+    winner = rows.winner[kept]
+    return StyleControlledBradleyTerry(**settings).fit(
+        renumber[rows.model_a[kept]],
+        renumber[rows.model_b[kept]],
+        outcome_of[winner],
+        totals[:, side_a],
+        totals[:, side_b],
+        names,
+        models=models,
+    )
+
+
+def _tally(by_outcome: NDArray[np.int64]) -> _Tally:
+    """`compute_leaderboard`'s record and matrices, from counts [a, b, lost/tie/won]."""
+    lost, tie, won = by_outcome[..., 0], by_outcome[..., 1], by_outcome[..., 2]
+    record = {
+        "battles": by_outcome.sum(axis=(1, 2)) + by_outcome.sum(axis=(0, 2)),
+        "wins": won.sum(axis=1) + lost.sum(axis=0),
+        "ties": tie.sum(axis=1) + tie.sum(axis=0),
+        "losses": lost.sum(axis=1) + won.sum(axis=0),
+    }
+    ordered = by_outcome.sum(axis=2)
+    # Halves and wholes add up exactly in floats, as the per-battle sums do.
+    wins = (won + 0.5 * tie) + (lost + 0.5 * tie).T
+    played = wins + wins.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(played > 0, wins / np.where(played > 0, played, 1.0), np.nan)
+    return _Tally(
+        record=record,
+        battle_count=ordered + ordered.T,
+        win_fraction=fraction,
+        used=int(by_outcome.sum()),
     )

@@ -216,14 +216,16 @@ async def test_a_failing_leaderboard_does_not_block_the_others(
 ) -> None:
     from glassarena.arena import leaderboard_refresher
 
-    real = leaderboard_refresher.compute_leaderboard
+    real = leaderboard_refresher.compute_leaderboard_from_counts
 
     def fails_with_style_control(battles, options):  # type: ignore[no-untyped-def]
         if options.style_control:
             raise ArithmeticError("singular matrix")
         return real(battles, options)
 
-    monkeypatch.setattr(leaderboard_refresher, "compute_leaderboard", fails_with_style_control)
+    monkeypatch.setattr(
+        leaderboard_refresher, "compute_leaderboard_from_counts", fails_with_style_control
+    )
     _seed_votes(arena, 12)
     arena.leaderboards.refresh()
     plain = arena.leaderboards.snapshot("recorded")

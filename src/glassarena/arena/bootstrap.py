@@ -169,7 +169,7 @@ def build_arena(
     redis_url: str | None = None,
     *,
     secret_key: str | None = None,
-    leaderboard_interval_seconds: float = 10.0,
+    leaderboard_interval_seconds: float = 1.0,
     cache_dir: Path | None = None,
     webdev_stack: WebdevStack = WebdevStack.HTML,
     tone_style: bool = False,

@@ -1,17 +1,20 @@
 """Keeps the leaderboards up to date in the background, never on a page view.
 
 Every `interval_seconds` the refresher reads the vote log's head (one cheap query). When it
-moved, every leaderboard (each category, with and without style control) is recomputed once
-from the counted votes of log entries up to exactly that head, in log order: however many
-votes arrive in between, there is at most one computation per interval, and each snapshot
-names the head it was computed at, so `glassarena verify` can replay the published log up to
-that head and must get the same leaderboard bit for bit.
+moved, the counted votes of the new log entries (and only those) are folded into the board
+statistics (arena/board_statistics.py), and every leaderboard (each category, with and
+without style control) is computed from them at exactly that head: however many votes
+arrive in between, there is at most one computation per interval, and each snapshot names
+the head it was computed at, so `glassarena verify` can replay the published log up to that
+head and must get the same leaderboard bit for bit (it builds the same statistics from the
+log's votes and runs the same computation, `compute_snapshots`). The first refresh after a
+start builds the statistics from the database in one columnar read.
 
 Snapshots are JSON-ready dicts. With Redis, they are shared: one worker, on whichever node
-of the deployment takes the Redis lock, computes at a time, and every worker serves the
-result. The lock is one key for the whole arena (not one per log head), held while the
-computation runs and given back after it; it expires on its own when the worker holding it
-dies.
+of the deployment holds the Redis lease, computes, and every worker serves the result. The
+lease is one key for the whole arena, renewed by its holder at every refresh (it alone keeps
+the statistics in memory); it runs out on its own when that worker stops or dies, and
+another takes over.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -30,14 +34,20 @@ import numpy as np
 import pandas as pd
 from redis.exceptions import RedisError
 
+from glassarena.arena.board_statistics import Board, BoardStatistics
 from glassarena.arena.model_record import NEEDS_WIN_AND_LOSS, model_records
 from glassarena.battles.categories import in_category as tagged_in_category
 from glassarena.battles.errors import BattleDataError
 from glassarena.battles.table import RowLocator, validate_battles
-from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
+from glassarena.leaderboard import (
+    LeaderboardOptions,
+    compute_leaderboard,
+    compute_leaderboard_from_counts,
+)
 from glassarena.ratings.errors import RatingError
 from glassarena.storage.repository import ArenaRepository, CountedVote, LogHead
 from glassarena.storage.schema import as_utc
+from glassarena.storage.verdict_log import VerdictLog
 from glassarena.storage.vote_chain import GENESIS_HASH
 from glassarena.vocabulary import (
     CATEGORIES,
@@ -54,6 +64,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _PROMPT_CATEGORIES = frozenset(PromptCategory)
+# Log entries per stored segment of the board statistics: a restart reads at most this many
+# votes from the log itself (the slow way, JSON), the rest from the segments.
+SEGMENT_ENTRIES = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +95,7 @@ class SnapshotStore(Protocol):
 
     def watermark(self) -> int | None: ...
     def claim(self, watermark: int) -> bool:
-        """True when this worker should compute the leaderboards for `watermark`: no other
-        worker is computing now. A claim that returned True is ended with `release`."""
-        ...
-
-    def release(self) -> None:
-        """End this worker's claim (its computation is stored, or failed)."""
+        """True when this worker should compute the leaderboards (for `watermark`)."""
         ...
 
 
@@ -133,10 +141,13 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 0
 """
 
-# KEYS: the lock. ARGV: the token its holder set. Deletes it only if this holder still owns
-# it: a lock that expired and was taken by another worker is that worker's.
-_RELEASE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+# KEYS: the lease. ARGV: this worker's token, the lease's length in seconds.
+_CLAIM_SCRIPT = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
 return 0
 """
 
@@ -148,7 +159,7 @@ class RedisSnapshotStore:
         self,
         client: Redis,
         prefix: str = "glassarena:leaderboard:",
-        lock_seconds: int = 120,
+        lock_seconds: int = 60,
         keep_seconds: int = 7 * 86_400,
     ) -> None:
         self._client = client
@@ -157,8 +168,8 @@ class RedisSnapshotStore:
         # Snapshots of an arena that stopped are forgotten; a running one rewrites them.
         self._keep_seconds = keep_seconds
         self._put = client.register_script(_PUT_SCRIPT)
-        self._release = client.register_script(_RELEASE_SCRIPT)
-        self._token: str | None = None
+        self._claim = client.register_script(_CLAIM_SCRIPT)
+        self._token = secrets.token_hex(16)
         # The last snapshot read per board: served while Redis is unreachable, so that the
         # leaderboard pages stay up (stale, and saying when they were computed).
         self._last: dict[str, LeaderboardSnapshot] = {}
@@ -198,22 +209,10 @@ class RedisSnapshotStore:
         return f"{self._prefix}computing"
 
     def claim(self, watermark: int) -> bool:
-        token = secrets.token_hex(16)
-        if not self._client.set(self._lock_key, token, nx=True, ex=self._lock_seconds):
-            return False
-        self._token = token
-        # Another worker may have stored this head between our look at the watermark and
-        # the lock: computing it again would be wasted.
-        known = self.watermark()
-        if known is not None and known >= watermark:
-            self.release()
-            return False
-        return True
-
-    def release(self) -> None:
-        if self._token is not None:
-            token, self._token = self._token, None
-            self._release(keys=[self._lock_key], args=[token])
+        """One worker computes for as long as it keeps claiming (every refresh interval):
+        it alone keeps the board statistics in memory. Another takes over once its lease
+        has run out (`lock_seconds` after its last claim: it stopped or died)."""
+        return bool(self._claim(keys=[self._lock_key], args=[self._token, self._lock_seconds]))
 
 
 def battle_table(votes: Sequence[CountedVote]) -> pd.DataFrame:
@@ -253,30 +252,86 @@ def compute_snapshots(
     Deterministic in its inputs: `glassarena verify` calls it on votes read back from a
     published log and must get what the refresher stored.
     """
+    statistics = BoardStatistics.from_votes(votes, categories)
+    if not options.tone_style:
+        return statistics_snapshots(statistics, head, options, computed_at)
+    plain = statistics_snapshots(statistics, head, options, computed_at, (False,))
+    return [*plain, *tone_snapshots(votes, head, categories, options, computed_at)]
+
+
+def statistics_snapshots(
+    statistics: BoardStatistics,
+    head: LogHead,
+    options: LeaderboardOptions,
+    computed_at: str,
+    style_controls: Sequence[bool] = (False, True),
+) -> list[LeaderboardSnapshot]:
+    """The statistics' leaderboards (each category, with each of `style_controls`) at `head`."""
+    return [
+        board_snapshot(statistics.board(category, style_control), head, options, computed_at)
+        for category in statistics.categories
+        for style_control in style_controls
+    ]
+
+
+def tone_snapshots(
+    votes: Sequence[CountedVote],
+    head: LogHead,
+    categories: Sequence[str],
+    options: LeaderboardOptions,
+    computed_at: str,
+) -> list[LeaderboardSnapshot]:
+    """The style-controlled boards when they also control for tone (emoji and sentiment):
+    those features are not among the statistics' style rows, so they are fitted from the
+    votes' battle table, as `glassarena rank` does."""
     table = battle_table(votes)
     snapshots = []
     for category in categories:
-        in_category = table[_on_board(table, category)] if len(table) else table
-        for style_control in (False, True):
-            snapshot = LeaderboardSnapshot(
-                category=category,
-                style_control=style_control,
-                watermark=head.position,
-                votes=len(in_category),
-                computed_at=computed_at,
-                leaderboard=None,
-                message=None,
-                log_head=head.entry_hash,
-                record=model_records(in_category),
-            )
-            snapshots.append(_computed(snapshot, in_category, options))
+        battles = table[on_board(table, category)] if len(table) else table
+        snapshot = LeaderboardSnapshot(
+            category=category,
+            style_control=True,
+            watermark=head.position,
+            votes=len(battles),
+            computed_at=computed_at,
+            leaderboard=None,
+            message=None,
+            log_head=head.entry_hash,
+            record=model_records(battles),
+        )
+        snapshots.append(_table_snapshot(snapshot, battles, options))
     return snapshots
 
 
-def _on_board(table: pd.DataFrame, category: str) -> np.ndarray:
-    """A battle kind's board has its battles; a prompt category's board has the text
-    battles whose prompt is in that category; a stack's board has the WebDev battles asked
-    in that stack."""
+def _table_snapshot(
+    snapshot: LeaderboardSnapshot, battles: pd.DataFrame, base_options: LeaderboardOptions
+) -> LeaderboardSnapshot:
+    if battles.empty:
+        return replace(snapshot, message="No counted votes in this category yet.")
+    options = replace(
+        base_options, style_control=True, code_style=snapshot.category in WEBDEV_CATEGORIES
+    )
+    try:
+        leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
+    except (RatingError, BattleDataError) as error:
+        return replace(snapshot, message=_no_ratings_reason(snapshot.record or [], error))
+    except Exception:
+        logger.exception("leaderboard %s (style and tone control) failed", snapshot.category)
+        return replace(snapshot, message="This leaderboard could not be computed; see the log.")
+    return replace(snapshot, leaderboard=leaderboard.to_dict())
+
+
+def _no_ratings_reason(record: Sequence[dict[str, Any]], error: Exception) -> str:
+    if any(row["needs"] for row in record):
+        return NEEDS_WIN_AND_LOSS
+    return f"Not enough votes to rank these models yet: {error}"
+
+
+def on_board(table: pd.DataFrame, category: str) -> np.ndarray:
+    """Which battles of a battle table are on `category`'s board: a battle kind's board has
+    its battles; a prompt category's board has the text battles whose prompt is in that
+    category; a stack's board has the WebDev battles asked in that stack.
+    `BoardStatistics` keeps to the same rule vote by vote."""
     stack = WEBDEV_STACK_BOARDS.get(category)
     kind = category
     if category in _PROMPT_CATEGORIES:
@@ -291,30 +346,38 @@ def _on_board(table: pd.DataFrame, category: str) -> np.ndarray:
     return on_board
 
 
-def _computed(
-    snapshot: LeaderboardSnapshot, battles: pd.DataFrame, base_options: LeaderboardOptions
+def board_snapshot(
+    board: Board, head: LogHead, base_options: LeaderboardOptions, computed_at: str
 ) -> LeaderboardSnapshot:
-    if battles.empty:
+    """One board's snapshot: its leaderboard, or the reason there is none yet."""
+    snapshot = LeaderboardSnapshot(
+        category=board.category,
+        style_control=board.style_control,
+        watermark=head.position,
+        votes=board.votes,
+        computed_at=computed_at,
+        leaderboard=None,
+        message=None,
+        log_head=head.entry_hash,
+        record=board.record,
+    )
+    if board.votes == 0:
         return replace(snapshot, message="No counted votes in this category yet.")
     options = replace(
         base_options,
-        style_control=snapshot.style_control,
-        code_style=snapshot.style_control and snapshot.category in WEBDEV_CATEGORIES,
+        style_control=board.style_control,
+        code_style=board.style_control and board.category in WEBDEV_CATEGORIES,
+        # Tone control needs the answers' tone counts, which `tone_snapshots` fits.
+        tone_style=False,
     )
     try:
-        leaderboard = compute_leaderboard(battles.reset_index(drop=True), options)
+        leaderboard = compute_leaderboard_from_counts(board.battles, options)
     except (RatingError, BattleDataError) as error:
-        lacking = [record for record in snapshot.record or () if record["needs"]]
-        reason = (
-            NEEDS_WIN_AND_LOSS if lacking else f"Not enough votes to rank these models yet: {error}"
-        )
-        return replace(snapshot, message=reason)
+        return replace(snapshot, message=_no_ratings_reason(board.record, error))
     except Exception:
         # One leaderboard failing must not keep the others (or the pages) from updating.
         logger.exception(
-            "leaderboard %s (style control %s) failed",
-            snapshot.category,
-            snapshot.style_control,
+            "leaderboard %s (style control %s) failed", board.category, board.style_control
         )
         return replace(snapshot, message="This leaderboard could not be computed; see the log.")
     return replace(snapshot, leaderboard=leaderboard.to_dict())
@@ -327,7 +390,7 @@ class LeaderboardRefresher:
         *,
         store: SnapshotStore | None = None,
         categories: Sequence[str] = CATEGORIES,
-        interval_seconds: float = 10.0,
+        interval_seconds: float = 1.0,
         options: LeaderboardOptions | None = None,
         screening: LiveScreening | None = None,
     ) -> None:
@@ -339,52 +402,197 @@ class LeaderboardRefresher:
         self.categories = tuple(categories)
         self.interval_seconds = interval_seconds
         self._options = options or LeaderboardOptions()
+        # Built by the first refresh of this worker, then kept up to date by each one.
+        self._statistics: BoardStatistics | None = None
+        self._folded = LogHead(0, GENESIS_HASH)
+        self._folding = threading.Lock()
+        # The log position each category's style-controlled board was last computed at.
+        self._styled: dict[str, int] = {}
+        self._segmented = 0  # the log position up to which segments are stored
+        self._loaded = 0  # votes the cold start read from stored segments
+        self._verdicts = VerdictLog(repository.database)
+        self._style_seconds = 0.0  # style fits since screening last had its budget
 
     def snapshot(self, category: str, style_control: bool = False) -> LeaderboardSnapshot | None:
         """The latest computed leaderboard; None until the first computation finished."""
         return self._store.get(category, style_control)
 
-    def refresh_if_needed(self) -> bool:
-        """Recompute when a vote was logged since the last computation; True if it did."""
+    def refresh_if_needed(self, style_control: bool = True) -> bool:
+        """Recompute when a vote was logged since the last computation; True if it did.
+
+        With `style_control=False` only the boards without style control are computed (in
+        milliseconds, from counts); `run` computes the style-controlled ones beside them.
+        """
         head = self._repository.log_head()
+        if not self._store.claim(head.position):
+            # Another worker computes; what this one folded would only go stale.
+            with self._folding:
+                self._statistics, self._folded = None, LogHead(0, GENESIS_HASH)
+            return False
         known = self._store.watermark()
         if known is not None and known >= head.position:
             return False
-        if not self._store.claim(head.position):
-            return False
-        try:
-            self.refresh(head)
-        finally:
-            self._store.release()
+        self.refresh(head, style_control=style_control)
         return True
 
-    def refresh(self, head: LogHead | None = None) -> None:
+    def refresh(self, head: LogHead | None = None, style_control: bool = True) -> None:
+        """Fold the log up to `head` (its head now by default) and compute the boards there;
+        the style-controlled ones too unless `style_control` is False."""
         if head is None:
             head = self._repository.log_head()
         started = time.monotonic()
-        votes = self._repository.counted_votes_in_log(head.position)
-        computed_at = datetime.now(UTC).isoformat()
-        for snapshot in compute_snapshots(votes, head, self.categories, self._options, computed_at):
+        with self._folding:
+            statistics = self._fold(head)
+            computed_at = datetime.now(UTC).isoformat()
+            snapshots = statistics_snapshots(statistics, head, self._options, computed_at, (False,))
+        for snapshot in snapshots:
             self._store.put(snapshot)
         elapsed = time.monotonic() - started
-        logger.info("leaderboards recomputed from %d votes in %.2f s", len(votes), elapsed)
+        logger.info("leaderboards computed at log position %d in %.3f s", head.position, elapsed)
+        if style_control:
+            self.refresh_style_boards()
         if self._screening is not None:
+            # Screening's budget is a share of the time the boards took, style fits included.
+            elapsed, self._style_seconds = elapsed + self._style_seconds, 0.0
             self._screening.after_refresh(head, elapsed)
 
+    def refresh_style_boards(self) -> int:
+        """The style-controlled boards at the last folded head, where they are behind it;
+        returns how many were computed.
+
+        The style fit goes over every vote of a board, so it runs outside the fold's lock on
+        a copy of the board's rows: new votes keep reaching the other boards meanwhile, and
+        each snapshot names the head its copy was taken at.
+        """
+        started = time.monotonic()
+        computed = 0
+        if self._options.tone_style:
+            computed = self._refresh_tone_boards()
+        for category in () if self._options.tone_style else self.categories:
+            with self._folding:
+                statistics, head = self._statistics, self._folded
+                if statistics is None:
+                    return computed
+                if self._styled.get(category, -1) >= head.position:
+                    continue
+                board = statistics.board(category, style_control=True)
+            computed_at = datetime.now(UTC).isoformat()
+            self._store.put(board_snapshot(board, head, self._options, computed_at))
+            self._styled[category] = head.position
+            computed += 1
+        self._style_seconds += time.monotonic() - started
+        return computed
+
+    def _refresh_tone_boards(self) -> int:
+        with self._folding:
+            head = self._folded
+        if self._statistics is None or self._styled.get("", -1) >= head.position:
+            return 0
+        votes = self._repository.counted_votes_in_log(head.position)
+        computed_at = datetime.now(UTC).isoformat()
+        snapshots = tone_snapshots(votes, head, self.categories, self._options, computed_at)
+        for snapshot in snapshots:
+            self._store.put(snapshot)
+        self._styled[""] = head.position
+        return len(snapshots)
+
+    def _fold(self, head: LogHead) -> BoardStatistics:
+        """The statistics at `head`: the votes logged since the last fold are added."""
+        statistics, folded = self._statistics, self._folded
+        if (
+            statistics is None
+            or head.position < folded.position
+            or (head.position == folded.position and head.entry_hash != folded.entry_hash)
+        ):
+            # A first refresh, or a log that is not the one folded (a restored database).
+            statistics, position = self._cold_start(head)
+            folded = LogHead(position, "")
+        started = time.monotonic()
+        for votes in self._repository.vote_columns(folded.position, head.position):
+            statistics.add(votes)
+        # Screening verdicts logged meanwhile: the latest on a vote decides whether it counts
+        # (applied as states, so replaying one already in a stored segment changes nothing).
+        verdicts = self._verdicts.events(folded.position, head.position)
+        if verdicts:
+            statistics.set_counted(
+                [verdict.vote_position for verdict in verdicts],
+                [verdict.counted for verdict in verdicts],
+            )
+        if self._statistics is not statistics:
+            logger.info(
+                "board statistics: %d votes after the stored segments read from the log in %.2f s",
+                statistics.size - self._loaded,
+                time.monotonic() - started,
+            )
+        self._statistics, self._folded = statistics, head
+        self._store_segments(statistics, head.position)
+        return statistics
+
+    def _cold_start(self, head: LogHead) -> tuple[BoardStatistics, int]:
+        """Statistics from the stored segments, and the log position they reach."""
+        started = time.monotonic()
+        statistics = BoardStatistics(self.categories)
+        statistics.reserve(head.position)  # every entry a counted vote at most
+        segments = self._repository.board_segments(statistics.layout)
+        for segment in segments:
+            statistics.load_segment(segment.payload)
+        self._styled.clear()
+        self._segmented = segments[-1].last_position if segments else 0
+        self._loaded = statistics.size
+        logger.info(
+            "board statistics: %d votes read from %d stored segments in %.2f s",
+            statistics.size,
+            len(segments),
+            time.monotonic() - started,
+        )
+        return statistics, self._segmented
+
+    def _store_segments(self, statistics: BoardStatistics, position: int) -> None:
+        """Store each whole segment of the log folded since the last one stored."""
+        while self._segmented + SEGMENT_ENTRIES <= position:
+            end = self._segmented + SEGMENT_ENTRIES
+            payload = statistics.segment(self._segmented, end)
+            self._repository.save_board_segment(self._segmented, end, statistics.layout, payload)
+            self._segmented = end
+
     async def run(self) -> None:
-        """Refresh in the background until cancelled; failures are logged, not fatal."""
+        """Refresh in the background until cancelled; failures are logged, not fatal.
+
+        Two loops: the boards without style control follow the log every interval; the
+        style-controlled ones, whose fit takes longer, are recomputed once new votes were
+        folded in, after a rest as long as their previous computation.
+        """
+        styled = asyncio.create_task(self._run_style_boards())
+        try:
+            while True:
+                try:
+                    await asyncio.to_thread(self.refresh_if_needed, False)
+                except RedisError as error:
+                    # One line: the operator needs the cause, not the client library's stack.
+                    logger.error(
+                        "leaderboard refresh failed, Redis unreachable: %s; retrying in %s s",
+                        error,
+                        self.interval_seconds,
+                    )
+                except Exception:
+                    logger.exception(
+                        "leaderboard refresh failed; retrying in %s s", self.interval_seconds
+                    )
+                await asyncio.sleep(self.interval_seconds)
+        finally:
+            styled.cancel()
+
+    async def _run_style_boards(self) -> None:
         while True:
+            started = time.monotonic()
             try:
-                await asyncio.to_thread(self.refresh_if_needed)
+                await asyncio.to_thread(self.refresh_style_boards)
             except RedisError as error:
-                # One line: the operator needs the cause, not the client library's stack.
-                logger.error(
-                    "leaderboard refresh failed, Redis unreachable: %s; retrying in %s s",
-                    error,
-                    self.interval_seconds,
-                )
+                logger.error("style-controlled leaderboards: Redis unreachable: %s", error)
             except Exception:
                 logger.exception(
-                    "leaderboard refresh failed; retrying in %s s", self.interval_seconds
+                    "style-controlled leaderboards failed; retrying in %s s", self.interval_seconds
                 )
-            await asyncio.sleep(self.interval_seconds)
+            # Rest as long as the fit took: at most half a core goes to style fits, the
+            # rest stays with the votes.
+            await asyncio.sleep(max(self.interval_seconds, time.monotonic() - started))

@@ -9,6 +9,7 @@ and names what each model still lacks.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -39,16 +40,21 @@ def model_records(battles: pd.DataFrame) -> list[dict[str, Any]]:
             ties[model_a] += 1
             ties[model_b] += 1
     models = set(battles["model_a"]) | set(battles["model_b"])
+    return record_rows({model: (wins[model], ties[model], losses[model]) for model in models})
+
+
+def record_rows(tallies: Mapping[str, tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """`model_records` from each model's (wins, ties, losses)."""
     records = [
         {
             "model": model,
-            "battles": wins[model] + ties[model] + losses[model],
-            "wins": wins[model],
-            "ties": ties[model],
-            "losses": losses[model],
-            "needs": _needs(wins[model], losses[model]),
+            "battles": wins + ties + losses,
+            "wins": wins,
+            "ties": ties,
+            "losses": losses,
+            "needs": _needs(wins, losses),
         }
-        for model in models
+        for model, (wins, ties, losses) in tallies.items()
     ]
     return sorted(records, key=lambda record: (-record["battles"], record["model"]))
 

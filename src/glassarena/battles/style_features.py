@@ -24,6 +24,9 @@ STYLE_FEATURES = ("tokens", "headers", "lists", "bold")
 # WebDev style control: the size of each side's code beside LMArena's four features, so that
 # a rating is not just a reward for writing more code.
 CODE_STYLE_FEATURES = ("code_blocks", "code_lines")
+# Every style count a battle can carry, in the order the features read them: LMArena's four
+# of side a and of side b (`style_features`), then the code counts (`code_style_features`).
+STYLE_TOTALS: tuple[str, ...] = (*STYLE_COLUMNS, *CODE_COLUMNS)
 
 
 def with_style(frame: pd.DataFrame) -> pd.DataFrame:

@@ -82,6 +82,14 @@ class PairTable:
         wins = np.add.reduceat(weighted * self.cell_outcome, starts, axis=-1)
         return wins, totals
 
+    def battles_per_model(self) -> NDArray[np.int64]:
+        """Battles each model took part in (cell counts are whole battles)."""
+        per_pair = sums_by_index(self.cell_pair, self.cell_count, len(self.first))
+        both = sums_by_index(self.first, per_pair, self.n_models) + sums_by_index(
+            self.second, per_pair, self.n_models
+        )
+        return np.rint(both).astype(np.int64)
+
 
 def encode_battles(
     model_a: ArrayLike,
@@ -238,6 +246,38 @@ def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:
         cell_outcome=(cell_key % 3) / 2.0,
         cell_count=count.astype(np.float64),
         cell_weight=weight,
+    )
+
+
+def pair_table(counts: NDArray[np.int64]) -> PairTable:
+    """The table `aggregate` builds from unweighted battles, built from their counts.
+
+    `counts[a, b, o]` holds the battles of model a (side a) against model b with outcome
+    code o for side a (0: lost, 1: tie, 2: won), models indexed in sorted order, each with
+    at least one battle. Cells come out in `aggregate`'s order with its weights (exactly 1),
+    so a fit on this table is bit for bit the fit on the rows, without the rows.
+    """
+    n = len(counts)
+    if counts.shape != (n, n, 3):
+        raise InvalidInputError(f"counts must have shape (n, n, 3), got {counts.shape}")
+    # Each ordered cell (a, b, o) is the oriented cell (b, a, 2 - o) seen from the other side.
+    oriented = np.triu(counts.transpose(2, 0, 1), 1) + np.triu(
+        counts[:, :, ::-1].transpose(2, 1, 0), 1
+    )
+    code, first, second = np.nonzero(oriented)
+    key = (first.astype(np.int64) * n + second) * 3 + code
+    order = np.argsort(key)
+    key, count = key[order], oriented[code, first, second][order]
+    pair_key = key // 3
+    unique_pairs, cell_pair = np.unique(pair_key, return_inverse=True)
+    return PairTable(
+        n_models=n,
+        first=(unique_pairs // n).astype(np.intp),
+        second=(unique_pairs % n).astype(np.intp),
+        cell_pair=cell_pair.astype(np.intp),
+        cell_outcome=(key % 3) / 2.0,
+        cell_count=count.astype(np.float64),
+        cell_weight=np.ones(len(key)),
     )
 
 

@@ -37,33 +37,57 @@ class BradleyTerry(RatingEstimator):
         with one_blas_thread():
             battles = encode_battles(model_a, model_b, outcome, weights, self.reweight, models)
             table = aggregate(battles, uniform_within_pair=weights is None)
-            if self.prior == 0:
-                require_finite_mle(battles.models, table)
-            wins, totals = table.pair_sums()
-            theta = fit_pairs(table.first, table.second, wins, totals, table.n_models, self.prior)
-            self.log_likelihood_ = _log_likelihood(table, theta)
-            self.n_battles_ = len(battles.outcome)
-            self.unstable_rounds_ = 0
-            if self.ci == "sandwich":
-                self._publish(
-                    battles.models,
-                    battles.battles_per_model(),
-                    theta,
-                    covariance=sandwich_covariance(table, theta, self.prior),
-                )
-            elif self.ci == "bootstrap":
-                samples, self.unstable_rounds_ = bootstrap_pairs(
-                    table,
-                    theta,
-                    self.prior,
-                    self.rounds,
-                    np.random.default_rng(self.seed),
-                    self.progress,
-                )
-                self._publish(battles.models, battles.battles_per_model(), theta, samples=samples)
-            else:
-                self._publish(battles.models, battles.battles_per_model(), theta)
-            return self
+            return self._fit_table(
+                table, battles.models, battles.battles_per_model(), len(battles.outcome)
+            )
+
+    def fit_table(self, table: PairTable, models: Sequence[str]) -> BradleyTerry:
+        """Fit on battles already aggregated (`_pairs.pair_table`), `models` in sorted order.
+
+        The same fit as `fit` on the rows the table counts, for a caller that keeps the
+        counts up to date instead of keeping every battle.
+        """
+        self._check_options()
+        if self.reweight:
+            raise ValueError("reweight needs the battles; fit them with fit()")
+        with one_blas_thread():
+            names = np.array(list(models), dtype=str)
+            return self._fit_table(table, names, table.battles_per_model(), round(table.n_battles))
+
+    def _fit_table(
+        self,
+        table: PairTable,
+        models: NDArray[np.str_],
+        battles_per_model: NDArray[np.int64],
+        n_battles: int,
+    ) -> BradleyTerry:
+        if self.prior == 0:
+            require_finite_mle(models, table)
+        wins, totals = table.pair_sums()
+        theta = fit_pairs(table.first, table.second, wins, totals, table.n_models, self.prior)
+        self.log_likelihood_ = _log_likelihood(table, theta)
+        self.n_battles_ = n_battles
+        self.unstable_rounds_ = 0
+        if self.ci == "sandwich":
+            self._publish(
+                models,
+                battles_per_model,
+                theta,
+                covariance=sandwich_covariance(table, theta, self.prior),
+            )
+        elif self.ci == "bootstrap":
+            samples, self.unstable_rounds_ = bootstrap_pairs(
+                table,
+                theta,
+                self.prior,
+                self.rounds,
+                np.random.default_rng(self.seed),
+                self.progress,
+            )
+            self._publish(models, battles_per_model, theta, samples=samples)
+        else:
+            self._publish(models, battles_per_model, theta)
+        return self
 
 
 def sandwich_covariance(

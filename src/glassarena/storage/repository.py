@@ -63,6 +63,13 @@ from glassarena.storage.schema import (
 )
 from glassarena.storage.verdict_log import screened_out
 from glassarena.storage.vote_chain import chain_entry, entry_hash
+from glassarena.storage.vote_columns import (
+    StoredSegment,
+    VoteColumns,
+    read_segments,
+    read_vote_columns,
+    write_segment,
+)
 from glassarena.vocabulary import (
     AnswerStatus,
     BattleKind,
@@ -754,6 +761,20 @@ class ArenaRepository:
                 for row in reader.execute(query)
                 if row.position not in uncounted
             ]
+
+    def vote_columns(self, after: int, up_to: int, batch: int = 500_000) -> Iterator[VoteColumns]:
+        """The counted votes of log positions after+1..`up_to`, in log order, as columns
+        (what the board statistics fold in; `counted_votes_in_log` as arrays)."""
+        return read_vote_columns(self._database, after, up_to, batch)
+
+    def board_segments(self, layout: str) -> list[StoredSegment]:
+        """The stored board statistics segments usable with this log (see vote_columns)."""
+        return read_segments(self._database, layout)
+
+    def save_board_segment(
+        self, first_position: int, last_position: int, layout: str, payload: bytes
+    ) -> None:
+        write_segment(self._database, first_position, last_position, layout, payload)
 
     def vote_log_entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteLogEntry]:
         """Log entries 1..`up_to` in order, read in batches so a long log streams."""

@@ -316,6 +316,20 @@ class Retirement(Base):
     reinstated_at: Mapped[datetime | None]
 
 
+class BoardSegment(Base):
+    """The board statistics of log positions first_position+1..last_position, binary and
+    columnar (`arena.board_statistics`): derived from the vote log, kept for a fast restart."""
+
+    __tablename__ = "board_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_position: Mapped[int] = mapped_column(Integer)
+    last_position: Mapped[int] = mapped_column(Integer, unique=True)
+    last_hash: Mapped[str] = mapped_column(String(64))  # the log entry's at last_position
+    format: Mapped[str] = mapped_column(String(200))  # what the payload's layout depends on
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class AppCheck(Base):
     """A WebDev answer's app: whether one was found, its code size, and its execution check.
 

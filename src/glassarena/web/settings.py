@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     cache_dir: Path | None = None
     runtimes_dir: Path | None = None
-    leaderboard_interval_seconds: PositiveFloat = 10.0
+    leaderboard_interval_seconds: PositiveFloat = 1.0
     node_lease_seconds: PositiveFloat = 15.0
     chromium: Path = DEFAULT_CHROMIUM
     preview_origins: str = ""

@@ -1,0 +1,204 @@
+"""The counted votes of a stretch of the vote log, read as columns, for the board statistics;
+and the statistics' stored segments (derived data, for a fast restart).
+
+One SQL statement per batch of log positions and no ORM object per vote: the style totals
+the style fit needs are summed inside the database (JSON paths that SQLite and PostgreSQL
+both evaluate), so a cold start never parses millions of JSON documents in Python. Prompt
+categories come back as their JSON text; the few distinct texts are parsed by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Row,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
+
+from glassarena.battles.style_features import STYLE_TOTALS
+from glassarena.storage.database import Database
+from glassarena.storage.schema import BoardSegment, VoteLogEntry
+
+# Totals that the arena stores as a dict of counts (`battles.style.markdown_counts`).
+_PARTS = {
+    "header_count": tuple(f"h{level}" for level in range(1, 7)),
+    "list_count": ("ordered", "unordered"),
+    "bold_count": ("**", "__"),
+}
+
+_log = VoteLogEntry.__table__
+
+
+@dataclass(frozen=True)
+class VoteColumns:
+    """Counted two-model votes in log order, one array per field."""
+
+    position: NDArray[np.int64]
+    model_a: NDArray[np.object_]  # leaderboard labels (`battle_view.version_label`)
+    model_b: NDArray[np.object_]
+    winner: NDArray[np.object_]
+    category: NDArray[np.object_]
+    prompt_categories: NDArray[np.object_]  # JSON text, or None
+    webdev_stack: NDArray[np.object_]  # a WebdevStack's value, or None (not WebDev, or older)
+    style: NDArray[np.float64]  # votes x `style_features.STYLE_TOTALS`; NaN where absent
+
+    def __len__(self) -> int:
+        return len(self.position)
+
+    def take(self, index: NDArray[np.intp]) -> VoteColumns:
+        """These votes' rows at `index` (to count some of them again, say)."""
+        return VoteColumns(
+            position=self.position[index],
+            model_a=self.model_a[index],
+            model_b=self.model_b[index],
+            winner=self.winner[index],
+            category=self.category[index],
+            prompt_categories=self.prompt_categories[index],
+            webdev_stack=self.webdev_stack[index],
+            style=self.style[index],
+        )
+
+
+def read_vote_columns(
+    database: Database, after: int, up_to: int, batch: int = 500_000
+) -> Iterator[VoteColumns]:
+    """The counted votes of log positions after..up_to, in batches of positions."""
+    start = after
+    with database.engine.connect() as reader:
+        while start < up_to:
+            end = min(start + batch, up_to)
+            rows = reader.execute(_QUERY, {"after": start, "up_to": end}).fetchall()
+            start = end
+            if rows:
+                yield _columns(rows)
+
+
+def _label(name: ColumnElement[str], version: ColumnElement[int]) -> ColumnElement[str]:
+    """`battle_view.version_label` in SQL."""
+    return case(
+        (version == 1, name),
+        else_=name + " (v" + cast(version, String) + ")",
+    )
+
+
+def _total(column_name: str) -> ColumnElement[float]:
+    """One style total of a vote, or NULL when the vote has none (as `_totals` reads NaN)."""
+    side = "a" if column_name.endswith("_a") or "_a_" in column_name else "b"
+    column = _log.c[f"style_{side}"]
+    parts = _PARTS.get(column_name.removesuffix(f"_{side}"))
+    if parts is None:
+        count: ColumnElement[float] = column[column_name].as_float()
+        return count
+    summed = sum(
+        (func.coalesce(column[(column_name, part)].as_float(), 0.0) for part in parts),
+        start=cast(0.0, Float),
+    )
+    return case((column[column_name].as_string().is_(None), None), else_=summed)
+
+
+_QUERY = (
+    select(
+        _log.c.position,
+        _label(_log.c.model_a, _log.c.model_a_version),
+        _label(_log.c.model_b, _log.c.model_b_version),
+        _log.c.winner,
+        _log.c.category,
+        cast(_log.c.prompt_categories, Text),
+        _log.c.webdev_stack,
+        *(_total(name) for name in STYLE_TOTALS),
+    )
+    .where(
+        _log.c.position > bindparam("after"),
+        _log.c.position <= bindparam("up_to"),
+        _log.c.counted.is_(True),
+        _log.c.model_b.is_not(None),
+    )
+    .order_by(_log.c.position)
+)
+
+
+def _columns(rows: Sequence[Row[Any]]) -> VoteColumns:
+    columns = list(zip(*rows, strict=True))
+    tags = np.array(columns[5], dtype=object)
+    # A JSON null stored in the column reads back as the text "null".
+    tags[pd.isna(tags) | (tags == "null")] = None
+    return VoteColumns(
+        position=np.array(columns[0], dtype=np.int64),
+        model_a=np.array(columns[1], dtype=object),
+        model_b=np.array(columns[2], dtype=object),
+        winner=np.array(columns[3], dtype=object),
+        category=np.array(columns[4], dtype=object),
+        prompt_categories=tags,
+        webdev_stack=np.array(columns[6], dtype=object),
+        # None (no such count) becomes NaN on the way to floats.
+        style=np.array(columns[7:], dtype=np.float64).T.copy(),
+    )
+
+
+@dataclass(frozen=True)
+class StoredSegment:
+    """Board statistics of log positions first_position+1..last_position, as stored."""
+
+    first_position: int
+    last_position: int
+    payload: bytes
+
+
+_segments: Table = BoardSegment.__table__  # type: ignore[assignment]
+
+
+def read_segments(database: Database, layout: str) -> list[StoredSegment]:
+    """The stored segments that continue each other from the log's start, in their layout,
+    whose last entry is this log's (a restored or replaced log has other hashes)."""
+    query = (
+        select(_segments.c.first_position, _segments.c.last_position, _segments.c.payload)
+        .join(
+            _log,
+            (_log.c.position == _segments.c.last_position)
+            & (_log.c.entry_hash == _segments.c.last_hash),
+        )
+        .where(_segments.c.format == layout)
+        .order_by(_segments.c.last_position)
+    )
+    found: list[StoredSegment] = []
+    with database.engine.connect() as reader:
+        for first, last, payload in reader.execute(query):
+            if first != (found[-1].last_position if found else 0):
+                break
+            found.append(StoredSegment(first, last, bytes(payload)))
+    return found
+
+
+def write_segment(
+    database: Database, first_position: int, last_position: int, layout: str, payload: bytes
+) -> None:
+    """Store a segment, in place of one of another layout or log at the same position."""
+    last_hash = select(_log.c.entry_hash).where(_log.c.position == last_position).scalar_subquery()
+    with database.transaction() as connection:
+        connection.execute(delete(_segments).where(_segments.c.last_position == last_position))
+        connection.execute(
+            insert(_segments).values(
+                first_position=first_position,
+                last_position=last_position,
+                last_hash=last_hash,
+                format=layout,
+                payload=payload,
+            )
+        )
