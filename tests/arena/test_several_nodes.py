@@ -2,8 +2,9 @@
 
 One leaderboard computation at a time for the whole deployment; one shared queue of WebDev
 execution checks with leases; a turn followed from another node through Redis, and taken
-over (restarted) by it when the node answering it is gone. `tests/web/test_several_node_processes.py`
-runs the same with real `glassarena serve` processes and a SIGKILL.
+over (restarted) by it when the node answering it is gone.
+`tests/web/test_several_node_processes.py` runs the same with real `glassarena serve`
+processes and a SIGKILL.
 """
 
 from __future__ import annotations

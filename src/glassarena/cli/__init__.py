@@ -48,7 +48,8 @@ COMMANDS = {
     ),
     "verify": (
         "glassarena.cli.verify:verify",
-        "Check LOG's hash chain and that the served leaderboards follow from it alone.",
+        "Check LOG's hash chain and that the served leaderboards follow from it alone (its"
+        " votes, with the screening verdicts applied in log order).",
     ),
 }
 
