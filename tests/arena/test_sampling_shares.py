@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
 
@@ -56,8 +57,8 @@ async def test_shares_count_anonymous_battles_and_counted_votes_per_window(
     everything = shares["all"]
     assert (everything["appearances"], everything["counted_vote_appearances"]) == (12, 8)
     assert sum(row["battles"] for row in everything["models"]) == 12  # two sides each
-    assert sum(row["battle_share"] for row in everything["models"]) == 1.0
-    assert sum(row["vote_share"] for row in everything["organizations"]) == 1.0
+    assert sum(row["battle_share"] for row in everything["models"]) == pytest.approx(1.0)
+    assert sum(row["vote_share"] for row in everything["organizations"]) == pytest.approx(1.0)
     organizations = {row["organization"]: row for row in everything["organizations"]}
     models = {row["model"]: row for row in everything["models"]}
     assert set(organizations) <= {"lab-one", "lab-two"}
