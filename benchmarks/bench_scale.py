@@ -174,9 +174,9 @@ def fill(url: str, count: int, seed: int = 7) -> None:
             write(cursor, "battles", BATTLE_COLUMNS, battle_rows)
             write(cursor, "votes", VOTE_COLUMNS, vote_rows)
             write(cursor, "vote_log", LOG_COLUMNS, log_rows)
-            placeholder = "%s" if postgres else "?"
+            parameter = "%s" if postgres else "?"  # the drivers' parameter styles
             cursor.execute(
-                f"UPDATE vote_log_head SET position = {placeholder}, entry_hash = {placeholder}",
+                f"UPDATE vote_log_head SET position = {parameter}, entry_hash = {parameter}",
                 (position, head),
             )
             raw.commit()

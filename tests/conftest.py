@@ -107,3 +107,12 @@ def webdev_runtimes() -> RuntimeFiles:
     missing = ", ".join(runtime.key for runtime in files.missing())
     _require(f"the WebDev runtimes in {files.directory} (missing: {missing})", not missing)
     return files
+
+
+@pytest.fixture
+def redis_server_binary() -> str:
+    """`redis-server`, for tests that start and stop a Redis of their own."""
+    path = shutil.which("redis-server")
+    _require("redis-server (to start a Redis of the test's own)", path is not None)
+    assert path is not None
+    return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -21,7 +20,6 @@ from glassarena.battles.prompt_categories import RULES_VERSION
 from glassarena.battles.record import Winner
 from glassarena.cli import main
 from glassarena.storage.database import Database
-from glassarena.storage.vote_chain import GENESIS_HASH, chain_entry, entry_hash
 
 CODING = "Write a Python function that merges two sorted lists."
 POEM = "Schreib ein Gedicht über den Herbst."
@@ -134,25 +132,3 @@ async def test_category_boards_rank_their_text_battles_and_follow_from_the_log(
     for snapshot in (coding, creative):
         served = served_json(snapshot.to_dict())
         assert recompute_served(entries, json.loads(served)) == served
-
-
-def test_log_entries_without_categories_hash_as_before() -> None:
-    # An entry of a log written before prompt categories existed must keep its hash.
-    fields = {
-        "position": 1,
-        "prev_hash": GENESIS_HASH,
-        "battle_id": "b",
-        "category": "text",
-        "model_a": {"name": "x", "version": 1, "organization": "o"},
-        "model_b": {"name": "y", "version": 1, "organization": "o"},
-        "winner": "model_a",
-        "counted": True,
-        "not_counted_reason": None,
-        "voted_at": datetime(2026, 11, 1, tzinfo=UTC),
-        "style_a": None,
-        "style_b": None,
-    }
-    old = chain_entry(**fields)  # type: ignore[arg-type]
-    assert "prompt_categories" not in old
-    tagged = chain_entry(**fields, prompt_categories={"categories": {"math": True}})  # type: ignore[arg-type]
-    assert entry_hash(tagged) != entry_hash(old)

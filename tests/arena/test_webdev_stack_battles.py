@@ -5,7 +5,6 @@ per stack."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from scripted_arena import ScriptedProvider, make_service
@@ -20,7 +19,6 @@ from glassarena.arena.service import ArenaService, BattleRequest
 from glassarena.battles.record import Winner
 from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.database import Database
-from glassarena.storage.vote_chain import GENESIS_HASH, chain_entry, entry_hash
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.prompt import WEBDEV_SYSTEM_PROMPT, WEBDEV_SYSTEM_PROMPTS
 
@@ -142,28 +140,6 @@ async def test_stack_boards_rank_their_battles_and_follow_from_the_log(
 
     exported = exported_battles(service.repository)
     assert list(exported["webdev_stack"]) == [stack.value for stack in stacks] * 4
-
-
-def test_log_entries_without_a_stack_hash_as_before() -> None:
-    fields = {
-        "position": 1,
-        "prev_hash": GENESIS_HASH,
-        "battle_id": "b",
-        "category": "webdev",
-        "model_a": {"name": "x", "version": 1, "organization": "o"},
-        "model_b": {"name": "y", "version": 1, "organization": "o"},
-        "winner": "model_a",
-        "counted": True,
-        "not_counted_reason": None,
-        "voted_at": datetime(2026, 11, 1, tzinfo=UTC),
-        "style_a": None,
-        "style_b": None,
-    }
-    old = chain_entry(**fields)  # type: ignore[arg-type]
-    assert "webdev_stack" not in old
-    stacked = chain_entry(**fields, webdev_stack="react")  # type: ignore[arg-type]
-    assert stacked["webdev_stack"] == "react"
-    assert entry_hash(stacked) != entry_hash(old)
 
 
 def _check(runs: bool, stack: str | None) -> StoredAppCheck:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from glassarena.arena.log_audit import check_chain, read_log
 from glassarena.arena.log_export import VoterPseudonyms, export_lines
 from glassarena.storage.database import Database, open_database
 from glassarena.storage.repository import ArenaRepository
-from glassarena.storage.vote_chain import GENESIS_HASH
+from glassarena.storage.vote_chain import GENESIS_HASH, chain_entry, entry_hash
 from vote_seeding import seed_votes
 
 PUBLISHED_FIELDS = {
@@ -280,3 +281,32 @@ def test_the_database_refuses_an_entry_that_does_not_extend_the_head(database: D
     assert repository.log_head() == head
     seed_votes(repository, 1, prefix="after")  # the honest writer carries on
     assert check_chain(read_log(_lines(repository), "export"), "export").position == 3
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("prompt_categories", {"categories": {"math": True}}), ("webdev_stack", "react")],
+)
+def test_a_field_newer_than_a_log_leaves_its_older_entries_hashing_as_before(
+    field: str, value: Any
+) -> None:
+    # Entries of a log written before the field existed must keep their hashes.
+    fields: dict[str, Any] = {
+        "position": 1,
+        "prev_hash": GENESIS_HASH,
+        "battle_id": "b",
+        "category": "webdev" if field == "webdev_stack" else "text",
+        "model_a": {"name": "x", "version": 1, "organization": "o"},
+        "model_b": {"name": "y", "version": 1, "organization": "o"},
+        "winner": "model_a",
+        "counted": True,
+        "not_counted_reason": None,
+        "voted_at": datetime(2026, 11, 1, tzinfo=UTC),
+        "style_a": None,
+        "style_b": None,
+    }
+    old = chain_entry(**fields)
+    assert field not in old
+    newer = chain_entry(**fields, **{field: value})
+    assert newer[field] == value
+    assert entry_hash(newer) != entry_hash(old)

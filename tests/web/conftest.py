@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis_process import RedisProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/openai_test_server.py
 
@@ -30,3 +31,11 @@ def browser(chromium_path: str) -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path, redis_server_binary: str) -> Iterator[RedisProcess]:
+    """A Redis of the test's own, which the test may stop and start (never the shared one)."""
+    server = RedisProcess(tmp_path / "redis.log")
+    yield server
+    server.stop()

@@ -7,7 +7,6 @@ The test runs its own redis-server (never the machine's shared one), kills it wh
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,16 +18,6 @@ from serve_process import ServeProcess
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 pytestmark = [pytest.mark.slow]
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
-    try:
-        server = RedisProcess(tmp_path / "redis.log")
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
-    yield server
-    server.stop()
 
 
 def _battle_and_vote(client: httpx.Client) -> httpx.Response:

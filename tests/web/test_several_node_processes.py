@@ -45,16 +45,6 @@ LEASE_S = 3
 GENEROUS_TIMEOUTS = {"connect": 10.0, "first_token": 60.0, "idle": 60.0, "total": 300.0}
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
-    try:
-        server = RedisProcess(tmp_path / "redis.log")
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
-    yield server
-    server.stop()
-
-
 class Nodes:
     """The nodes of one deployment; `client(voter, n)` is a voter's connection to node n,
     falling over to the other node when n is down, as a load balancer does."""

@@ -465,10 +465,16 @@ class LeaderboardRefresher:
         each snapshot names the head its copy was taken at.
         """
         started = time.monotonic()
-        computed = 0
         if self._options.tone_style:
             computed = self._refresh_tone_boards()
-        for category in () if self._options.tone_style else self.categories:
+        else:
+            computed = self._refresh_statistics_style_boards()
+        self._style_seconds += time.monotonic() - started
+        return computed
+
+    def _refresh_statistics_style_boards(self) -> int:
+        computed = 0
+        for category in self.categories:
             with self._folding:
                 statistics, head = self._statistics, self._folded
                 if statistics is None:
@@ -480,20 +486,23 @@ class LeaderboardRefresher:
             self._store.put(board_snapshot(board, head, self._options, computed_at))
             self._styled[category] = head.position
             computed += 1
-        self._style_seconds += time.monotonic() - started
         return computed
 
     def _refresh_tone_boards(self) -> int:
+        """Tone counts are not among the statistics' style rows: these boards are fitted
+        from the counted votes read at the folded head, all categories at once."""
         with self._folding:
             head = self._folded
-        if self._statistics is None or self._styled.get("", -1) >= head.position:
+            if self._statistics is None:
+                return 0
+        if all(self._styled.get(category, -1) >= head.position for category in self.categories):
             return 0
         votes = self._repository.counted_votes_in_log(head.position)
         computed_at = datetime.now(UTC).isoformat()
         snapshots = tone_snapshots(votes, head, self.categories, self._options, computed_at)
         for snapshot in snapshots:
             self._store.put(snapshot)
-        self._styled[""] = head.position
+            self._styled[snapshot.category] = head.position
         return len(snapshots)
 
     def _fold(self, head: LogHead) -> BoardStatistics:

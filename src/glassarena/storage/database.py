@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,6 +98,25 @@ class Database:
         """A Core connection in a write transaction, committed when the block ends."""
         with self.write_lock, self.engine.begin() as connection:
             yield connection
+
+    def in_log_order(self, entry: type[Any], up_to: int, batch: int = 1000) -> Iterator[Any]:
+        """Rows of a table of log entries (`vote_log`, `vote_verdicts`: a `position` column)
+        at positions 1..`up_to` in order, read in batches so that a long log streams."""
+        after = 0
+        while after < up_to:
+            with self.sessions() as session:
+                rows = list(
+                    session.scalars(
+                        select(entry)
+                        .where(entry.position > after, entry.position <= up_to)
+                        .order_by(entry.position)
+                        .limit(batch)
+                    )
+                )
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1].position
 
     @property
     def redacted_url(self) -> str:

@@ -778,21 +778,7 @@ class ArenaRepository:
 
     def vote_log_entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteLogEntry]:
         """Log entries 1..`up_to` in order, read in batches so a long log streams."""
-        after = 0
-        while after < up_to:
-            with self._session() as session:
-                entries = list(
-                    session.scalars(
-                        select(VoteLogEntry)
-                        .where(VoteLogEntry.position > after, VoteLogEntry.position <= up_to)
-                        .order_by(VoteLogEntry.position)
-                        .limit(batch)
-                    )
-                )
-            if not entries:
-                return
-            yield from entries
-            after = entries[-1].position
+        return self._database.in_log_order(VoteLogEntry, up_to, batch)
 
     def battle_prompts(self, public_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each battle's prompts by turn (for a deployment that opted in to publish them)."""

@@ -204,21 +204,7 @@ class VerdictLog:
 
     def entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteVerdict]:
         """Verdict entries at positions 1..`up_to` in order, read in batches."""
-        after = 0
-        while True:
-            with self._database.sessions() as session:
-                entries = list(
-                    session.scalars(
-                        select(VoteVerdict)
-                        .where(VoteVerdict.position > after, VoteVerdict.position <= up_to)
-                        .order_by(VoteVerdict.position)
-                        .limit(batch)
-                    )
-                )
-            if not entries:
-                return
-            yield from entries
-            after = entries[-1].position
+        return self._database.in_log_order(VoteVerdict, up_to, batch)
 
     def record_run(self, position: int, seconds: float, report: Mapping[str, Any]) -> None:
         with self._database.transaction() as connection:

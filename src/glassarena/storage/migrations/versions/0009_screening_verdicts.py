@@ -6,7 +6,7 @@ log. Append-only like `vote_log`. `screening_runs` keeps what each pass found fo
 `/integrity` (not part of the chain: it is derived, and the verdicts are what counts).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30
 """
 

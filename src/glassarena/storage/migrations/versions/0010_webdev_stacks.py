@@ -9,7 +9,7 @@ rewritten: an append-only log is not backfilled, so they count on the WebDev boa
 stack's board.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30
 """
 

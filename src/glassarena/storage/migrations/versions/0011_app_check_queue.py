@@ -5,7 +5,7 @@ A row per finished answer waiting for its check. A node takes one by writing its
 expires (its node died) makes the row available to any other node.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-11-30
 """
 

@@ -4,7 +4,7 @@ A table of its own: a battle gets a token only when its voter asks for a link, a
 vote; without one, nothing of the battle is reachable by anybody else.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30
 """
 

@@ -7,7 +7,7 @@ re-reading every vote's JSON. `last_hash` is the log entry hash at `last_positio
 segment whose log is not this database's is never used.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0012
 Create Date: 2026-11-30
 """
 
