@@ -24,6 +24,17 @@ PAGES = ["/", "/webdev", "/leaderboard", "/me/board", "/integrity"]
 ANSWER = "A plain answer with **bold**, `code` and a list:\n\n- one\n- two\n\n```python\nx = 1\n```"
 
 
+# Records the page's theme at the moment the first element of <body> is inserted.
+THEME_WHEN_BODY_STARTS = """
+new MutationObserver((records, observer) => {
+  if (document.body && document.body.firstElementChild) {
+    window.themeWhenBodyStarted = document.documentElement.dataset.theme ?? "unset";
+    observer.disconnect();
+  }
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
 def _luminance(css_colour: str) -> float:
     """Relative luminance of an `rgb(...)`/`rgba(...)` computed colour."""
     inside = css_colour[css_colour.index("(") + 1 : css_colour.index(")")]
@@ -127,7 +138,11 @@ def test_the_theme_button_overrides_the_system_and_is_remembered(
             toggle.click()
             assert toggle.inner_text() == "Theme: dark"
             assert _background(page) < 0.05
-            page.goto("/integrity")  # another page, the same choice, drawn dark at once
+            # Another page, the same choice, set before any of the page's content exists (so
+            # before its first paint): no flash of the system's theme.
+            page.add_init_script(THEME_WHEN_BODY_STARTS)
+            page.goto("/integrity")
+            assert page.evaluate("() => window.themeWhenBodyStarted") == "dark"
             assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
             assert _background(page) < 0.05
             page.locator("[data-role=theme-toggle]").click()

@@ -1,7 +1,7 @@
 // Light or dark: the system's choice (prefers-color-scheme) unless the visitor picked one
-// with the header's theme button; the pick is kept in localStorage. Loaded right after
-// <main> (the pages keep their content free of scripts), synchronously, so the choice is
-// applied as the page is first drawn (app.css reads data-theme).
+// with the header's theme button; the pick is kept in localStorage. Loaded synchronously in
+// <head>, so the choice is applied before the page is first drawn (app.css reads
+// data-theme); the button is wired once the header exists.
 
 const THEME_KEY = "glassarena-theme";
 const THEMES = ["auto", "dark", "light"];
@@ -45,4 +45,8 @@ function wireButton() {
   });
 }
 
-wireButton(); // the header is already parsed
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", wireButton);
+} else {
+  wireButton();
+}
