@@ -86,16 +86,6 @@ _HAS_SCREENSHOT = AppCheck.screenshot_png.is_not(None).label("has_screenshot")
 
 
 @dataclass(frozen=True)
-class UncheckedAnswer:
-    """A finished answer of a battle in the category with no stored check yet."""
-
-    battle_id: str
-    turn: int
-    side: str
-    text: str
-
-
-@dataclass(frozen=True)
 class SideHistory:
     """What one side of a WebDev battle was asked (None: before stacks existed, HTML) and
     answered in the turns before the one being checked."""
@@ -345,28 +335,6 @@ class AppCheckStore:
         )
         with self._database.engine.connect() as connection:
             return connection.execute(query).scalar()
-
-    @storage_failures
-    def unchecked_answers(
-        self, category: str = BattleKind.WEBDEV.category, limit: int = 1000
-    ) -> list[UncheckedAnswer]:
-        """Finished answers without a stored check (e.g. their server stopped), oldest first."""
-        query = (
-            select(BattleRow.public_id, Turn.number, Answer.side, Answer.text)
-            .select_from(Answer)
-            .join(Turn, Answer.turn_id == Turn.id)
-            .join(BattleRow, Turn.battle_id == BattleRow.id)
-            .outerjoin(AppCheck, AppCheck.answer_id == Answer.id)
-            .where(
-                BattleRow.category == category,
-                Answer.status == AnswerStatus.DONE,
-                AppCheck.id.is_(None),
-            )
-            .order_by(Answer.id)
-            .limit(limit)
-        )
-        with self._database.engine.connect() as connection:
-            return [UncheckedAnswer(*row) for row in connection.execute(query)]
 
     @storage_failures
     def side_history(self, battle_id: str, turn: int, side: str) -> SideHistory:
