@@ -22,6 +22,7 @@ from glassarena.plots import (
     rating_plot,
     write_plots,
 )
+from glassarena.vocabulary import Theme
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -93,6 +94,30 @@ def test_rating_plot_png_and_svg(board: Leaderboard) -> None:
 def test_heatmaps(board: Leaderboard, matrix: str) -> None:
     assert heatmap(board, matrix, "png").startswith(PNG_SIGNATURE)  # type: ignore[arg-type]
     _svg_root(heatmap(board, matrix, "svg"))  # type: ignore[arg-type]
+
+
+def _background_fill(svg: bytes) -> str:
+    """The fill of the figure's background patch (the first path of the first group); SVG's
+    default fill, which matplotlib leaves unwritten, is black."""
+    root = _svg_root(svg)
+    path = root.find(".//{http://www.w3.org/2000/svg}g/{http://www.w3.org/2000/svg}path")
+    assert path is not None
+    style = dict(
+        part.strip().split(": ", 1) for part in path.get("style", "").split(";") if part.strip()
+    )
+    return style.get("fill", "#000000")
+
+
+@pytest.mark.parametrize("draw", [rating_plot, heatmap])
+def test_a_dark_figure_for_the_dark_pages_and_the_light_one_unchanged(
+    board: Leaderboard, draw: object
+) -> None:
+    light = draw(board, image_format="svg")  # type: ignore[operator]
+    dark = draw(board, image_format="svg", theme=Theme.DARK)  # type: ignore[operator]
+    assert _background_fill(light) == "#ffffff"
+    assert _background_fill(dark) == "#000000"
+    # Drawing a dark figure leaves no colour behind for the next light one.
+    assert draw(board, image_format="svg") == light  # type: ignore[operator]
 
 
 def test_unknown_matrix_is_an_error(board: Leaderboard) -> None:

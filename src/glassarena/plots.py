@@ -2,24 +2,29 @@
 
 Each function returns the figure itself (bytes for PNG/SVG, text for HTML) so that the web
 layer can serve it directly. Figures are drawn on standalone matplotlib Figures with the
-Agg/SVG canvases (never pyplot), so concurrent requests do not share global state. The
-HTML page is self-contained: inline SVG and a plain table, no scripts, no external assets.
+Agg/SVG canvases (never pyplot); only the theme's colours are global (rcParams), so figures
+are drawn one at a time. Light figures suit the light pages and files, dark ones the dark
+pages. The HTML page is self-contained: inline SVG and a plain table, no scripts, no
+external assets.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from matplotlib import colormaps, rc_context
+from matplotlib import colormaps, rc_context, style
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from glassarena.leaderboard import Leaderboard
 from glassarena.leaderboard_render import table_cells
+from glassarena.vocabulary import Theme
 
 ImageFormat = Literal["png", "svg"]
 Matrix = Literal["win_fraction", "battle_count", "predicted_win"]
@@ -31,20 +36,29 @@ _TITLES: dict[Matrix, str] = {
 }
 # Cells get their number written in them only while they stay legible.
 _ANNOTATE_UP_TO = 25
+# A theme is matplotlib's global rcParams, read as a figure is built and saved: one figure
+# is drawn at a time, so that a dark one never lends its colours to a light one.
+_THEME_LOCK = threading.Lock()
 
 
-def _render(figure: Figure, image_format: ImageFormat) -> bytes:
+def _render(draw: Callable[[], Figure], image_format: ImageFormat, theme: Theme) -> bytes:
     buffer = io.BytesIO()
     # No timestamps and fixed SVG ids, so the same leaderboard always gives the same bytes.
     metadata = {"Date": None} if image_format == "svg" else {"Software": None}
-    with rc_context({"svg.hashsalt": "glassarena"}):
-        figure.savefig(buffer, format=image_format, bbox_inches="tight", metadata=metadata)
+    with (
+        _THEME_LOCK,
+        style.context("dark_background" if theme is Theme.DARK else "default"),
+        rc_context({"svg.hashsalt": "glassarena"}),
+    ):
+        draw().savefig(buffer, format=image_format, bbox_inches="tight", metadata=metadata)
     return buffer.getvalue()
 
 
-def rating_plot(leaderboard: Leaderboard, image_format: ImageFormat = "png") -> bytes:
+def rating_plot(
+    leaderboard: Leaderboard, image_format: ImageFormat = "png", theme: Theme = Theme.LIGHT
+) -> bytes:
     """Each shown model's rating with its interval as an error bar, best at the top."""
-    return _render(rating_figure(leaderboard), image_format)
+    return _render(lambda: rating_figure(leaderboard), image_format, theme)
 
 
 def rating_figure(leaderboard: Leaderboard) -> Figure:
@@ -70,10 +84,13 @@ def rating_figure(leaderboard: Leaderboard) -> Figure:
 
 
 def heatmap(
-    leaderboard: Leaderboard, matrix: Matrix = "win_fraction", image_format: ImageFormat = "png"
+    leaderboard: Leaderboard,
+    matrix: Matrix = "win_fraction",
+    image_format: ImageFormat = "png",
+    theme: Theme = Theme.LIGHT,
 ) -> bytes:
     """A pairwise matrix as a heatmap, models in leaderboard order."""
-    return _render(heatmap_figure(leaderboard, matrix), image_format)
+    return _render(lambda: heatmap_figure(leaderboard, matrix), image_format, theme)
 
 
 def heatmap_figure(leaderboard: Leaderboard, matrix: Matrix = "win_fraction") -> Figure:
@@ -98,7 +115,8 @@ def heatmap_figure(leaderboard: Leaderboard, matrix: Matrix = "win_fraction") ->
         for (row, column), value in np.ndenumerate(values):
             if np.isfinite(value) and row != column:
                 text = f"{int(value)}" if matrix == "battle_count" else f"{value:.2f}"
-                axes.text(column, row, text, ha="center", va="center", fontsize=7)
+                # Black in either theme: the cells' own colours are the same in both.
+                axes.text(column, row, text, ha="center", va="center", fontsize=7, color="k")
     return figure
 
 

@@ -186,6 +186,13 @@ _REASON_LABELS = {
 }
 
 
+class Theme(StrEnum):
+    """The web pages' colour themes; the leaderboard's figures are drawn in each."""
+
+    LIGHT = "light"
+    DARK = "dark"
+
+
 class WebdevStack(StrEnum):
     """What a WebDev app is written in: asked for in the system prompt, detected in the
     answer, run by the sandbox with exactly that stack's runtimes, and a WebDev board."""

@@ -47,6 +47,21 @@ def _background(page: Any) -> float:
     return _luminance(page.evaluate("() => getComputedStyle(document.body).backgroundColor"))
 
 
+def _shown_figures(page: Any) -> list[str]:
+    """The leaderboard figures on display, each once it has loaded: their addresses."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.plot img')]
+            .filter((image) => getComputedStyle(image).display !== 'none')
+            .every((image) => image.complete && image.naturalWidth > 0)"""
+    )
+    shown: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('.plot img')]
+            .filter((image) => getComputedStyle(image).display !== 'none')
+            .map((image) => image.getAttribute('src'))"""
+    )
+    return shown
+
+
 def _fits(page: Any) -> list[int]:
     widths: list[int] = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -106,6 +121,9 @@ def test_dark_pages_pass_axe_and_fit_a_phone(tmp_path: Path, browser: Any) -> No
                 assert response is not None and response.ok, path
                 page.wait_for_load_state("load")
                 assert _background(page) < 0.05, f"{path} is not dark"
+                if path == "/leaderboard":  # its four figures, drawn dark
+                    figures = _shown_figures(page)
+                    assert len(figures) == 4 and all("theme=dark" in src for src in figures)
                 findings.append(_blocking(f"{path} (dark)", _audit(page)))
                 widths = _fits(page)
                 assert widths[0] <= widths[1], f"{path} scrolls sideways at 390 px: {widths}"
@@ -135,6 +153,7 @@ def test_the_theme_button_overrides_the_system_and_is_remembered(
             toggle = page.locator("[data-role=theme-toggle]")
             assert toggle.inner_text() == "Theme: auto"
             assert _background(page) > 0.8  # the system says light
+            assert not any("theme=dark" in src for src in _shown_figures(page))
             toggle.click()
             assert toggle.inner_text() == "Theme: dark"
             assert _background(page) < 0.05

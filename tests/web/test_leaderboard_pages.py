@@ -65,3 +65,8 @@ def test_leaderboard_views(tmp_path: Path) -> None:
             assert "poetry" in unknown.json()["error"]["message"]
             assert client.get("/leaderboard?category=poetry").status_code == 404
             assert client.get("/leaderboard/plots/pie.svg").status_code == 404
+            dark = client.get("/leaderboard/plots/ci.svg?category=text&theme=dark")
+            assert dark.status_code == 200 and dark.text != figure.text
+            unknown_theme = client.get("/leaderboard/plots/ci.svg?theme=sepia")
+            assert unknown_theme.status_code == 400
+            assert "sepia" in unknown_theme.json()["error"]["message"]

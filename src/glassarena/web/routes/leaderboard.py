@@ -19,6 +19,7 @@ from glassarena.arena.integrity import IntegrityState
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
 from glassarena.leaderboard import Leaderboard
 from glassarena.leaderboard_render import render_csv
+from glassarena.vocabulary import Theme
 from glassarena.web.apps_that_run import run_columns, run_shares_for, run_shares_json
 from glassarena.web.board_filters import WEIGHTS_CHOICES, BoardFilter, rank_spread, weights_of
 from glassarena.web.errors import error_response
@@ -33,6 +34,7 @@ from glassarena.web.templating import templates
 from glassarena.web.vote_reasons_view import reason_summaries_for, reason_summaries_json
 
 router = APIRouter()
+THEME_NAMES = frozenset(theme.value for theme in Theme)
 _plots = PlotCache()
 NOT_READY = "The leaderboard is being computed; please try again in a few seconds."
 
@@ -227,10 +229,17 @@ async def leaderboard_csv(request: Request, query: QueryDependency) -> Response:
 
 
 @router.get("/leaderboard/plots/{name}.svg", name="leaderboard_plot")
-async def leaderboard_plot(name: str, query: QueryDependency) -> Response:
+async def leaderboard_plot(
+    name: str, query: QueryDependency, theme: str = Theme.LIGHT.value
+) -> Response:
     if name not in PLOT_NAMES:
         return error_response(
             404, "unknown_plot", f"Unknown figure {name!r}; choose one of {', '.join(PLOT_NAMES)}."
+        )
+    if theme not in THEME_NAMES:
+        themes = ", ".join(Theme)
+        return error_response(
+            400, "unknown_theme", f"Unknown theme {theme!r}; choose one of {themes}."
         )
     if (problem := _unavailable(query)) is not None:
         return problem
@@ -238,5 +247,5 @@ async def leaderboard_plot(name: str, query: QueryDependency) -> Response:
     assert snapshot is not None
     if snapshot.leaderboard is None:
         return error_response(409, "no_leaderboard", snapshot.message or NOT_READY)
-    figure = await asyncio.to_thread(_plots.figure, snapshot, name)
+    figure = await asyncio.to_thread(_plots.figure, snapshot, name, Theme(theme))
     return Response(figure, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
