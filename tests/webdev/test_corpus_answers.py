@@ -3,19 +3,19 @@ answer (prose around fenced blocks; several files under their names), extracted,
 extracted app run by the execution check in real Chromium with the case's expected result.
 
 test_stack_corpus.py runs the corpus projects as stored; this runs what extraction makes of
-the answers, so the whole path from a model's text to the check result is covered.
+the answers, so the whole path from a model's text to the check result is covered. An
+extracted project identical to a stored one is checked once for both (corpus_checks.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import PurePosixPath
 
 import pytest
-from test_stack_corpus import CASES, SETTINGS, Case
+from corpus_checks import CASES, Case, check_projects
 
 from glassarena.vocabulary import WebdevStack
-from glassarena.webdev.checker import AppChecker, BrowserLost, CheckResult
+from glassarena.webdev.checker import CheckResult
 from glassarena.webdev.extract import ExtractedProject, extract_project
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RuntimeFiles
@@ -54,25 +54,9 @@ EXTRACTED = {case.id: extract_project(answer_for(case), asked=case.stack) for ca
 @pytest.fixture(scope="module")
 def results(chromium_path: str, webdev_runtimes: RuntimeFiles) -> dict[str, CheckResult]:
     runnable = [case for case in CASES if EXTRACTED[case.id].project is not None]
-
-    async def check(checker: AppChecker, case: Case) -> CheckResult:
-        # Another check's renderer crash restarts the shared browser under this one: not
-        # this app's fault, so it is checked again, as the arena's checks do.
-        for _attempt in range(3):
-            try:
-                return await checker.check_project(_project(EXTRACTED[case.id]))
-            except BrowserLost:
-                continue
-        raise AssertionError(f"{case.id}: the browser was restarted under every attempt")
-
-    async def check_all() -> dict[str, CheckResult]:
-        async with AppChecker(
-            chromium_path, settings=SETTINGS, runtimes=webdev_runtimes
-        ) as checker:
-            checked = await asyncio.gather(*(check(checker, case) for case in runnable))
-        return {case.id: result for case, result in zip(runnable, checked, strict=True)}
-
-    return asyncio.run(check_all())
+    projects = [_project(EXTRACTED[case.id]) for case in runnable]
+    checked = check_projects(projects, chromium_path, webdev_runtimes)
+    return {case.id: result for case, result in zip(runnable, checked, strict=True)}
 
 
 def _project(extracted: ExtractedProject) -> AppProject:
