@@ -367,11 +367,30 @@ def test_with_two_preview_sites_a_spinning_app_leaves_the_other_side_usable(
             )
             if has_element(candidate)
         )
-        started = time.perf_counter()
-        button.click(timeout=5_000)
-        assert button.text_content(timeout=5_000) == "1"
-        assert time.perf_counter() - started < 1.0
+        assert click_response_time(page, button) < 1.0
         page.context.close()
+
+
+def click_response_time(page: Page, button: Locator) -> float:
+    """Seconds from a real mouse click on the counter to its frame showing the count: the
+    click goes in through DevTools, as a person's would, without Playwright's round trips
+    to check the target first (on a busy machine those alone can take a second)."""
+    box = button.bounding_box(timeout=5_000)
+    assert box is not None, "the counter is not on screen"
+    devtools = page.context.new_cdp_session(page)
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    started = time.perf_counter()
+    for kind in ("mousePressed", "mouseReleased"):
+        devtools.send(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+        )
+    deadline = started + 5
+    while time.perf_counter() < deadline:
+        if button.text_content(timeout=5_000) == "1":
+            return time.perf_counter() - started
+        time.sleep(0.01)
+    raise AssertionError("the counter did not respond to the click within 5 s")
 
 
 @pytest.mark.parametrize("setup", SETUPS)
