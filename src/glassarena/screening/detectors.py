@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import expit
 from scipy.stats import binom, poisson
 
 from glassarena.screening.reference import Reference, critical_z
@@ -200,15 +201,26 @@ def concentration(
 
 
 def swarm(
-    table: VoteTable, counted: Mask, cohort_voter: Mask, alpha: float, sampler: Sampler
+    table: VoteTable,
+    counted: Mask,
+    cohort_voter: Mask,
+    alpha: float,
+    sampler: Sampler,
+    reference: Reference,
 ) -> tuple[list[int], Mask]:
     """Many short-lived voters each of whose votes all involve the same model.
 
-    A voter with n votes has all of them involve model m with probability q_m ** n under
-    the sampler; the number of such cohort voters is compared, per model, with its
-    expectation (Poisson tail, Bonferroni over models). A Sybil swarm of identities casting
-    two or three votes each, always on the target, stands out however many identities it
-    uses. Returns the flagged models and the votes of those voters.
+    A voter with n >= 2 votes has all of them involve model m with probability q_m ** n
+    under the sampler. A voter with a single vote always "involves" two models, so for them
+    what counts is the model they voted *for*: m wins a random battle with probability
+    sum_j pair(m, j) * P(m beats j) under the sampler and the reference ratings (ties
+    counted half, so this over-states strict wins and errs towards not flagging). The
+    number of such cohort voters is compared, per model, with its expectation (Poisson
+    tail, Bonferroni over models). A Sybil swarm of identities casting one, two or three
+    votes each, always for the target, stands out however many identities it uses; a
+    one-vote swarm is invisible to every per-voter test and, among thousands of honest new
+    voters, too small for the cohort's rating shift. Returns the flagged models and the
+    votes of those voters.
     """
     m = table.n_models
     positions = np.flatnonzero(counted & cohort_voter[table.voter])
@@ -230,12 +242,23 @@ def swarm(
     observed = np.bincount(pair_model[single], minlength=m)
     sizes = n_votes[n_votes >= 2]
     expected = np.array([np.sum(q_m**sizes) for q_m in sampler.model])
+    lone = positions[n_votes[voters] == 1]
+    outcome = table.outcome[lone]
+    voted_for = np.where(
+        outcome == 1.0, table.model_a[lone], np.where(outcome == 0.0, table.model_b[lone], -1)
+    )
+    observed += np.bincount(voted_for[voted_for >= 0], minlength=m)
+    beats = expit(reference.strength[:, None] - reference.strength[None, :])
+    expected += len(lone) * (sampler.pair * beats).sum(axis=1)
     p_value = poisson.sf(observed - 1, np.maximum(expected, 1e-12))
     flagged = np.flatnonzero((observed >= 2) & (p_value < alpha / m))
     swarm_voters = np.zeros(table.n_voters, dtype=bool)
     chosen = single & np.isin(pair_model, flagged)
     swarm_voters[pair_voter[chosen]] = True
     drop[positions[swarm_voters[voters]]] = True
+    # every one-vote voter on a flagged model, whichever way they voted: the swarm's
+    # misrecognitions go too, and the honest one-vote voters lose wins and losses alike
+    drop[lone[np.isin(table.model_a[lone], flagged) | np.isin(table.model_b[lone], flagged)]] = True
     return flagged.tolist(), drop
 
 

@@ -73,15 +73,17 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
         )
         flags += _drop_actors(decisions, table, kind, actor, names, found, statistic, model, reason)
 
+    reference = _reference(table, decisions.counted, cohort, settings)
     swarm_models, drop = detectors.swarm(
-        table, decisions.counted, cohort_voter, settings.alpha, sampler
+        table, decisions.counted, cohort_voter, settings.alpha, sampler, reference
     )
     decisions.uncount(drop, "swarm")
     shifts: list[ModelShift] = [
         ModelShift(str(table.models[model]), "swarm", float("nan"), 0, float("nan"), float("nan"))
         for model in swarm_models
     ]
-    reference = _reference(table, decisions.counted, cohort, settings)
+    if swarm_models:
+        reference = _reference(table, decisions.counted, cohort, settings)
     found, z = detectors.disagreement(
         table,
         decisions.counted,
