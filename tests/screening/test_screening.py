@@ -58,6 +58,16 @@ def test_one_vote_swarm_is_caught(crowd: VoteTable) -> None:
     assert on.honest_uncounted <= 0.005
 
 
+def test_random_votes_do_not_take_honest_newcomers_along(crowd: VoteTable) -> None:
+    # 3,000 coin-flip votes from new identities flatten every model towards 50 % among new
+    # voters. Read as rating shifts of the strong and the weak models, that took 4 % of the
+    # honest votes along (the honest newcomers' votes on the flagged models); the cohort's
+    # share of random verdicts is now part of its prediction.
+    _, on = simulate_rigging(crowd, ["noise"], [3000], seed=2)
+    assert on.honest_uncounted <= 0.005
+    assert abs(on.rank_gain) <= 1
+
+
 def test_share_cap_stops_one_voter_dominating_a_model() -> None:
     # 40 votes on model "t": one voter cast 30 of them, the rest come from 10 others.
     voters = ["heavy"] * 30 + [f"v{i}" for i in range(10)]
