@@ -197,7 +197,7 @@ def test_passes_run_on_a_budget_of_the_refresh_time(sqlite_repository: ArenaRepo
 
 def test_the_screening_version_names_the_thresholds() -> None:
     default = screening_version(ScreeningSettings())
-    assert default.startswith("1:")
+    assert default.startswith("2:")
     assert screening_version(ScreeningSettings(alpha=0.05)) != default
     assert screening_version(ScreeningSettings(refresh_share=0.2)) == default
 

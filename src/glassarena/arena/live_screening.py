@@ -45,7 +45,7 @@ from glassarena.storage.verdict_log import ScreenableVotes, Verdict, VerdictLog
 logger = logging.getLogger(__name__)
 
 # Bumped whenever the detectors change what they decide; logged with every verdict.
-SCREENING_VERSION = "1"
+SCREENING_VERSION = "2"
 _OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 
 
