@@ -192,7 +192,13 @@ class LiveScreening:
         uncounted, report = self._decide(head.position)
         in_force = self._verdicts.screened_out(head.position)
         changes = [
-            Verdict(int(votes.position[row]), votes.battle[row], False, reason)
+            Verdict(
+                int(votes.position[row]),
+                votes.battle[row],
+                False,
+                reason,
+                f"screening left this vote out: {REASONS[reason]}",
+            )
             for row, reason in uncounted.items()
             if int(votes.position[row]) not in in_force
         ]
