@@ -220,8 +220,7 @@ def swarm(
     Sybil swarm of identities casting one, two or three votes each, always for the target,
     stands out however many identities it uses; a one-vote swarm is invisible to every
     per-voter test and, among thousands of honest new voters, too small for the cohort's
-    rating shift. Returns the flagged models and the
-    votes of those voters.
+    rating shift. Returns the flagged models and the votes of those voters.
     """
     m = table.n_models
     positions = np.flatnonzero(counted & cohort_voter[table.voter])
@@ -386,9 +385,8 @@ def cohort_shifts(
     residuals (won - expected) over the cohort's votes, the expectation allowing for the
     window's share of random verdicts (`_lapse`). Its variance is the sampling variance (at
     the window's own dispersion) plus the uncertainty of the reference ratings it is
-    measured against
-    (g' C g with g the gradient of the sum in the strengths): a model rated on few
-    established votes is not flagged for what its own interval already allows.
+    measured against (g' C g with g the gradient of the sum in the strengths): a model
+    rated on few established votes is not flagged for what its own interval already allows.
     """
     m = table.n_models
     chosen = np.flatnonzero(counted & cohort)
