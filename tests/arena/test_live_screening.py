@@ -24,8 +24,11 @@ from glassarena.arena.log_audit import (
     served_json,
 )
 from glassarena.arena.log_export import export_lines
+from glassarena.arena.reveal import BattleState, Reveal
 from glassarena.screening import ScreeningSettings
 from glassarena.storage.database import Database, open_database
+from glassarena.storage.integrity import IntegrityStore
+from glassarena.storage.personal_votes import PersonalVotes
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.verdict_log import Verdict, VerdictLog
 from glassarena.vocabulary import BattleKind, Winner
@@ -158,6 +161,51 @@ def test_a_vote_screening_no_longer_flags_counts_again(
     assert screening.run(repository.log_head()).appended == 0
 
 
+def test_a_screened_out_vote_reads_uncounted_wherever_votes_are_read(
+    sqlite_repository: ArenaRepository,
+) -> None:
+    """Before, a verdict moved the board only: the fan's reveal still said the vote counted,
+    their personal board, the shares and /integrity's uncounted votes still counted it."""
+    repository = sqlite_repository
+    crowd = seed_honest_crowd(repository, HONEST_VOTERS, VOTES_EACH)
+    fan = seed_target_fan(repository, crowd, FAN_VOTES)
+    honest_votes = HONEST_VOTERS * VOTES_EACH
+    assert PersonalVotes(repository.database).of_voter("fan-voter", CATEGORIES[0])
+    integrity = IntegrityStore(repository.database)
+    target_votes = _counted_votes_of(integrity, TARGET)
+    verdicts = VerdictLog(repository.database)
+    outcome = LiveScreening(verdicts, ScreeningSettings()).run(repository.log_head())
+    assert len(outcome.uncounted) == FAN_VOTES
+
+    def reveal(battle_id: str) -> Reveal:
+        battle = repository.battle(battle_id)
+        assert battle is not None
+        state = BattleState.of(battle)
+        assert state.reveal is not None
+        return state.reveal
+
+    left_out = reveal(fan[0])
+    assert not left_out.counted
+    assert (left_out.not_counted_reason or "").startswith("screening left this vote out: ")
+    assert reveal(crowd.battle_ids[0]).counted
+    assert repository.counted_vote_count() == honest_votes
+    assert PersonalVotes(repository.database).of_voter("fan-voter", CATEGORIES[0]) == []
+    assert sum(integrity.uncounted_votes().values()) == FAN_VOTES
+    assert _counted_votes_of(integrity, TARGET) == target_votes - FAN_VOTES  # shares read it
+
+    # A later verdict that counts the vote again restores it everywhere as well.
+    first = honest_votes + 1
+    verdicts.append([Verdict(first, fan[0], True, None)], "test")
+    assert reveal(fan[0]).counted and reveal(fan[0]).not_counted_reason is None
+    assert repository.counted_vote_count() == honest_votes + 1
+
+
+def _counted_votes_of(integrity: IntegrityStore, model: str) -> int:
+    return sum(
+        record.counted_votes for record in integrity.version_activity() if record.name == model
+    )
+
+
 def test_a_vote_not_counted_when_accepted_is_never_judged(
     sqlite_repository: ArenaRepository,
 ) -> None:
@@ -197,7 +245,7 @@ def test_passes_run_on_a_budget_of_the_refresh_time(sqlite_repository: ArenaRepo
 
 def test_the_screening_version_names_the_thresholds() -> None:
     default = screening_version(ScreeningSettings())
-    assert default.startswith("1:")
+    assert default.startswith("2:")
     assert screening_version(ScreeningSettings(alpha=0.05)) != default
     assert screening_version(ScreeningSettings(refresh_share=0.2)) == default
 

@@ -47,6 +47,27 @@ def test_rigging_works_unscreened_and_is_caught_screened(crowd: VoteTable, strat
     assert on.honest_uncounted <= 0.05
 
 
+def test_one_vote_swarm_is_caught(crowd: VoteTable) -> None:
+    # 100 identities of one vote each, always for the target: no per-voter test sees them,
+    # and among the crowd's thousands of new voters they barely move the cohort's rating
+    # shift (before the swarm test counted one-vote voters: 47 % caught, +1 rank).
+    off, on = simulate_rigging(crowd, ["sybil"], [100], votes_per_identity=1, seed=2)
+    assert off.rank_gain >= 2
+    assert on.rank_gain <= 0
+    assert on.rigged_caught >= 0.9
+    assert on.honest_uncounted <= 0.005
+
+
+def test_random_votes_do_not_take_honest_newcomers_along(crowd: VoteTable) -> None:
+    # 3,000 coin-flip votes from new identities flatten every model towards 50 % among new
+    # voters. Read as rating shifts of the strong and the weak models, that took 4 % of the
+    # honest votes along (the honest newcomers' votes on the flagged models); the cohort's
+    # share of random verdicts is now part of its prediction.
+    _, on = simulate_rigging(crowd, ["noise"], [3000], seed=2)
+    assert on.honest_uncounted <= 0.005
+    assert abs(on.rank_gain) <= 1
+
+
 def test_share_cap_stops_one_voter_dominating_a_model() -> None:
     # 40 votes on model "t": one voter cast 30 of them, the rest come from 10 others.
     voters = ["heavy"] * 30 + [f"v{i}" for i in range(10)]

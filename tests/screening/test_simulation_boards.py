@@ -46,5 +46,10 @@ def test_llmfao_crowd(llmfao_dir: Path) -> None:
 def test_synthetic_board() -> None:
     honest, _ = synthetic_crowd(60, 60_000, n_voters=6_000, seed=5)
     _check_targets(simulate_rigging(honest, TARGETED, [1000], board="synthetic"))
+    # the one-vote swarm (uncaught, +5 ranks at K = 100 on the 100-model board before the
+    # swarm test counted one-vote voters)
+    _check_targets(
+        simulate_rigging(honest, ["sybil"], [1000], votes_per_identity=1, board="synthetic")
+    )
     tau, uncounted = honest_board_agreement(honest, ScreeningSettings())
     assert tau >= 0.98 and uncounted <= 0.01

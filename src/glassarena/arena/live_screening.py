@@ -45,7 +45,7 @@ from glassarena.storage.verdict_log import ScreenableVotes, Verdict, VerdictLog
 logger = logging.getLogger(__name__)
 
 # Bumped whenever the detectors change what they decide; logged with every verdict.
-SCREENING_VERSION = "1"
+SCREENING_VERSION = "2"
 _OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 
 
@@ -192,7 +192,13 @@ class LiveScreening:
         uncounted, report = self._decide(head.position)
         in_force = self._verdicts.screened_out(head.position)
         changes = [
-            Verdict(int(votes.position[row]), votes.battle[row], False, reason)
+            Verdict(
+                int(votes.position[row]),
+                votes.battle[row],
+                False,
+                reason,
+                f"screening left this vote out: {REASONS[reason]}",
+            )
             for row, reason in uncounted.items()
             if int(votes.position[row]) not in in_force
         ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import expit
 from scipy.stats import binom, poisson
 
 from glassarena.screening.reference import Reference, critical_z
@@ -200,15 +201,26 @@ def concentration(
 
 
 def swarm(
-    table: VoteTable, counted: Mask, cohort_voter: Mask, alpha: float, sampler: Sampler
+    table: VoteTable,
+    counted: Mask,
+    cohort_voter: Mask,
+    alpha: float,
+    sampler: Sampler,
+    reference: Reference,
 ) -> tuple[list[int], Mask]:
     """Many short-lived voters each of whose votes all involve the same model.
 
-    A voter with n votes has all of them involve model m with probability q_m ** n under
-    the sampler; the number of such cohort voters is compared, per model, with its
-    expectation (Poisson tail, Bonferroni over models). A Sybil swarm of identities casting
-    two or three votes each, always on the target, stands out however many identities it
-    uses. Returns the flagged models and the votes of those voters.
+    A voter with n >= 2 votes has all of them involve model m with probability q_m ** n
+    under the sampler. A voter with a single vote always "involves" two models, so for them
+    what counts is the model they voted *for*: m wins a random battle with probability
+    sum_j pair(m, j) * P(m beats j) under the sampler and the reference ratings (ties
+    counted half, so this over-states strict wins and errs towards not flagging). The
+    numbers of such cohort voters, with several votes and with one, are compared per model
+    with their expectations (Poisson tails, Bonferroni over both tests and the models). A
+    Sybil swarm of identities casting one, two or three votes each, always for the target,
+    stands out however many identities it uses; a one-vote swarm is invisible to every
+    per-voter test and, among thousands of honest new voters, too small for the cohort's
+    rating shift. Returns the flagged models and the votes of those voters.
     """
     m = table.n_models
     positions = np.flatnonzero(counted & cohort_voter[table.voter])
@@ -230,12 +242,28 @@ def swarm(
     observed = np.bincount(pair_model[single], minlength=m)
     sizes = n_votes[n_votes >= 2]
     expected = np.array([np.sum(q_m**sizes) for q_m in sampler.model])
-    p_value = poisson.sf(observed - 1, np.maximum(expected, 1e-12))
-    flagged = np.flatnonzero((observed >= 2) & (p_value < alpha / m))
+    lone = positions[n_votes[voters] == 1]
+    outcome = table.outcome[lone]
+    voted_for = np.where(
+        outcome == 1.0, table.model_a[lone], np.where(outcome == 0.0, table.model_b[lone], -1)
+    )
+    lone_observed = np.bincount(voted_for[voted_for >= 0], minlength=m)
+    beats = expit(reference.strength[:, None] - reference.strength[None, :])
+    lone_expected = len(lone) * (sampler.pair * beats).sum(axis=1)
+    # Two tests per model, apart: pooled, the many honest one-vote voters would drown a
+    # swarm of two- or three-vote identities that no honest crowd produces.
+    limit = alpha / (2 * m)
+    many = (observed >= 2) & (poisson.sf(observed - 1, np.maximum(expected, 1e-12)) < limit)
+    lone_p = poisson.sf(lone_observed - 1, np.maximum(lone_expected, 1e-12))
+    one = (lone_observed >= 2) & (lone_p < limit)
+    flagged = np.flatnonzero(many | one)
     swarm_voters = np.zeros(table.n_voters, dtype=bool)
-    chosen = single & np.isin(pair_model, flagged)
+    chosen = single & many[pair_model]
     swarm_voters[pair_voter[chosen]] = True
     drop[positions[swarm_voters[voters]]] = True
+    # every one-vote voter on a flagged model, whichever way they voted: the swarm's
+    # misrecognitions go too, and the honest one-vote voters lose wins and losses alike
+    drop[lone[one[table.model_a[lone]] | one[table.model_b[lone]]]] = True
     return flagged.tolist(), drop
 
 
@@ -354,10 +382,11 @@ def cohort_shifts(
     within one time window; and the cohort votes on them, which stop counting.
 
     Per group (model, or window and model) the statistic is the sum of the model's
-    residuals (won - expected) over the cohort's votes. Its variance is the sampling
-    variance plus the uncertainty of the reference ratings it is measured against
-    (g' C g with g the gradient of the sum in the strengths): a model rated on few
-    established votes is not flagged for what its own interval already allows.
+    residuals (won - expected) over the cohort's votes, the expectation allowing for the
+    window's share of random verdicts (`_lapse`). Its variance is the sampling variance (at
+    the window's own dispersion) plus the uncertainty of the reference ratings it is
+    measured against (g' C g with g the gradient of the sum in the strengths): a model
+    rated on few established votes is not flagged for what its own interval already allows.
     """
     m = table.n_models
     chosen = np.flatnonzero(counted & cohort)
@@ -369,26 +398,36 @@ def cohort_shifts(
         assert table.time is not None
         newest = float(table.time.max())
         window = np.floor((newest - table.time[chosen]) / window_seconds).astype(np.int64)
-    p = reference.win_probability(table)[chosen]
-    weight = p * (1 - p)
+    followed = reference.win_probability(table)[chosen]
+    lapse, code = _lapse(followed, table.outcome[chosen], window)
+    p = followed + lapse * (0.5 - followed)
     residual = table.outcome[chosen] - p
+    # Random verdicts are never ties, so they vary more than the established votes' ties
+    # let them: each window's cohort gets its own dispersion, never below the reference's.
+    bernoulli = p * (1 - p)
+    dispersion = np.maximum(
+        reference.dispersion,
+        np.bincount(code, residual**2) / np.maximum(np.bincount(code, bernoulli), 1e-12),
+    )
+    noise = dispersion[code] * bernoulli  # each vote's variance
     a, b = table.model_a[chosen], table.model_b[chosen]
     group = np.concatenate([window * m + a, window * m + b])
     opponent = np.concatenate([b, a])
     side_residual = np.concatenate([residual, -residual])
     side_won = np.concatenate([table.outcome[chosen], 1 - table.outcome[chosen]])
     side_expected = np.concatenate([p, 1 - p])
-    side_weight = np.concatenate([weight, weight])
+    slope = (1 - lapse) * followed * (1 - followed)  # d p / d strength gap
+    side_slope = np.concatenate([slope, slope])
     groups, inverse = np.unique(group, return_inverse=True)
     g_count = np.bincount(inverse, minlength=len(groups))
     score = np.bincount(inverse, side_residual, len(groups))
-    total_weight = np.bincount(inverse, side_weight, len(groups))
-    # gradient of each group's score in the strengths: -W at the model, +w at each opponent
+    # gradient of each group's score in the strengths: -S at the model, +s at each opponent
     gradient = np.zeros((len(groups), m))
-    np.add.at(gradient, (inverse, opponent), side_weight)
-    gradient[np.arange(len(groups)), groups % m] -= total_weight
+    np.add.at(gradient, (inverse, opponent), side_slope)
+    gradient[np.arange(len(groups)), groups % m] -= np.bincount(inverse, side_slope, len(groups))
     rating_variance = np.einsum("gi,ij,gj->g", gradient, reference.covariance, gradient)
-    variance = reference.dispersion * total_weight + rating_variance
+    variance = np.bincount(inverse, np.concatenate([noise, noise]), len(groups))
+    variance += rating_variance
     z = score / np.sqrt(np.maximum(variance, 1e-12))
     limit = critical_z(alpha, len(groups))
     # Only the strongest group per window is flagged per call: a target inflated by rigged
@@ -426,6 +465,29 @@ def cohort_shifts(
             )
         )
     return shifts, drop
+
+
+def _lapse(
+    followed: NDArray[np.float64], outcome: NDArray[np.float64], window: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Per vote, the share of random verdicts in its window's cohort votes (and the
+    window's code, 0..windows - 1).
+
+    Random votes (noise voters, careless newcomers) flatten every model towards a 50 % win
+    share at once: the strong all look under-rated and the weak over-rated. That is no
+    shift of any one model, and flagging models for it would take the honest newcomers'
+    votes on them along. So the cohort is predicted as a mixture, P(a wins) = (1 - e) *
+    p_ratings + e / 2, with e per window by least squares (closed form; a mix of honest and
+    random voters is exactly such a mixture), and only what a model does beyond that counts
+    as its shift. e is kept within [0, 1]: a cohort that follows the ratings more closely
+    than they predict is not sharpened.
+    """
+    windows, code = np.unique(window, return_inverse=True)
+    centred = followed - 0.5
+    numerator = np.bincount(code, (followed - outcome) * centred, len(windows))
+    denominator = np.bincount(code, centred**2, len(windows))
+    lapse = np.clip(numerator / np.maximum(denominator, 1e-12), 0.0, 1.0)
+    return lapse[code], code
 
 
 def cohort_voters(table: VoteTable, low_history_votes: int, new_voter_days: float) -> Mask:

@@ -2,8 +2,9 @@
 
 1. influence caps per voter and per IP hash (no statistics needed);
 2. sampler concentration per voter and per IP hash (who skips battles without a model);
-3. against ratings fitted on established voters' counted votes: per-voter disagreement
-   (likelihood) and favouritism;
+3. against ratings fitted on established voters' counted votes: Sybil swarms among new or
+   low-history voters (the one-vote ones judged by whom they voted for), then per-voter
+   disagreement (likelihood) and favouritism;
 4. refitted without the voters flagged so far: each model's standing among new or
    low-history voters, overall (model shift) and per time window (bursts).
 Every vote stays in the table; a vote that stops counting keeps the first reason found.
@@ -73,15 +74,17 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
         )
         flags += _drop_actors(decisions, table, kind, actor, names, found, statistic, model, reason)
 
+    reference = _reference(table, decisions.counted, cohort, settings)
     swarm_models, drop = detectors.swarm(
-        table, decisions.counted, cohort_voter, settings.alpha, sampler
+        table, decisions.counted, cohort_voter, settings.alpha, sampler, reference
     )
     decisions.uncount(drop, "swarm")
     shifts: list[ModelShift] = [
         ModelShift(str(table.models[model]), "swarm", float("nan"), 0, float("nan"), float("nan"))
         for model in swarm_models
     ]
-    reference = _reference(table, decisions.counted, cohort, settings)
+    if swarm_models:
+        reference = _reference(table, decisions.counted, cohort, settings)
     found, z = detectors.disagreement(
         table,
         decisions.counted,

@@ -1,11 +1,17 @@
 """Screening verdicts on earlier votes, chained into the vote log, and the screening passes.
 
-A verdict never changes a vote or its log entry: it is a new entry, appended to the same hash
+A verdict never changes a vote's log entry: it is a new entry, appended to the same hash
 chain (its position and `prev_hash` come from the one `vote_log_head` row that every vote
 append locks), saying that from here on the vote at `vote_position` counts or not, and why.
 The latest verdict on a vote decides; a vote without one keeps the decision it was accepted
 with. Anyone replaying the published log applies the verdicts in order and gets the same
 counted votes (arena/log_audit.py).
+
+The `votes` table is the arena's working copy, not the record: in the verdict's transaction
+its row takes the verdict's standing (`counted`, and the reason, readable, where it no longer
+counts), so that everything reading it (the voter's reveal, the personal board, the vote
+reasons, the shares per model and organization, `/integrity`'s uncounted votes) agrees with
+the board. What a vote was accepted with stays in its log entry.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, desc, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, desc, insert, select, update
 
 from glassarena.storage.battle_view import version_label
 from glassarena.storage.database import Database
 from glassarena.storage.schema import (
     ScreeningRun,
+    Vote,
     VoteLogEntry,
     VoteLogHead,
     VoteVerdict,
@@ -39,9 +46,22 @@ _verdicts = _table(VoteVerdict)
 _vote_log = _table(VoteLogEntry)
 _head = _table(VoteLogHead)
 _runs = _table(ScreeningRun)
+_votes = _table(Vote)
 # Taking the head row's lock before reading the verdicts in force: two screening passes
 # racing (two workers) then see each other's verdicts and append no duplicates.
 _LOCK_HEAD = update(_head).where(_head.c.id == 1).values(position=_head.c.position)
+# The vote row of the log entry at a position takes a verdict's standing (see the module
+# docstring).
+_FOLLOW_VERDICT = (
+    update(_votes)
+    .where(
+        _votes.c.id
+        == select(_vote_log.c.vote_id)
+        .where(_vote_log.c.position == bindparam("at_position"))
+        .scalar_subquery()
+    )
+    .values(counted=bindparam("now_counted"), not_counted_reason=bindparam("now_reason"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +71,10 @@ class Verdict:
     vote_position: int
     battle_public_id: str
     counted: bool
-    reason: str | None
+    reason: str | None  # a code, as logged
+    # What the vote's row says from now on where it no longer counts (the voter reads it in
+    # the reveal); the code where None.
+    explanation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,3 +294,14 @@ def _append(
         previous = digest
     connection.execute(insert(_verdicts), rows)
     connection.execute(update(_head).where(_head.c.id == 1).values(entry_hash=previous))
+    connection.execute(
+        _FOLLOW_VERDICT,
+        [
+            {
+                "at_position": verdict.vote_position,
+                "now_counted": verdict.counted,
+                "now_reason": None if verdict.counted else verdict.explanation or verdict.reason,
+            }
+            for verdict in verdicts
+        ],
+    )

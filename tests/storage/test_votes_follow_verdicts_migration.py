@@ -1,0 +1,51 @@
+"""Migration 0014 makes the vote rows of an arena whose verdicts were logged before votes
+followed them take those verdicts' standing; going down puts the acceptance decisions back."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from glassarena.storage.database import create_database_engine, open_database
+from glassarena.storage.migrate import MIGRATIONS
+from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.verdict_log import Verdict, VerdictLog
+from vote_seeding import seed_honest_crowd
+
+_STANDING = sa.text("SELECT counted, not_counted_reason FROM votes ORDER BY id")
+
+
+def _migrate(database_url: str, revision: str, *, down: bool) -> list[tuple[bool, str | None]]:
+    engine = create_database_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+            return [(bool(counted), reason) for counted, reason in connection.execute(_STANDING)]
+    finally:
+        engine.dispose()
+
+
+def test_votes_take_their_latest_verdict_and_give_it_back_going_down(database_url: str) -> None:
+    database = open_database(database_url)
+    try:
+        crowd = seed_honest_crowd(ArenaRepository(database), 2, 3)
+        verdicts = VerdictLog(database)
+        verdicts.append(
+            [
+                Verdict(1, crowd.battle_ids[0], False, "disagreement"),
+                Verdict(2, crowd.battle_ids[1], False, "voter-cap"),
+            ],
+            "2:test",
+        )
+        verdicts.append([Verdict(2, crowd.battle_ids[1], True, None)], "2:test")
+    finally:
+        database.dispose()
+
+    as_accepted = _migrate(database_url, "0013", down=True)
+    assert as_accepted == [(True, None)] * 6
+    followed = _migrate(database_url, "0014", down=False)
+    assert followed == [(False, "disagreement")] + [(True, None)] * 5
