@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from glassarena.screening.result import explanation
 from glassarena.storage.database import create_database_engine, open_database
 from glassarena.storage.migrate import MIGRATIONS
 from glassarena.storage.repository import ArenaRepository
@@ -48,4 +49,5 @@ def test_votes_take_their_latest_verdict_and_give_it_back_going_down(database_ur
     as_accepted = _migrate(database_url, "0013", down=True)
     assert as_accepted == [(True, None)] * 6
     followed = _migrate(database_url, "0014", down=False)
-    assert followed == [(False, "disagreement")] + [(True, None)] * 5
+    # The same readable reason as a verdict logged now writes (so /integrity groups them).
+    assert followed == [(False, explanation("disagreement"))] + [(True, None)] * 5

@@ -39,6 +39,7 @@ from glassarena.battles.errors import BattleDataError
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
 from glassarena.ratings.errors import RatingError
 from glassarena.screening import REASONS, ScreeningResult, ScreeningSettings, VoteTable, screen
+from glassarena.screening.result import explanation
 from glassarena.storage.repository import LogHead
 from glassarena.storage.verdict_log import ScreenableVotes, Verdict, VerdictLog
 
@@ -197,7 +198,7 @@ class LiveScreening:
                 votes.battle[row],
                 False,
                 reason,
-                f"screening left this vote out: {REASONS[reason]}",
+                explanation(reason),
             )
             for row, reason in uncounted.items()
             if int(votes.position[row]) not in in_force

@@ -32,6 +32,12 @@ REASONS: Mapping[str, str] = {
 }
 
 
+def explanation(reason: str) -> str:
+    """What a vote's row says once screening leaves it out for `reason` (the voter reads it
+    in the reveal); the code itself for a code no longer described."""
+    return f"screening left this vote out: {REASONS.get(reason, reason)}"
+
+
 @dataclass(frozen=True, slots=True)
 class VoterFlag:
     """A voter (or IP hash, `kind="ip"`) whose votes no longer count, and the evidence."""

@@ -1,8 +1,8 @@
 """Votes follow their screening verdicts: each vote row takes the standing of the latest
 verdict on it (storage/verdict_log.py now does so in the verdict's transaction; this brings
 the verdicts logged before that into line). Data only; the vote log and the verdicts are
-untouched. The reason written is the verdict's code (the readable sentence is the live
-screening's, which the migration does not have).
+untouched. The reason written is the sentence the live screening writes for the verdict's
+code (screening/result.py).
 
 Revision ID: 0014
 Revises: 0013
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from glassarena.screening.result import explanation
 
 revision = "0014"
 down_revision = "0013"
@@ -32,7 +34,11 @@ _FOLLOW = sa.text(
 def upgrade() -> None:
     connection = op.get_bind()
     latest = {
-        vote_id: {"vote_id": vote_id, "counted": counted, "reason": None if counted else reason}
+        vote_id: {
+            "vote_id": vote_id,
+            "counted": counted,
+            "reason": None if counted else explanation(reason),
+        }
         for vote_id, counted, reason in connection.execute(_VERDICTS)
     }
     if latest:
