@@ -76,6 +76,13 @@ MODEL_NAMES = ("alpha-model", "beta-model", "gamma-model")
 SECRET = "test-secret-for-ip-hashing-0123456789"
 
 
+# Paced as in the arena (both sides' text in the same chunks on the same ticks), on ticks
+# fifty times shorter: at the default 50 ms a scripted answer takes half a second to stream,
+# which the hundreds of battles these tests play would spend waiting. test_pacing.py and the
+# pacing tests of test_service.py check the pacing itself.
+TEST_PACING = StreamPacing(tick_seconds=0.001)
+
+
 def make_service(
     database: Database,
     providers: Mapping[str, Provider],
@@ -124,7 +131,7 @@ def make_service(
         ip_hasher=IpHasher(SECRET),
         rate_limits=rate_limits,
         limits=limits,
-        pacing=pacing,
+        pacing=pacing or TEST_PACING,
         reveal_timings=reveal_timings,
         prompt_judge=prompt_judge,
         tone_style=tone_style,

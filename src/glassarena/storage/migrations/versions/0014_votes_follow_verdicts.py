@@ -14,8 +14,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from glassarena.screening.result import explanation
-
 revision = "0014"
 down_revision = "0013"
 branch_labels = None
@@ -32,6 +30,10 @@ _FOLLOW = sa.text(
 
 
 def upgrade() -> None:
+    # Imported here, not at the top: every start loads each migration module to map the
+    # revisions, and the screening package brings scipy.stats (seconds).
+    from glassarena.screening.result import explanation
+
     connection = op.get_bind()
     latest = {
         vote_id: {
