@@ -8,6 +8,7 @@ when it stops.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,7 @@ from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddle
 from glassarena.web.settings import Settings, read_settings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
 from glassarena.webdev.checks import build_checks
+from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.previews import build_previews
 from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import sandbox_app
@@ -46,8 +48,11 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings) -> FastAPI:
     settings = settings.completed()
-    previews = build_previews(settings.redis_url, settings.sandbox_policy())
     runtimes = RuntimeFiles(settings.runtimes_directory())
+    chromium = settings.chromium_for_checks()
+    # React apps are compiled once here, so that voters' browsers only run them.
+    compiler = AppCompiler(chromium, runtimes) if chromium else None
+    previews = build_previews(settings.redis_url, settings.sandbox_policy(), compiler)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,15 +79,18 @@ def create_app(settings: Settings) -> FastAPI:
         await arena.start()
         checks = build_checks(
             arena.database,
-            settings.chromium_for_checks(),
+            chromium,
             previews.policy,
             runtimes,
             owner=node,
             lease_s=settings.node_lease_seconds,
+            compiler=compiler,
         )
         # Every WebDev answer is checked by the server, watched or not.
         arena.service.webdev_answer_finished = checks.answer_finished
         checks.start()
+        # Chromium and the compile page start now rather than on the first React answer.
+        warming = asyncio.create_task(compiler.start()) if compiler is not None else None
         app.state.webdev_previews = previews
         app.state.webdev_checks = checks
         app.state.config = config
@@ -94,6 +102,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             arena.service.webdev_answer_finished = None  # checked at the next start instead
+            if warming is not None:
+                warming.cancel()
             await checks.aclose()
             await previews.aclose()
             await arena.close()

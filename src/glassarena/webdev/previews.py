@@ -8,8 +8,9 @@ fresh random token and adds one event for the page:
     {"type": "app", "side": "a", "frame": {<iframe attributes>} | None,
      "truncated": bool, "note": str | None[, "stack": <the WebdevStack it is written in>]}
 
-The execution check is not run here: the server runs it for every finished answer, whether
-or not a client follows the stream (`glassarena.webdev.checks`).
+A React app is compiled on the server first (`AppCompiler`, when the arena has Chromium), so
+its page only runs it. The execution check is not run here: the server runs it for every
+finished answer, whether or not a client follows the stream (`glassarena.webdev.checks`).
 
 Documents live in a `PreviewStore`: Redis when the arena has one, so that any worker can
 serve any preview, else this process's memory.
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from glassarena.vocabulary import WebdevStack
+from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.extract import ExtractedProject, extract_turns
 from glassarena.webdev.harness import build_document
 from glassarena.webdev.sandbox import (
@@ -90,9 +92,15 @@ class RedisPreviewStore:
 class WebdevPreviews:
     """Adds sandboxed app previews to WebDev battle streams."""
 
-    def __init__(self, store: PreviewStore, policy: SandboxPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: PreviewStore,
+        policy: SandboxPolicy | None = None,
+        compiler: AppCompiler | None = None,
+    ) -> None:
         self.store = store
         self.policy = policy or SandboxPolicy()
+        self.compiler = compiler
 
     async def with_previews(
         self,
@@ -118,6 +126,8 @@ class WebdevPreviews:
                 yield await self._preview(side, extract_turns(history, stack)[-1])
 
     async def aclose(self) -> None:
+        if self.compiler is not None:
+            await self.compiler.close()
         await self.store.aclose()
 
     async def _preview(self, side: str, app: ExtractedProject) -> Event:
@@ -130,7 +140,8 @@ class WebdevPreviews:
                 "note": app.reason,
             }
         project = app.project
-        document = build_document(project, self.policy.runtimes_path)
+        compiled = await self.compiler.compile(project) if self.compiler is not None else None
+        document = build_document(project, self.policy.runtimes_path, compiled)
         try:
             token = await self.store.put_app(document, project.stack)
         except RedisError as error:
@@ -153,7 +164,11 @@ class WebdevPreviews:
         }
 
 
-def build_previews(redis_url: str | None, policy: SandboxPolicy | None = None) -> WebdevPreviews:
+def build_previews(
+    redis_url: str | None,
+    policy: SandboxPolicy | None = None,
+    compiler: AppCompiler | None = None,
+) -> WebdevPreviews:
     """Previews for an arena: Redis-backed when it has Redis, so any worker serves any app."""
     store: PreviewStore = RedisPreviewStore(redis_url) if redis_url else InProcessPreviewStore()
-    return WebdevPreviews(store, policy)
+    return WebdevPreviews(store, policy, compiler)
