@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from test_stack_corpus import CASES, SETTINGS, Case
@@ -20,8 +22,10 @@ from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import AppChecker, BrowserLost, CheckResult
 from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.harness import CompiledApp, build_document
+from glassarena.webdev.previews import InProcessPreviewStore, WebdevPreviews
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import BABEL, REACT_DOM, RUNTIMES, TAILWIND, RuntimeFiles
+from glassarena.webdev.sandbox import unpack_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -145,3 +149,39 @@ async def test_a_compile_past_its_limit_leaves_the_app_to_its_page(
         assert await compiler.compile(SHEET_APP) is not None
     finally:
         await compiler.close()
+
+
+async def test_the_previews_compile_the_app_while_the_answer_still_streams(
+    chromium_path: str, webdev_runtimes: RuntimeFiles
+) -> None:
+    compiler = AppCompiler(chromium_path, webdev_runtimes, timeout_s=60.0)
+    await compiler.start()
+    previews = WebdevPreviews(InProcessPreviewStore(), compiler=compiler)
+    code = REACT_CASES[0].project.files[REACT_CASES[0].project.entry]
+    answer = f"Here is the app:\n\n```tsx\n{code}```\n"
+    under_way: list[bool] = []
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        yield {"type": "battle"}
+        yield {"type": "delta", "side": "a", "text": answer[:30]}
+        yield {"type": "delta", "side": "a", "text": answer[30:]}
+        # The code block has closed, the answer has not ended: its app is compiling.
+        under_way.append(len(compiler._pending) == 1)
+        await asyncio.gather(*compiler._pending.values())
+        yield {"type": "delta", "side": "a", "text": "\nIt counts up and down.\n"}
+        yield {"type": "done", "side": "a"}
+
+    try:
+        out = [event async for event in previews.with_previews(events(), WebdevStack.REACT)]
+    finally:
+        await previews.aclose()
+    assert under_way == [True]
+    # The finished answer's app was that one: compiled once, and its page loads no Babel.
+    assert len(compiler._compiled) == 1
+    (app,) = [event for event in out if event["type"] == "app"]
+    token = app["frame"]["src"].rsplit("/", 1)[-1]
+    stored = await previews.store.get_app(token)
+    assert stored is not None
+    stack, document = unpack_document(stored)
+    assert stack is WebdevStack.REACT
+    assert script_of(REACT_DOM) in document and script_of(BABEL) not in document

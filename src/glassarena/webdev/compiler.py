@@ -16,7 +16,9 @@ read its text. The page then loads React alone.
 Any failure (a syntax error, a Tailwind sheet Tailwind rejects, a compile past its time
 limit, no browser) gives None, and the app gets the in-page harness as before, which reports
 the error as the app's own, in the preview and in the execution check alike. Results are kept
-per project (the preview and the check compile the same app), so each app compiles once.
+per project (the preview and the check compile the same app), so each app compiles once, and
+the previews start the compile while the answer still streams (`compile_ahead`), once its
+code block has closed, so that it is usually done when the answer is.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ class AppCompiler:
         self.timeout_s = timeout_s
         self._capacity = capacity
         self._compiled: OrderedDict[str, CompiledApp | None] = OrderedDict()
+        self._pending: dict[str, asyncio.Task[CompiledApp | None]] = {}
         self._lock = asyncio.Lock()
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
@@ -120,13 +123,33 @@ class AppCompiler:
 
     async def compile(self, project: AppProject) -> CompiledApp | None:
         """`project` compiled, or None: not a React app, or it does not compile here (the
-        in-page harness then reports why)."""
+        in-page harness then reports why). A compile of the same project already under way
+        (`compile_ahead`, or the preview's while the check asks) is awaited, not repeated."""
         if not self.can_compile(project):
             return None
         key = _key(project)
         if key in self._compiled:
             self._compiled.move_to_end(key)
             return self._compiled[key]
+        # Shielded: a caller that gives up does not cancel the compile for the others.
+        return await asyncio.shield(self._compiling(key, project))
+
+    def compile_ahead(self, project: AppProject) -> None:
+        """Start compiling `project` without waiting for it, so that `compile` finds it done:
+        the previews call this while the answer is still streaming, once a code block has
+        closed, which takes the compile off the path from the finished answer to the app."""
+        if self.can_compile(project) and _key(project) not in self._compiled:
+            self._compiling(_key(project), project)
+
+    def _compiling(self, key: str, project: AppProject) -> asyncio.Task[CompiledApp | None]:
+        task = self._pending.get(key)
+        if task is None:
+            task = asyncio.create_task(self._compile(key, project))
+            self._pending[key] = task
+            task.add_done_callback(lambda _done: self._pending.pop(key, None))
+        return task
+
+    async def _compile(self, key: str, project: AppProject) -> CompiledApp | None:
         try:
             page = await asyncio.wait_for(self._ready_page(), self.timeout_s * 4)
             found: dict[str, Any] = await asyncio.wait_for(

@@ -9,8 +9,10 @@ fresh random token and adds one event for the page:
      "truncated": bool, "note": str | None[, "stack": <the WebdevStack it is written in>]}
 
 A React app is compiled on the server first (`AppCompiler`, when the arena has Chromium), so
-its page only runs it. The execution check is not run here: the server runs it for every
-finished answer, whether or not a client follows the stream (`glassarena.webdev.checks`).
+its page only runs it; the compile starts while the answer streams, once a code block of it
+has closed, and is usually done when the answer is. The execution check is not run here: the
+server runs it for every finished answer, whether or not a client follows the stream
+(`glassarena.webdev.checks`).
 
 Documents live in a `PreviewStore`: Redis when the arena has one, so that any worker can
 serve any preview, else this process's memory.
@@ -112,13 +114,17 @@ class WebdevPreviews:
         battle asked for; `earlier` holds each side's answers of the turns before this one,
         oldest first, whose app this turn's answer edits."""
         answers: dict[str, list[str]] = {}
+        closed: dict[str, int] = {}  # code fences seen so far in each side's answer
         async for event in events:
             yield event
             kind = event.get("type")
             if kind == "battle":
-                answers = {}
+                answers, closed = {}, {}
             elif kind == "delta":
-                answers.setdefault(event["side"], []).append(event["text"])
+                side = event["side"]
+                answers.setdefault(side, []).append(event["text"])
+                if self.compiler is not None and "`" in event["text"]:
+                    _compile_ahead(self.compiler, answers[side], stack, earlier, side, closed)
             elif kind == "done":
                 side = event["side"]
                 answer = "".join(answers.pop(side, []))
@@ -162,6 +168,26 @@ class WebdevPreviews:
             "note": app.reason,
             "stack": project.stack.value,
         }
+
+
+def _compile_ahead(
+    compiler: AppCompiler,
+    parts: list[str],
+    stack: WebdevStack | None,
+    earlier: Mapping[str, Sequence[str]] | None,
+    side: str,
+    closed: dict[str, int],
+) -> None:
+    """Once another code block of `side`'s answer so far (`parts`) has closed, start compiling
+    the app it makes; the compile of the finished answer's app then usually finds it done."""
+    text = "".join(parts)
+    fences = text.count("```")
+    if fences % 2 or fences <= closed.get(side, 0):
+        return
+    closed[side] = fences
+    app = extract_turns([*(earlier or {}).get(side, ()), text], stack)[-1]
+    if app.project is not None:
+        compiler.compile_ahead(app.project)
 
 
 def build_previews(
