@@ -2,11 +2,18 @@
 and the size each runtime adds.
 
 For each stack, one real-shaped app of tests/webdev/corpus is turned into its document
-(`harness.build_document`; a React app compiled first by a warm `AppCompiler`, as the arena
-does, unless --in-page), stored, and loaded by Chromium from a real HTTP server serving the
-sandbox route and the installed runtimes, top-level under the app's CSP. The timed span
-starts with the compile and ends when the app is loaded: the harness's `data-glassarena`
-state (the app built and mounted, the script run, the diagram drawn), or `load` for HTML.
+(`harness.build_document`), stored, and loaded by Chromium from a real HTTP server serving the
+sandbox route and the installed runtimes, top-level under the app's CSP. The timed span ends
+when the app is loaded: the harness's `data-glassarena` state (the app built and mounted, the
+script run, the diagram drawn), or `load` for HTML. A React app is compiled by a warm
+`AppCompiler` as the arena does, `--compile`:
+
+- `server` (default): inside the timed span, as when the answer ends with its code block;
+- `ahead`: before it, as when prose follows the code block (the previews start the compile
+  when the block closes, `AppCompiler.compile_ahead`);
+- `page`: not at all: Babel and Tailwind's browser build in the page (the path before
+  `AppCompiler`, and still the one of an app that does not compile on the server).
+
 Each load gets an app of its own (its entry ends with a numbered comment), so no compile is
 answered from the compiler's per-app cache. Two series per stack:
 
@@ -20,7 +27,8 @@ Chromium neither reads nor fills its HTTP cache (nor the compiled code kept with
 opaque origin's requests (seen with the DevTools protocol: no runtime response of the second
 and later loads came from the cache).
 
-Run: .venv/bin/python benchmarks/bench_stacks.py [--runs 20] [--first-loads 5] [--in-page]
+Run: .venv/bin/python benchmarks/bench_stacks.py [--runs 20] [--first-loads 5]
+[--compile server|ahead|page] [--stacks react,vue]
 (after `glassarena runtimes install`).
 """
 
@@ -117,11 +125,14 @@ async def load_once(
     origin: str,
     project: AppProject,
     compiler: AppCompiler | None,
+    compile_ahead: bool,
 ) -> float:
     """Milliseconds from the finished answer (here: its project) to the loaded app."""
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    if compile_ahead and compiler is not None:
+        await compiler.compile(project)
     started = time.perf_counter()
     compiled = await compiler.compile(project) if compiler is not None else None
     if compiler is not None and compiler.can_compile(project) and compiled is None:
@@ -145,7 +156,7 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-async def run(runs: int, first_loads: int, stacks: list[WebdevStack], in_page: bool) -> None:
+async def run(runs: int, first_loads: int, stacks: list[WebdevStack], compile_mode: str) -> None:
     runtimes = RuntimeFiles(Settings().runtimes_directory())
     missing = runtimes.missing()
     if missing:
@@ -155,7 +166,7 @@ async def run(runs: int, first_loads: int, stacks: list[WebdevStack], in_page: b
         )
     store, policy = MemoryAppStore(), SandboxPolicy()
     # Warm, as the arena's is once started.
-    compiler = None if in_page else AppCompiler(CHROMIUM, runtimes)
+    compiler = None if compile_mode == "page" else AppCompiler(CHROMIUM, runtimes)
     if compiler is not None:
         await compiler.start()
     with Server(store, policy, runtimes) as server:
@@ -172,7 +183,9 @@ async def run(runs: int, first_loads: int, stacks: list[WebdevStack], in_page: b
                 project = corpus_project(stack, APPS[stack])
 
                 async def load(context: BrowserContext, app: AppProject) -> float:
-                    return await load_once(context, store, policy, origin, app, compiler)
+                    return await load_once(
+                        context, store, policy, origin, app, compiler, compile_mode == "ahead"
+                    )
 
                 first = []
                 for number in range(first_loads):
@@ -226,15 +239,16 @@ def main() -> None:
         "--stacks", default=",".join(stack.value for stack in APPS), help="comma-separated"
     )
     parser.add_argument(
-        "--in-page",
-        action="store_true",
-        help="no server-side compile: React apps transformed by Babel in their pages",
+        "--compile",
+        choices=("server", "ahead", "page"),
+        default="server",
+        help="where and when a React app is compiled (see the module's docstring)",
     )
     args = parser.parse_args()
     stacks = [WebdevStack(value) for value in args.stacks.split(",")]
     sizes()
-    print(f"\nReact apps {'compiled in their pages' if args.in_page else 'compiled on the server'}")
-    asyncio.run(run(args.runs, args.first_loads, stacks, args.in_page))
+    print(f"\nReact apps compiled: {args.compile}")
+    asyncio.run(run(args.runs, args.first_loads, stacks, args.compile))
 
 
 if __name__ == "__main__":
