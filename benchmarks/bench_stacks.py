@@ -55,7 +55,7 @@ from glassarena.vocabulary import WebdevStack
 from glassarena.web.settings import Settings
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
-from glassarena.webdev.harness import STATE_ATTRIBUTE, build_document
+from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, STATE_ATTRIBUTE, build_document
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RUNTIMES, STACK_RUNTIMES, RuntimeFiles
 from glassarena.webdev.sandbox import MemoryAppStore, SandboxPolicy, sandbox_app
@@ -229,6 +229,8 @@ def sizes() -> None:
     for stack, names in STACK_RUNTIMES.items():
         added = sum(RUNTIMES[name].size_bytes for name in names)
         print(f"  a {stack.value} app loads {added / 1e6:.2f} MB of runtimes")
+    compiled = sum(RUNTIMES[name].size_bytes for name in COMPILED_REACT_RUNTIMES)
+    print(f"  a react app compiled on the server loads {compiled / 1e6:.2f} MB of runtimes")
 
 
 def main() -> None:

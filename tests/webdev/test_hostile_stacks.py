@@ -21,9 +21,9 @@ from test_hostile_apps import SPECIFIC_CHECKS, assert_contained, listener, open_
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
-from glassarena.webdev.harness import CompiledApp
+from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, CompiledApp
 from glassarena.webdev.project import AppProject
-from glassarena.webdev.runtimes import REACT, REACT_DOM, RUNTIMES, RuntimeFiles, runtimes_for
+from glassarena.webdev.runtimes import RUNTIMES, RuntimeFiles, runtimes_for
 
 pytestmark = pytest.mark.browser
 
@@ -106,7 +106,7 @@ def test_hostile_react_app_compiled_on_the_server_is_contained(
     base = host.policy.runtimes_path
     react_only = frozenset(
         RUNTIMES[runtime].url(base, path)
-        for runtime in (REACT, REACT_DOM)
+        for runtime in COMPILED_REACT_RUNTIMES
         for path in RUNTIMES[runtime].files
     )
     assert_contained(battle, host, listener, react_only)

@@ -36,7 +36,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS, NO_NETWORK_ARGS
-from glassarena.webdev.harness import BABEL_OPTIONS, TAILWIND_SHEET_JS, CompiledApp
+from glassarena.webdev.harness import BABEL_OPTIONS, SHARED_JS, CompiledApp
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import BABEL, RUNTIMES, TAILWIND, RuntimeFiles, media_type
 
@@ -55,9 +55,8 @@ _TAILWIND_EXPOSED = (
     "window.__glassarenaTailwind=(css)=>ro(css,{base:'/',loadStylesheet:xl,loadModule:Al});})();"
 )
 _PAGE_JS = (
-    TAILWIND_SHEET_JS
+    SHARED_JS
     + """
-const SCRIPT = /\\.(tsx|ts|jsx|js)$/;
 window.compileApp = async (files, babelOptions) => {
   const modules = {};
   for (const [path, text] of Object.entries(files)) {
@@ -168,6 +167,9 @@ class AppCompiler:
             )
             compiled = None
             await self._shut_down()  # a page stuck in a transform is of no further use
+        except Exception:  # the previews and checks must outlive any one compile
+            logger.exception("compiling a React app failed; it compiles in its page")
+            compiled = None
         self._compiled[key] = compiled
         while len(self._compiled) > self._capacity:
             self._compiled.popitem(last=False)

@@ -71,6 +71,10 @@ BABEL_OPTIONS = {
 }
 
 
+# What a compiled React app's page loads: neither Babel nor Tailwind's browser build, only React.
+COMPILED_REACT_RUNTIMES = (REACT, REACT_DOM)
+
+
 @dataclass(frozen=True)
 class CompiledApp:
     """A React app compiled ahead of the page: each script file's CommonJS code by path, and
@@ -119,8 +123,7 @@ def _harness_document(project: AppProject, base: str, compiled: CompiledApp | No
     }
     style = ""
     if stack is WebdevStack.REACT and compiled is not None:
-        # Neither Babel nor Tailwind's browser build is needed: the page only runs the app.
-        runtimes = (REACT, REACT_DOM)
+        runtimes = COMPILED_REACT_RUNTIMES
         config["compiled"] = dict(compiled.modules)
         style = f"\n<style>{_no_end_tag(compiled.css, 'style')}</style>"
     elif stack is WebdevStack.REACT:
@@ -137,7 +140,7 @@ def _harness_document(project: AppProject, base: str, compiled: CompiledApp | No
 {body}
 <script type="application/json" id="glassarena-project">{_json_for_script(config)}</script>
 <script>
-{TAILWIND_SHEET_JS}
+{SHARED_JS}
 {_COMMON_JS}
 {loader}
 </script>
@@ -171,10 +174,11 @@ const addCss = (text) => {
 };
 """
 
-# Shared by the page and the server's compiler (`webdev.compiler`): a style sheet that uses
-# Tailwind, as Tailwind v4 wants it (v3 directives mean "Tailwind here", and v4 brings its
-# own import), or null for plain CSS.
-TAILWIND_SHEET_JS = """
+# Shared by the page and the server's compiler (`webdev.compiler`): which files of a React app
+# are scripts, and a style sheet that uses Tailwind, as Tailwind v4 wants it (v3 directives
+# mean "Tailwind here", and v4 brings its own import), or null for plain CSS.
+SHARED_JS = """
+const SCRIPT = /\\.(tsx|ts|jsx|js)$/;
 const tailwindSheet = (text) => {
   if (!/@tailwind\\s|@import\\s+["']tailwindcss|@apply\\s|@theme\\b/.test(text)) return null;
   return text.replace(/@tailwind\\s+[a-z-]+;?/g, '')
@@ -237,7 +241,6 @@ const requireFrom = (from, spec) => {
   throw new Error(`${from}: module '${spec}' is not available: React apps here run offline ` +
                   `with react, react-dom and Tailwind only`);
 };
-const SCRIPT = /\\.(tsx|ts|jsx|js)$/;
 const pickEntry = () => {
   if (SCRIPT.test(project.entry)) return project.entry;
   const candidates = ['src/main.tsx', 'src/index.tsx', 'main.tsx', 'index.tsx', 'src/App.tsx',
