@@ -185,3 +185,25 @@ async def test_the_previews_compile_the_app_while_the_answer_still_streams(
     stack, document = unpack_document(stored)
     assert stack is WebdevStack.REACT
     assert script_of(REACT_DOM) in document and script_of(BABEL) not in document
+
+
+@pytest.mark.parametrize("stack", [WebdevStack.REACT, WebdevStack.HTML])
+async def test_a_react_battle_starts_the_compiler_and_others_do_not(
+    chromium_path: str, webdev_runtimes: RuntimeFiles, stack: WebdevStack
+) -> None:
+    compiler = AppCompiler(chromium_path, webdev_runtimes, timeout_s=60.0)
+    previews = WebdevPreviews(InProcessPreviewStore(), compiler=compiler)
+
+    async def battle() -> AsyncIterator[dict[str, Any]]:
+        yield {"type": "battle"}
+
+    try:
+        assert [event async for event in previews.with_previews(battle(), stack)]
+        if stack is WebdevStack.REACT:
+            assert compiler._starting is not None
+            await compiler._starting
+            assert compiler._page is not None and not compiler._page.is_closed()
+        else:
+            assert compiler._starting is None and compiler._browser is None
+    finally:
+        await previews.aclose()

@@ -8,7 +8,6 @@ when it stops.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,8 +88,6 @@ def create_app(settings: Settings) -> FastAPI:
         # Every WebDev answer is checked by the server, watched or not.
         arena.service.webdev_answer_finished = checks.answer_finished
         checks.start()
-        # Chromium and the compile page start now rather than on the first React answer.
-        warming = asyncio.create_task(compiler.start()) if compiler is not None else None
         app.state.webdev_previews = previews
         app.state.webdev_checks = checks
         app.state.config = config
@@ -102,8 +99,6 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             arena.service.webdev_answer_finished = None  # checked at the next start instead
-            if warming is not None:
-                warming.cancel()
             await checks.aclose()
             await previews.aclose()
             await arena.close()

@@ -112,6 +112,7 @@ class AppCompiler:
         self._capacity = capacity
         self._compiled: OrderedDict[str, CompiledApp | None] = OrderedDict()
         self._pending: dict[str, asyncio.Task[CompiledApp | None]] = {}
+        self._starting: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
@@ -175,6 +176,12 @@ class AppCompiler:
             self._compiled.popitem(last=False)
         return compiled
 
+    def start_soon(self) -> None:
+        """Start the compiler in the background unless it is started or starting: called
+        when a React battle starts, so that it is warm by the time the first answer is."""
+        if self._starting is None:
+            self._starting = asyncio.create_task(self.start())
+
     async def start(self) -> None:
         """Launch the browser, load the compile page and warm it up now rather than on the
         first apps (a cold page takes 100-400 ms per app, a warm one 10-40 ms). Never
@@ -193,6 +200,9 @@ class AppCompiler:
             logger.error("the React compiler did not start; apps compile in their pages: %s", error)
 
     async def close(self) -> None:
+        if self._starting is not None:
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
         await self._shut_down()
 
     async def _ready_page(self) -> Page:

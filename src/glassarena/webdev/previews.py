@@ -9,8 +9,9 @@ fresh random token and adds one event for the page:
      "truncated": bool, "note": str | None[, "stack": <the WebdevStack it is written in>]}
 
 A React app is compiled on the server first (`AppCompiler`, when the arena has Chromium), so
-its page only runs it; the compile starts while the answer streams, once a code block of it
-has closed, and is usually done when the answer is. The execution check is not run here: the
+its page only runs it; the compiler starts with the first React battle, and each compile
+while the answer streams, once a code block of it has closed, so it is usually done when the
+answer is. The execution check is not run here: the
 server runs it for every finished answer, whether or not a client follows the stream
 (`glassarena.webdev.checks`).
 
@@ -120,6 +121,8 @@ class WebdevPreviews:
             kind = event.get("type")
             if kind == "battle":
                 answers, closed = {}, {}
+                if self.compiler is not None and stack is WebdevStack.REACT:
+                    self.compiler.start_soon()
             elif kind == "delta":
                 side = event["side"]
                 answers.setdefault(side, []).append(event["text"])
