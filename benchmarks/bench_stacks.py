@@ -2,17 +2,33 @@
 and the size each runtime adds.
 
 For each stack, one real-shaped app of tests/webdev/corpus is turned into its document
-(`harness.build_document`), stored, and loaded by Chromium from a real HTTP server serving
-the sandbox route and the installed runtimes, top-level under the app's CSP. "Loaded" is the
-harness's `data-glassarena` state (the app built and mounted, the script run, the diagram
-drawn), or `load` for HTML. Two series per stack:
+(`harness.build_document`), stored, and loaded by Chromium from a real HTTP server serving the
+sandbox route and the installed runtimes, top-level under the app's CSP. The timed span ends
+when the app is loaded: the harness's `data-glassarena` state (the app built and mounted, the
+script run, the diagram drawn), or `load` for HTML. A React app is compiled by a warm
+`AppCompiler` as the arena does, `--compile`:
+
+- `server` (default): inside the timed span, as when the answer ends with its code block;
+- `ahead`: before it, as when prose follows the code block (the previews start the compile
+  when the block closes, `AppCompiler.compile_ahead`);
+- `page`: not at all: Babel and Tailwind's browser build in the page (the path before
+  `AppCompiler`, and still the one of an app that does not compile on the server).
+
+Each load gets an app of its own (its entry ends with a numbered comment), so no compile is
+answered from the compiler's per-app cache. Two series per stack:
 
 - first load: a fresh browser context each time (nothing cached): Pyodide's target is 2 s;
 - cached: one context, one warm-up load, then each load in a new page with the runtimes in
   the browser's cache (and its compiled-code cache), as for a voter's second battle: the
   React and Vue target is a p95 of 300 ms.
 
+The browser's cache does not make the second series faster: an app's origin is opaque, and
+Chromium neither reads nor fills its HTTP cache (nor the compiled code kept with it) for an
+opaque origin's requests (seen with the DevTools protocol: no runtime response of the second
+and later loads came from the cache).
+
 Run: .venv/bin/python benchmarks/bench_stacks.py [--runs 20] [--first-loads 5]
+[--compile server|ahead|page] [--stacks react,vue]
 (after `glassarena runtimes install`).
 """
 
@@ -38,7 +54,8 @@ from live_server import free_port
 from glassarena.vocabulary import WebdevStack
 from glassarena.web.settings import Settings
 from glassarena.webdev.checker import CHROMIUM_ARGS
-from glassarena.webdev.harness import STATE_ATTRIBUTE, build_document
+from glassarena.webdev.compiler import AppCompiler
+from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, STATE_ATTRIBUTE, build_document
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RUNTIMES, STACK_RUNTIMES, RuntimeFiles
 from glassarena.webdev.sandbox import MemoryAppStore, SandboxPolicy, sandbox_app
@@ -51,6 +68,13 @@ APPS = {
     WebdevStack.VUE: "vue/script_setup_counter",
     WebdevStack.PYTHON: "python/fizzbuzz",
     WebdevStack.MERMAID: "mermaid/flowchart",
+}
+COMMENTS = {
+    WebdevStack.HTML: "<!-- load {} -->",
+    WebdevStack.REACT: "// load {}",
+    WebdevStack.VUE: "<!-- load {} -->",
+    WebdevStack.PYTHON: "# load {}",
+    WebdevStack.MERMAID: "%% load {}",
 }
 TARGETS_MS = {WebdevStack.REACT: 300.0, WebdevStack.VUE: 300.0}
 FIRST_LOAD_TARGETS_MS = {WebdevStack.PYTHON: 2000.0}
@@ -86,19 +110,34 @@ class Server:
         self.thread.join(timeout=10)
 
 
+def numbered(project: AppProject, number: int) -> AppProject:
+    """`project` as a different app, so that it is compiled afresh: its entry ends with a
+    comment naming the load."""
+    comment = COMMENTS[project.stack].format(number)
+    files = {**project.files, project.entry: f"{project.files[project.entry]}\n{comment}\n"}
+    return AppProject(project.stack, files, project.entry)
+
+
 async def load_once(
     context: BrowserContext,
     store: MemoryAppStore,
     policy: SandboxPolicy,
     origin: str,
     project: AppProject,
+    compiler: AppCompiler | None,
+    compile_ahead: bool,
 ) -> float:
     """Milliseconds from the finished answer (here: its project) to the loaded app."""
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    if compile_ahead and compiler is not None:
+        await compiler.compile(project)
     started = time.perf_counter()
-    document = build_document(project, policy.runtimes_path)
+    compiled = await compiler.compile(project) if compiler is not None else None
+    if compiler is not None and compiler.can_compile(project) and compiled is None:
+        raise RuntimeError(f"{project.stack}: the benchmark app did not compile")
+    document = build_document(project, policy.runtimes_path, compiled)
     token = store.put_app(document, project.stack)
     await page.goto(f"{origin}{policy.path_prefix}/{token}", wait_until="load", timeout=120_000)
     if project.stack is not WebdevStack.HTML:
@@ -117,7 +156,7 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-async def run(runs: int, first_loads: int, stacks: list[WebdevStack]) -> None:
+async def run(runs: int, first_loads: int, stacks: list[WebdevStack], compile_mode: str) -> None:
     runtimes = RuntimeFiles(Settings().runtimes_directory())
     missing = runtimes.missing()
     if missing:
@@ -126,6 +165,10 @@ async def run(runs: int, first_loads: int, stacks: list[WebdevStack]) -> None:
             "`glassarena runtimes install`"
         )
     store, policy = MemoryAppStore(), SandboxPolicy()
+    # Warm, as the arena's is once started.
+    compiler = None if compile_mode == "page" else AppCompiler(CHROMIUM, runtimes)
+    if compiler is not None:
+        await compiler.start()
     with Server(store, policy, runtimes) as server:
         origin = f"http://127.0.0.1:{server.port}"
         async with async_playwright() as playwright:
@@ -138,15 +181,22 @@ async def run(runs: int, first_loads: int, stacks: list[WebdevStack]) -> None:
             )
             for stack in stacks:
                 project = corpus_project(stack, APPS[stack])
+
+                async def load(context: BrowserContext, app: AppProject) -> float:
+                    return await load_once(
+                        context, store, policy, origin, app, compiler, compile_mode == "ahead"
+                    )
+
                 first = []
-                for _ in range(first_loads):
+                for number in range(first_loads):
                     context = await browser.new_context()
-                    first.append(await load_once(context, store, policy, origin, project))
+                    first.append(await load(context, numbered(project, number)))
                     await context.close()
                 context = await browser.new_context()
-                await load_once(context, store, policy, origin, project)  # warms the cache
+                await load(context, numbered(project, first_loads))  # warms the cache
                 cached = [
-                    await load_once(context, store, policy, origin, project) for _ in range(runs)
+                    await load(context, numbered(project, first_loads + 1 + number))
+                    for number in range(runs)
                 ]
                 await context.close()
                 target = ""
@@ -162,6 +212,8 @@ async def run(runs: int, first_loads: int, stacks: list[WebdevStack]) -> None:
                     flush=True,
                 )
             await browser.close()
+    if compiler is not None:
+        await compiler.close()
 
 
 def sizes() -> None:
@@ -177,6 +229,8 @@ def sizes() -> None:
     for stack, names in STACK_RUNTIMES.items():
         added = sum(RUNTIMES[name].size_bytes for name in names)
         print(f"  a {stack.value} app loads {added / 1e6:.2f} MB of runtimes")
+    compiled = sum(RUNTIMES[name].size_bytes for name in COMPILED_REACT_RUNTIMES)
+    print(f"  a react app compiled on the server loads {compiled / 1e6:.2f} MB of runtimes")
 
 
 def main() -> None:
@@ -186,11 +240,17 @@ def main() -> None:
     parser.add_argument(
         "--stacks", default=",".join(stack.value for stack in APPS), help="comma-separated"
     )
+    parser.add_argument(
+        "--compile",
+        choices=("server", "ahead", "page"),
+        default="server",
+        help="where and when a React app is compiled (see the module's docstring)",
+    )
     args = parser.parse_args()
     stacks = [WebdevStack(value) for value in args.stacks.split(",")]
     sizes()
-    print()
-    asyncio.run(run(args.runs, args.first_loads, stacks))
+    print(f"\nReact apps compiled: {args.compile}")
+    asyncio.run(run(args.runs, args.first_loads, stacks, args.compile))
 
 
 if __name__ == "__main__":

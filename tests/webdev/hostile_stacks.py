@@ -6,7 +6,8 @@ runs code, so each attack is made from inside a React, Vue or Python app's docum
 that stack's harness and CSP:
 
 - React: App.tsx renders the markup (`dangerouslySetInnerHTML`) and calls `attack()` from
-  attack.js in an effect; Babel compiles both as modules.
+  attack.js in an effect; Babel compiles both as modules, in the page or, as the arena does,
+  on the server (`AppCompiler`).
 - Vue: App.vue renders the markup (`v-html`) and calls `attack()` in `mounted`.
 - Python: main.py adds the markup through Pyodide's `js.document` and runs the attack as a
   script element it creates, as a Python app reaching the page's JavaScript would.
@@ -18,9 +19,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from glassarena.vocabulary import WebdevStack
-from glassarena.webdev.harness import build_document
+from glassarena.webdev.harness import CompiledApp, build_document
 from glassarena.webdev.project import AppProject
 
 _SCRIPT = re.compile(r"<script([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECASE)
@@ -81,8 +83,18 @@ def hostile_project(stack: WebdevStack, source: str) -> AppProject:
     raise ValueError(f"no hostile rewrite for {stack}")
 
 
-def as_stack_document(stack: WebdevStack, source: str, runtimes_base: str) -> str:
-    """The document the sandbox serves for hostile app `source` rewritten in `stack`."""
+def as_stack_document(
+    stack: WebdevStack,
+    source: str,
+    runtimes_base: str,
+    compile_react: Callable[[AppProject], CompiledApp | None] | None = None,
+) -> str:
+    """The document the sandbox serves for hostile app `source` rewritten in `stack`; with
+    `compile_react`, a React rewrite as the arena's compiler makes it."""
     if stack is WebdevStack.HTML:
         return source
-    return build_document(hostile_project(stack, source), runtimes_base)
+    project = hostile_project(stack, source)
+    compiled = compile_react(project) if compile_react is not None else None
+    if compile_react is not None and compiled is None:
+        raise AssertionError(f"the {stack.value} rewrite did not compile")
+    return build_document(project, runtimes_base, compiled)

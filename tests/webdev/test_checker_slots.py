@@ -13,12 +13,18 @@ from collections.abc import Callable
 
 import pytest
 
+from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import AppChecker, BrowserLost, CheckerSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SETTINGS = CheckerSettings(
-    workers=2, load_timeout_s=3.0, settle_s=0.2, screenshot_timeout_s=2.0, close_timeout_s=2.0
+    workers=2,
+    load_timeout_s=3.0,
+    python_load_timeout_s=3.0,
+    settle_s=0.2,
+    screenshot_timeout_s=2.0,
+    close_timeout_s=2.0,
 )
 WORKING_APP = "<!DOCTYPE html><html><body><h1 id='t'>Counter</h1><button>0</button></body></html>"
 SPINNING_APP = (
@@ -32,8 +38,11 @@ OTHERS = 8
 def test_the_documented_bounds_follow_from_the_limits() -> None:
     assert SETTINGS.slot_limit_s == 3.0 + 0.2 + 2.0 + 2.0 + 2.0
     defaults = CheckerSettings()
-    assert defaults.slot_limit_s == 21.5
-    assert defaults.longest_wait_s == (200 // 2 + 2) * 21.5
+    # Python apps have the longest load limit (30 s), so they bound the slot.
+    assert defaults.check_limit_for(WebdevStack.REACT) == 8.0 + 0.5 + 3.0 + 5.0
+    assert defaults.check_limit_s == defaults.check_limit_for(WebdevStack.PYTHON) == 38.5
+    assert defaults.slot_limit_s == 43.5
+    assert defaults.longest_wait_s == (200 // 2 + 2) * 43.5
 
 
 async def test_a_spinning_app_delays_other_checks_only_within_the_bound(

@@ -34,6 +34,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS
+from glassarena.webdev.harness import CompiledApp
+from glassarena.webdev.project import AppProject
 
 pytestmark = pytest.mark.browser
 
@@ -129,11 +131,15 @@ def open_battle(
     name: str,
     stack: WebdevStack = WebdevStack.HTML,
     report_timeout_s: float = 30.0,
+    compile_react: Callable[[AppProject], CompiledApp | None] | None = None,
 ) -> Battle:
-    """A battle with hostile app `name` on side A, rewritten for `stack` (hostile_stacks.py)."""
+    """A battle with hostile app `name` on side A, rewritten for `stack` (hostile_stacks.py),
+    compiled by `compile_react` if given."""
     context = browser.new_context()
     page = context.new_page()
-    app_a = as_stack_document(stack, app_source(name, host, listener), host.policy.runtimes_path)
+    app_a = as_stack_document(
+        stack, app_source(name, host, listener), host.policy.runtimes_path, compile_react
+    )
     url = host.battle_url(app_a, app_source("sibling_secret", host, listener), stack)
     tokens = tuple(re.findall(r"[ab]=([A-Za-z0-9_-]+)", url))
     devtools = context.new_cdp_session(page)

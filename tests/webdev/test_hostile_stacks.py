@@ -3,12 +3,15 @@
 the same outside checks (URL, cookie, storage, secret, dialogs, pop-ups, downloads, the
 arena's request log, the TCP listener, the vote button's response time) and each app's own.
 Besides the two documents, the only requests the arena may see are for the runtime files
-of the app's stack.
+of the app's stack. The React rewrites run a second time compiled on the server, as the arena
+serves them, where the only runtimes fetched are React and ReactDOM.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from arena_host import ArenaHost, Listener, running_arena_host
@@ -17,7 +20,10 @@ from test_hostile_apps import SPECIFIC_CHECKS, assert_contained, listener, open_
 
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS
-from glassarena.webdev.runtimes import RuntimeFiles, runtimes_for
+from glassarena.webdev.compiler import AppCompiler
+from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, CompiledApp
+from glassarena.webdev.project import AppProject
+from glassarena.webdev.runtimes import RUNTIMES, RuntimeFiles, runtimes_for
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +53,27 @@ def host(webdev_runtimes: RuntimeFiles) -> Iterator[ArenaHost]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def compile_react(
+    chromium_path: str, webdev_runtimes: RuntimeFiles
+) -> Iterator[Callable[[AppProject], CompiledApp | None]]:
+    """The arena's compiler, on an event loop of its own beside these synchronous tests."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    compiler = AppCompiler(chromium_path, webdev_runtimes, timeout_s=60.0)
+    asyncio.run_coroutine_threadsafe(compiler.start(), loop).result()
+
+    def compile_project(project: AppProject) -> CompiledApp | None:
+        return asyncio.run_coroutine_threadsafe(compiler.compile(project), loop).result()
+
+    yield compile_project
+    asyncio.run_coroutine_threadsafe(compiler.close(), loop).result()
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join()
+    loop.close()
+
+
 def runtime_files(host: ArenaHost, stack: WebdevStack) -> frozenset[str]:
     base = host.policy.runtimes_path
     return frozenset(
@@ -62,3 +89,24 @@ def test_hostile_app_in_another_stack_is_contained(
     battle = open_battle(browser, host, listener, name, stack, REPORT_TIMEOUT_S)
     SPECIFIC_CHECKS[name](battle, battle.reports(name)[-1])
     assert_contained(battle, host, listener, runtime_files(host, stack))
+
+
+@pytest.mark.parametrize("name", sorted(SPECIFIC_CHECKS))
+def test_hostile_react_app_compiled_on_the_server_is_contained(
+    browser: Browser,
+    host: ArenaHost,
+    listener: Listener,
+    compile_react: Callable[[AppProject], CompiledApp | None],
+    name: str,
+) -> None:
+    stack = WebdevStack.REACT
+    battle = open_battle(browser, host, listener, name, stack, REPORT_TIMEOUT_S, compile_react)
+    SPECIFIC_CHECKS[name](battle, battle.reports(name)[-1])
+    # Its page loads React and ReactDOM alone (under the React policy): not even Babel.
+    base = host.policy.runtimes_path
+    react_only = frozenset(
+        RUNTIMES[runtime].url(base, path)
+        for runtime in COMPILED_REACT_RUNTIMES
+        for path in RUNTIMES[runtime].files
+    )
+    assert_contained(battle, host, listener, react_only)

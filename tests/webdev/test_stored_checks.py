@@ -141,6 +141,7 @@ class AlwaysBusy(AppChecker):
         self.attempts = 0
         self.policy = SandboxPolicy()
         self.runtimes = None
+        self.compiler = None
 
     async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
         self.attempts += 1
@@ -172,6 +173,7 @@ class LosesTheBrowser(AppChecker):
         self.losses = losses
         self.policy = SandboxPolicy()
         self.runtimes = None
+        self.compiler = None
 
     async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
         self.attempts += 1

@@ -36,6 +36,7 @@ from glassarena.web.security import CrossSiteRequestGuard, SecurityHeadersMiddle
 from glassarena.web.settings import Settings, read_settings
 from glassarena.web.voter_cookie import VoterCookieMiddleware
 from glassarena.webdev.checks import build_checks
+from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.previews import build_previews
 from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import sandbox_app
@@ -46,8 +47,11 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings) -> FastAPI:
     settings = settings.completed()
-    previews = build_previews(settings.redis_url, settings.sandbox_policy())
     runtimes = RuntimeFiles(settings.runtimes_directory())
+    chromium = settings.chromium_for_checks()
+    # React apps are compiled once here, so that voters' browsers only run them.
+    compiler = AppCompiler(chromium, runtimes) if chromium else None
+    previews = build_previews(settings.redis_url, settings.sandbox_policy(), compiler)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,11 +78,12 @@ def create_app(settings: Settings) -> FastAPI:
         await arena.start()
         checks = build_checks(
             arena.database,
-            settings.chromium_for_checks(),
+            chromium,
             previews.policy,
             runtimes,
             owner=node,
             lease_s=settings.node_lease_seconds,
+            compiler=compiler,
         )
         # Every WebDev answer is checked by the server, watched or not.
         arena.service.webdev_answer_finished = checks.answer_finished

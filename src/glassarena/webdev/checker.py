@@ -29,7 +29,7 @@ import io
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image
 from playwright.async_api import (
@@ -49,6 +49,9 @@ from glassarena.webdev.harness import STATE_ATTRIBUTE, build_document
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RuntimeFiles, media_type, runtimes_for
 from glassarena.webdev.sandbox import RUNTIME_HEADERS, SandboxPolicy
+
+if TYPE_CHECKING:
+    from glassarena.webdev.compiler import AppCompiler
 
 # The app's address inside the checker. ".invalid" can never resolve, so nothing but the
 # interception below can answer it, and it answers the runtimes from the installed files.
@@ -131,14 +134,20 @@ class CheckResult:
 class CheckerSettings:
     """Limits of one check. Times are seconds; the heap limit applies to every renderer.
 
+    `python_load_timeout_s` is the load limit of Python apps, `load_timeout_s` that of every
+    other stack: Pyodide takes 6-8 s to start on a quiet server (its 9.6 MB of WebAssembly
+    and the standard library, compiled and unpacked afresh by every app) and 25-35 s on a
+    busy one, where 8 s would time out apps that run.
+
     `max_queued` bounds the queue; `slot_limit_s` and `longest_wait_s` are what the limits
-    promise (with the defaults: a worker held 21.5 s at most, a result within 37 min at most
-    when 200 hostile apps are queued ahead, each spinning until its time limit).
+    promise (with the defaults: a worker held 43.5 s at most, a result within 74 min at most
+    when 200 hostile Python apps are queued ahead, each spinning until its time limit).
     """
 
     workers: int = 2
     max_queued: int = 200
     load_timeout_s: float = 8.0
+    python_load_timeout_s: float = 30.0
     settle_s: float = 0.5
     screenshot_timeout_s: float = 3.0
     close_timeout_s: float = 5.0
@@ -152,16 +161,26 @@ class CheckerSettings:
             raise ValueError(
                 f"CheckerSettings.max_queued must be at least 1, got {self.max_queued}"
             )
-        if self.load_timeout_s <= 0 or self.screenshot_timeout_s <= 0:
+        if min(self.load_timeout_s, self.python_load_timeout_s, self.screenshot_timeout_s) <= 0:
             raise ValueError("CheckerSettings timeouts must be positive")
+
+    def load_timeout_for(self, stack: WebdevStack) -> float:
+        return self.python_load_timeout_s if stack is WebdevStack.PYTHON else self.load_timeout_s
+
+    def check_limit_for(self, stack: WebdevStack) -> float:
+        """The hard limit of one check of a `stack` app before its context is closed: every
+        step's own limit, and `close_timeout_s` for opening the context and page."""
+        return (
+            self.load_timeout_for(stack)
+            + self.settle_s
+            + self.screenshot_timeout_s
+            + self.close_timeout_s
+        )
 
     @property
     def check_limit_s(self) -> float:
-        """The hard limit of one check before its context is closed: every step's own limit,
-        and `close_timeout_s` for opening the context and page."""
-        return (
-            self.load_timeout_s + self.settle_s + self.screenshot_timeout_s + self.close_timeout_s
-        )
+        """The hard limit of the longest check, whatever its stack."""
+        return max(self.check_limit_for(stack) for stack in WebdevStack)
 
     @property
     def slot_limit_s(self) -> float:
@@ -224,11 +243,14 @@ class AppChecker:
         policy: SandboxPolicy | None = None,
         settings: CheckerSettings | None = None,
         runtimes: RuntimeFiles | None = None,
+        compiler: AppCompiler | None = None,
     ) -> None:
         self.chromium_path = chromium_path
         self.policy = policy or SandboxPolicy()
         self.settings = settings or CheckerSettings()
         self.runtimes = runtimes
+        # The preview's compiler, so that the check loads the document the voter sees.
+        self.compiler = compiler
         self._runtime_prefix = f"{APP_ORIGIN}{self.policy.runtimes_path}/"
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=self.settings.max_queued)
         self._workers: list[asyncio.Task[None]] = []
@@ -294,9 +316,10 @@ class AppChecker:
         await self.start()
         return await self.submit(html, stack)
 
-    def document(self, project: AppProject) -> str:
-        """The document the checker loads for `project`."""
-        return build_document(project, self.policy.runtimes_path)
+    async def document(self, project: AppProject) -> str:
+        """The document the checker loads for `project`: the preview's."""
+        compiled = await self.compiler.compile(project) if self.compiler is not None else None
+        return build_document(project, self.policy.runtimes_path, compiled)
 
     def missing_runtimes(self, stack: WebdevStack) -> str | None:
         """Why apps of `stack` cannot be checked here (their runtimes are not installed), or
@@ -319,7 +342,7 @@ class AppChecker:
         missing = self.missing_runtimes(project.stack)
         if missing is not None:
             return CheckResult.failed(missing)
-        return await self.check(self.document(project), project.stack)
+        return await self.check(await self.document(project), project.stack)
 
     async def _work(self) -> None:
         while True:
@@ -352,10 +375,10 @@ class AppChecker:
         settings = self.settings
         try:
             result = await asyncio.wait_for(
-                self._load(context, html, stack), settings.check_limit_s
+                self._load(context, html, stack), settings.check_limit_for(stack)
             )
         except TimeoutError:
-            limit = f"{settings.check_limit_s:g} s"
+            limit = f"{settings.check_limit_for(stack):g} s"
             result = CheckResult.failed(f"timeout: the check did not finish within {limit}")
         except PlaywrightError as error:
             result = CheckResult.failed(
@@ -413,14 +436,15 @@ class AppChecker:
         page.on("crash", lambda _page: seen.crashed.set())
 
         started = time.perf_counter()
-        limit = f"{settings.load_timeout_s:g} s"
+        load_timeout_s = settings.load_timeout_for(stack)
+        limit = f"{load_timeout_s:g} s"
         try:
-            await page.goto(APP_URL, wait_until="load", timeout=settings.load_timeout_s * 1000)
+            await page.goto(APP_URL, wait_until="load", timeout=load_timeout_s * 1000)
             if stack is not WebdevStack.HTML:
                 # These apps start after `load`, once their loader has built them; the
                 # selector is watched from Playwright's own world, which the app's CSP
                 # (no 'unsafe-eval') does not govern.
-                left_s = settings.load_timeout_s - (time.perf_counter() - started)
+                left_s = load_timeout_s - (time.perf_counter() - started)
                 await page.locator(f"html[{STATE_ATTRIBUTE}]").wait_for(
                     state="attached", timeout=max(left_s, 0.001) * 1000
                 )

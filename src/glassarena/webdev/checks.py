@@ -30,6 +30,7 @@ from glassarena.arena.shared_turns import node_name
 from glassarena.storage.app_checks import AppCheckStore, ClaimedCheck, StoredAppCheck
 from glassarena.storage.database import Database
 from glassarena.webdev.checker import AppChecker, BrowserLost, CheckerBusy, CheckResult
+from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.extract import ExtractedProject, code_style, extract_turns
 from glassarena.webdev.runtimes import RuntimeFiles
 from glassarena.webdev.sandbox import SandboxPolicy
@@ -259,9 +260,15 @@ def build_checks(
     *,
     owner: str | None = None,
     lease_s: float = LEASE_S,
+    compiler: AppCompiler | None = None,
 ) -> WebdevChecks:
-    """Checks stored in the arena's database; run when Chromium exists (launched on first use)."""
-    checker = AppChecker(chromium_path, policy, runtimes=runtimes) if chromium_path else None
+    """Checks stored in the arena's database; run when Chromium exists (launched on first use).
+    `compiler` is the previews', so that checks load the documents voters see."""
+    checker = (
+        AppChecker(chromium_path, policy, runtimes=runtimes, compiler=compiler)
+        if chromium_path
+        else None
+    )
     return WebdevChecks(AppCheckStore(database), checker, owner=owner, lease_s=lease_s)
 
 

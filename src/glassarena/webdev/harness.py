@@ -6,10 +6,13 @@ origin-relative URL (`runtimes_base`, e.g. "/sandbox/runtimes", so the page find
 whatever preview origin serves it), the project's files as JSON, and a loader that builds
 and starts the app in the page:
 
-- React: Babel transforms each .tsx/.ts/.jsx/.js file when it is first imported, relative
-  imports (and "@/" for "src/") are resolved between the project's files, CSS files become
-  style sheets, and the entry's default export (or `App`) is mounted into #root, unless the
-  entry mounts itself. Tailwind's browser build styles the classes the app uses.
+- React: each .tsx/.ts/.jsx/.js file is turned into a CommonJS module and run when it is
+  first imported, relative imports (and "@/" for "src/") are resolved between the project's
+  files, CSS files become style sheets, and the entry's default export (or `App`) is mounted
+  into #root, unless the entry mounts itself. Given a `CompiledApp` (`webdev.compiler`
+  compiled the app once on the server) the page gets the modules and Tailwind's CSS ready
+  made and loads only React; without one, Babel transforms each file in the page and
+  Tailwind's browser build styles the classes the app uses.
 - Vue: vue3-sfc-loader compiles the single-file components (and .js/.ts modules) and the
   entry component is mounted into #app, with Tailwind as for React.
 - Python: Pyodide runs the entry script with the project's files in its working directory;
@@ -28,6 +31,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from html import escape
 
 from glassarena.vocabulary import WebdevStack
@@ -58,12 +63,36 @@ _SCRIPT_FILES = {
 }
 
 
-def build_document(project: AppProject, runtimes_base: str) -> str:
+# How each script file of a React app becomes a CommonJS module, in the page or on the server.
+BABEL_OPTIONS = {
+    "sourceType": "module",
+    "presets": ["typescript", ["react", {"runtime": "classic"}]],
+    "plugins": ["transform-modules-commonjs"],
+}
+
+
+# What a compiled React app's page loads: neither Babel nor Tailwind's browser build, only React.
+COMPILED_REACT_RUNTIMES = (REACT, REACT_DOM)
+
+
+@dataclass(frozen=True)
+class CompiledApp:
+    """A React app compiled ahead of the page: each script file's CommonJS code by path, and
+    Tailwind's CSS for the classes its files name and for its Tailwind style sheets."""
+
+    modules: Mapping[str, str] = field(default_factory=dict)
+    css: str = ""
+
+
+def build_document(
+    project: AppProject, runtimes_base: str, compiled: CompiledApp | None = None
+) -> str:
     """The HTML the sandboxed frame loads for `project`. `runtimes_base` is where the runtime
-    folders are, normally `SandboxPolicy.runtimes_path`."""
+    folders are, normally `SandboxPolicy.runtimes_path`; `compiled` is the React app compiled
+    on the server (`AppCompiler`), if it was."""
     if project.stack is WebdevStack.HTML:
         return _html_document(project)
-    return _harness_document(project, runtimes_base)
+    return _harness_document(project, runtimes_base, compiled)
 
 
 def content_security_policy(
@@ -83,23 +112,35 @@ def _json_for_script(value: object) -> str:
     return json.dumps(value).replace("<", "\\u003c")
 
 
-def _harness_document(project: AppProject, base: str) -> str:
+def _harness_document(project: AppProject, base: str, compiled: CompiledApp | None) -> str:
     stack = project.stack
     body, loader, runtimes = _STACKS[stack]
     pyodide_base = RUNTIMES[PYODIDE].url(base, "")
-    config = {"entry": project.entry, "files": dict(project.files), "pyodide": pyodide_base}
+    config: dict[str, object] = {
+        "entry": project.entry,
+        "files": dict(project.files),
+        "pyodide": pyodide_base,
+    }
+    style = ""
+    if stack is WebdevStack.REACT and compiled is not None:
+        runtimes = COMPILED_REACT_RUNTIMES
+        config["compiled"] = dict(compiled.modules)
+        style = f"\n<style>{_no_end_tag(compiled.css, 'style')}</style>"
+    elif stack is WebdevStack.REACT:
+        config["babel"] = BABEL_OPTIONS
     scripts = "\n".join(_script(runtime, base) for runtime in runtimes)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>App</title>
-<style>{_BASE_STYLE}</style>
+<style>{_BASE_STYLE}</style>{style}
 {scripts}
 </head>
 <body>
 {body}
 <script type="application/json" id="glassarena-project">{_json_for_script(config)}</script>
 <script>
+{SHARED_JS}
 {_COMMON_JS}
 {loader}
 </script>
@@ -125,11 +166,23 @@ const addStyle = (text, tailwind) => {
   style.textContent = text;
   document.head.append(style);
 };
-// Tailwind v3 directives mean "Tailwind here": v4's browser build wants its own import.
 const addCss = (text) => {
-  const uses = /@tailwind\\s|@import\\s+["']tailwindcss|@apply\\s|@theme\\b/.test(text);
-  addStyle(text.replace(/@tailwind\\s+[a-z-]+;?/g, '')
-               .replace(/@import\\s+["']tailwindcss[^;]*;?/g, ''), uses);
+  const sheet = tailwindSheet(text);
+  // A compiled app's Tailwind sheets are already in its CSS.
+  if (sheet !== null && project.compiled) return;
+  addStyle(sheet === null ? text : sheet, sheet !== null);
+};
+"""
+
+# Shared by the page and the server's compiler (`webdev.compiler`): which files of a React app
+# are scripts, and a style sheet that uses Tailwind, as Tailwind v4 wants it (v3 directives
+# mean "Tailwind here", and v4 brings its own import), or null for plain CSS.
+SHARED_JS = """
+const SCRIPT = /\\.(tsx|ts|jsx|js)$/;
+const tailwindSheet = (text) => {
+  if (!/@tailwind\\s|@import\\s+["']tailwindcss|@apply\\s|@theme\\b/.test(text)) return null;
+  return text.replace(/@tailwind\\s+[a-z-]+;?/g, '')
+             .replace(/@import\\s+["']tailwindcss[^;]*;?/g, '');
 };
 """
 
@@ -161,12 +214,8 @@ const resolve = (from, spec) => {
   throw new Error(`${from}: cannot find module '${spec}' among the app's files`);
 };
 const evaluate = (path) => {
-  const code = Babel.transform(files[path], {
-    filename: path,
-    sourceType: 'module',
-    presets: ['typescript', ['react', {runtime: 'classic'}]],
-    plugins: ['transform-modules-commonjs'],
-  }).code;
+  const code = project.compiled ? project.compiled[path] :
+    Babel.transform(files[path], {filename: path, ...project.babel}).code;
   // An inline script rather than eval, so the page needs no 'unsafe-eval'.
   const script = document.createElement('script');
   script.textContent = `window.__glassarenaDefine(${JSON.stringify(path)}, ` +
@@ -192,7 +241,6 @@ const requireFrom = (from, spec) => {
   throw new Error(`${from}: module '${spec}' is not available: React apps here run offline ` +
                   `with react, react-dom and Tailwind only`);
 };
-const SCRIPT = /\\.(tsx|ts|jsx|js)$/;
 const pickEntry = () => {
   if (SCRIPT.test(project.entry)) return project.entry;
   const candidates = ['src/main.tsx', 'src/index.tsx', 'main.tsx', 'index.tsx', 'src/App.tsx',

@@ -8,8 +8,12 @@ fresh random token and adds one event for the page:
     {"type": "app", "side": "a", "frame": {<iframe attributes>} | None,
      "truncated": bool, "note": str | None[, "stack": <the WebdevStack it is written in>]}
 
-The execution check is not run here: the server runs it for every finished answer, whether
-or not a client follows the stream (`glassarena.webdev.checks`).
+A React app is compiled on the server first (`AppCompiler`, when the arena has Chromium), so
+its page only runs it; the compiler starts with the first React battle, and each compile
+while the answer streams, once a code block of it has closed, so it is usually done when the
+answer is. The execution check is not run here: the
+server runs it for every finished answer, whether or not a client follows the stream
+(`glassarena.webdev.checks`).
 
 Documents live in a `PreviewStore`: Redis when the arena has one, so that any worker can
 serve any preview, else this process's memory.
@@ -24,6 +28,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from glassarena.vocabulary import WebdevStack
+from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.extract import ExtractedProject, extract_turns
 from glassarena.webdev.harness import build_document
 from glassarena.webdev.sandbox import (
@@ -90,9 +95,15 @@ class RedisPreviewStore:
 class WebdevPreviews:
     """Adds sandboxed app previews to WebDev battle streams."""
 
-    def __init__(self, store: PreviewStore, policy: SandboxPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: PreviewStore,
+        policy: SandboxPolicy | None = None,
+        compiler: AppCompiler | None = None,
+    ) -> None:
         self.store = store
         self.policy = policy or SandboxPolicy()
+        self.compiler = compiler
 
     async def with_previews(
         self,
@@ -104,13 +115,19 @@ class WebdevPreviews:
         battle asked for; `earlier` holds each side's answers of the turns before this one,
         oldest first, whose app this turn's answer edits."""
         answers: dict[str, list[str]] = {}
+        closed: dict[str, int] = {}  # code fences seen so far in each side's answer
         async for event in events:
             yield event
             kind = event.get("type")
             if kind == "battle":
-                answers = {}
+                answers, closed = {}, {}
+                if self.compiler is not None and stack is WebdevStack.REACT:
+                    self.compiler.start_soon()
             elif kind == "delta":
-                answers.setdefault(event["side"], []).append(event["text"])
+                side = event["side"]
+                answers.setdefault(side, []).append(event["text"])
+                if self.compiler is not None and "`" in event["text"]:
+                    _compile_ahead(self.compiler, answers[side], stack, earlier, side, closed)
             elif kind == "done":
                 side = event["side"]
                 answer = "".join(answers.pop(side, []))
@@ -118,6 +135,8 @@ class WebdevPreviews:
                 yield await self._preview(side, extract_turns(history, stack)[-1])
 
     async def aclose(self) -> None:
+        if self.compiler is not None:
+            await self.compiler.close()
         await self.store.aclose()
 
     async def _preview(self, side: str, app: ExtractedProject) -> Event:
@@ -130,7 +149,8 @@ class WebdevPreviews:
                 "note": app.reason,
             }
         project = app.project
-        document = build_document(project, self.policy.runtimes_path)
+        compiled = await self.compiler.compile(project) if self.compiler is not None else None
+        document = build_document(project, self.policy.runtimes_path, compiled)
         try:
             token = await self.store.put_app(document, project.stack)
         except RedisError as error:
@@ -153,7 +173,31 @@ class WebdevPreviews:
         }
 
 
-def build_previews(redis_url: str | None, policy: SandboxPolicy | None = None) -> WebdevPreviews:
+def _compile_ahead(
+    compiler: AppCompiler,
+    parts: list[str],
+    stack: WebdevStack | None,
+    earlier: Mapping[str, Sequence[str]] | None,
+    side: str,
+    closed: dict[str, int],
+) -> None:
+    """Once another code block of `side`'s answer so far (`parts`) has closed, start compiling
+    the app it makes; the compile of the finished answer's app then usually finds it done."""
+    text = "".join(parts)
+    fences = text.count("```")
+    if fences % 2 or fences <= closed.get(side, 0):
+        return
+    closed[side] = fences
+    app = extract_turns([*(earlier or {}).get(side, ()), text], stack)[-1]
+    if app.project is not None:
+        compiler.compile_ahead(app.project)
+
+
+def build_previews(
+    redis_url: str | None,
+    policy: SandboxPolicy | None = None,
+    compiler: AppCompiler | None = None,
+) -> WebdevPreviews:
     """Previews for an arena: Redis-backed when it has Redis, so any worker serves any app."""
     store: PreviewStore = RedisPreviewStore(redis_url) if redis_url else InProcessPreviewStore()
-    return WebdevPreviews(store, policy)
+    return WebdevPreviews(store, policy, compiler)
