@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_stack_corpus import CASES, SETTINGS, Case
+from corpus_checks import CASES, SETTINGS, Case
 
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import AppChecker, BrowserLost, CheckResult
