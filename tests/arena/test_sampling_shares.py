@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from scripted_arena import MODEL_NAMES, ScriptedProvider, make_service
 
-from glassarena.arena.integrity import realised_shares
+from glassarena.arena.integrity import realised_shares, sampling_windows
 from glassarena.arena.ratelimit import RateLimits
 from glassarena.arena.service import BattleRequest
 from glassarena.battles.record import Winner
@@ -52,7 +52,9 @@ async def test_shares_count_anonymous_battles_and_counted_votes_per_window(
             .values(created_at=datetime.now(UTC) - timedelta(days=10))
         )
 
-    shares = realised_shares(IntegrityStore(database), datetime.now(UTC))
+    shares = realised_shares(
+        IntegrityStore(database).version_activities(sampling_windows(datetime.now(UTC)))
+    )
 
     everything = shares["all"]
     assert (everything["appearances"], everything["counted_vote_appearances"]) == (12, 8)
@@ -76,6 +78,8 @@ async def test_a_model_without_an_organization_counts_as_unknown(database: Datab
     live = await service.start(voter, BattleRequest(prompt="Hi."))
     async for _ in live.events():
         pass
-    shares = realised_shares(IntegrityStore(database), datetime.now(UTC))
+    shares = realised_shares(
+        IntegrityStore(database).version_activities(sampling_windows(datetime.now(UTC)))
+    )
     organizations = {row["organization"]: row["battles"] for row in shares["all"]["organizations"]}
     assert organizations == {"lab-one": 1, "unknown": 1}

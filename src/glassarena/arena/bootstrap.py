@@ -105,11 +105,13 @@ class Arena:
             if len(candidates) >= 2:
                 targets[kind] = self.sampling.target_shares(candidates, kind)
         organizations = {model.name: model.organization for model in roster}
+        state = self.integrity.state()
         return {
             "policy": self.sampling.describe(),
             "target_shares": targets,
             "organizations": organizations,
-            "realised_shares": self.integrity.state().report["shares"],
+            # None for the moment after a start when the first reading is being computed.
+            "realised_shares": state.report["shares"] if state.ready else None,
         }
 
     async def _feed_sampling(self) -> None:

@@ -22,11 +22,16 @@ from glassarena.arena.config.schema import IntegritySettings
 from glassarena.arena.roster import Roster
 from glassarena.arena.sampling import SamplingPolicy
 from glassarena.arena.standing import Standing, standings
-from glassarena.storage.integrity import IntegrityStore, VersionActivity
+from glassarena.storage.battle_view import version_label
+from glassarena.storage.integrity import ActivityWindow, IntegrityStore, VersionActivity
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.verdict_log import VerdictLog
 
 logger = logging.getLogger(__name__)
+
+# How long a page waits for the first reading after a start before it is served without it:
+# a small arena's reading takes milliseconds; a million votes' takes seconds.
+FIRST_WAIT_SECONDS = 2.0
 
 WINDOWS: tuple[tuple[str, timedelta | None], ...] = (
     ("7d", timedelta(days=7)),
@@ -37,11 +42,17 @@ WINDOWS: tuple[tuple[str, timedelta | None], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class IntegrityState:
-    """One consistent reading, JSON-ready in `report`; `standing` per board label."""
+    """One consistent reading, JSON-ready in `report`; `standing` per board label.
+
+    Not `ready` while the first reading after a start is still being computed: then the
+    report holds only `pending` and what costs nothing to know, and `standing` has the
+    configured models with their organization and retirement but no counts, so a page can
+    be served and say that the figures are coming."""
 
     report: dict[str, Any]
     standing: Mapping[str, Standing]
     variants: Mapping[str, int]  # organization -> versions that have had battles
+    ready: bool = True
 
 
 class IntegrityView:
@@ -54,6 +65,7 @@ class IntegrityView:
         settings: IntegritySettings,
         *,
         keep_seconds: float = 5.0,
+        first_wait_seconds: float = FIRST_WAIT_SECONDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         screening_runs: VerdictLog | None = None,
     ) -> None:
@@ -64,44 +76,77 @@ class IntegrityView:
         self._sampling = sampling
         self._settings = settings
         self._keep_seconds = keep_seconds
+        self._first_wait_seconds = first_wait_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._cached: tuple[float, IntegrityState] | None = None
         self._reading = False
+        self._first_read = threading.Event()
 
     def state(self) -> IntegrityState:
-        """The latest reading. Only the very first call waits for the database; later ones
-        get the cached reading at once and, when it is older than `keep_seconds`, start one
-        background re-read (grouped queries over every battle cost seconds on a big arena,
-        which no page view should wait for)."""
+        """The latest reading, at once; when it is older than `keep_seconds`, one background
+        re-read starts (grouped queries over every battle cost seconds on a big arena, which
+        no page view should wait for). Before the first reading is done, a caller waits for
+        it at most `first_wait_seconds`, then gets a state that is not `ready`."""
         with self._lock:
             cached = self._cached
-            if cached is None:
-                state = self._read()
-                self._cached = (time.monotonic(), state)
-                return state
-            if time.monotonic() - cached[0] >= self._keep_seconds and not self._reading:
-                self._reading = True
-                threading.Thread(target=self._reread, name="integrity re-read", daemon=True).start()
+            if cached is None or time.monotonic() - cached[0] >= self._keep_seconds:
+                self._reread_in_background()
+        if cached is not None:
             return cached[1]
+        self._first_read.wait(self._first_wait_seconds)
+        with self._lock:
+            cached = self._cached
+        return cached[1] if cached is not None else self._pending()
+
+    def _reread_in_background(self) -> None:
+        # The caller holds the lock.
+        if not self._reading:
+            self._reading = True
+            threading.Thread(target=self._reread, name="integrity re-read", daemon=True).start()
 
     def _reread(self) -> None:
         try:
             state = self._read()
             with self._lock:
                 self._cached = (time.monotonic(), state)
+            self._first_read.set()
         except Exception:
             logger.exception("the integrity report could not be re-read; keeping the last one")
         finally:
             with self._lock:
                 self._reading = False
 
+    def _pending(self) -> IntegrityState:
+        """What is known without reading the battles: the configured models, who made them,
+        and which are retired (decided at the start)."""
+        standing = {}
+        for model in self._roster():
+            label = version_label(model.name, model.version)
+            standing[label] = Standing(
+                label=label,
+                name=model.name,
+                version=model.version,
+                organization=model.organization,
+                family=model.family,
+                open_weights=model.open_weights,
+                status="retired" if model.retired else "active",
+                reasons=(),
+                battles=0,
+                counted_votes=0,
+                in_config=True,
+            )
+        report = {"pending": True, "policy": self._sampling.describe()}
+        return IntegrityState(report=report, standing=standing, variants={}, ready=False)
+
     def _read(self) -> IntegrityState:
         now = self._clock()
         roster = self._roster()
         in_config = {model.version_id for model in roster}
         head = self._repository.log_head()
-        all_time = self._store.version_activity()
+        all_time, *sampled = self._store.version_activities(
+            [ActivityWindow(), *sampling_windows(now)]
+        )
         retirements = self._store.retirements()
         board = standings(all_time, in_config, retirements, self._settings)
         variants: dict[str, int] = defaultdict(int)
@@ -115,7 +160,7 @@ class IntegrityView:
         report = {
             "log": {"position": head.position, "head": head.entry_hash},
             "policy": self._sampling.describe(),
-            "shares": realised_shares(self._store, now),
+            "shares": realised_shares(sampled),
             "organizations": [
                 {
                     "organization": organization,
@@ -157,20 +202,25 @@ class IntegrityView:
         )
 
 
-def realised_shares(store: IntegrityStore, now: datetime) -> dict[str, dict[str, Any]]:
-    """What the sampling policy did, per window (`WINDOWS`): each organization's and model's
-    part of the battles it chose (anonymous ones; named and single-model battles are the
-    user's choice) and of their counted votes."""
-    return {
-        name: _shares(
-            store.version_activity(None if span is None else now - span, sampled_only=True)
-        )
-        for name, span in WINDOWS
-    }
+def sampling_windows(now: datetime) -> list[ActivityWindow]:
+    """The battles behind the realised shares, per window of `WINDOWS`: what the sampling
+    policy did (anonymous battles; named and single-model ones are the user's choice)."""
+    return [
+        ActivityWindow(None if span is None else now - span, sampled_only=True)
+        for _, span in WINDOWS
+    ]
+
+
+def realised_shares(
+    sampled: Sequence[Sequence[VersionActivity]],
+) -> dict[str, dict[str, Any]]:
+    """What the sampling policy did, per window, from the readings of `sampling_windows`."""
+    return {name: _shares(activity) for (name, _), activity in zip(WINDOWS, sampled, strict=True)}
 
 
 def _shares(activity: Sequence[VersionActivity]) -> dict[str, Any]:
-    """Battles and counted votes per model and per organization, with their shares.
+    """Battles and counted votes per model and per organization, with their shares: each
+    organization's and model's part of the battles the policy chose and of their votes.
 
     A battle appears once for each of its models, so shares are of model appearances.
     """

@@ -8,17 +8,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Subquery,
     Table,
+    and_,
     bindparam,
     case,
     func,
     insert,
     select,
+    true,
     union_all,
     update,
 )
@@ -92,34 +95,52 @@ def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _activity(since: datetime | None, sampled_only: bool) -> Subquery:
-    """Per model version that battled: battles, counted votes, first battle, last vote.
+@dataclass(frozen=True, slots=True)
+class ActivityWindow:
+    """Which battles a `version_activity` reading counts: those since `since` (None: ever);
+    with `sampled_only`, only the ones the sampling policy chose (anonymous ones)."""
+
+    since: datetime | None = None
+    sampled_only: bool = False
+
+
+def _activity(windows: Sequence[ActivityWindow]) -> Subquery:
+    """Per model version that battled, per window: battles, counted votes, first battle, last
+    vote, as columns `battles_<i>`, `counted_votes_<i>`, `first_battle_at_<i>`,
+    `last_vote_at_<i>`. One pass over the battles serves every window: on a big arena each pass
+    costs seconds, and the integrity report asks for four.
 
     A battle counts for both of its models; a vote counts for both when it counts.
     """
-    chosen = [_battles.c.mode == BattleMode.ANONYMOUS] if sampled_only else []
     sides = union_all(
         *(
             select(
                 side.label("version_id"),
                 _battles.c.id.label("battle_id"),
+                _battles.c.mode.label("mode"),
                 _battles.c.created_at.label("created_at"),
-            ).where(side.is_not(None), *chosen)
+            ).where(side.is_not(None))
             for side in (_battles.c.model_a_id, _battles.c.model_b_id)
         )
     ).subquery()
-    window = [] if since is None else [sides.c.created_at >= since]
+    columns: list[ColumnElement[Any]] = [sides.c.version_id]
+    for index, window in enumerate(windows):
+        conditions: list[ColumnElement[bool]] = []
+        if window.sampled_only:
+            conditions.append(sides.c.mode == BattleMode.ANONYMOUS)
+        if window.since is not None:
+            conditions.append(sides.c.created_at >= window.since)
+        chosen = and_(true(), *conditions)
+        columns += [
+            _counted(chosen).label(f"battles_{index}"),
+            _counted(and_(chosen, _votes.c.counted.is_(True))).label(f"counted_votes_{index}"),
+            func.min(case((chosen, sides.c.created_at))).label(f"first_battle_at_{index}"),
+            func.max(case((chosen, _votes.c.created_at))).label(f"last_vote_at_{index}"),
+        ]
     return (
-        select(
-            sides.c.version_id,
-            func.count(sides.c.battle_id).label("battles"),
-            _counted(_votes.c.counted.is_(True)).label("counted_votes"),
-            func.min(sides.c.created_at).label("first_battle_at"),
-            func.max(_votes.c.created_at).label("last_vote_at"),
-        )
+        select(*columns)
         .select_from(sides)
         .outerjoin(_votes, _votes.c.battle_id == sides.c.battle_id)
-        .where(*window)
         .group_by(sides.c.version_id)
         .subquery()
     )
@@ -149,41 +170,54 @@ class IntegrityStore:
         """Every model version with its battles and counted votes since `since` (None: ever);
         with `sampled_only`, only the battles the sampling policy chose (anonymous ones).
         """
-        activity = _activity(since, sampled_only)
-        query = (
-            select(
-                _versions.c.id,
-                _versions.c.name,
-                _versions.c.version,
-                _versions.c.organization,
-                _versions.c.family,
-                _versions.c.open_weights,
-                _versions.c.created_at,
-                func.coalesce(activity.c.battles, 0),
-                func.coalesce(activity.c.counted_votes, 0).cast(Integer),
-                activity.c.first_battle_at,
-                activity.c.last_vote_at,
-            )
-            .outerjoin(activity, activity.c.version_id == _versions.c.id)
-            .order_by(_versions.c.name, _versions.c.version)
-        )
-        with self._database.engine.connect() as reader:
-            return [
-                VersionActivity(
-                    version_id=row[0],
-                    name=row[1],
-                    version=row[2],
-                    organization=row[3],
-                    family=row[4],
-                    open_weights=row[5],
-                    created_at=as_utc(row[6]),
-                    battles=int(row[7]),
-                    counted_votes=int(row[8]),
-                    first_battle_at=_maybe_utc(row[9]),
-                    last_vote_at=_maybe_utc(row[10]),
+        return self.version_activities([ActivityWindow(since, sampled_only)])[0]
+
+    def version_activities(self, windows: Sequence[ActivityWindow]) -> list[list[VersionActivity]]:
+        """`version_activity` for each of `windows`, read in one query."""
+        activity = _activity(windows)
+        query = select(
+            _versions.c.id,
+            _versions.c.name,
+            _versions.c.version,
+            _versions.c.organization,
+            _versions.c.family,
+            _versions.c.open_weights,
+            _versions.c.created_at,
+            *(
+                column
+                for index in range(len(windows))
+                for column in (
+                    func.coalesce(activity.c[f"battles_{index}"], 0).cast(Integer),
+                    func.coalesce(activity.c[f"counted_votes_{index}"], 0).cast(Integer),
+                    activity.c[f"first_battle_at_{index}"],
+                    activity.c[f"last_vote_at_{index}"],
                 )
-                for row in reader.execute(query)
-            ]
+            ),
+        ).outerjoin(activity, activity.c.version_id == _versions.c.id)
+        query = query.order_by(_versions.c.name, _versions.c.version)
+        readings: list[list[VersionActivity]] = [[] for _ in windows]
+        with self._database.engine.connect() as reader:
+            for row in reader.execute(query):
+                for index, reading in enumerate(readings):
+                    battles, counted_votes, first_battle_at, last_vote_at = row[
+                        7 + 4 * index : 11 + 4 * index
+                    ]
+                    reading.append(
+                        VersionActivity(
+                            version_id=row[0],
+                            name=row[1],
+                            version=row[2],
+                            organization=row[3],
+                            family=row[4],
+                            open_weights=row[5],
+                            created_at=as_utc(row[6]),
+                            battles=int(battles),
+                            counted_votes=int(counted_votes),
+                            first_battle_at=_maybe_utc(first_battle_at),
+                            last_vote_at=_maybe_utc(last_vote_at),
+                        )
+                    )
+        return readings
 
     def describe_versions(
         self, origins: Sequence[tuple[int, str, str | None, bool | None]]
@@ -265,15 +299,17 @@ class IntegrityStore:
                     )
                 ).scalars()
             )
-            activity = _activity(None, sampled_only=False)
-            votes: dict[int, int] = {
-                row[0]: row[1]
-                for row in connection.execute(
-                    select(activity.c.version_id, activity.c.counted_votes).where(
-                        activity.c.version_id.in_([decision.version_id for decision in retire])
+            votes: dict[int, int] = {}
+            if retire:  # a pass over every battle, inside the write lock: only when needed
+                activity = _activity([ActivityWindow()])
+                votes = {
+                    row[0]: row[1]
+                    for row in connection.execute(
+                        select(activity.c.version_id, activity.c.counted_votes_0).where(
+                            activity.c.version_id.in_([decision.version_id for decision in retire])
+                        )
                     )
-                )
-            }
+                }
             for decision in retire:
                 if decision.version_id in active:
                     continue

@@ -14,6 +14,11 @@ from glassarena.arena.integrity import IntegrityState, IntegrityView
 from glassarena.arena.standing import Standing
 
 CSV_COLUMNS = ("organization", "family", "status")
+PENDING_MESSAGE = (
+    "The integrity figures (battles, votes, provisional models, realised shares) are being "
+    "computed after the server started; they will be here in a moment."
+)
+PENDING_RETRY_SECONDS = 10
 
 
 async def integrity_state(request: Request) -> IntegrityState:
@@ -51,6 +56,8 @@ def standings_json(state: IntegrityState, rows: Sequence[Mapping[str, Any]]) -> 
     organizations = sorted({entry["organization"] for entry in models.values()})
     return {
         "models": models,
+        # True for the moment after a start: statuses without provisional marks, no dates.
+        "pending": not state.ready,
         "variants_per_organization": {
             organization: state.variants.get(organization, 0) for organization in organizations
         },

@@ -10,8 +10,13 @@ from glassarena.arena.config import ArenaConfig
 from glassarena.arena.integrity import WINDOWS
 from glassarena.arena.log_export import export_lines
 from glassarena.web.dependencies import ServiceDependency
+from glassarena.web.errors import error_response
 from glassarena.web.share_chart import share_chart
-from glassarena.web.standing_view import integrity_state
+from glassarena.web.standing_view import (
+    PENDING_MESSAGE,
+    PENDING_RETRY_SECONDS,
+    integrity_state,
+)
 from glassarena.web.templating import templates
 
 router = APIRouter()
@@ -34,7 +39,19 @@ async def integrity_log(request: Request, service: ServiceDependency) -> Streami
 
 @router.get("/integrity", response_class=HTMLResponse, name="integrity_page")
 async def integrity_page(request: Request) -> HTMLResponse:
-    report = (await integrity_state(request)).report
+    state = await integrity_state(request)
+    if not state.ready:
+        return templates.TemplateResponse(
+            request,
+            "integrity.html",
+            {
+                "active": "integrity_page",
+                "pending": True,
+                "pending_message": PENDING_MESSAGE,
+                "report": state.report,
+            },
+        )
+    report = state.report
     offered = [entry for entry in report["organizations"] if entry["variants_offered_now"]]
     fair = 1 / len(offered) if offered else None
     charts = {
@@ -60,4 +77,12 @@ async def integrity_page(request: Request) -> HTMLResponse:
 
 @router.get("/integrity.json", name="integrity_json")
 async def integrity_json(request: Request) -> JSONResponse:
-    return JSONResponse((await integrity_state(request)).report)
+    state = await integrity_state(request)
+    if not state.ready:
+        return error_response(
+            503,
+            "integrity_pending",
+            PENDING_MESSAGE,
+            headers={"Retry-After": str(PENDING_RETRY_SECONDS)},
+        )
+    return JSONResponse(state.report)

@@ -121,6 +121,7 @@ async def leaderboard_page(
         "board_filter": chosen,
         "filtered_out": hidden_by_filter,
         "variants": standings_json(state, all_rows)["variants_per_organization"],
+        "standings_pending": not state.ready,
         "provisional_rules": request.app.state.config.integrity.provisional,
         "style": board["style"] if board else [],
         "level": 0.95,
