@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from glassarena.arena import live_screening
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
 from glassarena.arena.live_screening import LiveScreening, screening_version
 from glassarena.arena.log_audit import (
@@ -257,3 +258,24 @@ def test_a_private_arena_of_one_voter_is_not_screened(sqlite_repository: ArenaRe
     screening = LiveScreening(VerdictLog(sqlite_repository.database), ScreeningSettings())
     outcome = screening.run(sqlite_repository.log_head())
     assert outcome.uncounted == {} and outcome.appended == 0
+
+
+def test_a_pass_reading_the_log_in_pieces_decides_the_same(
+    sqlite_repository: ArenaRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first pass reads a long log in pieces and keeps no Python object per vote (they
+    would pin the read's peak memory); it decides exactly what one read decides."""
+    repository = sqlite_repository
+    crowd = seed_honest_crowd(repository, HONEST_VOTERS, VOTES_EACH)
+    seed_target_fan(repository, crowd, FAN_VOTES)
+    head = repository.log_head()
+    with monkeypatch.context() as patched:
+        patched.setattr(live_screening, "READ_ENTRIES", 7)
+        pieces = LiveScreening(VerdictLog(repository.database), ScreeningSettings())
+        in_pieces = pieces.run(head)
+    at_once = LiveScreening(VerdictLog(repository.database), ScreeningSettings()).run(head)
+    assert len(in_pieces.uncounted) == FAN_VOTES
+    assert in_pieces.uncounted == at_once.uncounted
+    assert in_pieces.report == {**at_once.report, "verdicts_appended": FAN_VOTES}
+    columns = [getattr(pieces._votes, name) for name in live_screening._COLUMNS]
+    assert all(len(column) == head.position and column.dtype != object for column in columns)
