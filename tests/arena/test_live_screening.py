@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from glassarena.arena import live_screening
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
 from glassarena.arena.live_screening import LiveScreening, screening_version
 from glassarena.arena.log_audit import (
@@ -257,3 +258,48 @@ def test_a_private_arena_of_one_voter_is_not_screened(sqlite_repository: ArenaRe
     screening = LiveScreening(VerdictLog(sqlite_repository.database), ScreeningSettings())
     outcome = screening.run(sqlite_repository.log_head())
     assert outcome.uncounted == {} and outcome.appended == 0
+
+
+def test_a_pass_reading_the_log_in_pieces_decides_the_same(
+    sqlite_repository: ArenaRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first pass reads a long log in pieces and keeps no Python object per vote (they
+    would pin the read's peak memory); it decides exactly what one read decides."""
+    repository = sqlite_repository
+    crowd = seed_honest_crowd(repository, HONEST_VOTERS, VOTES_EACH)
+    seed_target_fan(repository, crowd, FAN_VOTES)
+    head = repository.log_head()
+    with monkeypatch.context() as patched:
+        patched.setattr(live_screening, "READ_ENTRIES", 7)
+        pieces = LiveScreening(VerdictLog(repository.database), ScreeningSettings())
+        in_pieces = pieces.run(head)
+    at_once = LiveScreening(VerdictLog(repository.database), ScreeningSettings()).run(head)
+    assert len(in_pieces.uncounted) == FAN_VOTES
+    assert in_pieces.uncounted == at_once.uncounted
+    assert in_pieces.report == {**at_once.report, "verdicts_appended": FAN_VOTES}
+    columns = [getattr(pieces._votes, name) for name in live_screening._COLUMNS]
+    assert all(len(column) == head.position and column.dtype != object for column in columns)
+
+
+def test_the_first_pass_waits_for_the_first_boards(sqlite_repository: ArenaRepository) -> None:
+    """After a start the first pass (a read of every vote) does not share the CPU with the
+    first boards: it runs once the style-controlled ones were published too, new vote or
+    not, and its verdicts reach the boards as usual."""
+    repository = sqlite_repository
+    crowd = seed_honest_crowd(repository, HONEST_VOTERS, VOTES_EACH)
+    seed_target_fan(repository, crowd, FAN_VOTES)
+    verdicts = VerdictLog(repository.database)
+    live = _refresher(repository, LiveScreening(verdicts, ScreeningSettings()))
+    attacked = repository.log_head()
+    assert live.refresh_if_needed(style_control=False)
+    assert verdicts.latest_run() is None, "no pass before the style-controlled boards"
+    assert not live.refresh_if_needed(style_control=False)
+    assert verdicts.latest_run() is None
+    assert live.refresh_style_boards() == len(CATEGORIES)
+    assert not live.refresh_if_needed(style_control=False), "no new vote: boards unchanged"
+    run = verdicts.latest_run()
+    assert run is not None and run["position"] == attacked.position
+    assert repository.log_head().position == attacked.position + FAN_VOTES
+    assert live.refresh_if_needed(style_control=False), "the verdicts reach the boards"
+    screened = live.snapshot("text")
+    assert screened is not None and screened.votes == HONEST_VOTERS * VOTES_EACH

@@ -431,6 +431,9 @@ class LeaderboardRefresher:
             return False
         known = self._store.watermark()
         if known is not None and known >= head.position:
+            if self._screening is not None and self._screening.due():
+                # A first pass that waited for the first boards runs without a new vote.
+                self._screen(head, 0.0)
             return False
         self.refresh(head, style_control=style_control)
         return True
@@ -451,10 +454,24 @@ class LeaderboardRefresher:
         logger.info("leaderboards computed at log position %d in %.3f s", head.position, elapsed)
         if style_control:
             self.refresh_style_boards()
-        if self._screening is not None:
-            # Screening's budget is a share of the time the boards took, style fits included.
-            elapsed, self._style_seconds = elapsed + self._style_seconds, 0.0
-            self._screening.after_refresh(head, elapsed)
+        self._screen(head, elapsed)
+
+    def _screen(self, head: LogHead, elapsed: float) -> None:
+        """Give screening the time the boards took, style fits included, as its budget.
+
+        Not before every board has been published once since the statistics were built: a
+        first pass reads and screens every vote (tens of seconds at a million), and after
+        a restart it would share the CPU with the first boards and pages; it waits for
+        them instead (`glassarena verify` replays verdicts whenever they were logged)."""
+        if self._screening is None or not self._published():
+            return
+        elapsed, self._style_seconds = elapsed + self._style_seconds, 0.0
+        self._screening.after_refresh(head, elapsed)
+
+    def _published(self) -> bool:
+        """Whether every board, style-controlled ones included, was computed since the
+        statistics were built."""
+        return all(category in self._styled for category in self.categories)
 
     def refresh_style_boards(self) -> int:
         """The style-controlled boards at the last folded head, where they are behind it;

@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 # Bumped whenever the detectors change what they decide; logged with every verdict.
 SCREENING_VERSION = "2"
 _OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
+_COLUMNS = ("position", "battle", "category", "model_a", "model_b", "winner", "voter", "ip", "time")
+# Log positions read per query: bounds the rows a first pass over a long log holds at once.
+READ_ENTRIES = 50_000
 
 
 def screening_version(settings: ScreeningSettings) -> str:
@@ -79,38 +82,51 @@ class _Codes:
 
 @dataclass
 class _Screenable:
-    """Every screenable vote read so far, as arrays; grows by the newly logged ones only."""
+    """Every screenable vote read so far, as arrays; grows by the newly logged ones only.
+
+    No Python object per vote is kept: at a million votes, a string per vote held between
+    passes pins the allocator's pages that the read's transient rows were spread over, and
+    the process keeps the read's peak (hundreds of MiB) for good."""
 
     read_up_to: int = 0
     position: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    battle: list[str] = field(default_factory=list)
+    battle: NDArray[np.bytes_] = field(default_factory=lambda: np.zeros(0, "S1"))  # ASCII ids
     category: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     model_a: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     model_b: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
-    outcome: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    winner: list[str] = field(default_factory=list)
+    winner: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     voter: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     ip: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     time: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     categories: _Codes = field(default_factory=_Codes)
     models: _Codes = field(default_factory=_Codes)
+    winners: _Codes = field(default_factory=_Codes)
     voters: _Codes = field(default_factory=_Codes)
     ips: _Codes = field(default_factory=_Codes)
 
-    def extend(self, new: ScreenableVotes, up_to: int) -> None:
+    def extend(self, batches: Iterable[ScreenableVotes], up_to: int) -> None:
+        """Append the batches' votes (in log order), joined to the arrays once at the end."""
+        parts: dict[str, list[NDArray[Any]]] = {name: [getattr(self, name)] for name in _COLUMNS}
+        for new in batches:
+            parts["position"].append(np.asarray(new.position, dtype=np.int64))
+            parts["battle"].append(np.array(new.battle_public_id, dtype=np.bytes_))
+            parts["category"].append(self.categories.encode(new.category))
+            parts["model_a"].append(self.models.encode(new.model_a))
+            parts["model_b"].append(self.models.encode(new.model_b))
+            parts["winner"].append(self.winners.encode(new.winner))
+            parts["voter"].append(self.voters.encode(new.voter_id))
+            parts["ip"].append(self.ips.encode(new.ip_hash))
+            parts["time"].append(np.asarray(new.voted_at, dtype=np.float64))
+        for name, columns in parts.items():
+            setattr(self, name, np.concatenate(columns) if len(columns) > 1 else columns[0])
         self.read_up_to = up_to
-        if not len(new):
-            return
-        self.position = np.r_[self.position, np.asarray(new.position, dtype=np.int64)]
-        self.battle += new.battle_public_id
-        self.category = np.r_[self.category, self.categories.encode(new.category)]
-        self.model_a = np.r_[self.model_a, self.models.encode(new.model_a)]
-        self.model_b = np.r_[self.model_b, self.models.encode(new.model_b)]
-        self.outcome = np.r_[self.outcome, [_OUTCOMES[winner] for winner in new.winner]]
-        self.winner += new.winner
-        self.voter = np.r_[self.voter, self.voters.encode(new.voter_id)]
-        self.ip = np.r_[self.ip, self.ips.encode(new.ip_hash)]
-        self.time = np.r_[self.time, np.asarray(new.voted_at, dtype=np.float64)]
+
+    def battle_id(self, row: int) -> str:
+        return bytes(self.battle[row]).decode("ascii")
+
+    def outcome(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
+        scores = np.array([_OUTCOMES[winner] for winner in self.winners.names], dtype=np.float64)
+        return scores[self.winner[rows]]
 
     def table(self, rows: NDArray[np.intp]) -> VoteTable:
         """The votes at `rows` as a VoteTable (models sorted, as screening requires)."""
@@ -123,7 +139,7 @@ class _Screenable:
             models=labels[order],
             model_a=sorted_code[self.model_a[rows]],
             model_b=sorted_code[self.model_b[rows]],
-            outcome=self.outcome[rows],
+            outcome=self.outcome(rows),
             voter=self.voter[rows],
             voter_names=np.array(self.voters.names, dtype=object),
             ip=self.ip[rows],
@@ -188,14 +204,18 @@ class LiveScreening:
         votes = self._votes
         if head.position > votes.read_up_to:
             votes.extend(
-                self._verdicts.screenable_votes(votes.read_up_to, head.position), head.position
+                (
+                    self._verdicts.screenable_votes(after, min(after + READ_ENTRIES, head.position))
+                    for after in range(votes.read_up_to, head.position, READ_ENTRIES)
+                ),
+                head.position,
             )
         uncounted, report = self._decide(head.position)
         in_force = self._verdicts.screened_out(head.position)
         changes = [
             Verdict(
                 int(votes.position[row]),
-                votes.battle[row],
+                votes.battle_id(row),
                 False,
                 reason,
                 explanation(reason),
@@ -208,7 +228,7 @@ class LiveScreening:
         rows = np.minimum(np.searchsorted(votes.position, held), max(len(votes.position) - 1, 0))
         judged = votes.position[rows] == held if len(votes.position) else held < 0
         changes += [
-            Verdict(int(votes.position[row]), votes.battle[row], True, None)
+            Verdict(int(votes.position[row]), votes.battle_id(row), True, None)
             for row in rows[judged].tolist()
             if row not in uncounted
         ]
@@ -317,7 +337,7 @@ class LiveScreening:
             {
                 "model_a": labels[votes.model_a[rows]],
                 "model_b": labels[votes.model_b[rows]],
-                "winner": [votes.winner[row] for row in rows.tolist()],
+                "winner": np.array(votes.winners.names, dtype=object)[votes.winner[rows]],
             }
         )
         try:

@@ -108,42 +108,52 @@ def _activity(windows: Sequence[ActivityWindow]) -> Subquery:
     """Per model version that battled, per window: battles, counted votes, first battle, last
     vote, as columns `battles_<i>`, `counted_votes_<i>`, `first_battle_at_<i>`,
     `last_vote_at_<i>`. One pass over the battles serves every window: on a big arena each pass
-    costs seconds, and the integrity report asks for four.
+    costs seconds, and the integrity report asks for four (the retirement rules, at every
+    start, for one).
 
-    A battle counts for both of its models; a vote counts for both when it counts.
+    A battle counts for both of its models; a vote counts for both when it counts. The pass
+    groups by the pair of models (each battle read once, joined once to its vote), and the
+    pairs' sums (a few hundred rows) are then split into their two sides: reading every
+    battle twice, once per side, took twice the time.
     """
-    sides = union_all(
-        *(
-            select(
-                side.label("version_id"),
-                _battles.c.id.label("battle_id"),
-                _battles.c.mode.label("mode"),
-                _battles.c.created_at.label("created_at"),
-            ).where(side.is_not(None))
-            for side in (_battles.c.model_a_id, _battles.c.model_b_id)
-        )
-    ).subquery()
-    columns: list[ColumnElement[Any]] = [sides.c.version_id]
+    measures: list[ColumnElement[Any]] = []
     for index, window in enumerate(windows):
         conditions: list[ColumnElement[bool]] = []
         if window.sampled_only:
-            conditions.append(sides.c.mode == BattleMode.ANONYMOUS)
+            conditions.append(_battles.c.mode == BattleMode.ANONYMOUS)
         if window.since is not None:
-            conditions.append(sides.c.created_at >= window.since)
+            conditions.append(_battles.c.created_at >= window.since)
         chosen = and_(true(), *conditions)
-        columns += [
+        measures += [
             _counted(chosen).label(f"battles_{index}"),
             _counted(and_(chosen, _votes.c.counted.is_(True))).label(f"counted_votes_{index}"),
-            func.min(case((chosen, sides.c.created_at))).label(f"first_battle_at_{index}"),
+            func.min(case((chosen, _battles.c.created_at))).label(f"first_battle_at_{index}"),
             func.max(case((chosen, _votes.c.created_at))).label(f"last_vote_at_{index}"),
         ]
-    return (
-        select(*columns)
-        .select_from(sides)
-        .outerjoin(_votes, _votes.c.battle_id == sides.c.battle_id)
-        .group_by(sides.c.version_id)
-        .subquery()
+    pairs = (
+        select(_battles.c.model_a_id, _battles.c.model_b_id, *measures)
+        .select_from(_battles)
+        .outerjoin(_votes, _votes.c.battle_id == _battles.c.id)
+        .group_by(_battles.c.model_a_id, _battles.c.model_b_id)
+        .cte("pairs")  # read by both sides: computed once
     )
+    names = [measure.name for measure in measures]
+    sides = union_all(
+        *(
+            select(side.label("version_id"), *(pairs.c[name] for name in names)).where(
+                side.is_not(None)
+            )
+            for side in (pairs.c.model_a_id, pairs.c.model_b_id)
+        )
+    ).subquery()
+    columns: list[ColumnElement[Any]] = [sides.c.version_id]
+    for name in names:
+        column = sides.c[name]
+        merged = func.min(column) if name.startswith("first_") else func.max(column)
+        columns.append(
+            (func.sum(column) if name.startswith(("battles_", "counted_")) else merged).label(name)
+        )
+    return select(*columns).group_by(sides.c.version_id).subquery()
 
 
 class IntegrityStore:
