@@ -14,16 +14,19 @@ from glassarena.storage.migrate import MIGRATIONS
 
 
 @contextmanager
-def migrated_only_to(database_url: str, revision: str) -> Iterator[sa.Connection]:
-    """A connection, in one transaction, to the database migrated up to `revision` and no
-    further, for the rows that revision's schema takes; the engine is closed after."""
+def migrated_only_to(
+    database_url: str, revision: str, *, down: bool = False
+) -> Iterator[sa.Connection]:
+    """A connection, in one transaction, to the database migrated up to `revision` (with
+    `down`, down to it) and no further, for the rows that revision's schema takes; the engine
+    is closed after."""
     engine = create_database_engine(database_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            (command.downgrade if down else command.upgrade)(config, revision)
             yield connection
     finally:
         engine.dispose()

@@ -4,30 +4,20 @@ followed them take those verdicts' standing; going down puts the acceptance deci
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from glassarena.screening.result import explanation
-from glassarena.storage.database import create_database_engine, open_database
-from glassarena.storage.migrate import MIGRATIONS
+from glassarena.storage.database import open_database
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.verdict_log import Verdict, VerdictLog
+from older_schema import migrated_only_to
 from vote_seeding import seed_honest_crowd
 
 _STANDING = sa.text("SELECT counted, not_counted_reason FROM votes ORDER BY id")
 
 
 def _migrate(database_url: str, revision: str, *, down: bool) -> list[tuple[bool, str | None]]:
-    engine = create_database_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, revision)
-            return [(bool(counted), reason) for counted, reason in connection.execute(_STANDING)]
-    finally:
-        engine.dispose()
+    with migrated_only_to(database_url, revision, down=down) as connection:
+        return [(bool(counted), reason) for counted, reason in connection.execute(_STANDING)]
 
 
 def test_votes_take_their_latest_verdict_and_give_it_back_going_down(database_url: str) -> None:
