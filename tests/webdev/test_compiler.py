@@ -76,6 +76,21 @@ VUE_SHEET_APP = AppProject(
     },
     "App.vue",
 )
+# Extra.vue is imported only when the app runs: the compile still includes it.
+VUE_LAZY_APP = AppProject(
+    WebdevStack.VUE,
+    {
+        "App.vue": (
+            "<script setup>\n"
+            'import { defineAsyncComponent } from "vue";\n'
+            'const Extra = defineAsyncComponent(() => import("./Extra.vue"));\n'
+            "</script>\n"
+            "<template><Extra /></template>\n"
+        ),
+        "Extra.vue": '<template><p class="text-lg">Loaded later</p></template>\n',
+    },
+    "App.vue",
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +122,11 @@ def outcomes(chromium_path: str, webdev_runtimes: RuntimeFiles) -> dict[str, Out
                     *(outcome(case.project) for case in REACT_CASES + VUE_CASES),
                     outcome(SHEET_APP),
                     outcome(VUE_SHEET_APP),
+                    outcome(VUE_LAZY_APP),
                 )
         finally:
             await compiler.close()
-        names = [*(case.id for case in REACT_CASES + VUE_CASES), "sheet", "vue sheet"]
+        names = [*(case.id for case in REACT_CASES + VUE_CASES), "sheet", "vue sheet", "vue lazy"]
         return dict(zip(names, done, strict=True))
 
     return asyncio.run(compile_and_check())
@@ -191,6 +207,16 @@ async def test_a_vue_apps_styles_are_compiled_scoped_into_its_css(
     (scoped,) = [line for line in css.splitlines() if "letter-spacing: 3px" in line]
     scope = scoped.split("[", 1)[1].split("]", 1)[0]
     assert scope.startswith("data-v-") and scope in outcome.compiled.modules["/Badge.vue"]
+
+
+def test_a_vue_module_imported_when_the_app_runs_is_compiled_too(
+    outcomes: dict[str, Outcome],
+) -> None:
+    outcome = outcomes["vue lazy"]
+    assert outcome.result.runs, outcome.result.to_json()
+    assert outcome.result.uncaught_errors + outcome.result.console_errors == []
+    assert outcome.compiled is not None
+    assert set(outcome.compiled.modules) == {"/App.vue", "/Extra.vue"}
 
 
 async def test_a_compile_past_its_limit_leaves_the_app_to_its_page(
