@@ -5,14 +5,15 @@ For each stack, one real-shaped app of tests/webdev/corpus is turned into its do
 (`harness.build_document`), stored, and loaded by Chromium from a real HTTP server serving the
 sandbox route and the installed runtimes, top-level under the app's CSP. The timed span ends
 when the app is loaded: the harness's `data-glassarena` state (the app built and mounted, the
-script run, the diagram drawn), or `load` for HTML. A React app is compiled by a warm
+script run, the diagram drawn), or `load` for HTML. A React or Vue app is compiled by a warm
 `AppCompiler` as the arena does, `--compile`:
 
 - `server` (default): inside the timed span, as when the answer ends with its code block;
 - `ahead`: before it, as when prose follows the code block (the previews start the compile
   when the block closes, `AppCompiler.compile_ahead`);
-- `page`: not at all: Babel and Tailwind's browser build in the page (the path before
-  `AppCompiler`, and still the one of an app that does not compile on the server).
+- `page`: not at all: Babel (or vue3-sfc-loader) and Tailwind's browser build in the page
+  (the path before `AppCompiler`, and still the one of an app that does not compile on the
+  server).
 
 Each load gets an app of its own (its entry ends with a numbered comment), so no compile is
 answered from the compiler's per-app cache. Two series per stack:
@@ -55,7 +56,12 @@ from glassarena.vocabulary import WebdevStack
 from glassarena.web.settings import Settings
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
-from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, STATE_ATTRIBUTE, build_document
+from glassarena.webdev.harness import (
+    COMPILED_REACT_RUNTIMES,
+    COMPILED_VUE_RUNTIMES,
+    STATE_ATTRIBUTE,
+    build_document,
+)
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RUNTIMES, STACK_RUNTIMES, RuntimeFiles
 from glassarena.webdev.sandbox import MemoryAppStore, SandboxPolicy, sandbox_app
@@ -229,8 +235,12 @@ def sizes() -> None:
     for stack, names in STACK_RUNTIMES.items():
         added = sum(RUNTIMES[name].size_bytes for name in names)
         print(f"  a {stack.value} app loads {added / 1e6:.2f} MB of runtimes")
-    compiled = sum(RUNTIMES[name].size_bytes for name in COMPILED_REACT_RUNTIMES)
-    print(f"  a react app compiled on the server loads {compiled / 1e6:.2f} MB of runtimes")
+    for stack, compiled_runtimes in (
+        ("react", COMPILED_REACT_RUNTIMES),
+        ("vue", COMPILED_VUE_RUNTIMES),
+    ):
+        compiled = sum(RUNTIMES[name].size_bytes for name in compiled_runtimes)
+        print(f"  a {stack} app compiled on the server loads {compiled / 1e6:.2f} MB of runtimes")
 
 
 def main() -> None:
@@ -244,12 +254,12 @@ def main() -> None:
         "--compile",
         choices=("server", "ahead", "page"),
         default="server",
-        help="where and when a React app is compiled (see the module's docstring)",
+        help="where and when a React or Vue app is compiled (see the module's docstring)",
     )
     args = parser.parse_args()
     stacks = [WebdevStack(value) for value in args.stacks.split(",")]
     sizes()
-    print(f"\nReact apps compiled: {args.compile}")
+    print(f"\nReact and Vue apps compiled: {args.compile}")
     asyncio.run(run(args.runs, args.first_loads, stacks, args.compile))
 
 

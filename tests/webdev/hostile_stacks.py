@@ -87,14 +87,14 @@ def as_stack_document(
     stack: WebdevStack,
     source: str,
     runtimes_base: str,
-    compile_react: Callable[[AppProject], CompiledApp | None] | None = None,
+    compile_app: Callable[[AppProject], CompiledApp | None] | None = None,
 ) -> str:
     """The document the sandbox serves for hostile app `source` rewritten in `stack`; with
-    `compile_react`, a React rewrite as the arena's compiler makes it."""
+    `compile_app`, a React or Vue rewrite as the arena's compiler makes it."""
     if stack is WebdevStack.HTML:
         return source
     project = hostile_project(stack, source)
-    compiled = compile_react(project) if compile_react is not None else None
-    if compile_react is not None and compiled is None:
+    compiled = compile_app(project) if compile_app is not None else None
+    if compile_app is not None and compiled is None:
         raise AssertionError(f"the {stack.value} rewrite did not compile")
     return build_document(project, runtimes_base, compiled)

@@ -1,10 +1,12 @@
-"""React apps compiled once on the server (`AppCompiler`), then checked as voters see them.
+"""React and Vue apps compiled once on the server (`AppCompiler`), then checked as voters
+see them.
 
-Every React app of the corpus is compiled in the compiler's warm page and checked by an
-`AppChecker` sharing that compiler, the way the arena wires them: the apps that run still
-run, with only React and ReactDOM loaded, and the broken ones still fail with their own
-error (a TSX syntax error does not compile, so that app gets the in-page harness, whose Babel
-reports it as before).
+Every React and Vue app of the corpus is compiled in the compiler's warm page and checked by
+an `AppChecker` sharing that compiler, the way the arena wires them: the apps that run still
+run, with only React and ReactDOM (or Vue) loaded, and the broken ones still fail with their
+own error (a TSX syntax error, a Vue script's syntax error or template error does not
+compile, so that app gets the in-page harness, whose Babel or vue3-sfc-loader reports it as
+before).
 """
 
 from __future__ import annotations
@@ -24,12 +26,24 @@ from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.harness import CompiledApp, build_document
 from glassarena.webdev.previews import InProcessPreviewStore, WebdevPreviews
 from glassarena.webdev.project import AppProject
-from glassarena.webdev.runtimes import BABEL, REACT_DOM, RUNTIMES, TAILWIND, RuntimeFiles
+from glassarena.webdev.runtimes import (
+    BABEL,
+    REACT_DOM,
+    RUNTIMES,
+    TAILWIND,
+    VUE,
+    VUE_SFC_LOADER,
+    RuntimeFiles,
+)
 from glassarena.webdev.sandbox import unpack_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REACT_CASES = [case for case in CASES if case.stack is WebdevStack.REACT]
+VUE_CASES = [case for case in CASES if case.stack is WebdevStack.VUE]
+SCRIPT_FILES = (".tsx", ".ts", ".jsx", ".js", ".vue")
+# Broken before they run: not compiled, so that their pages report the error as before.
+NOT_COMPILED = {"react/jsx_syntax_error", "vue/script_syntax_error", "vue/template_missing_end_tag"}
 SHEET_APP = AppProject(
     WebdevStack.REACT,
     {
@@ -42,6 +56,40 @@ SHEET_APP = AppProject(
         "card.css": "@tailwind utilities;\n.card { @apply rounded-xl bg-rose-500; }\n",
     },
     "App.tsx",
+)
+VUE_SHEET_APP = AppProject(
+    WebdevStack.VUE,
+    {
+        "App.vue": (
+            '<script setup lang="ts">\n'
+            'import Badge from "./Badge.vue";\n'
+            "const label: string = 'Hi';\n"
+            "</script>\n"
+            '<template><p class="card md:p-8"><Badge :text="label" /></p></template>\n'
+            "<style>\n.card { @apply rounded-xl bg-rose-500; }\n</style>\n"
+        ),
+        "Badge.vue": (
+            '<script setup lang="ts">\ndefineProps<{ text: string }>();\n</script>\n'
+            '<template><span class="badge">{{ text }}</span></template>\n'
+            "<style scoped>\n.badge { letter-spacing: 3px; }\n</style>\n"
+        ),
+    },
+    "App.vue",
+)
+# Extra.vue is imported only when the app runs: the compile still includes it.
+VUE_LAZY_APP = AppProject(
+    WebdevStack.VUE,
+    {
+        "App.vue": (
+            "<script setup>\n"
+            'import { defineAsyncComponent } from "vue";\n'
+            'const Extra = defineAsyncComponent(() => import("./Extra.vue"));\n'
+            "</script>\n"
+            "<template><Extra /></template>\n"
+        ),
+        "Extra.vue": '<template><p class="text-lg">Loaded later</p></template>\n',
+    },
+    "App.vue",
 )
 
 
@@ -71,11 +119,15 @@ def outcomes(chromium_path: str, webdev_runtimes: RuntimeFiles) -> dict[str, Out
                     return Outcome(compiled, document, await checker.check_project(project))
 
                 done = await asyncio.gather(
-                    *(outcome(case.project) for case in REACT_CASES), outcome(SHEET_APP)
+                    *(outcome(case.project) for case in REACT_CASES + VUE_CASES),
+                    outcome(SHEET_APP),
+                    outcome(VUE_SHEET_APP),
+                    outcome(VUE_LAZY_APP),
                 )
         finally:
             await compiler.close()
-        return dict(zip([*(case.id for case in REACT_CASES), "sheet"], done, strict=True))
+        names = [*(case.id for case in REACT_CASES + VUE_CASES), "sheet", "vue sheet", "vue lazy"]
+        return dict(zip(names, done, strict=True))
 
     return asyncio.run(compile_and_check())
 
@@ -84,10 +136,10 @@ def script_of(runtime: str) -> str:
     return f"/sandbox/runtimes/{RUNTIMES[runtime].key}/"
 
 
-@pytest.mark.parametrize("case", REACT_CASES, ids=[case.id for case in REACT_CASES])
-def test_a_compiled_react_app_checks_as_in_its_page(
-    case: Case, outcomes: dict[str, Outcome]
-) -> None:
+@pytest.mark.parametrize(
+    "case", REACT_CASES + VUE_CASES, ids=[case.id for case in REACT_CASES + VUE_CASES]
+)
+def test_a_compiled_app_checks_as_in_its_page(case: Case, outcomes: dict[str, Outcome]) -> None:
     outcome = outcomes[case.id]
     seen = outcome.result.to_json()
     expect = case.expect
@@ -101,20 +153,25 @@ def test_a_compiled_react_app_checks_as_in_its_page(
         assert any(expect["error"] in error for error in outcome.result.uncaught_errors), seen
     elif expect["runs"]:
         assert outcome.result.uncaught_errors + outcome.result.console_errors == [], seen
-    if case.name == "jsx_syntax_error":
-        # Not compiled: its page transforms it, and Babel reports the error there.
+    in_page = BABEL if case.stack is WebdevStack.REACT else VUE_SFC_LOADER
+    if case.id in NOT_COMPILED:
+        # Not compiled: its page compiles it, and Babel or vue3-sfc-loader reports the error.
         assert outcome.compiled is None
-        assert script_of(BABEL) in outcome.document
+        assert script_of(in_page) in outcome.document
         return
     assert outcome.compiled is not None
     assert outcome.document == build_document(case.project, "/sandbox/runtimes", outcome.compiled)
-    # The page loads React alone: no Babel, no Tailwind browser build.
-    assert script_of(REACT_DOM) in outcome.document
-    assert script_of(BABEL) not in outcome.document
+    # The page loads React (or Vue) alone: no Babel or vue3-sfc-loader, no Tailwind build.
+    assert script_of(REACT_DOM if case.stack is WebdevStack.REACT else VUE) in outcome.document
+    assert script_of(in_page) not in outcome.document
     assert script_of(TAILWIND) not in outcome.document
-    assert set(outcome.compiled.modules) == {
-        path for path in case.project.files if path.endswith((".tsx", ".ts", ".jsx", ".js"))
-    }
+    scripts = {path for path in case.project.files if path.endswith(SCRIPT_FILES)}
+    if case.stack is WebdevStack.REACT:
+        assert set(outcome.compiled.modules) == scripts
+    else:
+        # By vue3-sfc-loader's module ids: as imported, the extension left out or not.
+        names = scripts | {path.rsplit(".", 1)[0] for path in scripts}
+        assert {path.lstrip("/") for path in outcome.compiled.modules} <= names
 
 
 def test_tailwind_css_is_built_for_the_classes_the_files_name(
@@ -134,6 +191,32 @@ def test_an_apps_tailwind_sheet_is_compiled_into_its_css(outcomes: dict[str, Out
     css = outcome.compiled.css
     assert ".card" in css and "--color-rose-500" in css and "@apply" not in css
     assert ".md\\:p-8" in css
+
+
+async def test_a_vue_apps_styles_are_compiled_scoped_into_its_css(
+    outcomes: dict[str, Outcome],
+) -> None:
+    outcome = outcomes["vue sheet"]
+    assert outcome.result.runs, outcome.result.to_json()
+    assert outcome.compiled is not None
+    assert set(outcome.compiled.modules) == {"/App.vue", "/Badge.vue"}
+    css = outcome.compiled.css
+    assert ".card" in css and "--color-rose-500" in css and "@apply" not in css
+    assert ".md\\:p-8" in css
+    # The scoped style, for the component's scope id, which its module sets.
+    (scoped,) = [line for line in css.splitlines() if "letter-spacing: 3px" in line]
+    scope = scoped.split("[", 1)[1].split("]", 1)[0]
+    assert scope.startswith("data-v-") and scope in outcome.compiled.modules["/Badge.vue"]
+
+
+def test_a_vue_module_imported_when_the_app_runs_is_compiled_too(
+    outcomes: dict[str, Outcome],
+) -> None:
+    outcome = outcomes["vue lazy"]
+    assert outcome.result.runs, outcome.result.to_json()
+    assert outcome.result.uncaught_errors + outcome.result.console_errors == []
+    assert outcome.compiled is not None
+    assert set(outcome.compiled.modules) == {"/App.vue", "/Extra.vue"}
 
 
 async def test_a_compile_past_its_limit_leaves_the_app_to_its_page(
@@ -187,8 +270,8 @@ async def test_the_previews_compile_the_app_while_the_answer_still_streams(
     assert script_of(REACT_DOM) in document and script_of(BABEL) not in document
 
 
-@pytest.mark.parametrize("stack", [WebdevStack.REACT, WebdevStack.HTML])
-async def test_a_react_battle_starts_the_compiler_and_others_do_not(
+@pytest.mark.parametrize("stack", [WebdevStack.REACT, WebdevStack.VUE, WebdevStack.HTML])
+async def test_a_react_or_vue_battle_starts_the_compiler_and_others_do_not(
     chromium_path: str, webdev_runtimes: RuntimeFiles, stack: WebdevStack
 ) -> None:
     compiler = AppCompiler(chromium_path, webdev_runtimes, timeout_s=60.0)
@@ -199,7 +282,7 @@ async def test_a_react_battle_starts_the_compiler_and_others_do_not(
 
     try:
         assert [event async for event in previews.with_previews(battle(), stack)]
-        if stack is WebdevStack.REACT:
+        if stack is not WebdevStack.HTML:
             assert compiler._starting is not None
             await compiler._starting
             assert compiler._page is not None and not compiler._page.is_closed()

@@ -131,14 +131,14 @@ def open_battle(
     name: str,
     stack: WebdevStack = WebdevStack.HTML,
     report_timeout_s: float = 30.0,
-    compile_react: Callable[[AppProject], CompiledApp | None] | None = None,
+    compile_app: Callable[[AppProject], CompiledApp | None] | None = None,
 ) -> Battle:
     """A battle with hostile app `name` on side A, rewritten for `stack` (hostile_stacks.py),
-    compiled by `compile_react` if given."""
+    compiled by `compile_app` if given."""
     context = browser.new_context()
     page = context.new_page()
     app_a = as_stack_document(
-        stack, app_source(name, host, listener), host.policy.runtimes_path, compile_react
+        stack, app_source(name, host, listener), host.policy.runtimes_path, compile_app
     )
     url = host.battle_url(app_a, app_source("sibling_secret", host, listener), stack)
     tokens = tuple(re.findall(r"[ab]=([A-Za-z0-9_-]+)", url))

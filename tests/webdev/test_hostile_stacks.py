@@ -3,8 +3,8 @@
 the same outside checks (URL, cookie, storage, secret, dialogs, pop-ups, downloads, the
 arena's request log, the TCP listener, the vote button's response time) and each app's own.
 Besides the two documents, the only requests the arena may see are for the runtime files
-of the app's stack. The React rewrites run a second time compiled on the server, as the arena
-serves them, where the only runtimes fetched are React and ReactDOM.
+of the app's stack. The React and Vue rewrites run a second time compiled on the server, as the
+arena serves them, where the only runtimes fetched are React and ReactDOM, or Vue.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from test_hostile_apps import SPECIFIC_CHECKS, assert_contained, listener, open_
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
-from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, CompiledApp
+from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, COMPILED_VUE_RUNTIMES, CompiledApp
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RUNTIMES, RuntimeFiles, runtimes_for
 
@@ -30,6 +30,10 @@ pytestmark = pytest.mark.browser
 __all__ = ["listener"]  # a fixture shared with test_hostile_apps.py
 
 STACKS = (WebdevStack.REACT, WebdevStack.VUE, WebdevStack.PYTHON)
+COMPILED_RUNTIMES = {
+    WebdevStack.REACT: COMPILED_REACT_RUNTIMES,
+    WebdevStack.VUE: COMPILED_VUE_RUNTIMES,
+}
 # Pyodide starts in seconds on an idle machine, several times that on a busy CI runner.
 REPORT_TIMEOUT_S = 120.0
 
@@ -54,7 +58,7 @@ def host(webdev_runtimes: RuntimeFiles) -> Iterator[ArenaHost]:
 
 
 @pytest.fixture(scope="module")
-def compile_react(
+def compile_app(
     chromium_path: str, webdev_runtimes: RuntimeFiles
 ) -> Iterator[Callable[[AppProject], CompiledApp | None]]:
     """The arena's compiler, on an event loop of its own beside these synchronous tests."""
@@ -92,21 +96,23 @@ def test_hostile_app_in_another_stack_is_contained(
 
 
 @pytest.mark.parametrize("name", sorted(SPECIFIC_CHECKS))
-def test_hostile_react_app_compiled_on_the_server_is_contained(
+@pytest.mark.parametrize("stack", list(COMPILED_RUNTIMES), ids=[s.value for s in COMPILED_RUNTIMES])
+def test_hostile_app_compiled_on_the_server_is_contained(
     browser: Browser,
     host: ArenaHost,
     listener: Listener,
-    compile_react: Callable[[AppProject], CompiledApp | None],
+    compile_app: Callable[[AppProject], CompiledApp | None],
+    stack: WebdevStack,
     name: str,
 ) -> None:
-    stack = WebdevStack.REACT
-    battle = open_battle(browser, host, listener, name, stack, REPORT_TIMEOUT_S, compile_react)
+    battle = open_battle(browser, host, listener, name, stack, REPORT_TIMEOUT_S, compile_app)
     SPECIFIC_CHECKS[name](battle, battle.reports(name)[-1])
-    # Its page loads React and ReactDOM alone (under the React policy): not even Babel.
+    # Its page loads React and ReactDOM (or Vue) alone, under its stack's policy: not even
+    # Babel or vue3-sfc-loader.
     base = host.policy.runtimes_path
-    react_only = frozenset(
+    compiled_only = frozenset(
         RUNTIMES[runtime].url(base, path)
-        for runtime in COMPILED_REACT_RUNTIMES
+        for runtime in COMPILED_RUNTIMES[stack]
         for path in RUNTIMES[runtime].files
     )
-    assert_contained(battle, host, listener, react_only)
+    assert_contained(battle, host, listener, compiled_only)

@@ -14,7 +14,10 @@ and starts the app in the page:
   made and loads only React; without one, Babel transforms each file in the page and
   Tailwind's browser build styles the classes the app uses.
 - Vue: vue3-sfc-loader compiles the single-file components (and .js/.ts modules) and the
-  entry component is mounted into #app, with Tailwind as for React.
+  entry component is mounted into #app, with Tailwind as for React. Given a `CompiledApp`
+  the page gets each module's CommonJS code (a component's script and render function with
+  its scope id) and the CSS (Tailwind's and the components' styles) ready made and loads
+  only Vue.
 - Python: Pyodide runs the entry script with the project's files in its working directory;
   stdout is printed on the page (#output) and the script may draw into the page itself
   through `js.document` (#root is there for it).
@@ -71,14 +74,16 @@ BABEL_OPTIONS = {
 }
 
 
-# What a compiled React app's page loads: neither Babel nor Tailwind's browser build, only React.
+# What a compiled app's page loads: neither Babel, vue3-sfc-loader nor Tailwind's browser build.
 COMPILED_REACT_RUNTIMES = (REACT, REACT_DOM)
+COMPILED_VUE_RUNTIMES = (VUE,)
 
 
 @dataclass(frozen=True)
 class CompiledApp:
-    """A React app compiled ahead of the page: each script file's CommonJS code by path, and
-    Tailwind's CSS for the classes its files name and for its Tailwind style sheets."""
+    """A React or Vue app compiled ahead of the page: each module's CommonJS code (by path for
+    React, by vue3-sfc-loader's module id for Vue), and the CSS: Tailwind's for the classes its
+    files name and for its Tailwind style sheets, then a Vue app's plain component styles."""
 
     modules: Mapping[str, str] = field(default_factory=dict)
     css: str = ""
@@ -122,8 +127,8 @@ def _harness_document(project: AppProject, base: str, compiled: CompiledApp | No
         "pyodide": pyodide_base,
     }
     style = ""
-    if stack is WebdevStack.REACT and compiled is not None:
-        runtimes = COMPILED_REACT_RUNTIMES
+    if compiled is not None and stack in _COMPILED_RUNTIMES:
+        runtimes = _COMPILED_RUNTIMES[stack]
         config["compiled"] = dict(compiled.modules)
         style = f"\n<style>{_no_end_tag(compiled.css, 'style')}</style>"
     elif stack is WebdevStack.REACT:
@@ -140,7 +145,7 @@ def _harness_document(project: AppProject, base: str, compiled: CompiledApp | No
 {body}
 <script type="application/json" id="glassarena-project">{_json_for_script(config)}</script>
 <script>
-{SHARED_JS}
+{SHARED_JS}{VUE_SHARED_JS if stack is WebdevStack.VUE else ""}
 {_COMMON_JS}
 {loader}
 </script>
@@ -166,6 +171,17 @@ const addStyle = (text, tailwind) => {
   style.textContent = text;
   document.head.append(style);
 };
+// An inline script rather than eval, so that a compiled app's page needs no 'unsafe-eval'.
+const defineFunction = (path, parameters, code) => {
+  let defined;
+  window.__glassarenaDefine = (factory) => { defined = factory; };
+  const script = document.createElement('script');
+  script.textContent = `window.__glassarenaDefine(function (${parameters}) {\\n${code}\\n});\\n` +
+    `//# sourceURL=${path}`;
+  document.head.append(script);
+  script.remove();
+  return defined;
+};
 const addCss = (text) => {
   const sheet = tailwindSheet(text);
   // A compiled app's Tailwind sheets are already in its CSS.
@@ -188,8 +204,6 @@ const tailwindSheet = (text) => {
 
 _REACT_JS = """
 const modules = {};
-const factories = {};
-window.__glassarenaDefine = (path, factory) => { factories[path] = factory; };
 const EXTENSIONS = ['', '.tsx', '.ts', '.jsx', '.js', '.json', '.css',
                     '/index.tsx', '/index.ts', '/index.jsx', '/index.js'];
 const PACKAGES = {'react': React, 'react-dom': ReactDOM, 'react-dom/client': ReactDOM};
@@ -216,13 +230,7 @@ const resolve = (from, spec) => {
 const evaluate = (path) => {
   const code = project.compiled ? project.compiled[path] :
     Babel.transform(files[path], {filename: path, ...project.babel}).code;
-  // An inline script rather than eval, so the page needs no 'unsafe-eval'.
-  const script = document.createElement('script');
-  script.textContent = `window.__glassarenaDefine(${JSON.stringify(path)}, ` +
-    `function (require, module, exports) {\\n${code}\\n});\\n//# sourceURL=${path}`;
-  document.head.append(script);
-  script.remove();
-  return factories[path];
+  return defineFunction(path, 'require, module, exports', code);
 };
 const load = (path) => {
   if (modules[path]) return modules[path].exports;
@@ -273,28 +281,53 @@ try {
 }
 """
 
-_VUE_JS = """
-const {loadModule} = window['vue3-sfc-loader'];
-const options = {
+# Shared by the page and the server's compiler (`webdev.compiler`): how a Vue app's modules are
+# found (vue3-sfc-loader's module ids), its templates' errors, and its entry.
+VUE_SHARED_JS = """
+const vuePathResolve = ({refPath, relPath}) => {
+  if (relPath === 'vue') return relPath;
+  if (relPath.startsWith('@/')) return '/src/' + relPath.slice(2);
+  if (!relPath.startsWith('.') && !relPath.startsWith('/')) {
+    throw new Error(`module '${relPath}' is not available: Vue apps here run offline with ` +
+                    `vue and Tailwind only`);
+  }
+  const from = refPath === undefined ? '/' : refPath;
+  return new URL(relPath, 'file://' + from).pathname;
+};
+// The loader skips the errors of Vue's template parser; Vue's own compiler reports them.
+const vueTemplateErrors = (files) => {
+  const errors = [];
+  for (const [path, text] of Object.entries(files)) {
+    const template = path.endsWith('.vue') && /<template[^>]*>([\\s\\S]*)<\\/template>/.exec(text);
+    if (!template) continue;
+    Vue.compile(template[1], {
+      onError: (error) => {
+        const line = error.loc ? ` (template line ${error.loc.start.line})` : '';
+        errors.push(`${path}: ${error.message}${line}`);
+      },
+    });
+  }
+  return errors;
+};
+const vueEntry = (files, entry) => {
+  if (/\\.(vue|ts|js)$/.test(entry)) return entry;
+  return ['src/App.vue', 'App.vue', 'src/main.ts', 'src/main.js', 'main.ts', 'main.js']
+    .find((name) => Object.hasOwn(files, name)) ||
+    Object.keys(files).find((name) => name.endsWith('.vue'));
+};
+// vue3-sfc-loader's options for `files`; `found(id, type, path)` hears of each file it reads.
+const vueLoaderOptions = (files, addCss, compileErrors, found) => ({
   moduleCache: {vue: Vue},
-  pathResolve({refPath, relPath}) {
-    if (relPath === 'vue') return relPath;
-    if (relPath.startsWith('@/')) return '/src/' + relPath.slice(2);
-    if (!relPath.startsWith('.') && !relPath.startsWith('/')) {
-      throw new Error(`module '${relPath}' is not available: Vue apps here run offline with ` +
-                      `vue and Tailwind only`);
-    }
-    const from = refPath === undefined ? '/' : refPath;
-    return new URL(relPath, 'file://' + from).pathname;
-  },
+  pathResolve: vuePathResolve,
   getFile(url) {
     const path = url.replace(/^\\//, '');
-    const found = [path, path + '.vue', path + '.ts', path + '.js']
-      .find((name) => Object.hasOwn(files, name));
-    if (found === undefined) throw new Error(`cannot find ${path} among the app's files`);
+    const name = [path, path + '.vue', path + '.ts', path + '.js']
+      .find((candidate) => Object.hasOwn(files, candidate));
+    if (name === undefined) throw new Error(`cannot find ${path} among the app's files`);
     // The loader reads .js as a CommonJS script; models write ES modules.
-    const type = found.endsWith('.js') ? '.mjs' : '.' + found.split('.').pop();
-    return {getContentData: () => files[found], type};
+    const type = name.endsWith('.js') ? '.mjs' : '.' + name.split('.').pop();
+    found(url, type, name);
+    return {getContentData: () => files[name], type};
   },
   addStyle: (text) => addCss(text),
   handleModule(type, getContentData) {
@@ -305,32 +338,41 @@ const options = {
     if (type === 'error') compileErrors.push(args.join(': '));
     (type === 'error' ? console.error : console.warn)(...args);
   },
-};
+});
+"""
+
+_VUE_JS = """
 const compileErrors = [];
-// The loader skips the errors of Vue's template parser; Vue's own compiler reports them.
-const checkTemplate = (path) => {
-  const template = /<template[^>]*>([\\s\\S]*)<\\/template>/.exec(files[path]);
-  if (!template) return;
-  Vue.compile(template[1], {
-    onError: (error) => {
-      const line = error.loc ? ` (template line ${error.loc.start.line})` : '';
-      compileErrors.push(`${path}: ${error.message}${line}`);
-    },
-  });
+// A compiled app's modules, run as vue3-sfc-loader runs them: each when first required.
+const compiledModules = {};
+const loadCompiled = (id) => {
+  if (Object.hasOwn(compiledModules, id)) return compiledModules[id].exports;
+  if (!Object.hasOwn(project.compiled, id)) {
+    if (id.endsWith('.css') && Object.hasOwn(files, id.slice(1))) return {};  // added already
+    throw new Error(`cannot find ${id.slice(1)} among the app's files`);
+  }
+  const module = {exports: {}};
+  compiledModules[id] = module;
+  const factory = defineFunction(id, 'exports, require, module, __filename, __dirname, ' +
+                                 '__vsfcl_import__', project.compiled[id]);
+  const require = (relPath) => {
+    const target = vuePathResolve({refPath: id, relPath});
+    return target === 'vue' ? Vue : loadCompiled(target);
+  };
+  factory.call(module.exports, module.exports, require, module, id,
+               vuePathResolve({refPath: id, relPath: '.'}), async (relPath) => require(relPath));
+  return module.exports;
 };
-const pickEntry = () => {
-  if (/\\.(vue|ts|js)$/.test(project.entry)) return project.entry;
-  return ['src/App.vue', 'App.vue', 'src/main.ts', 'src/main.js', 'main.ts', 'main.js']
-    .find((name) => Object.hasOwn(files, name)) ||
-    Object.keys(files).find((name) => name.endsWith('.vue'));
-};
+const loadWithLoader = (entry) => window['vue3-sfc-loader'].loadModule(
+  '/' + entry, vueLoaderOptions(files, addCss, compileErrors, () => {}));
 (async () => {
-  const entry = pickEntry();
+  const entry = vueEntry(files, project.entry);
   if (!entry) throw new Error('the app has no .vue component to mount');
   for (const path of Object.keys(files)) if (path.endsWith('.css')) addCss(files[path]);
-  for (const path of Object.keys(files)) if (path.endsWith('.vue')) checkTemplate(path);
+  // A compiled app's templates compiled without error.
+  if (!project.compiled) compileErrors.push(...vueTemplateErrors(files));
   if (compileErrors.length) throw new Error(compileErrors[0]);
-  const loaded = await loadModule('/' + entry, options);
+  const loaded = project.compiled ? loadCompiled('/' + entry) : await loadWithLoader(entry);
   if (compileErrors.length) throw new Error(compileErrors[0]);
   if (entry.endsWith('.vue')) {
     const app = Vue.createApp(loaded);
@@ -398,6 +440,11 @@ _STACKS: dict[WebdevStack, tuple[str, str, tuple[str, ...]]] = {
     WebdevStack.VUE: ('<div id="app"></div>', _VUE_JS, (VUE, VUE_SFC_LOADER, TAILWIND)),
     WebdevStack.PYTHON: ('<pre id="output"></pre><div id="root"></div>', _PYTHON_JS, (PYODIDE,)),
     WebdevStack.MERMAID: ('<div id="diagram"></div>', _MERMAID_JS, (MERMAID,)),
+}
+
+_COMPILED_RUNTIMES = {
+    WebdevStack.REACT: COMPILED_REACT_RUNTIMES,
+    WebdevStack.VUE: COMPILED_VUE_RUNTIMES,
 }
 
 _STYLESHEET_LINK = re.compile(r"""<link\b[^>]*\brel=["']?stylesheet["']?[^>]*>""", re.IGNORECASE)

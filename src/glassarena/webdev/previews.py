@@ -8,8 +8,9 @@ fresh random token and adds one event for the page:
     {"type": "app", "side": "a", "frame": {<iframe attributes>} | None,
      "truncated": bool, "note": str | None[, "stack": <the WebdevStack it is written in>]}
 
-A React app is compiled on the server first (`AppCompiler`, when the arena has Chromium), so
-its page only runs it; the compiler starts with the first React battle, and each compile
+A React or Vue app is compiled on the server first (`AppCompiler`, when the arena has
+Chromium), so its page only runs it; the compiler starts with the first such battle, and each
+compile
 while the answer streams, once a code block of it has closed, so it is usually done when the
 answer is. The execution check is not run here: the
 server runs it for every finished answer, whether or not a client follows the stream
@@ -28,7 +29,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from glassarena.vocabulary import WebdevStack
-from glassarena.webdev.compiler import AppCompiler
+from glassarena.webdev.compiler import COMPILED_STACKS, AppCompiler
 from glassarena.webdev.extract import ExtractedProject, extract_turns
 from glassarena.webdev.harness import build_document
 from glassarena.webdev.sandbox import (
@@ -121,7 +122,7 @@ class WebdevPreviews:
             kind = event.get("type")
             if kind == "battle":
                 answers, closed = {}, {}
-                if self.compiler is not None and stack is WebdevStack.REACT:
+                if self.compiler is not None and stack in COMPILED_STACKS:
                     self.compiler.start_soon()
             elif kind == "delta":
                 side = event["side"]
