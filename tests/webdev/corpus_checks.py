@@ -24,7 +24,13 @@ from glassarena.webdev.runtimes import RuntimeFiles
 CORPUS = Path(__file__).parent / "corpus"
 # Generous: Pyodide took 26-35 s to start here with 7 sessions sharing 2 cores, and two
 # start at once; the limits themselves are tested in test_checker_slots.py.
-SETTINGS = CheckerSettings(workers=2, load_timeout_s=150.0, settle_s=0.5, close_timeout_s=20.0)
+SETTINGS = CheckerSettings(
+    workers=2,
+    load_timeout_s=150.0,
+    python_load_timeout_s=150.0,
+    settle_s=0.5,
+    close_timeout_s=20.0,
+)
 ATTEMPTS = 3
 
 

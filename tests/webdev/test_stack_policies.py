@@ -296,7 +296,7 @@ def test_a_python_app_fetches_pyodides_files_and_nothing_else(
     project = AppProject(WebdevStack.PYTHON, {"main.py": source}, "main.py")
 
     async def check() -> object:
-        settings = CheckerSettings(workers=1, load_timeout_s=60.0)
+        settings = CheckerSettings(workers=1, load_timeout_s=60.0, python_load_timeout_s=60.0)
         async with AppChecker(
             chromium_path, settings=settings, runtimes=webdev_runtimes
         ) as checker:
