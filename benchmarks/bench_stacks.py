@@ -57,8 +57,7 @@ from glassarena.web.settings import Settings
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.harness import (
-    COMPILED_REACT_RUNTIMES,
-    COMPILED_VUE_RUNTIMES,
+    COMPILED_RUNTIMES,
     STATE_ATTRIBUTE,
     build_document,
 )
@@ -235,12 +234,12 @@ def sizes() -> None:
     for stack, names in STACK_RUNTIMES.items():
         added = sum(RUNTIMES[name].size_bytes for name in names)
         print(f"  a {stack.value} app loads {added / 1e6:.2f} MB of runtimes")
-    for stack, compiled_runtimes in (
-        ("react", COMPILED_REACT_RUNTIMES),
-        ("vue", COMPILED_VUE_RUNTIMES),
-    ):
+    for stack, compiled_runtimes in COMPILED_RUNTIMES.items():
         compiled = sum(RUNTIMES[name].size_bytes for name in compiled_runtimes)
-        print(f"  a {stack} app compiled on the server loads {compiled / 1e6:.2f} MB of runtimes")
+        print(
+            f"  a {stack.value} app compiled on the server loads {compiled / 1e6:.2f} MB "
+            "of runtimes"
+        )
 
 
 def main() -> None:

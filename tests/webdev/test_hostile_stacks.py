@@ -21,7 +21,7 @@ from test_hostile_apps import SPECIFIC_CHECKS, assert_contained, listener, open_
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
-from glassarena.webdev.harness import COMPILED_REACT_RUNTIMES, COMPILED_VUE_RUNTIMES, CompiledApp
+from glassarena.webdev.harness import COMPILED_RUNTIMES, CompiledApp
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RUNTIMES, RuntimeFiles, runtimes_for
 
@@ -30,10 +30,6 @@ pytestmark = pytest.mark.browser
 __all__ = ["listener"]  # a fixture shared with test_hostile_apps.py
 
 STACKS = (WebdevStack.REACT, WebdevStack.VUE, WebdevStack.PYTHON)
-COMPILED_RUNTIMES = {
-    WebdevStack.REACT: COMPILED_REACT_RUNTIMES,
-    WebdevStack.VUE: COMPILED_VUE_RUNTIMES,
-}
 # Pyodide starts in seconds on an idle machine, several times that on a busy CI runner.
 REPORT_TIMEOUT_S = 120.0
 

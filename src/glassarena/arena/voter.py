@@ -22,7 +22,8 @@ DEFAULT_IPV6_PREFIX = 56
 MAX_VOTER_ID_CHARS = 100  # the width of the voter_id columns
 # Client addresses already hashed, to their hashes: every request hashes its client, and
 # OpenSSL's one-shot HMAC lets go of the GIL, so under load the event loop then waited for
-# the vote threads to hand it back (a third of a vote request's time). Emptied when full.
+# the vote threads to hand it back (a fifth of the loop's samples under vote load, py-spy).
+# Emptied when full.
 MOST_HASHES_KEPT = 50_000
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -116,7 +116,8 @@ def _activity(windows: Sequence[ActivityWindow]) -> Subquery:
     pairs' sums (a few hundred rows) are then split into their two sides: reading every
     battle twice, once per side, took twice the time.
     """
-    measures: list[ColumnElement[Any]] = []
+    # Each measure per pair, with how the pairs' values merge into a model's.
+    measures: list[tuple[ColumnElement[Any], Callable[..., ColumnElement[Any]]]] = []
     for index, window in enumerate(windows):
         conditions: list[ColumnElement[bool]] = []
         if window.sampled_only:
@@ -125,34 +126,39 @@ def _activity(windows: Sequence[ActivityWindow]) -> Subquery:
             conditions.append(_battles.c.created_at >= window.since)
         chosen = and_(true(), *conditions)
         measures += [
-            _counted(chosen).label(f"battles_{index}"),
-            _counted(and_(chosen, _votes.c.counted.is_(True))).label(f"counted_votes_{index}"),
-            func.min(case((chosen, _battles.c.created_at))).label(f"first_battle_at_{index}"),
-            func.max(case((chosen, _votes.c.created_at))).label(f"last_vote_at_{index}"),
+            (_counted(chosen).label(f"battles_{index}"), func.sum),
+            (
+                _counted(and_(chosen, _votes.c.counted.is_(True))).label(f"counted_votes_{index}"),
+                func.sum,
+            ),
+            (
+                func.min(case((chosen, _battles.c.created_at))).label(f"first_battle_at_{index}"),
+                func.min,
+            ),
+            (
+                func.max(case((chosen, _votes.c.created_at))).label(f"last_vote_at_{index}"),
+                func.max,
+            ),
         ]
     pairs = (
-        select(_battles.c.model_a_id, _battles.c.model_b_id, *measures)
+        select(_battles.c.model_a_id, _battles.c.model_b_id, *(pair for pair, _ in measures))
         .select_from(_battles)
         .outerjoin(_votes, _votes.c.battle_id == _battles.c.id)
         .group_by(_battles.c.model_a_id, _battles.c.model_b_id)
         .cte("pairs")  # read by both sides: computed once
     )
-    names = [measure.name for measure in measures]
     sides = union_all(
         *(
-            select(side.label("version_id"), *(pairs.c[name] for name in names)).where(
-                side.is_not(None)
-            )
+            select(
+                side.label("version_id"), *(pairs.c[measure.name] for measure, _ in measures)
+            ).where(side.is_not(None))
             for side in (pairs.c.model_a_id, pairs.c.model_b_id)
         )
     ).subquery()
-    columns: list[ColumnElement[Any]] = [sides.c.version_id]
-    for name in names:
-        column = sides.c[name]
-        merged = func.min(column) if name.startswith("first_") else func.max(column)
-        columns.append(
-            (func.sum(column) if name.startswith(("battles_", "counted_")) else merged).label(name)
-        )
+    columns: list[ColumnElement[Any]] = [
+        sides.c.version_id,
+        *(merge(sides.c[measure.name]).label(measure.name) for measure, merge in measures),
+    ]
     return select(*columns).group_by(sides.c.version_id).subquery()
 
 

@@ -42,7 +42,13 @@ from playwright.async_api import Error as PlaywrightError
 
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS, NO_NETWORK_ARGS
-from glassarena.webdev.harness import BABEL_OPTIONS, SHARED_JS, VUE_SHARED_JS, CompiledApp
+from glassarena.webdev.harness import (
+    BABEL_OPTIONS,
+    COMPILED_RUNTIMES,
+    SHARED_JS,
+    VUE_SHARED_JS,
+    CompiledApp,
+)
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import (
     BABEL,
@@ -196,7 +202,6 @@ _WARM_UP_APPS = (
     AppProject(WebdevStack.REACT, _WARM_UP_REACT_APP, "App.tsx"),
     AppProject(WebdevStack.VUE, _WARM_UP_VUE_APP, "App.vue"),
 )
-COMPILED_STACKS = (WebdevStack.REACT, WebdevStack.VUE)
 
 
 class AppCompiler:
@@ -224,7 +229,7 @@ class AppCompiler:
         self._page: Page | None = None
 
     def can_compile(self, project: AppProject) -> bool:
-        return project.stack in COMPILED_STACKS and not self.runtimes.missing((project.stack,))
+        return project.stack in COMPILED_RUNTIMES and not self.runtimes.missing((project.stack,))
 
     async def compile(self, project: AppProject) -> CompiledApp | None:
         """`project` compiled, or None: not a React or Vue app, or it does not compile here (the

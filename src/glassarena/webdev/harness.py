@@ -74,9 +74,12 @@ BABEL_OPTIONS = {
 }
 
 
-# What a compiled app's page loads: neither Babel, vue3-sfc-loader nor Tailwind's browser build.
-COMPILED_REACT_RUNTIMES = (REACT, REACT_DOM)
-COMPILED_VUE_RUNTIMES = (VUE,)
+# The stacks the server compiles (`webdev.compiler`), and what a compiled app's page loads:
+# neither Babel, vue3-sfc-loader nor Tailwind's browser build.
+COMPILED_RUNTIMES: dict[WebdevStack, tuple[str, ...]] = {
+    WebdevStack.REACT: (REACT, REACT_DOM),
+    WebdevStack.VUE: (VUE,),
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,8 @@ def build_document(
     project: AppProject, runtimes_base: str, compiled: CompiledApp | None = None
 ) -> str:
     """The HTML the sandboxed frame loads for `project`. `runtimes_base` is where the runtime
-    folders are, normally `SandboxPolicy.runtimes_path`; `compiled` is the React app compiled
-    on the server (`AppCompiler`), if it was."""
+    folders are, normally `SandboxPolicy.runtimes_path`; `compiled` is the React or Vue app
+    compiled on the server (`AppCompiler`), if it was."""
     if project.stack is WebdevStack.HTML:
         return _html_document(project)
     return _harness_document(project, runtimes_base, compiled)
@@ -127,8 +130,8 @@ def _harness_document(project: AppProject, base: str, compiled: CompiledApp | No
         "pyodide": pyodide_base,
     }
     style = ""
-    if compiled is not None and stack in _COMPILED_RUNTIMES:
-        runtimes = _COMPILED_RUNTIMES[stack]
+    if compiled is not None and stack in COMPILED_RUNTIMES:
+        runtimes = COMPILED_RUNTIMES[stack]
         config["compiled"] = dict(compiled.modules)
         style = f"\n<style>{_no_end_tag(compiled.css, 'style')}</style>"
     elif stack is WebdevStack.REACT:
@@ -440,11 +443,6 @@ _STACKS: dict[WebdevStack, tuple[str, str, tuple[str, ...]]] = {
     WebdevStack.VUE: ('<div id="app"></div>', _VUE_JS, (VUE, VUE_SFC_LOADER, TAILWIND)),
     WebdevStack.PYTHON: ('<pre id="output"></pre><div id="root"></div>', _PYTHON_JS, (PYODIDE,)),
     WebdevStack.MERMAID: ('<div id="diagram"></div>', _MERMAID_JS, (MERMAID,)),
-}
-
-_COMPILED_RUNTIMES = {
-    WebdevStack.REACT: COMPILED_REACT_RUNTIMES,
-    WebdevStack.VUE: COMPILED_VUE_RUNTIMES,
 }
 
 _STYLESHEET_LINK = re.compile(r"""<link\b[^>]*\brel=["']?stylesheet["']?[^>]*>""", re.IGNORECASE)

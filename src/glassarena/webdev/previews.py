@@ -10,11 +10,9 @@ fresh random token and adds one event for the page:
 
 A React or Vue app is compiled on the server first (`AppCompiler`, when the arena has
 Chromium), so its page only runs it; the compiler starts with the first such battle, and each
-compile
-while the answer streams, once a code block of it has closed, so it is usually done when the
-answer is. The execution check is not run here: the
-server runs it for every finished answer, whether or not a client follows the stream
-(`glassarena.webdev.checks`).
+compile starts while the answer streams, once a code block of it has closed, so it is usually
+done when the answer is. The execution check is not run here: the server runs it for every
+finished answer, whether or not a client follows the stream (`glassarena.webdev.checks`).
 
 Documents live in a `PreviewStore`: Redis when the arena has one, so that any worker can
 serve any preview, else this process's memory.
@@ -29,9 +27,9 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from glassarena.vocabulary import WebdevStack
-from glassarena.webdev.compiler import COMPILED_STACKS, AppCompiler
+from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.extract import ExtractedProject, extract_turns
-from glassarena.webdev.harness import build_document
+from glassarena.webdev.harness import COMPILED_RUNTIMES, build_document
 from glassarena.webdev.sandbox import (
     MemoryAppStore,
     SandboxPolicy,
@@ -122,7 +120,7 @@ class WebdevPreviews:
             kind = event.get("type")
             if kind == "battle":
                 answers, closed = {}, {}
-                if self.compiler is not None and stack in COMPILED_STACKS:
+                if self.compiler is not None and stack in COMPILED_RUNTIMES:
                     self.compiler.start_soon()
             elif kind == "delta":
                 side = event["side"]
