@@ -15,6 +15,16 @@ script run, the diagram drawn), or `load` for HTML. A React or Vue app is compil
   (the path before `AppCompiler`, and still the one of an app that does not compile on the
   server).
 
+`--start`: when the app's frame starts.
+
+- `own` (default): the app's own document is loaded once the answer is complete;
+- `early`: as the battle page does for every stack but HTML, the frame is started when the
+  turn starts (`harness.build_boot_document`, in a parent page, with the arena's iframe
+  attributes), so its runtimes load (Pyodide boots) while the answer streams; the timed span
+  runs from posting the app into it (`boot_payload`) to the loaded app. The boot itself (frame
+  created -> runtime up, `waiting`) is printed apart: the timed span is what a voter waits
+  when the answer streams for at least that long.
+
 Each load gets an app of its own (its entry ends with a numbered comment), so no compile is
 answered from the compiler's per-app cache. Two series per stack:
 
@@ -29,7 +39,7 @@ opaque origin's requests (seen with the DevTools protocol: no runtime response o
 and later loads came from the cache).
 
 Run: .venv/bin/python benchmarks/bench_stacks.py [--runs 20] [--first-loads 5]
-[--compile server|ahead|page] [--stacks react,vue]
+[--compile server|ahead|page] [--start own|early] [--stacks react,vue]
 (after `glassarena runtimes install`).
 """
 
@@ -57,13 +67,21 @@ from glassarena.web.settings import Settings
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.harness import (
+    BOOTED_STACKS,
     COMPILED_RUNTIMES,
     STATE_ATTRIBUTE,
+    boot_payload,
+    build_boot_document,
     build_document,
 )
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RUNTIMES, STACK_RUNTIMES, RuntimeFiles
-from glassarena.webdev.sandbox import MemoryAppStore, SandboxPolicy, sandbox_app
+from glassarena.webdev.sandbox import (
+    MemoryAppStore,
+    SandboxPolicy,
+    iframe_attributes,
+    sandbox_app,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "webdev" / "corpus"
@@ -156,12 +174,58 @@ async def load_once(
     return elapsed
 
 
+async def load_started(
+    context: BrowserContext,
+    store: MemoryAppStore,
+    policy: SandboxPolicy,
+    origin: str,
+    project: AppProject,
+    compiler: AppCompiler | None,
+) -> tuple[float, float]:
+    """Milliseconds from the finished answer to the loaded app in a frame started with the
+    turn, and the milliseconds that frame took to boot before it."""
+    compiled = await compiler.compile(project) if compiler is not None else None
+    payload = boot_payload(project, compiled)
+    if payload is None:
+        raise RuntimeError(f"{project.stack}: the benchmark app cannot run in a started frame")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text))
+    token = store.put_app(build_boot_document(project.stack, policy.runtimes_path), project.stack)
+    attributes = iframe_attributes(policy, token, "App A")
+    attributes["src"] = origin + attributes["src"]
+    frame_tag = "<iframe " + " ".join(f'{k}="{v}"' for k, v in attributes.items()) + "></iframe>"
+    booting = time.perf_counter()
+    await page.set_content(frame_tag)
+    handle = await page.locator("iframe").element_handle()
+    frame = await handle.content_frame() if handle is not None else None
+    assert frame is not None
+    await frame.locator(f"html[{STATE_ATTRIBUTE}='waiting']").wait_for(
+        state="attached", timeout=120_000
+    )
+    boot = (time.perf_counter() - booting) * 1000
+    started = time.perf_counter()
+    await page.evaluate(
+        "(app) => document.querySelector('iframe').contentWindow.postMessage(app, '*')", payload
+    )
+    await frame.locator(f"html[{STATE_ATTRIBUTE}='ready']").wait_for(
+        state="attached", timeout=120_000
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    await page.close()
+    if any("Error" in error for error in errors):
+        raise RuntimeError(f"{project.stack}: the benchmark app failed: {errors}")
+    return elapsed, boot
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-async def run(runs: int, first_loads: int, stacks: list[WebdevStack], compile_mode: str) -> None:
+async def run(
+    runs: int, first_loads: int, stacks: list[WebdevStack], compile_mode: str, start: str
+) -> None:
     runtimes = RuntimeFiles(Settings().runtimes_directory())
     missing = runtimes.missing()
     if missing:
@@ -184,10 +248,21 @@ async def run(runs: int, first_loads: int, stacks: list[WebdevStack], compile_mo
                 f"{'stack':10} {'first load ms (p50 / p95)':>28} {'cached ms (p50 / p95)':>24}"
                 f"  target"
             )
+            boots: dict[WebdevStack, list[float]] = {}
             for stack in stacks:
                 project = corpus_project(stack, APPS[stack])
 
-                async def load(context: BrowserContext, app: AppProject) -> float:
+                async def load(
+                    context: BrowserContext,
+                    app: AppProject,
+                    early: bool = start == "early" and stack in BOOTED_STACKS,
+                ) -> float:
+                    if early:
+                        elapsed, boot = await load_started(
+                            context, store, policy, origin, app, compiler
+                        )
+                        boots.setdefault(app.stack, []).append(boot)
+                        return elapsed
                     return await load_once(
                         context, store, policy, origin, app, compiler, compile_mode == "ahead"
                     )
@@ -215,6 +290,11 @@ async def run(runs: int, first_loads: int, stacks: list[WebdevStack], compile_mo
                     f"{stack.value:10} {statistics.median(first):14.0f} / {p95(first):7.0f}"
                     f"   {statistics.median(cached):12.0f} / {p95(cached):7.0f}  {target}",
                     flush=True,
+                )
+            for stack, boot in boots.items():
+                print(
+                    f"{stack.value:10} frame started with the turn: boot (created -> runtime up)"
+                    f" p50 / p95 {statistics.median(boot):.0f} / {p95(boot):.0f} ms"
                 )
             await browser.close()
     if compiler is not None:
@@ -255,11 +335,18 @@ def main() -> None:
         default="server",
         help="where and when a React or Vue app is compiled (see the module's docstring)",
     )
+    parser.add_argument(
+        "--start",
+        choices=("own", "early"),
+        default="own",
+        help="when the app's frame starts (see the module's docstring)",
+    )
     args = parser.parse_args()
     stacks = [WebdevStack(value) for value in args.stacks.split(",")]
     sizes()
     print(f"\nReact and Vue apps compiled: {args.compile}")
-    asyncio.run(run(args.runs, args.first_loads, stacks, args.compile))
+    print(f"Frames started: {args.start}")
+    asyncio.run(run(args.runs, args.first_loads, stacks, args.compile, args.start))
 
 
 if __name__ == "__main__":

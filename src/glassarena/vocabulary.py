@@ -19,6 +19,7 @@ from typing import Literal
 
 # The two sides of a battle: "a" is model_a's answer, "b" model_b's.
 Side = Literal["a", "b"]
+SIDES: tuple[Side, Side] = ("a", "b")
 
 
 class Winner(StrEnum):

@@ -42,6 +42,7 @@ SLOW_ANSWER = " ".join(f"word{n}" for n in range(40))
 VOTERS = 4
 ROUNDS = 6
 LEASE_S = 3
+NODE_WORKERS = 2
 GENEROUS_TIMEOUTS = {"connect": 10.0, "first_token": 60.0, "idle": 60.0, "total": 300.0}
 
 
@@ -54,7 +55,7 @@ class Nodes:
         self._config = config
         self._arguments = (
             "--workers",
-            "2",
+            str(NODE_WORKERS),
             "--database-url",
             database_url,
             "--redis-url",
@@ -273,7 +274,11 @@ def _run(nodes: Nodes, node_a: ServeProcess, node_b: ServeProcess, database_url:
             for log in nodes.logs
             for match in re.findall(r"execution check (\S+) stored by", log.read_text())
         )
-        assert len(stored_lines) == answers and set(stored_lines.values()) == {1}
+        # Nothing stored twice. A node logs a check after committing it, so the SIGKILL can land
+        # between the two: at most one check per worker of node A (no Chromium: one check at a
+        # time per worker) may be stored without its line.
+        assert set(stored_lines.values()) == {1}
+        assert answers - NODE_WORKERS <= len(stored_lines) <= answers
     finally:
         engine.dispose()
 

@@ -135,3 +135,57 @@ async def test_a_follow_up_preview_is_an_edit_of_the_earlier_app() -> None:
     assert "second card" in document and "first card" not in document
     assert "export default function App()" in document
     await previews.aclose()
+
+
+PYTHON_APP = "Here:\n```python\nprint('hello from python')\n```\n"
+
+
+async def test_each_side_gets_a_frame_started_with_the_turn_and_its_app_to_post() -> None:
+    store = InProcessPreviewStore()
+    previews = WebdevPreviews(store)
+    events = await collect(
+        previews.with_previews(
+            battle_events({"a": PYTHON_APP, "b": APP_ANSWER}), stack=WebdevStack.PYTHON
+        )
+    )
+    # Right after the turn starts, before any answer arrives: one started frame per side.
+    assert [event["type"] for event in events[:3]] == ["battle", "app-boot", "app-boot"]
+    started = {event["side"]: event["frame"] for event in events[1:3]}
+    assert set(started) == {"a", "b"}
+    assert started["a"]["sandbox"] == "allow-scripts allow-forms"
+    stored = await store.get_app(started["a"]["src"].rsplit("/", 1)[1])
+    assert stored is not None
+    stack, document = unpack_document(stored)
+    # Served with the Python stack's policy; it loads Pyodide and holds no app yet.
+    assert stack is WebdevStack.PYTHON and "pyodide.js" in document
+    assert "hello from python" not in document
+    apps = {event["side"]: event for event in events if event["type"] == "app"}
+    # The Python app is posted into its started frame; its own document is the reload's.
+    assert apps["a"]["boot"] == {
+        "entry": "main.py",
+        "files": {"main.py": "print('hello from python')"},
+    }
+    assert apps["a"]["frame"]["src"] != started["a"]["src"]
+    # A side that answered in another stack gets a fresh frame of its own.
+    assert "boot" not in apps["b"] and apps["b"]["stack"] == "html"
+    await previews.aclose()
+
+
+async def test_no_frame_is_started_where_it_could_not_run_the_app() -> None:
+    store = InProcessPreviewStore()
+    previews = WebdevPreviews(store)
+    answers = {"a": REACT_APP, "b": APP_ANSWER}
+    # An HTML app brings its own code; a React app without the server's compiler needs Babel
+    # in its page, which a started frame does not load.
+    for stack in (WebdevStack.HTML, WebdevStack.REACT):
+        events = await collect(previews.with_previews(battle_events(answers), stack=stack))
+        assert not [event for event in events if event["type"] == "app-boot"]
+        assert not [event for event in events if "boot" in event]
+    # A single-model battle has one side.
+    events = await collect(
+        previews.with_previews(
+            battle_events({"a": PYTHON_APP}), stack=WebdevStack.PYTHON, sides=("a",)
+        )
+    )
+    assert [event["side"] for event in events if event["type"] == "app-boot"] == ["a"]
+    await previews.aclose()

@@ -301,10 +301,12 @@ def test_code_streams_first_and_the_preview_starts_once_the_app_is_complete(
             page.wait_for_selector(".message.assistant .message-body.streaming")
             seen_streaming_code = False
             while page.locator(".message-body.streaming").count():
+                # A frame started with the turn waits hidden, with no app, until the end.
                 text, frames = page.evaluate(
                     """() => [document.querySelector('.pane[data-side="a"] .message.assistant')
                                ?.textContent ?? "", document.querySelectorAll(
-                               '.pane[data-side="a"] .app-preview iframe').length]"""
+                               '.pane[data-side="a"] .app-preview:not(.app-booting) iframe')
+                               .length]"""
                 )
                 if "<h1>Counter</h1>" in text and "Click the button" not in text:
                     seen_streaming_code = True

@@ -24,7 +24,7 @@ from glassarena.storage.app_checks import AppCheckStore, StoredAppCheck
 from glassarena.storage.battle_view import BattleView, written
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.vote_reasons import VoteReasonStore
-from glassarena.vocabulary import BattleMode
+from glassarena.vocabulary import SIDES, BattleMode
 
 
 def exported_battles(
@@ -93,7 +93,7 @@ def _app_checks(
     """The last turn's check per side: the apps the vote was cast on (None: not checked)."""
     turn = len(battle.turns)
     columns: dict[str, dict[str, Any] | None] = {}
-    for side in ("a", "b"):
+    for side in SIDES:
         check = checks.get((battle.public_id, turn, side))
         columns[f"app_check_{side}"] = (
             {"turn": turn, **check.to_json()} if check is not None else None

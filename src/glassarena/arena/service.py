@@ -80,6 +80,7 @@ from glassarena.storage.vote_reasons import (
     VoteReasonStore,
 )
 from glassarena.vocabulary import (
+    SIDES,
     AnswerStatus,
     BattleKind,
     BattleMode,
@@ -242,10 +243,9 @@ class ArenaService:
             *_instructions(request.kind, stack),
             {"role": "user", "content": prompt},
         ]
-        sides: tuple[Side, Side] = ("a", "b")
         plans = [
             _SidePlan(side, model, list(messages), request.kind)
-            for side, model in zip(sides, models, strict=False)
+            for side, model in zip(SIDES, models, strict=False)
         ]
         # The models start answering while the battle is being stored, so the first token
         # does not wait for the database. The caller gets the battle (and with it the first

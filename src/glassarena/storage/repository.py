@@ -71,6 +71,7 @@ from glassarena.storage.vote_columns import (
     write_segment,
 )
 from glassarena.vocabulary import (
+    SIDES,
     AnswerStatus,
     BattleKind,
     BattleMode,
@@ -403,7 +404,7 @@ class ArenaRepository:
         prompt_categories: Mapping[str, Any] | None = None,
         webdev_stack: WebdevStack | None = None,
     ) -> None:
-        sides = ("a", "b") if model_b_id is not None else ("a",)
+        sides = SIDES[: 1 + (model_b_id is not None)]
         now = utc_now()
         with self._database.transaction() as connection:
             battle_id = connection.execute(
@@ -461,7 +462,7 @@ class ArenaRepository:
         with self._writing_session() as session:
             _transition(session, public_id, BattleStatus.COMPLETE, BattleStatus.GENERATING)
             battle = _battle_row(session, public_id)
-            sides = ("a", "b") if battle.model_b_id is not None else ("a",)
+            sides = SIDES[: 1 + (battle.model_b_id is not None)]
             battle.turns.append(_new_turn(number, prompt, sides))
             if retag is not None and battle.prompt_categories is not None:
                 battle.prompt_categories = retag(battle.prompt_categories)

@@ -27,6 +27,12 @@ A transform, compile, syntax or Python error is thrown as an uncaught error of t
 so the execution check records it as the app's error. When the loader is done it sets
 `data-glassarena` on <html> to "ready" or "error" (`STATE_ATTRIBUTE`): the check measures
 load time up to that moment, since these apps start only after `load`.
+
+A frame can also start before its app is written (`build_boot_document`): the battle page
+loads it when the turn starts, so the stack's runtimes load (and Pyodide boots) while the
+answer streams, and when the answer is done the page posts the app into it
+(`boot_payload`). Such a page accepts one message, from its parent window only, and marks
+itself `waiting` while its runtime is up and the app has not arrived.
 """
 
 from __future__ import annotations
@@ -100,7 +106,44 @@ def build_document(
     compiled on the server (`AppCompiler`), if it was."""
     if project.stack is WebdevStack.HTML:
         return _html_document(project)
-    return _harness_document(project, runtimes_base, compiled)
+    stack = project.stack
+    config = _runtime_config(runtimes_base)
+    config.update(entry=project.entry, files=dict(project.files))
+    runtimes = _STACKS[stack][2]
+    style = ""
+    if compiled is not None and stack in COMPILED_RUNTIMES:
+        runtimes = COMPILED_RUNTIMES[stack]
+        config["compiled"] = dict(compiled.modules)
+        style = f"\n<style>{_no_end_tag(compiled.css, 'style')}</style>"
+    elif stack is WebdevStack.REACT:
+        config["babel"] = BABEL_OPTIONS
+    return _harness_document(stack, runtimes_base, runtimes, config, style)
+
+
+# Every stack but HTML (which brings its own code) can start before its app is written.
+BOOTED_STACKS = frozenset(stack for stack in WebdevStack if stack is not WebdevStack.HTML)
+
+
+def build_boot_document(stack: WebdevStack, runtimes_base: str) -> str:
+    """The document of a frame started before its app is written: `stack`'s runtimes (a
+    React or Vue app's as compiled on the server) load while the answer streams, and the app
+    arrives as `boot_payload` posted by the battle page."""
+    runtimes = COMPILED_RUNTIMES.get(stack, _STACKS[stack][2])
+    return _harness_document(stack, runtimes_base, runtimes, _runtime_config(runtimes_base), "")
+
+
+def boot_payload(project: AppProject, compiled: CompiledApp | None) -> dict[str, object] | None:
+    """What the battle page posts into a frame started for `project.stack`, or None when
+    such a frame cannot run the app: a React or Vue app the server did not compile needs the
+    in-page compilers, which a started frame does not load."""
+    if project.stack not in BOOTED_STACKS:
+        return None
+    payload: dict[str, object] = {"entry": project.entry, "files": dict(project.files)}
+    if project.stack in COMPILED_RUNTIMES:
+        if compiled is None:
+            return None
+        payload.update(compiled=dict(compiled.modules), css=compiled.css)
+    return payload
 
 
 def content_security_policy(
@@ -120,22 +163,18 @@ def _json_for_script(value: object) -> str:
     return json.dumps(value).replace("<", "\\u003c")
 
 
-def _harness_document(project: AppProject, base: str, compiled: CompiledApp | None) -> str:
-    stack = project.stack
-    body, loader, runtimes = _STACKS[stack]
-    pyodide_base = RUNTIMES[PYODIDE].url(base, "")
-    config: dict[str, object] = {
-        "entry": project.entry,
-        "files": dict(project.files),
-        "pyodide": pyodide_base,
-    }
-    style = ""
-    if compiled is not None and stack in COMPILED_RUNTIMES:
-        runtimes = COMPILED_RUNTIMES[stack]
-        config["compiled"] = dict(compiled.modules)
-        style = f"\n<style>{_no_end_tag(compiled.css, 'style')}</style>"
-    elif stack is WebdevStack.REACT:
-        config["babel"] = BABEL_OPTIONS
+def _runtime_config(base: str) -> dict[str, object]:
+    return {"pyodide": RUNTIMES[PYODIDE].url(base, "")}
+
+
+def _harness_document(
+    stack: WebdevStack,
+    base: str,
+    runtimes: tuple[str, ...],
+    config: Mapping[str, object],
+    style: str,
+) -> str:
+    body, loader, _ = _STACKS[stack]
     scripts = "\n".join(_script(runtime, base) for runtime in runtimes)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -158,11 +197,30 @@ def _harness_document(project: AppProject, base: str, compiled: CompiledApp | No
 
 _BASE_STYLE = "html,body{margin:0}#output:empty{display:none}#output{margin:0;padding:8px}"
 
-# Shared by every loader: the project, and the two ways a loader ends.
+# Shared by every loader: the project, and the ways a loader ends.
 _COMMON_JS = """
-const project = JSON.parse(document.getElementById('glassarena-project').textContent);
-const files = project.files;
+const config = JSON.parse(document.getElementById('glassarena-project').textContent);
+let project = null;
+let files = {};
 const finish = (state) => { document.documentElement.setAttribute('data-glassarena', state); };
+// A frame started while the answer streamed gets its app from the battle page: the first
+// message of its parent window, never one from another frame (such as the other app).
+const arrival = config.files ? Promise.resolve(config) : new Promise((resolve) => {
+  const receive = (event) => {
+    if (event.source !== window.parent || typeof event.data?.files !== 'object') return;
+    removeEventListener('message', receive);
+    resolve({...config, ...event.data});
+  };
+  addEventListener('message', receive);
+});
+// Each loader starts the app once it is here.
+const appArrives = () => arrival.then((arrived) => {
+  project = arrived;
+  files = arrived.files;
+  if (arrived.css) addStyle(arrived.css);
+});
+// The runtime is up: a started frame waits for its app.
+const runtimeStarted = () => { if (project === null) finish('waiting'); };
 // The app's error becomes an uncaught error of the page, which the check records as such.
 const fail = (error) => {
   finish('error');
@@ -259,7 +317,7 @@ const pickEntry = () => {
   return candidates.find((name) => Object.hasOwn(files, name)) ||
     Object.keys(files).find((name) => SCRIPT.test(name));
 };
-try {
+appArrives().then(() => {
   const entry = pickEntry();
   if (!entry) throw new Error('the app has no script file to run');
   for (const path of Object.keys(files)) if (path.endsWith('.css')) load(path);
@@ -279,9 +337,8 @@ try {
     ReactDOM.flushSync(() => root.render(React.createElement(component)));
     finish('ready');
   }
-} catch (error) {
-  fail(error);
-}
+}).catch(fail);
+runtimeStarted();
 """
 
 # Shared by the page and the server's compiler (`webdev.compiler`): how a Vue app's modules are
@@ -369,6 +426,7 @@ const loadCompiled = (id) => {
 const loadWithLoader = (entry) => window['vue3-sfc-loader'].loadModule(
   '/' + entry, vueLoaderOptions(files, addCss, compileErrors, () => {}));
 (async () => {
+  await appArrives();
   const entry = vueEntry(files, project.entry);
   if (!entry) throw new Error('the app has no .vue component to mount');
   for (const path of Object.keys(files)) if (path.endsWith('.css')) addCss(files[path]);
@@ -388,20 +446,25 @@ const loadWithLoader = (entry) => window['vue3-sfc-loader'].loadModule(
   await new Promise((resolve) => setTimeout(resolve));
   finish('ready');
 })().catch(fail);
+runtimeStarted();
 """
 
 _PYTHON_JS = """
 const output = document.getElementById('output');
+// Pyodide boots while the app is on its way (in a started frame, while the answer streams).
+const booting = loadPyodide({
+  indexURL: config.pyodide,
+  stdout: (line) => { output.append(line + '\\n'); },
+  stderr: (line) => { console.error(line); },
+});
+booting.then(runtimeStarted, () => {});  // a failed boot is reported by the loader below
 (async () => {
+  await appArrives();
   const entry = project.entry.endsWith('.py') ? project.entry :
     (['main.py', 'app.py'].find((name) => Object.hasOwn(files, name)) ||
      Object.keys(files).find((name) => name.endsWith('.py')));
   if (!entry) throw new Error('the app has no Python file to run');
-  const pyodide = await loadPyodide({
-    indexURL: project.pyodide,
-    stdout: (line) => { output.append(line + '\\n'); },
-    stderr: (line) => { console.error(line); },
-  });
+  const pyodide = await booting;
   // No one types into a check: input() reads end of file and raises EOFError.
   pyodide.setStdin({stdin: () => null});
   const home = '/home/pyodide/';
@@ -428,6 +491,7 @@ const output = document.getElementById('output');
 
 _MERMAID_JS = """
 (async () => {
+  await appArrives();
   const source = files[project.entry];
   mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});
   // Parsed first: rendering an invalid diagram would draw Mermaid's error picture instead.
@@ -436,6 +500,7 @@ _MERMAID_JS = """
   document.getElementById('diagram').innerHTML = svg;
   finish('ready');
 })().catch(fail);
+runtimeStarted();
 """
 
 _STACKS: dict[WebdevStack, tuple[str, str, tuple[str, ...]]] = {

@@ -8,6 +8,15 @@ fresh random token and adds one event for the page:
     {"type": "app", "side": "a", "frame": {<iframe attributes>} | None,
      "truncated": bool, "note": str | None[, "stack": <the WebdevStack it is written in>]}
 
+When the turn starts, each side also gets a frame started before its app is written, so the
+stack's runtimes load (and Pyodide boots) while the answer streams:
+
+    {"type": "app-boot", "side": "a", "frame": {<iframe attributes>}}
+
+and the side's app event then carries `"boot": <the app, for the page to post into that
+frame>` when that frame can run it (`harness.boot_payload`); its `frame` is the app's own
+document, which a reload (or a page that missed the start) loads from scratch.
+
 A React or Vue app is compiled on the server first (`AppCompiler`, when the arena has
 Chromium), so its page only runs it; the compiler starts with the first such battle, and each
 compile starts while the answer streams, once a code block of it has closed, so it is usually
@@ -26,10 +35,16 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-from glassarena.vocabulary import WebdevStack
+from glassarena.vocabulary import SIDES, WebdevStack
 from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.extract import ExtractedProject, extract_turns
-from glassarena.webdev.harness import COMPILED_RUNTIMES, build_document
+from glassarena.webdev.harness import (
+    BOOTED_STACKS,
+    COMPILED_RUNTIMES,
+    boot_payload,
+    build_boot_document,
+    build_document,
+)
 from glassarena.webdev.sandbox import (
     MemoryAppStore,
     SandboxPolicy,
@@ -40,7 +55,6 @@ from glassarena.webdev.sandbox import (
 
 logger = logging.getLogger(__name__)
 Event = Mapping[str, Any]
-SIDES = ("a", "b")
 # A preview outlives its battle page by a comfortable margin; a page that comes back later
 # rebuilds its previews from the stored answers under fresh tokens.
 PREVIEW_TTL_SECONDS = 7 * 24 * 3600
@@ -109,10 +123,12 @@ class WebdevPreviews:
         events: AsyncIterable[Event],
         stack: WebdevStack | None = None,
         earlier: Mapping[str, Sequence[str]] | None = None,
+        sides: Sequence[str] = SIDES,
     ) -> AsyncIterator[Event]:
-        """`events` with an app event after each side's `done`. `stack` is the stack the
-        battle asked for; `earlier` holds each side's answers of the turns before this one,
-        oldest first, whose app this turn's answer edits."""
+        """`events` with a started frame per side after each `battle` event and an app event
+        after each side's `done`. `stack` is the stack the battle asked for; `earlier` holds
+        each side's answers of the turns before this one, oldest first, whose app this turn's
+        answer edits; `sides` are the battle's sides."""
         answers: dict[str, list[str]] = {}
         closed: dict[str, int] = {}  # code fences seen so far in each side's answer
         async for event in events:
@@ -122,6 +138,10 @@ class WebdevPreviews:
                 answers, closed = {}, {}
                 if self.compiler is not None and stack in COMPILED_RUNTIMES:
                     self.compiler.start_soon()
+                if stack is not None and self._can_boot(stack):
+                    for side in sides:
+                        if started := await self._boot(side, stack):
+                            yield started
             elif kind == "delta":
                 side = event["side"]
                 answers.setdefault(side, []).append(event["text"])
@@ -137,6 +157,22 @@ class WebdevPreviews:
         if self.compiler is not None:
             await self.compiler.close()
         await self.store.aclose()
+
+    def _can_boot(self, stack: WebdevStack) -> bool:
+        # A started React or Vue frame runs only apps compiled on the server.
+        return stack in BOOTED_STACKS and (
+            stack not in COMPILED_RUNTIMES or self.compiler is not None
+        )
+
+    async def _boot(self, side: str, stack: WebdevStack) -> Event | None:
+        document = build_boot_document(stack, self.policy.runtimes_path)
+        try:
+            token = await self.store.put_app(document, stack)
+        except RedisError as error:
+            logger.error("WebDev frame not started (Redis unreachable): %s", error)
+            return None
+        frame = iframe_attributes(self.policy, token, f"App {side.upper()}", SIDES.index(side))
+        return {"type": "app-boot", "side": side, "frame": frame}
 
     async def _preview(self, side: str, app: ExtractedProject) -> Event:
         if app.project is None:
@@ -162,7 +198,7 @@ class WebdevPreviews:
                 "note": "The preview could not be stored; the answer's code is shown instead.",
             }
         frame = iframe_attributes(self.policy, token, f"App {side.upper()}", SIDES.index(side))
-        return {
+        event = {
             "type": "app",
             "side": side,
             "frame": frame,
@@ -170,6 +206,9 @@ class WebdevPreviews:
             "note": app.reason,
             "stack": project.stack.value,
         }
+        if (payload := boot_payload(project, compiled)) is not None:
+            event["boot"] = payload
+        return event
 
 
 def _compile_ahead(

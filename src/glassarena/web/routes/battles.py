@@ -18,7 +18,14 @@ from glassarena.arena.live import LiveBattle
 from glassarena.arena.reveal import BattleState
 from glassarena.arena.service import BattleRequest
 from glassarena.arena.shared_turns import event_id
-from glassarena.vocabulary import BattleKind, BattleMode, VoteChoice, VoteReason, WebdevStack
+from glassarena.vocabulary import (
+    SIDES,
+    BattleKind,
+    BattleMode,
+    VoteChoice,
+    VoteReason,
+    WebdevStack,
+)
 from glassarena.web.dependencies import ServiceDependency, VoterDependency
 from glassarena.web.event_stream import event_stream_response
 
@@ -105,9 +112,10 @@ def _with_previews(
     previews: WebdevPreviews = request.app.state.webdev_previews
     earlier = {
         side: [turn.answers[side].text for turn in state.turns[:-1] if side in turn.answers]
-        for side in ("a", "b")
+        for side in SIDES
     }
-    return previews.with_previews(events, state.webdev_stack, earlier)
+    sides = SIDES[: state.mode.models]
+    return previews.with_previews(events, state.webdev_stack, earlier, sides)
 
 
 @router.get("/{battle_id}/events", name="battle_events")

@@ -6,7 +6,7 @@
 // rendered and sanitised by the server.
 
 import { getEventStream, postEventStream, postJson } from "./api.js";
-import { showApp, showChecks } from "./webdev-previews.js";
+import { bootApp, discardBoot, showApp, showChecks } from "./webdev-previews.js";
 
 const root = document.querySelector("section.battle");
 const mode = root.dataset.mode;
@@ -135,11 +135,15 @@ function handleEvent(event) {
     case "done":
       setStatus(event.side, "Done", "done");
       break;
+    case "app-boot":
+      bootApp(panes.get(event.side), event);
+      break;
     case "app":
       showApp(panes.get(event.side), event);
       break;
     case "failed": {
       battle.failed = true;
+      discardBoot(panes.get(event.side));
       const answer = battle.answers.get(event.side);
       answer.classList.remove("streaming");
       const error = document.createElement("p");

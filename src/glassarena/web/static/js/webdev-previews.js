@@ -4,6 +4,10 @@
 // with a CSP sandbox of its own, so it has an opaque origin: it cannot read this page,
 // its cookies or storage, call the arena's API, or navigate this page. This page never
 // listens to messages from the frames.
+//
+// A frame can start before its app is written ("app-boot"): it loads its stack's runtimes
+// (and boots Python) hidden while the answer streams, and when the app event brings the app
+// this page posts it into that frame, which accepts the first message of its parent only.
 
 async function getJson(url) {
   const response = await fetch(url, { headers: { accept: "application/json" } });
@@ -48,7 +52,7 @@ function setFullScreen(figure, on) {
   button.textContent = on ? "Close full screen" : "Full screen";
 }
 
-function toolbar(pane, figure, frame) {
+function toolbar(pane, figure, frame, appSrc) {
   const bar = document.createElement("div");
   bar.className = "app-toolbar";
   bar.setAttribute("role", "toolbar");
@@ -71,8 +75,9 @@ function toolbar(pane, figure, frame) {
         showCode(pane);
         break;
       case "reload":
-        // The document stays stored under its token: loading it again restarts the app.
-        frame.setAttribute("src", frame.getAttribute("src"));
+        // The app's document stays stored under its token: loading it restarts the app (a
+        // started frame gets the app's own document, which needs no message).
+        frame.setAttribute("src", appSrc);
         break;
       case "width": {
         const phone = figure.classList.toggle("app-phone");
@@ -97,7 +102,8 @@ document.addEventListener("keydown", (key) => {
 // A follow-up's app replaces the side's earlier one: one app per side runs at a time, and
 // the earlier preview says where its successor is.
 function retireEarlierApps(conversation) {
-  for (const earlier of conversation.querySelectorAll(".app-preview:not(.app-replaced)")) {
+  const current = ".app-preview:not(.app-replaced):not(.app-booting)";
+  for (const earlier of conversation.querySelectorAll(current)) {
     if (earlier.classList.contains("app-full-screen")) setFullScreen(earlier, false);
     earlier.querySelector("iframe")?.remove();
     earlier.querySelector(".app-toolbar")?.remove();
@@ -109,15 +115,63 @@ function retireEarlierApps(conversation) {
   }
 }
 
+function newFrame(attributes) {
+  const frame = document.createElement("iframe");
+  for (const [name, value] of Object.entries(attributes)) frame.setAttribute(name, value);
+  return frame;
+}
+
+const startedFrames = new WeakMap(); // a started frame -> its document's load
+
+// The side's frame, started before its app is written, waits hidden after the answer.
+export function bootApp(pane, event) {
+  discardBoot(pane);
+  const figure = document.createElement("figure");
+  figure.className = "app-preview app-booting";
+  figure.hidden = true;
+  const frame = newFrame(event.frame);
+  const loaded = new Promise((resolve) => frame.addEventListener("load", resolve, { once: true }));
+  startedFrames.set(frame, loaded);
+  figure.append(frame);
+  pane.querySelector('[data-role="conversation"]').append(figure);
+}
+
+export function discardBoot(pane) {
+  pane.querySelector(".app-preview.app-booting")?.remove();
+}
+
+// The side's started figure, its frame given the app, or null when there is none to use.
+// The figure stays where it is: an iframe moved in the page would load again.
+function startedFigure(pane, event) {
+  const figure = pane.querySelector(".app-preview.app-booting");
+  const frame = figure?.querySelector("iframe");
+  if (!frame || !event.boot) {
+    figure?.remove();
+    return null;
+  }
+  // Posted once the frame's document is there to receive it; its origin is opaque ("*").
+  startedFrames.get(frame).then(() => frame.contentWindow?.postMessage(event.boot, "*"));
+  figure.classList.remove("app-booting");
+  figure.hidden = false;
+  return figure;
+}
+
 export function showApp(pane, event) {
   const conversation = pane.querySelector('[data-role="conversation"]');
   retireEarlierApps(conversation);
-  const figure = document.createElement("figure");
-  figure.className = "app-preview";
-  if (event.frame) {
-    const frame = document.createElement("iframe");
-    for (const [name, value] of Object.entries(event.frame)) frame.setAttribute(name, value);
-    figure.append(toolbar(pane, figure, frame), frame);
+  let figure = event.frame ? startedFigure(pane, event) : null;
+  if (figure) {
+    const frame = figure.querySelector("iframe");
+    figure.prepend(toolbar(pane, figure, frame, event.frame.src));
+  } else {
+    discardBoot(pane);
+    figure = document.createElement("figure");
+    figure.className = "app-preview";
+    if (event.frame) {
+      const frame = newFrame(event.frame);
+      figure.append(toolbar(pane, figure, frame, event.frame.src), frame);
+    }
+    conversation.append(figure);
   }
   if (event.note || !event.frame) {
     const note = document.createElement("figcaption");
@@ -127,7 +181,6 @@ export function showApp(pane, event) {
       : `No app to run: ${event.note}.`;
     figure.append(note);
   }
-  conversation.append(figure);
 }
 
 function describeCheck(check) {
