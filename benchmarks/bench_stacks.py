@@ -68,14 +68,13 @@ from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.harness import (
     BOOTED_STACKS,
-    COMPILED_RUNTIMES,
     STATE_ATTRIBUTE,
     boot_payload,
     build_boot_document,
     build_document,
 )
 from glassarena.webdev.project import AppProject
-from glassarena.webdev.runtimes import RUNTIMES, STACK_RUNTIMES, RuntimeFiles
+from glassarena.webdev.runtimes import COMPILED_RUNTIMES, RUNTIMES, STACK_RUNTIMES, RuntimeFiles
 from glassarena.webdev.sandbox import (
     MemoryAppStore,
     SandboxPolicy,

@@ -91,8 +91,14 @@ class ArenaHost:
     policy: SandboxPolicy
     log: HostLog
 
-    def battle_url(self, app_a: str, app_b: str, stack_a: WebdevStack = WebdevStack.HTML) -> str:
-        token_a = self.store.put_app(app_a, stack_a)
+    def battle_url(
+        self,
+        app_a: str,
+        app_b: str,
+        stack_a: WebdevStack = WebdevStack.HTML,
+        compiled_a: bool = False,
+    ) -> str:
+        token_a = self.store.put_app(app_a, stack_a, compiled_a)
         token_b = self.store.put_app(app_b)
         return f"{self.origin}/battle?a={token_a}&b={token_b}"
 

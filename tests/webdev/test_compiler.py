@@ -265,9 +265,11 @@ async def test_the_previews_compile_the_app_while_the_answer_still_streams(
     token = app["frame"]["src"].rsplit("/", 1)[-1]
     stored = await previews.store.get_app(token)
     assert stored is not None
-    stack, document = unpack_document(stored)
+    stack, document, compiled = unpack_document(stored)
     assert stack is WebdevStack.REACT
     assert script_of(REACT_DOM) in document and script_of(BABEL) not in document
+    # Served with the policy of the runtimes it loads: no Babel, no Tailwind.
+    assert compiled
 
 
 @pytest.mark.parametrize("stack", [WebdevStack.REACT, WebdevStack.VUE, WebdevStack.HTML])

@@ -140,7 +140,9 @@ def open_battle(
     app_a = as_stack_document(
         stack, app_source(name, host, listener), host.policy.runtimes_path, compile_app
     )
-    url = host.battle_url(app_a, app_source("sibling_secret", host, listener), stack)
+    sibling = app_source("sibling_secret", host, listener)
+    # A compiled app is served as the arena serves it: with the policy of the runtimes it loads.
+    url = host.battle_url(app_a, sibling, stack, compiled_a=compile_app is not None)
     tokens = tuple(re.findall(r"[ab]=([A-Za-z0-9_-]+)", url))
     devtools = context.new_cdp_session(page)
     battle = Battle(page, context, devtools, url, (tokens[0], tokens[1]), len(host.log.requests))

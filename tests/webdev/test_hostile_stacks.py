@@ -21,9 +21,9 @@ from test_hostile_apps import SPECIFIC_CHECKS, assert_contained, listener, open_
 from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS
 from glassarena.webdev.compiler import AppCompiler
-from glassarena.webdev.harness import COMPILED_RUNTIMES, CompiledApp
+from glassarena.webdev.harness import CompiledApp
 from glassarena.webdev.project import AppProject
-from glassarena.webdev.runtimes import RUNTIMES, RuntimeFiles, runtimes_for
+from glassarena.webdev.runtimes import COMPILED_RUNTIMES, RUNTIMES, RuntimeFiles, runtimes_for
 
 pytestmark = pytest.mark.browser
 
@@ -103,8 +103,8 @@ def test_hostile_app_compiled_on_the_server_is_contained(
 ) -> None:
     battle = open_battle(browser, host, listener, name, stack, REPORT_TIMEOUT_S, compile_app)
     SPECIFIC_CHECKS[name](battle, battle.reports(name)[-1])
-    # Its page loads React and ReactDOM (or Vue) alone, under its stack's policy: not even
-    # Babel or vue3-sfc-loader.
+    # Its page loads React and ReactDOM (or Vue) alone, under the policy of those alone: not
+    # even Babel or vue3-sfc-loader.
     base = host.policy.runtimes_path
     compiled_only = frozenset(
         RUNTIMES[runtime].url(base, path)

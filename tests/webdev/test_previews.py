@@ -109,7 +109,9 @@ async def test_a_react_answer_is_previewed_in_its_stack() -> None:
     assert apps["a"]["stack"] == "react" and apps["b"]["stack"] == "html"
     stored = await store.get_app(apps["a"]["frame"]["src"].rsplit("/", 1)[1])
     assert stored is not None
-    stack, document = unpack_document(stored)
+    stack, document, compiled = unpack_document(stored)
+    # Not compiled (this arena has no compiler): the React stack's whole policy.
+    assert not compiled
     # The harness page carries the project's files and loads the arena's own runtimes.
     assert stack is WebdevStack.REACT
     assert "first card" in document and "/sandbox/runtimes/" in document
@@ -130,7 +132,7 @@ async def test_a_follow_up_preview_is_an_edit_of_the_earlier_app() -> None:
     assert app["note"] is None and app["stack"] == "react"
     stored = await store.get_app(app["frame"]["src"].rsplit("/", 1)[1])
     assert stored is not None
-    _stack, document = unpack_document(stored)
+    _stack, document, _compiled = unpack_document(stored)
     # The new Card, under the App of the first turn.
     assert "second card" in document and "first card" not in document
     assert "export default function App()" in document
@@ -155,7 +157,7 @@ async def test_each_side_gets_a_frame_started_with_the_turn_and_its_app_to_post(
     assert started["a"]["sandbox"] == "allow-scripts allow-forms"
     stored = await store.get_app(started["a"]["src"].rsplit("/", 1)[1])
     assert stored is not None
-    stack, document = unpack_document(stored)
+    stack, document, _compiled = unpack_document(stored)
     # Served with the Python stack's policy; it loads Pyodide and holds no app yet.
     assert stack is WebdevStack.PYTHON and "pyodide.js" in document
     assert "hello from python" not in document

@@ -94,10 +94,35 @@ def test_a_stored_document_keeps_its_stack_and_html_cannot_claim_one() -> None:
     assert unpack_document(pack_document("<div id=root>", WebdevStack.REACT)) == (
         WebdevStack.REACT,
         "<div id=root>",
+        False,
     )
-    forged = "<!--glassarena-stack:python-->\n<script>fetch('/api')</script>"
-    assert unpack_document(pack_document(forged)) == (WebdevStack.HTML, forged)
+    assert unpack_document(pack_document("<div id=root>", WebdevStack.REACT, True)) == (
+        WebdevStack.REACT,
+        "<div id=root>",
+        True,
+    )
+    for forged in (
+        "<!--glassarena-stack:python-->\n<script>fetch('/api')</script>",
+        "<!--glassarena-stack:react+compiled-->\n<script>fetch('/api')</script>",
+    ):
+        assert unpack_document(pack_document(forged)) == (WebdevStack.HTML, forged, False)
     assert unpack_document("<!--glassarena-stack:nonsense-->\nx")[0] is WebdevStack.HTML
+
+
+def test_a_compiled_apps_page_is_allowed_only_the_runtimes_it_loads() -> None:
+    """A React or Vue app compiled on the server (and a frame started for one) loads React
+    and ReactDOM, or Vue, alone: its policy allows nothing more, not even the compilers."""
+    react = directives(content_security_policy(WebdevStack.REACT, ORIGIN, compiled=True))
+    assert react["script-src"] == " ".join(
+        ["'unsafe-inline'", *(folder(name) for name in ("react", "react-dom"))]
+    )
+    vue = directives(content_security_policy(WebdevStack.VUE, ORIGIN, compiled=True))
+    # Still 'unsafe-eval': a compiled Vue app may pass a template string to Vue at run time.
+    assert vue["script-src"] == f"'unsafe-inline' 'unsafe-eval' {folder('vue')}"
+    for stack in (WebdevStack.PYTHON, WebdevStack.MERMAID, WebdevStack.HTML):
+        assert content_security_policy(stack, ORIGIN, compiled=True) == (
+            content_security_policy(stack, ORIGIN)
+        )
 
 
 @pytest.fixture

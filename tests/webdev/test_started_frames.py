@@ -31,9 +31,11 @@ from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.harness import (
     STATE_ATTRIBUTE,
     CompiledApp,
+    boot_document_is_compiled,
     boot_payload,
     build_boot_document,
     build_document,
+    loads_compiled,
 )
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RuntimeFiles
@@ -88,8 +90,10 @@ class SandboxServer:
             assert time.monotonic() < deadline, "the sandbox server did not start"
             time.sleep(0.02)
 
-    def frame_html(self, document: str, stack: WebdevStack, side: int = 0) -> str:
-        token = self.store.put_app(document, stack)
+    def frame_html(
+        self, document: str, stack: WebdevStack, side: int = 0, compiled: bool = False
+    ) -> str:
+        token = self.store.put_app(document, stack, compiled)
         attributes = iframe_attributes(self.policy, token, f"App {side}", side)
         attributes["src"] = f"http://127.0.0.1:{self.port}{attributes['src']}"
         rendered = " ".join(f'{name}="{value}"' for name, value in attributes.items())
@@ -171,11 +175,16 @@ def test_a_started_frame_runs_the_app_posted_to_it_as_the_apps_own_document_woul
     boot = build_boot_document(project.stack, sandbox.policy.runtimes_path)
     own = build_document(project, sandbox.policy.runtimes_path, app)
     outcomes = []
-    for document, posted in ((boot, payload), (own, None)):
+    # Each served as the arena serves it: a compiled app's page and a started React or Vue
+    # frame with the policy of the runtimes they load.
+    for document, posted, compiled_page in (
+        (boot, payload, boot_document_is_compiled(project.stack)),
+        (own, None, loads_compiled(project.stack, app)),
+    ):
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda message, errors=errors: errors.append(message.text))
-        page.set_content(sandbox.frame_html(document, project.stack))
+        page.set_content(sandbox.frame_html(document, project.stack, compiled=compiled_page))
         frame = frame_number(page, 0)
         if posted is not None:
             state_of(frame, "waiting")  # the runtime is up before the app arrives

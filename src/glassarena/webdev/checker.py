@@ -45,10 +45,10 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from glassarena.vocabulary import WebdevStack
-from glassarena.webdev.harness import STATE_ATTRIBUTE, build_document
+from glassarena.webdev.harness import STATE_ATTRIBUTE, build_document, loads_compiled
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import RuntimeFiles, media_type, runtimes_for
-from glassarena.webdev.sandbox import RUNTIME_HEADERS, SandboxPolicy
+from glassarena.webdev.sandbox import RUNTIME_HEADERS, SandboxPolicy, StoredDocument
 
 if TYPE_CHECKING:
     from glassarena.webdev.compiler import AppCompiler
@@ -198,8 +198,7 @@ class CheckerSettings:
 
 @dataclass
 class _Job:
-    html: str
-    stack: WebdevStack
+    document: StoredDocument
     result: asyncio.Future[CheckResult]
 
 
@@ -295,14 +294,15 @@ class AppChecker:
         return self._queue.qsize()
 
     def submit(
-        self, html: str, stack: WebdevStack = WebdevStack.HTML
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
     ) -> asyncio.Future[CheckResult]:
         """Queue a check of document `html` of `stack` (`harness.build_document` made it, with
-        `policy.runtimes_path`) without waiting for it; raises CheckerBusy when the queue is
-        full."""
+        `policy.runtimes_path`; `compiled`: the page of an app compiled on the server) without
+        waiting for it; raises CheckerBusy when the queue is full."""
         if not self._workers:
             raise RuntimeError("AppChecker.submit called before start()")
-        job = _Job(html, stack, asyncio.get_running_loop().create_future())
+        document = StoredDocument(stack, html, compiled)
+        job = _Job(document, asyncio.get_running_loop().create_future())
         try:
             self._queue.put_nowait(job)
         except asyncio.QueueFull:
@@ -311,15 +311,21 @@ class AppChecker:
             ) from None
         return job.result
 
-    async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
+    async def check(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
+    ) -> CheckResult:
         """Check one app document, starting the pool (and Chromium) on first use."""
         await self.start()
-        return await self.submit(html, stack)
+        return await self.submit(html, stack, compiled)
 
     async def document(self, project: AppProject) -> str:
         """The document the checker loads for `project`: the preview's."""
+        return (await self._built(project)).html
+
+    async def _built(self, project: AppProject) -> StoredDocument:
         compiled = await self.compiler.compile(project) if self.compiler is not None else None
-        return build_document(project, self.policy.runtimes_path, compiled)
+        html = build_document(project, self.policy.runtimes_path, compiled)
+        return StoredDocument(project.stack, html, loads_compiled(project.stack, compiled))
 
     def missing_runtimes(self, stack: WebdevStack) -> str | None:
         """Why apps of `stack` cannot be checked here (their runtimes are not installed), or
@@ -342,7 +348,8 @@ class AppChecker:
         missing = self.missing_runtimes(project.stack)
         if missing is not None:
             return CheckResult.failed(missing)
-        return await self.check(await self.document(project), project.stack)
+        document = await self._built(project)
+        return await self.check(document.html, document.stack, document.compiled)
 
     async def _work(self) -> None:
         while True:
@@ -350,7 +357,7 @@ class AppChecker:
             try:
                 if job.result.done():
                     continue
-                result = await self._check_one(job.html, job.stack)
+                result = await self._check_one(job.document)
                 if not job.result.done():
                     job.result.set_result(result)
             except asyncio.CancelledError:
@@ -363,7 +370,8 @@ class AppChecker:
             finally:
                 self._queue.task_done()
 
-    async def _check_one(self, html: str, stack: WebdevStack) -> CheckResult:
+    async def _check_one(self, document: StoredDocument) -> CheckResult:
+        stack = document.stack
         browser = await self._ensure_browser()
         try:
             context = await self._new_context(browser)
@@ -375,7 +383,7 @@ class AppChecker:
         settings = self.settings
         try:
             result = await asyncio.wait_for(
-                self._load(context, html, stack), settings.check_limit_for(stack)
+                self._load(context, document), settings.check_limit_for(stack)
             )
         except TimeoutError:
             limit = f"{settings.check_limit_for(stack):g} s"
@@ -406,11 +414,12 @@ class AppChecker:
             accept_downloads=False,
         )
 
-    async def _load(self, context: BrowserContext, html: str, stack: WebdevStack) -> CheckResult:
+    async def _load(self, context: BrowserContext, document: StoredDocument) -> CheckResult:
         settings = self.settings
         seen = _Observation()
+        html, stack = document.html, document.stack
         headers = {
-            **self.policy.response_headers(stack, APP_ORIGIN),
+            **self.policy.response_headers(stack, APP_ORIGIN, document.compiled),
             "content-type": "text/html; charset=utf-8",
         }
 

@@ -44,7 +44,6 @@ from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.checker import CHROMIUM_ARGS, NO_NETWORK_ARGS
 from glassarena.webdev.harness import (
     BABEL_OPTIONS,
-    COMPILED_RUNTIMES,
     SHARED_JS,
     VUE_SHARED_JS,
     CompiledApp,
@@ -52,6 +51,7 @@ from glassarena.webdev.harness import (
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import (
     BABEL,
+    COMPILED_RUNTIMES,
     RUNTIMES,
     TAILWIND,
     VUE,

@@ -48,6 +48,7 @@ from glassarena.vocabulary import WebdevStack
 from glassarena.webdev.project import AppProject
 from glassarena.webdev.runtimes import (
     BABEL,
+    COMPILED_RUNTIMES,
     MERMAID,
     PYODIDE,
     REACT,
@@ -80,14 +81,6 @@ BABEL_OPTIONS = {
 }
 
 
-# The stacks the server compiles (`webdev.compiler`), and what a compiled app's page loads:
-# neither Babel, vue3-sfc-loader nor Tailwind's browser build.
-COMPILED_RUNTIMES: dict[WebdevStack, tuple[str, ...]] = {
-    WebdevStack.REACT: (REACT, REACT_DOM),
-    WebdevStack.VUE: (VUE,),
-}
-
-
 @dataclass(frozen=True)
 class CompiledApp:
     """A React or Vue app compiled ahead of the page: each module's CommonJS code (by path for
@@ -111,13 +104,19 @@ def build_document(
     config.update(entry=project.entry, files=dict(project.files))
     runtimes = _STACKS[stack][2]
     style = ""
-    if compiled is not None and stack in COMPILED_RUNTIMES:
+    if compiled is not None and loads_compiled(project.stack, compiled):
         runtimes = COMPILED_RUNTIMES[stack]
         config["compiled"] = dict(compiled.modules)
         style = f"\n<style>{_no_end_tag(compiled.css, 'style')}</style>"
     elif stack is WebdevStack.REACT:
         config["babel"] = BABEL_OPTIONS
     return _harness_document(stack, runtimes_base, runtimes, config, style)
+
+
+def loads_compiled(stack: WebdevStack, compiled: CompiledApp | None) -> bool:
+    """Whether the page of a `stack` app loads the compiled apps' runtimes (and is served
+    with their narrower policy): given the server's compile of a stack the server compiles."""
+    return compiled is not None and stack in COMPILED_RUNTIMES
 
 
 # Every stack but HTML (which brings its own code) can start before its app is written.
@@ -130,6 +129,11 @@ def build_boot_document(stack: WebdevStack, runtimes_base: str) -> str:
     arrives as `boot_payload` posted by the battle page."""
     runtimes = COMPILED_RUNTIMES.get(stack, _STACKS[stack][2])
     return _harness_document(stack, runtimes_base, runtimes, _runtime_config(runtimes_base), "")
+
+
+def boot_document_is_compiled(stack: WebdevStack) -> bool:
+    """Whether a started frame of `stack` loads (and is served as) a compiled app's page."""
+    return stack in COMPILED_RUNTIMES
 
 
 def boot_payload(project: AppProject, compiled: CompiledApp | None) -> dict[str, object] | None:
@@ -147,11 +151,12 @@ def boot_payload(project: AppProject, compiled: CompiledApp | None) -> dict[str,
 
 
 def content_security_policy(
-    stack: WebdevStack, origin: str, policy: SandboxPolicy | None = None
+    stack: WebdevStack, origin: str, policy: SandboxPolicy | None = None, compiled: bool = False
 ) -> str:
     """The CSP of a `stack` document served from `origin` ("https://a.previews.example.org"):
-    the sandbox's policy with exactly the runtimes `stack` needs, from that origin."""
-    return (policy or SandboxPolicy()).content_security_policy(stack, origin)
+    the sandbox's policy with exactly the runtimes its page loads (`compiled`: the page of an
+    app compiled on the server), from that origin."""
+    return (policy or SandboxPolicy()).content_security_policy(stack, origin, compiled)
 
 
 def _script(runtime: str, base: str) -> str:

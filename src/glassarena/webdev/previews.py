@@ -40,11 +40,13 @@ from glassarena.webdev.compiler import AppCompiler
 from glassarena.webdev.extract import ExtractedProject, extract_turns
 from glassarena.webdev.harness import (
     BOOTED_STACKS,
-    COMPILED_RUNTIMES,
+    boot_document_is_compiled,
     boot_payload,
     build_boot_document,
     build_document,
+    loads_compiled,
 )
+from glassarena.webdev.runtimes import COMPILED_RUNTIMES
 from glassarena.webdev.sandbox import (
     MemoryAppStore,
     SandboxPolicy,
@@ -61,7 +63,9 @@ PREVIEW_TTL_SECONDS = 7 * 24 * 3600
 
 
 class PreviewStore(Protocol):
-    async def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str: ...
+    async def put_app(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
+    ) -> str: ...
     async def get_app(self, token: str) -> str | None: ...
     async def aclose(self) -> None: ...
 
@@ -72,8 +76,10 @@ class InProcessPreviewStore:
     def __init__(self, capacity: int = 10_000) -> None:
         self._apps = MemoryAppStore(capacity)
 
-    async def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
-        return self._apps.put_app(html, stack)
+    async def put_app(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
+    ) -> str:
+        return self._apps.put_app(html, stack, compiled)
 
     async def get_app(self, token: str) -> str | None:
         return await self._apps.get_app(token)
@@ -91,9 +97,11 @@ class RedisPreviewStore:
         self._redis = Redis.from_url(redis_url)
         self._prefix = prefix
 
-    async def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
+    async def put_app(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
+    ) -> str:
         token = new_app_token()
-        stored = pack_document(html, stack)
+        stored = pack_document(html, stack, compiled)
         await self._redis.set(f"{self._prefix}:app:{token}", stored, ex=PREVIEW_TTL_SECONDS)
         return token
 
@@ -167,7 +175,7 @@ class WebdevPreviews:
     async def _boot(self, side: str, stack: WebdevStack) -> Event | None:
         document = build_boot_document(stack, self.policy.runtimes_path)
         try:
-            token = await self.store.put_app(document, stack)
+            token = await self.store.put_app(document, stack, boot_document_is_compiled(stack))
         except RedisError as error:
             logger.error("WebDev frame not started (Redis unreachable): %s", error)
             return None
@@ -187,7 +195,9 @@ class WebdevPreviews:
         compiled = await self.compiler.compile(project) if self.compiler is not None else None
         document = build_document(project, self.policy.runtimes_path, compiled)
         try:
-            token = await self.store.put_app(document, project.stack)
+            token = await self.store.put_app(
+                document, project.stack, loads_compiled(project.stack, compiled)
+            )
         except RedisError as error:
             logger.error("WebDev preview not stored (Redis unreachable): %s", error)
             return {

@@ -94,8 +94,21 @@ def load_lock() -> dict[str, Runtime]:
 RUNTIMES = load_lock()
 
 
-def runtimes_for(stack: WebdevStack) -> tuple[Runtime, ...]:
-    return tuple(RUNTIMES[name] for name in STACK_RUNTIMES[stack])
+# What the page of an app compiled on the server (`webdev.compiler`) loads: neither Babel,
+# vue3-sfc-loader nor Tailwind's browser build.
+COMPILED_RUNTIMES: dict[WebdevStack, tuple[str, ...]] = {
+    WebdevStack.REACT: (REACT, REACT_DOM),
+    WebdevStack.VUE: (VUE,),
+}
+
+
+def runtimes_for(stack: WebdevStack, compiled: bool = False) -> tuple[Runtime, ...]:
+    """The runtimes a `stack` page loads; `compiled`: the page of an app compiled on the
+    server (the same for a stack the server does not compile)."""
+    names = STACK_RUNTIMES[stack]
+    if compiled:
+        names = COMPILED_RUNTIMES.get(stack, names)
+    return tuple(RUNTIMES[name] for name in names)
 
 
 def media_type(path: str) -> str:
@@ -220,11 +233,13 @@ class StackSources:
     connect: tuple[str, ...]
 
     @classmethod
-    def of(cls, stack: WebdevStack, runtimes_base: str) -> StackSources:
+    def of(cls, stack: WebdevStack, runtimes_base: str, compiled: bool = False) -> StackSources:
         """`runtimes_base` is absolute ("https://a.previews.example.org/sandbox/runtimes"),
-        since a CSP source needs a host; each runtime is allowed by its own folder."""
+        since a CSP source needs a host; each runtime is allowed by its own folder; `compiled`:
+        the page of an app compiled on the server, which loads fewer."""
         folders = {
-            runtime.name: f"{runtimes_base}/{runtime.key}/" for runtime in runtimes_for(stack)
+            runtime.name: f"{runtimes_base}/{runtime.key}/"
+            for runtime in runtimes_for(stack, compiled)
         }
         script = [*folders.values()]
         if stack in _UNSAFE_EVAL:

@@ -19,7 +19,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -113,18 +113,19 @@ class SandboxPolicy:
         return f"{self.path_prefix}/runtimes"
 
     def content_security_policy(
-        self, stack: WebdevStack = WebdevStack.HTML, origin: str = ""
+        self, stack: WebdevStack = WebdevStack.HTML, origin: str = "", compiled: bool = False
     ) -> str:
         """The policy of a `stack` document served from `origin`. HTML apps bring their own
-        code (and may use the deployment's CDNs); other stacks get exactly their runtimes,
-        from `origin`'s runtime folders, and no CDN."""
+        code (and may use the deployment's CDNs); other stacks get exactly the runtimes their
+        page loads (`compiled`: an app compiled on the server, whose page loads fewer), from
+        `origin`'s runtime folders, and no CDN."""
         if stack is WebdevStack.HTML:
             cdns = "".join(f" {cdn}" for cdn in self.allowed_cdns)
             script = f"'unsafe-inline' 'unsafe-eval' blob:{cdns}"
             style = f"'unsafe-inline'{cdns}"
             connect = "'none'"
         else:
-            sources = StackSources.of(stack, f"{origin}{self.runtimes_path}")
+            sources = StackSources.of(stack, f"{origin}{self.runtimes_path}", compiled)
             script = " ".join(("'unsafe-inline'", *sources.script))
             style = "'unsafe-inline'"
             connect = " ".join(sources.connect) or "'none'"
@@ -148,11 +149,11 @@ class SandboxPolicy:
         return "; ".join(directives)
 
     def response_headers(
-        self, stack: WebdevStack = WebdevStack.HTML, origin: str = ""
+        self, stack: WebdevStack = WebdevStack.HTML, origin: str = "", compiled: bool = False
     ) -> dict[str, str]:
         """Headers for the app document, shared by the preview route and the checker."""
         return {
-            "content-security-policy": self.content_security_policy(stack, origin),
+            "content-security-policy": self.content_security_policy(stack, origin, compiled),
             "x-content-type-options": "nosniff",
             "referrer-policy": "no-referrer",
             "permissions-policy": _PERMISSIONS_POLICY,
@@ -261,25 +262,35 @@ def new_app_token() -> str:
 
 
 # A stored document of a stack other than HTML starts with this line, so the sandbox serves
-# it with its stack's policy. An HTML document that happens to start the same way is stored
-# marked as HTML, so no app can claim another stack's policy.
+# it with its stack's policy (and a compiled app's page with the narrower one of the runtimes
+# it loads). An HTML document that happens to start the same way is stored marked as HTML, so
+# no app can claim another stack's policy.
 _STACK_MARK = "<!--glassarena-stack:"
-_STACK_LINE = re.compile(r"<!--glassarena-stack:([a-z]+)-->\n")
+_COMPILED = "+compiled"
+_STACK_LINE = re.compile(r"<!--glassarena-stack:([a-z]+)(\+compiled)?-->\n")
 
 
-def pack_document(html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
+class StoredDocument(NamedTuple):
+    stack: WebdevStack
+    html: str
+    compiled: bool = False  # the page of an app compiled on the server
+
+
+def pack_document(html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False) -> str:
     """The stored form of a document of `stack` (an HTML document unchanged)."""
     if stack is WebdevStack.HTML and not html.startswith(_STACK_MARK):
         return html
-    return f"{_STACK_MARK}{stack.value}-->\n{html}"
+    return f"{_STACK_MARK}{stack.value}{_COMPILED if compiled else ''}-->\n{html}"
 
 
-def unpack_document(stored: str) -> tuple[WebdevStack, str]:
-    """The stack and document of a stored document (`pack_document`'s inverse)."""
+def unpack_document(stored: str) -> StoredDocument:
+    """`pack_document`'s inverse."""
     marked = _STACK_LINE.match(stored)
     if marked is None or marked.group(1) not in WebdevStack.__members__.values():
-        return WebdevStack.HTML, stored
-    return WebdevStack(marked.group(1)), stored[marked.end() :]
+        return StoredDocument(WebdevStack.HTML, stored)
+    return StoredDocument(
+        WebdevStack(marked.group(1)), stored[marked.end() :], marked.group(2) is not None
+    )
 
 
 class AppDocumentStore(Protocol):
@@ -301,9 +312,11 @@ class MemoryAppStore:
         self._capacity = capacity
         self._documents: OrderedDict[str, str] = OrderedDict()
 
-    def put_app(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> str:
+    def put_app(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
+    ) -> str:
         token = new_app_token()
-        self._documents[token] = pack_document(html, stack)
+        self._documents[token] = pack_document(html, stack, compiled)
         while len(self._documents) > self._capacity:
             self._documents.popitem(last=False)
         return token
@@ -330,11 +343,12 @@ def sandbox_app(
             return PlainTextResponse(
                 "No app with this address.", status_code=404, headers=plain_headers
             )
-        stack, document = unpack_document(stored)
+        document = unpack_document(stored)
         # The runtimes are allowed on the origin the document was requested from, which is
         # where its origin-relative runtime URLs lead.
         origin = f"{request.url.scheme}://{request.url.netloc}"
-        return HTMLResponse(document, headers=active.response_headers(stack, origin))
+        headers = active.response_headers(document.stack, origin, document.compiled)
+        return HTMLResponse(document.html, headers=headers)
 
     async def serve_runtime(request: Request) -> Response:
         found = (

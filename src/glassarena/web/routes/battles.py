@@ -110,7 +110,7 @@ def _with_previews(
     if not state.kind.webdev:
         return events
     previews: WebdevPreviews = request.app.state.webdev_previews
-    earlier = {
+    earlier: dict[str, list[str]] = {
         side: [turn.answers[side].text for turn in state.turns[:-1] if side in turn.answers]
         for side in SIDES
     }
