@@ -72,8 +72,10 @@ class ScriptedModel:
     # Answers to the follow-up prompts of a conversation, in order (the second user message
     # gets the first); later turns, or none given, get `answer`.
     follow_ups: tuple[str, ...] = ()
-    # When given, the first token waits until the test sets it: a model still writing.
+    # When given, token number `gate_after` (the first by default) waits until the test sets
+    # the gate: a model still writing.
     gate: threading.Event | None = None
+    gate_after: int = 0
 
     def tokens(self, prompt: str, turn: int = 1) -> list[str]:
         pattern = re.compile(self.token_pattern, re.DOTALL) if self.token_pattern else TOKEN_PATTERN
@@ -192,12 +194,12 @@ class ModelServerDouble:
             await self._hang()
             return
         await asyncio.sleep(script.first_token_delay)
-        if script.gate is not None:
-            while not script.gate.is_set() and not self._closing.is_set():
-                await asyncio.sleep(0.02)
         for index, token in enumerate(answer.tokens):
             if index and script.token_delay:
                 await asyncio.sleep(script.token_delay)
+            if script.gate is not None and index == script.gate_after:
+                while not script.gate.is_set() and not self._closing.is_set():
+                    await asyncio.sleep(0.02)
             if script.behaviour in ("stall", "drop", "fail") and index == script.cut_after:
                 if script.behaviour == "stall":
                     await self._hang()

@@ -123,9 +123,12 @@ class Voter:
 def test_two_nodes_one_arena_through_a_sigkill(
     tmp_path: Path, postgres_url: str, redis_server: RedisProcess
 ) -> None:
+    # The slow answer stops after a few words until node A is dead, so that A cannot finish
+    # it before the kill however late the reader sees those words.
+    killed = threading.Event()
     script = {
         "app": ScriptedModel(answer=APP_ANSWER, token_delay=0.01),
-        "slow": ScriptedModel(answer=SLOW_ANSWER, token_delay=0.15),
+        "slow": ScriptedModel(answer=SLOW_ANSWER, token_delay=0.15, gate=killed, gate_after=8),
     }
     with ModelServerDouble(script) as double:
         quick = [openai_contestant(f"quick-{n}", double.openai_base_url, "app") for n in (1, 2)]
@@ -140,12 +143,18 @@ def test_two_nodes_one_arena_through_a_sigkill(
         nodes = Nodes(tmp_path, config, postgres_url, redis_server.url)
         try:
             node_a, node_b = nodes.start("a"), nodes.start("b")
-            _run(nodes, node_a, node_b, postgres_url)
+            _run(nodes, node_a, node_b, postgres_url, killed)
         finally:
             nodes.stop_all()
 
 
-def _run(nodes: Nodes, node_a: ServeProcess, node_b: ServeProcess, database_url: str) -> None:
+def _run(
+    nodes: Nodes,
+    node_a: ServeProcess,
+    node_b: ServeProcess,
+    database_url: str,
+    killed: threading.Event,
+) -> None:
     urls = [node_a.url, node_b.url]
     cookie_jars = []
     for _ in range(VOTERS + 1):
@@ -210,6 +219,7 @@ def _run(nodes: Nodes, node_a: ServeProcess, node_b: ServeProcess, database_url:
         streaming = pool.submit(read_from_a)
         assert stream_started.wait(120), "node A never streamed the slow battle"
         _kill_node(node_a)
+        killed.set()
         streaming.result(timeout=60)
         for load in loads:
             load.result(timeout=600)
