@@ -27,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    ScalarSelect,
     Select,
     Table,
     bindparam,
@@ -218,9 +219,20 @@ INSERT_VOTE = insert(_votes).returning(
     _log_head(_vote_log_head.c.position).label("log_position"),
     _log_head(_vote_log_head.c.entry_hash).label("log_hash"),
 )
+
+
+def _battle_json(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    return select(column).where(_battles.c.public_id == bindparam("voted_battle")).scalar_subquery()
+
+
 # Its triggers (migration 0008) refuse an entry that does not extend the head, and move the
-# head onto the entry: one statement appends.
-INSERT_VOTE_LOG_ENTRY = insert(_vote_log)
+# head onto the entry: one statement appends. The battle's JSON columns (a kilobyte a vote) are
+# copied in SQL, as stored: encoding them again in Python was a third of the append's time.
+INSERT_VOTE_LOG_ENTRY = insert(_vote_log).values(
+    style_a=_battle_json(_battles.c.style_a),
+    style_b=_battle_json(_battles.c.style_b),
+    prompt_categories=_battle_json(_battles.c.prompt_categories),
+)
 LOG_HEAD = select(_vote_log_head.c.position, _vote_log_head.c.entry_hash).where(
     _vote_log_head.c.id == 1
 )
@@ -894,7 +906,11 @@ def _status(value: str | None) -> BattleStatus | None:
 
 
 def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
-    """Chain `vote` onto the log inside the vote's transaction; returns the new head."""
+    """Chain `vote` onto the log inside the vote's transaction; returns the new head.
+
+    The entry's style and prompt-category columns are copied from the battle's row (the
+    vote's own styles and categories are the ones it read from that row, and are hashed).
+    """
     position = vote.log_head.position + 1
     prev_hash = vote.log_head.entry_hash
     model_b = vote.model_b
@@ -920,6 +936,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
         {
             "vote_id": vote.vote_id,
             "battle_public_id": vote.battle_public_id,
+            "voted_battle": vote.battle_public_id,
             "category": vote.category,
             "model_a": vote.model_a.name,
             "model_a_version": vote.model_a.version,
@@ -933,9 +950,6 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
             "voter_id": vote.voter_id,
             "ip_hash": vote.ip_hash,
             "created_at": vote.created_at,
-            "style_a": vote.style_a,
-            "style_b": vote.style_b,
-            "prompt_categories": vote.prompt_categories,
             "webdev_stack": vote.webdev_stack,
             "position": position,
             "prev_hash": prev_hash,
