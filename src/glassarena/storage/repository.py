@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    FromClause,
     Row,
     ScalarSelect,
     Select,
@@ -245,68 +246,78 @@ MODEL_IDENTITY = select(
 ).where(_model_versions.c.id == bindparam("version_id"))
 
 
-def _battle_rows(texts: bool) -> Select[Any]:
+def _battle_rows(texts: bool, turns: bool = True) -> Select[Any]:
     """A battle with its turns, answers and vote: one row per answer (one row with NULL turn
     and answer columns for a battle without turns), to be ordered by battle, turn and side.
 
     Without texts, the prompts, answers and style metadata are selected as NULL: the vote
-    path needs none of them, and decoding them was most of its read's time.
+    path needs none of them, and decoding them was most of its read's time. Without turns,
+    the turns and answers are not joined (one row, read as a battle without turns): a vote
+    needs them only to reveal the answers' timings.
     """
 
     def text(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
         return column.label(name) if texts else null().label(name)
 
-    return (
-        select(
-            _battles.c.id,
-            _battles.c.public_id,
-            _battles.c.voter_id,
-            _battles.c.mode,
-            _battles.c.kind,
-            _battles.c.category,
-            _battles.c.status,
-            _battles.c.failure_reason,
-            _battles.c.model_a_id,
-            _battles.c.model_b_id,
-            text(_battles.c.style_a, "style_a"),
-            text(_battles.c.style_b, "style_b"),
-            text(_battles.c.prompt_categories, "prompt_categories"),
-            _battles.c.webdev_stack,
-            _battles.c.identity_verdict,
-            _battles.c.recorded_prompt_id,
-            _battles.c.updated_at,
-            _turns.c.number.label("turn_number"),
-            text(_turns.c.prompt, "prompt"),
-            _answers.c.side,
-            _answers.c.status.label("answer_status"),
-            text(_answers.c.text, "text"),
-            _answers.c.failure_kind,
-            _answers.c.failure_reason.label("answer_failure_reason"),
-            _answers.c.first_token_seconds,
-            _answers.c.total_seconds,
-            _answers.c.completion_tokens,
-            _answers.c.finish_reason,
-            text(_answers.c.style, "style"),
-            _votes.c.winner,
-            _votes.c.counted,
-            _votes.c.voter_id.label("vote_voter_id"),
-            _votes.c.created_at.label("voted_at"),
-            _votes.c.not_counted_reason,
-        )
-        .select_from(_battles)
-        .outerjoin(_turns, _turns.c.battle_id == _battles.c.id)
-        .outerjoin(_answers, _answers.c.turn_id == _turns.c.id)
-        .outerjoin(_votes, _votes.c.battle_id == _battles.c.id)
+    def of_turn(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+        return column.label(name) if turns else null().label(name)
+
+    def turn_text(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+        return column.label(name) if texts and turns else null().label(name)
+
+    rows = select(
+        _battles.c.id,
+        _battles.c.public_id,
+        _battles.c.voter_id,
+        _battles.c.mode,
+        _battles.c.kind,
+        _battles.c.category,
+        _battles.c.status,
+        _battles.c.failure_reason,
+        _battles.c.model_a_id,
+        _battles.c.model_b_id,
+        text(_battles.c.style_a, "style_a"),
+        text(_battles.c.style_b, "style_b"),
+        text(_battles.c.prompt_categories, "prompt_categories"),
+        _battles.c.webdev_stack,
+        _battles.c.identity_verdict,
+        _battles.c.recorded_prompt_id,
+        _battles.c.updated_at,
+        of_turn(_turns.c.number, "turn_number"),
+        turn_text(_turns.c.prompt, "prompt"),
+        of_turn(_answers.c.side, "side"),
+        of_turn(_answers.c.status, "answer_status"),
+        turn_text(_answers.c.text, "text"),
+        of_turn(_answers.c.failure_kind, "failure_kind"),
+        of_turn(_answers.c.failure_reason, "answer_failure_reason"),
+        of_turn(_answers.c.first_token_seconds, "first_token_seconds"),
+        of_turn(_answers.c.total_seconds, "total_seconds"),
+        of_turn(_answers.c.completion_tokens, "completion_tokens"),
+        of_turn(_answers.c.finish_reason, "finish_reason"),
+        turn_text(_answers.c.style, "style"),
+        _votes.c.winner,
+        _votes.c.counted,
+        _votes.c.voter_id.label("vote_voter_id"),
+        _votes.c.created_at.label("voted_at"),
+        _votes.c.not_counted_reason,
     )
+    battle: FromClause = _battles
+    if turns:
+        battle = battle.outerjoin(_turns, _turns.c.battle_id == _battles.c.id).outerjoin(
+            _answers, _answers.c.turn_id == _turns.c.id
+        )
+    return rows.select_from(battle.outerjoin(_votes, _votes.c.battle_id == _battles.c.id))
+
+
+def _one_battle(texts: bool, turns: bool) -> Select[Any]:
+    query = _battle_rows(texts, turns).where(_battles.c.public_id == bindparam("public_id"))
+    return query.order_by(_turns.c.number, _answers.c.side) if turns else query
 
 
 _BATTLE_ROWS = _battle_rows(texts=True)
-# One battle by its public id, with or without its texts.
+# One battle by its public id, by (with its texts, with its turns).
 BATTLE_VIEW = {
-    texts: _battle_rows(texts)
-    .where(_battles.c.public_id == bindparam("public_id"))
-    .order_by(_turns.c.number, _answers.c.side)
-    for texts in (True, False)
+    (texts, turns): _one_battle(texts, turns) for texts in (True, False) for turns in (True, False)
 }
 
 
@@ -582,14 +593,19 @@ class ArenaRepository:
             session.commit()
 
     @storage_failures
-    def battle(self, public_id: str, *, texts: bool = True) -> BattleView | None:
+    def battle(
+        self, public_id: str, *, texts: bool = True, turns: bool = True
+    ) -> BattleView | None:
         """The battle with its models, turns, answers and vote, in one query.
 
         `texts=False` leaves out the prompts, answers and style metadata (they read as None):
         what deciding on a vote and revealing the models needs, at a third less cost.
+        `turns=False` also leaves out the turns and answers (the view has none): what a vote
+        needs when the reveal shows no timings.
         """
         with self._database.engine.connect() as connection:
-            rows = connection.execute(BATTLE_VIEW[texts], {"public_id": public_id}).all()
+            query = BATTLE_VIEW[texts, turns]
+            rows = connection.execute(query, {"public_id": public_id}).all()
             return self._view(rows, connection) if rows else None
 
     # -- votes ----------------------------------------------------------------------------
