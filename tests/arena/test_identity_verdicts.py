@@ -57,9 +57,9 @@ def _reads(service: ArenaService) -> list[bool]:
     reads: list[bool] = []
     read: Callable[..., BattleView | None] = service.repository.battle
 
-    def recording(public_id: str, *, texts: bool = True) -> BattleView | None:
+    def recording(public_id: str, *, texts: bool = True, turns: bool = True) -> BattleView | None:
         reads.append(texts)
-        return read(public_id, texts=texts)
+        return read(public_id, texts=texts, turns=turns)
 
     service.repository.battle = recording  # type: ignore[method-assign]
     return reads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 
+from glassarena.arena.log_audit import check_chain, read_log
+from glassarena.arena.log_export import export_lines
 from glassarena.storage.database import Database, open_database
 from glassarena.storage.errors import StorageFailure
 from glassarena.storage.repository import (
@@ -19,7 +22,7 @@ from glassarena.storage.repository import (
     BattleStateConflict,
     DuplicateVoteError,
 )
-from glassarena.storage.schema import Base
+from glassarena.storage.schema import Base, BattleRow, VoteLogEntry
 from glassarena.storage.vote_log import DatabaseVoteLog
 
 
@@ -179,6 +182,51 @@ def test_a_battle_takes_one_vote(repository: ArenaRepository) -> None:
     battle = repository.battle(public_id)
     assert battle is not None and battle.vote is not None
     assert (battle.status, battle.vote.winner) == ("voted", "tie")
+
+
+def test_a_battle_read_without_turns_is_the_battle_less_its_turns(
+    repository: ArenaRepository,
+) -> None:
+    # The vote path's read when the reveal shows no timings: everything else as read in full.
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
+    _complete(repository, public_id)
+    repository.add_turn(public_id, 2, "more")
+    for side in "ab":
+        repository.finish_answer(public_id, 2, side, AnswerResult(text="again", status="done"))
+    repository.finish_turn(public_id, failure_reason=None, style_a=None, style_b=None)
+    _vote(repository, public_id, "model_b")
+    full = repository.battle(public_id, texts=False)
+    bare = repository.battle(public_id, texts=False, turns=False)
+    assert full is not None and bare is not None
+    assert len(full.turns) == 2
+    assert bare.turns == ()
+    assert replace(bare, turns=full.turns) == full
+
+
+def test_the_vote_log_entry_holds_the_battles_styles_and_categories(
+    database: Database, repository: ArenaRepository
+) -> None:
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
+    _complete(repository, public_id)
+    with database.transaction() as connection:
+        connection.execute(
+            sa.update(BattleRow)
+            .where(BattleRow.public_id == public_id)
+            .values(prompt_categories={"categories": {"math": True}})
+        )
+    _vote(repository, public_id, "model_a")
+    with database.engine.connect() as connection:
+        entry = connection.execute(sa.select(VoteLogEntry)).one()
+    assert entry.style_a == {"sum_assistant_a_tokens": 2, "header_count_a": {"h1": 0}}
+    assert entry.style_b is None
+    assert entry.prompt_categories == {"categories": {"math": True}}
+    # The published entry, read back from these columns, hashes as it was chained.
+    lines = [line.decode("utf-8") for line in export_lines(repository)]
+    assert check_chain(read_log(lines, "export"), "export") == repository.log_head()
 
 
 def test_uncounted_votes_stay_out_of_the_leaderboard_query(repository: ArenaRepository) -> None:

@@ -526,8 +526,9 @@ class ArenaService:
         with self._refusals_charged(voter):
             winner = _parse_choice(choice)
             # Without its texts: the identity-leak guard's verdict was stored with the battle
-            # (the texts are read only where none was, see `_texts_of`).
-            battle = self._owned(voter, battle_id, texts=False)
+            # (the texts are read only where none was, see `_texts_of`); without its turns
+            # unless the reveal shows their timings.
+            battle = self._owned(voter, battle_id, texts=False, turns=self._reveal_timings)
             if battle.status is BattleStatus.VOTED:
                 raise AlreadyVoted()
             if battle.status is BattleStatus.GENERATING:
@@ -931,10 +932,14 @@ class ArenaService:
                 self.webdev_answer_finished(live.battle_id, live.turn, plan.side, result.text)
         return stored
 
-    def _owned(self, voter: Voter, battle_id: str, *, texts: bool = True) -> BattleView:
+    def _owned(
+        self, voter: Voter, battle_id: str, *, texts: bool = True, turns: bool = True
+    ) -> BattleView:
         """The voter's battle; one abandoned by a dead process is failed first."""
         with _storage_errors():
-            battle = self.repository.battle(battle_id, texts=texts) if battle_id else None
+            battle = (
+                self.repository.battle(battle_id, texts=texts, turns=turns) if battle_id else None
+            )
         # Someone else's battle looks exactly like a missing one: ids cannot be probed.
         if battle is None or not secrets.compare_digest(battle.voter_id, voter.voter_id):
             raise NotFound()
@@ -942,7 +947,7 @@ class ArenaService:
             return battle
         with _storage_errors():
             self.repository.fail_abandoned(battle.public_id, "generation was interrupted")
-            reloaded = self.repository.battle(battle.public_id, texts=texts)
+            reloaded = self.repository.battle(battle.public_id, texts=texts, turns=turns)
         assert reloaded is not None
         return reloaded
 

@@ -26,7 +26,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    FromClause,
     Row,
+    ScalarSelect,
     Select,
     Table,
     bindparam,
@@ -219,9 +221,20 @@ INSERT_VOTE = insert(_votes).returning(
     _log_head(_vote_log_head.c.position).label("log_position"),
     _log_head(_vote_log_head.c.entry_hash).label("log_hash"),
 )
+
+
+def _battle_json(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    return select(column).where(_battles.c.public_id == bindparam("voted_battle")).scalar_subquery()
+
+
 # Its triggers (migration 0008) refuse an entry that does not extend the head, and move the
-# head onto the entry: one statement appends.
-INSERT_VOTE_LOG_ENTRY = insert(_vote_log)
+# head onto the entry: one statement appends. The battle's JSON columns (a kilobyte a vote) are
+# copied in SQL, as stored: encoding them again in Python was a third of the append's time.
+INSERT_VOTE_LOG_ENTRY = insert(_vote_log).values(
+    style_a=_battle_json(_battles.c.style_a),
+    style_b=_battle_json(_battles.c.style_b),
+    prompt_categories=_battle_json(_battles.c.prompt_categories),
+)
 LOG_HEAD = select(_vote_log_head.c.position, _vote_log_head.c.entry_hash).where(
     _vote_log_head.c.id == 1
 )
@@ -234,68 +247,78 @@ MODEL_IDENTITY = select(
 ).where(_model_versions.c.id == bindparam("version_id"))
 
 
-def _battle_rows(texts: bool) -> Select[Any]:
+def _battle_rows(texts: bool, turns: bool = True) -> Select[Any]:
     """A battle with its turns, answers and vote: one row per answer (one row with NULL turn
     and answer columns for a battle without turns), to be ordered by battle, turn and side.
 
     Without texts, the prompts, answers and style metadata are selected as NULL: the vote
-    path needs none of them, and decoding them was most of its read's time.
+    path needs none of them, and decoding them was most of its read's time. Without turns,
+    the turns and answers are not joined (one row, read as a battle without turns): a vote
+    needs them only to reveal the answers' timings.
     """
 
     def text(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
         return column.label(name) if texts else null().label(name)
 
-    return (
-        select(
-            _battles.c.id,
-            _battles.c.public_id,
-            _battles.c.voter_id,
-            _battles.c.mode,
-            _battles.c.kind,
-            _battles.c.category,
-            _battles.c.status,
-            _battles.c.failure_reason,
-            _battles.c.model_a_id,
-            _battles.c.model_b_id,
-            text(_battles.c.style_a, "style_a"),
-            text(_battles.c.style_b, "style_b"),
-            text(_battles.c.prompt_categories, "prompt_categories"),
-            _battles.c.webdev_stack,
-            _battles.c.identity_verdict,
-            _battles.c.recorded_prompt_id,
-            _battles.c.updated_at,
-            _turns.c.number.label("turn_number"),
-            text(_turns.c.prompt, "prompt"),
-            _answers.c.side,
-            _answers.c.status.label("answer_status"),
-            text(_answers.c.text, "text"),
-            _answers.c.failure_kind,
-            _answers.c.failure_reason.label("answer_failure_reason"),
-            _answers.c.first_token_seconds,
-            _answers.c.total_seconds,
-            _answers.c.completion_tokens,
-            _answers.c.finish_reason,
-            text(_answers.c.style, "style"),
-            _votes.c.winner,
-            _votes.c.counted,
-            _votes.c.voter_id.label("vote_voter_id"),
-            _votes.c.created_at.label("voted_at"),
-            _votes.c.not_counted_reason,
-        )
-        .select_from(_battles)
-        .outerjoin(_turns, _turns.c.battle_id == _battles.c.id)
-        .outerjoin(_answers, _answers.c.turn_id == _turns.c.id)
-        .outerjoin(_votes, _votes.c.battle_id == _battles.c.id)
+    def of_turn(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+        return column.label(name) if turns else null().label(name)
+
+    def turn_text(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+        return column.label(name) if texts and turns else null().label(name)
+
+    rows = select(
+        _battles.c.id,
+        _battles.c.public_id,
+        _battles.c.voter_id,
+        _battles.c.mode,
+        _battles.c.kind,
+        _battles.c.category,
+        _battles.c.status,
+        _battles.c.failure_reason,
+        _battles.c.model_a_id,
+        _battles.c.model_b_id,
+        text(_battles.c.style_a, "style_a"),
+        text(_battles.c.style_b, "style_b"),
+        text(_battles.c.prompt_categories, "prompt_categories"),
+        _battles.c.webdev_stack,
+        _battles.c.identity_verdict,
+        _battles.c.recorded_prompt_id,
+        _battles.c.updated_at,
+        of_turn(_turns.c.number, "turn_number"),
+        turn_text(_turns.c.prompt, "prompt"),
+        of_turn(_answers.c.side, "side"),
+        of_turn(_answers.c.status, "answer_status"),
+        turn_text(_answers.c.text, "text"),
+        of_turn(_answers.c.failure_kind, "failure_kind"),
+        of_turn(_answers.c.failure_reason, "answer_failure_reason"),
+        of_turn(_answers.c.first_token_seconds, "first_token_seconds"),
+        of_turn(_answers.c.total_seconds, "total_seconds"),
+        of_turn(_answers.c.completion_tokens, "completion_tokens"),
+        of_turn(_answers.c.finish_reason, "finish_reason"),
+        turn_text(_answers.c.style, "style"),
+        _votes.c.winner,
+        _votes.c.counted,
+        _votes.c.voter_id.label("vote_voter_id"),
+        _votes.c.created_at.label("voted_at"),
+        _votes.c.not_counted_reason,
     )
+    battle: FromClause = _battles
+    if turns:
+        battle = battle.outerjoin(_turns, _turns.c.battle_id == _battles.c.id).outerjoin(
+            _answers, _answers.c.turn_id == _turns.c.id
+        )
+    return rows.select_from(battle.outerjoin(_votes, _votes.c.battle_id == _battles.c.id))
+
+
+def _one_battle(texts: bool, turns: bool) -> Select[Any]:
+    query = _battle_rows(texts, turns).where(_battles.c.public_id == bindparam("public_id"))
+    return query.order_by(_turns.c.number, _answers.c.side) if turns else query
 
 
 _BATTLE_ROWS = _battle_rows(texts=True)
-# One battle by its public id, with or without its texts.
+# One battle by its public id, by (with its texts, with its turns).
 BATTLE_VIEW = {
-    texts: _battle_rows(texts)
-    .where(_battles.c.public_id == bindparam("public_id"))
-    .order_by(_turns.c.number, _answers.c.side)
-    for texts in (True, False)
+    (texts, turns): _one_battle(texts, turns) for texts in (True, False) for turns in (True, False)
 }
 
 
@@ -571,14 +594,19 @@ class ArenaRepository:
             session.commit()
 
     @storage_failures
-    def battle(self, public_id: str, *, texts: bool = True) -> BattleView | None:
+    def battle(
+        self, public_id: str, *, texts: bool = True, turns: bool = True
+    ) -> BattleView | None:
         """The battle with its models, turns, answers and vote, in one query.
 
         `texts=False` leaves out the prompts, answers and style metadata (they read as None):
         what deciding on a vote and revealing the models needs, at a third less cost.
+        `turns=False` also leaves out the turns and answers (the view has none): what a vote
+        needs when the reveal shows no timings.
         """
         with self._database.engine.connect() as connection:
-            rows = connection.execute(BATTLE_VIEW[texts], {"public_id": public_id}).all()
+            query = BATTLE_VIEW[texts, turns]
+            rows = connection.execute(query, {"public_id": public_id}).all()
             return self._view(rows, connection) if rows else None
 
     # -- votes ----------------------------------------------------------------------------
@@ -895,7 +923,11 @@ def _status(value: str | None) -> BattleStatus | None:
 
 
 def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
-    """Chain `vote` onto the log inside the vote's transaction; returns the new head."""
+    """Chain `vote` onto the log inside the vote's transaction; returns the new head.
+
+    The entry's style and prompt-category columns are copied from the battle's row (the
+    vote's own styles and categories are the ones it read from that row, and are hashed).
+    """
     position = vote.log_head.position + 1
     prev_hash = vote.log_head.entry_hash
     model_b = vote.model_b
@@ -921,6 +953,7 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
         {
             "vote_id": vote.vote_id,
             "battle_public_id": vote.battle_public_id,
+            "voted_battle": vote.battle_public_id,
             "category": vote.category,
             "model_a": vote.model_a.name,
             "model_a_version": vote.model_a.version,
@@ -934,9 +967,6 @@ def append_to_vote_log(connection: Connection, vote: LoggedVote) -> LogHead:
             "voter_id": vote.voter_id,
             "ip_hash": vote.ip_hash,
             "created_at": vote.created_at,
-            "style_a": vote.style_a,
-            "style_b": vote.style_b,
-            "prompt_categories": vote.prompt_categories,
             "webdev_stack": vote.webdev_stack,
             "position": position,
             "prev_hash": prev_hash,
