@@ -368,33 +368,41 @@ def bench(
         print(f"filled {votes:,} votes in {time.perf_counter() - started:.0f} s (not measured)")
     total = log_position(url)
 
-    def start() -> tuple[ServeProcess, float, float]:
-        """A server, and how long after its start the text board, then its style-controlled
-        view, showed every vote."""
+    def start() -> tuple[ServeProcess, float, float, float]:
+        """A server, and how long after its start the text board showed every vote, then
+        the `/leaderboard` page was served, then the style-controlled view showed them."""
         started = time.perf_counter()
         arena = serve()
         reached = lambda body: body["watermark"] >= total  # noqa: E731
         plain = (time.perf_counter() - started) + wait_for(arena.url, False, reached, 3600)
+        httpx.get(f"{arena.url}/leaderboard", timeout=600).raise_for_status()
+        page = time.perf_counter() - started
         style = (time.perf_counter() - started) + wait_for(arena.url, True, reached, 3600)
-        return arena, plain, style
+        return arena, plain, page, style
 
     results: dict[str, float] = {}
     # The first start after the fill finds no stored segments and reads the whole log; it
     # stores them, so the restart after it is what a running arena's restart costs.
-    arena, results["first start"], results["first start style"] = start()
+    arena, results["first start"], results["first start page"], results["first start style"] = (
+        start()
+    )
+    rss, peak = memory(arena.process.pid)
     print(
         f"first start{'' if filled else ' (no stored segments)'}: text board after "
-        f"{results['first start']:.1f} s, style-controlled after "
-        f"{results['first start style']:.1f} s"
+        f"{results['first start']:.1f} s, /leaderboard page after "
+        f"{results['first start page']:.1f} s, style-controlled after "
+        f"{results['first start style']:.1f} s; server RSS {rss / 2**20:.0f} MiB, "
+        f"peak {peak / 2**20:.0f} MiB"
     )
     arena.stop()
-    arena, results["cold start"], results["cold start style"] = start()
+    arena, results["cold start"], results["cold start page"], results["cold start style"] = start()
     try:
         rss, peak = memory(arena.process.pid)
         results["rss"], results["rss peak"] = rss, peak
         print(
-            f"restart: text board after {results['cold start']:.1f} s, "
-            f"style-controlled after {results['cold start style']:.1f} s; "
+            f"restart: text board after {results['cold start']:.1f} s, /leaderboard page "
+            f"after {results['cold start page']:.1f} s, style-controlled after "
+            f"{results['cold start style']:.1f} s; "
             f"server RSS {rss / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB"
         )
 
@@ -441,6 +449,10 @@ def bench(
         results["page p95"] = max(value for key, value in results.items() if "page p95 " in key)
         rss, peak = memory(arena.process.pid)
         results["rss"], results["rss peak"] = max(results["rss"], rss), peak
+        print(
+            f"after the votes and pages: server RSS {rss / 2**20:.0f} MiB, "
+            f"peak {peak / 2**20:.0f} MiB"
+        )
     finally:
         arena.stop()
     for key, target in TARGETS.items():
