@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import random
 import secrets
 import sys
@@ -32,8 +33,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -58,7 +61,12 @@ from openai_test_server import ModelServerDouble, ScriptedModel
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGETS = {"cold start": 10.0, "delay p95": 2.0, "rss": 2 * 1024**3, "page p95": 0.1}
-FILL_CHUNK = 20_000
+# Votes a fill transaction writes. Smaller on PostgreSQL: the log's trigger updates the head
+# row once per entry, and each entry's check walks that row's versions of the transaction.
+FILL_CHUNK = {"sqlite": 100_000, "postgresql": 20_000}
+# During the fill only: SQLite keeps no rollback journal and does not sync, and caches 1 GiB
+# of pages (a fill that dies leaves a database to delete, --keep included).
+SQLITE_FILL_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1048576")
 
 
 def table(mapped: type[Any]) -> sa.Table:
@@ -84,10 +92,11 @@ def fill(url: str, count: int, seed: int = 7) -> None:
     """`count` more voted battles shaped like the stored ones, extending the hash chain.
 
     Written through the driver (executemany on SQLite, COPY on PostgreSQL): the ORM would
-    take hours at these sizes, and the fill is not what is measured.
+    take hours at these sizes, and the fill is not what is measured. The rows are made in a
+    child process (the chain's hashing is most of the work) while this one writes them.
     """
-    generator = random.Random(seed)
     engine = sa.create_engine(url)
+    postgres = engine.dialect.name == "postgresql"
     battles, votes, head_table = table(BattleRow), table(Vote), table(VoteLogHead)
     versions = table(ModelVersion)
     with engine.begin() as connection:
@@ -107,68 +116,22 @@ def fill(url: str, count: int, seed: int = 7) -> None:
         ).one()
         battle_start = connection.execute(sa.select(sa.func.max(battles.c.id))).scalar() or 0
         vote_start = connection.execute(sa.select(sa.func.max(votes.c.id))).scalar() or 0
-    strength = {model.id: generator.gauss(0.0, 1.0) for model in models}
-    moment = datetime(2026, 1, 1)
-    postgres = engine.dialect.name == "postgresql"
+    start = FillStart(
+        [tuple(model) for model in models], templates, position, head, battle_start, vote_start
+    )
+    chunks: multiprocessing.Queue = multiprocessing.get_context("fork").Queue(maxsize=2)
+    maker = multiprocessing.get_context("fork").Process(
+        target=make_chunks,
+        args=(chunks, start, count, FILL_CHUNK[engine.dialect.name], seed),
+        daemon=True,
+    )
+    maker.start()
     raw = engine.raw_connection()
     try:
-        for offset in range(0, count, FILL_CHUNK):
-            battle_rows, vote_rows, log_rows = [], [], []
-            for index in range(offset, min(offset + FILL_CHUNK, count)):
-                model_a, model_b = generator.sample(models, 2)
-                style_a, style_b, tags, text_a, text_b, text_tags = generator.choice(templates)
-                battle_id, vote_id = battle_start + index + 1, vote_start + index + 1
-                public_id = secrets.token_urlsafe(18)
-                voter, ip_hash = f"bulk-voter-{index % 50_000}", f"{index % 20_000:064x}"
-                gap = strength[model_a.id] - strength[model_b.id]
-                draw = generator.random()
-                winner = (
-                    "tie"
-                    if draw < 0.1
-                    else "model_a"
-                    if draw < 0.1 + 0.9 / (1 + 10 ** (-gap / 2))
-                    else "model_b"
-                )
-                moment += timedelta(milliseconds=3)
-                stamp = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-                battle_rows.append(
-                    (battle_id, public_id, "anonymous", "text", "text", model_a.id, model_b.id,
-                     "voted", voter, ip_hash, text_a, text_b, text_tags, stamp, stamp)
-                )  # fmt: skip
-                vote_rows.append((vote_id, battle_id, winner, voter, ip_hash, True, stamp))
-                position += 1
-                sides = [
-                    {
-                        "name": model.name,
-                        "version": model.version,
-                        "organization": model.organization,
-                    }
-                    for model in (model_a, model_b)
-                ]
-                digest = entry_hash(
-                    chain_entry(
-                        position=position,
-                        prev_hash=head,
-                        battle_id=public_id,
-                        category="text",
-                        model_a=sides[0],
-                        model_b=sides[1],
-                        winner=winner,
-                        counted=True,
-                        not_counted_reason=None,
-                        voted_at=moment,
-                        style_a=style_a,
-                        style_b=style_b,
-                        prompt_categories=tags,
-                    )
-                )
-                log_rows.append(
-                    (vote_id, public_id, "text", model_a.name, model_a.version,
-                     model_a.organization, model_b.name, model_b.version, model_b.organization,
-                     winner, True, voter, ip_hash, stamp, text_a, text_b, text_tags, position,
-                     head, digest)
-                )  # fmt: skip
-                head = digest
+        indexes = [] if postgres else sqlite_fill_mode(raw.cursor())
+        written = 0
+        while (chunk := chunks.get()) is not None:
+            battle_rows, vote_rows, log_rows, position, head = chunk
             write = copy_rows if postgres else insert_rows
             cursor = raw.cursor()
             write(cursor, "battles", BATTLE_COLUMNS, battle_rows)
@@ -179,6 +142,12 @@ def fill(url: str, count: int, seed: int = 7) -> None:
                 f"UPDATE vote_log_head SET position = {parameter}, entry_hash = {parameter}",
                 (position, head),
             )
+            raw.commit()
+            written += len(vote_rows)
+            print(f"  filled {written:,} votes", flush=True)
+        maker.join()
+        if not postgres:
+            sqlite_normal_mode(raw.cursor(), indexes)
             raw.commit()
         if postgres:
             # The rows were given their ids; the server's next ones must come after them.
@@ -191,6 +160,90 @@ def fill(url: str, count: int, seed: int = 7) -> None:
     finally:
         raw.close()
         engine.dispose()
+        if maker.is_alive():
+            maker.kill()
+
+
+@dataclass(frozen=True)
+class FillStart:
+    """What the fill continues from: the models (id, name, version, organization), the voted
+    battles' style and category templates, the log head and the last ids."""
+
+    models: list[tuple[int, str, int, str]]
+    templates: list[tuple]
+    position: int
+    head: str
+    battle_start: int
+    vote_start: int
+
+
+def make_chunks(
+    chunks: multiprocessing.Queue, start: FillStart, count: int, chunk: int, seed: int
+) -> None:
+    """Put the rows of `count` voted battles on `chunks`, `chunk` at a time (battles,
+    votes, log entries, and the log head after them), then None."""
+    generator = random.Random(seed)
+    models = [
+        SimpleNamespace(id=m[0], name=m[1], version=m[2], organization=m[3]) for m in start.models
+    ]
+    strength = {model.id: generator.gauss(0.0, 1.0) for model in models}
+    side = {
+        model.id: {"name": model.name, "version": model.version, "organization": model.organization}
+        for model in models
+    }
+    position, head = start.position, start.head
+    moment = datetime(2026, 1, 1)
+    for offset in range(0, count, chunk):
+        battle_rows, vote_rows, log_rows = [], [], []
+        for index in range(offset, min(offset + chunk, count)):
+            model_a, model_b = generator.sample(models, 2)
+            style_a, style_b, tags, text_a, text_b, text_tags = generator.choice(start.templates)
+            battle_id, vote_id = start.battle_start + index + 1, start.vote_start + index + 1
+            public_id = secrets.token_urlsafe(18)
+            voter, ip_hash = f"bulk-voter-{index % 50_000}", f"{index % 20_000:064x}"
+            gap = strength[model_a.id] - strength[model_b.id]
+            draw = generator.random()
+            winner = (
+                "tie"
+                if draw < 0.1
+                else "model_a"
+                if draw < 0.1 + 0.9 / (1 + 10 ** (-gap / 2))
+                else "model_b"
+            )
+            moment += timedelta(milliseconds=3)
+            stamp = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+            battle_rows.append(
+                (battle_id, public_id, "anonymous", "text", "text", model_a.id, model_b.id,
+                 "voted", voter, ip_hash, text_a, text_b, text_tags, stamp, stamp)
+            )  # fmt: skip
+            vote_rows.append((vote_id, battle_id, winner, voter, ip_hash, True, stamp))
+            position += 1
+            digest = entry_hash(
+                chain_entry(
+                    position=position,
+                    prev_hash=head,
+                    battle_id=public_id,
+                    category="text",
+                    model_a=side[model_a.id],
+                    model_b=side[model_b.id],
+                    winner=winner,
+                    counted=True,
+                    not_counted_reason=None,
+                    voted_at=moment,
+                    style_a=style_a,
+                    style_b=style_b,
+                    prompt_categories=tags,
+                )
+            )
+            log_rows.append(
+                (vote_id, public_id, "text", model_a.name, model_a.version,
+                 model_a.organization, model_b.name, model_b.version, model_b.organization,
+                 winner, True, voter, ip_hash, stamp, text_a, text_b, text_tags, position,
+                 head, digest)
+            )  # fmt: skip
+            head = digest
+        chunks.put((battle_rows, vote_rows, log_rows, position, head))
+    chunks.put(None)
 
 
 BATTLE_COLUMNS = (
@@ -204,6 +257,31 @@ LOG_COLUMNS = (
     "created_at", "style_a", "style_b", "prompt_categories", "position", "prev_hash",
     "entry_hash",
 )  # fmt: skip
+
+
+def sqlite_fill_mode(cursor: Any) -> list[str]:
+    """Fill pragmas on, and the secondary indexes dropped (rebuilt by one sort each after the
+    fill instead of millions of random inserts); returns their definitions. The indexes
+    behind UNIQUE constraints cannot be dropped and stay."""
+    for pragma in SQLITE_FILL_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " AND tbl_name IN ('battles', 'votes', 'vote_log')"
+    )
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in indexes]
+
+
+def sqlite_normal_mode(cursor: Any, indexes: list[str]) -> None:
+    """The dropped indexes rebuilt, and the write-ahead log the arena runs with."""
+    started = time.perf_counter()
+    for definition in indexes:
+        cursor.execute(definition)
+    cursor.execute("PRAGMA journal_mode=WAL")
+    print(f"  indexes rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def json_text(value: Any) -> str | None:
@@ -281,7 +359,7 @@ def bench(
             url,
             data_dir=directory,
             log=directory / "server.log",
-            start_seconds=600,
+            start_seconds=3600,
         )
 
     if not filled:
@@ -296,33 +374,41 @@ def bench(
         print(f"filled {votes:,} votes in {time.perf_counter() - started:.0f} s (not measured)")
     total = log_position(url)
 
-    def start() -> tuple[ServeProcess, float, float]:
-        """A server, and how long after its start the text board, then its style-controlled
-        view, showed every vote."""
+    def start() -> tuple[ServeProcess, float, float, float]:
+        """A server, and how long after its start the text board showed every vote, then
+        the `/leaderboard` page was served, then the style-controlled view showed them."""
         started = time.perf_counter()
         arena = serve()
         reached = lambda body: body["watermark"] >= total  # noqa: E731
         plain = (time.perf_counter() - started) + wait_for(arena.url, False, reached, 3600)
+        httpx.get(f"{arena.url}/leaderboard", timeout=600).raise_for_status()
+        page = time.perf_counter() - started
         style = (time.perf_counter() - started) + wait_for(arena.url, True, reached, 3600)
-        return arena, plain, style
+        return arena, plain, page, style
 
     results: dict[str, float] = {}
     # The first start after the fill finds no stored segments and reads the whole log; it
     # stores them, so the restart after it is what a running arena's restart costs.
-    arena, results["first start"], results["first start style"] = start()
+    arena, results["first start"], results["first start page"], results["first start style"] = (
+        start()
+    )
+    rss, peak = memory(arena.process.pid)
     print(
         f"first start{'' if filled else ' (no stored segments)'}: text board after "
-        f"{results['first start']:.1f} s, style-controlled after "
-        f"{results['first start style']:.1f} s"
+        f"{results['first start']:.1f} s, /leaderboard page after "
+        f"{results['first start page']:.1f} s, style-controlled after "
+        f"{results['first start style']:.1f} s; server RSS {rss / 2**20:.0f} MiB, "
+        f"peak {peak / 2**20:.0f} MiB"
     )
     arena.stop()
-    arena, results["cold start"], results["cold start style"] = start()
+    arena, results["cold start"], results["cold start page"], results["cold start style"] = start()
     try:
         rss, peak = memory(arena.process.pid)
         results["rss"], results["rss peak"] = rss, peak
         print(
-            f"restart: text board after {results['cold start']:.1f} s, "
-            f"style-controlled after {results['cold start style']:.1f} s; "
+            f"restart: text board after {results['cold start']:.1f} s, /leaderboard page "
+            f"after {results['cold start page']:.1f} s, style-controlled after "
+            f"{results['cold start style']:.1f} s; "
             f"server RSS {rss / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB"
         )
 
@@ -369,6 +455,10 @@ def bench(
         results["page p95"] = max(value for key, value in results.items() if "page p95 " in key)
         rss, peak = memory(arena.process.pid)
         results["rss"], results["rss peak"] = max(results["rss"], rss), peak
+        print(
+            f"after the votes and pages: server RSS {rss / 2**20:.0f} MiB, "
+            f"peak {peak / 2**20:.0f} MiB"
+        )
     finally:
         arena.stop()
     for key, target in TARGETS.items():
