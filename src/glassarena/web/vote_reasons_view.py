@@ -25,17 +25,26 @@ class ReasonSummaryCache:
     def __init__(self) -> None:
         self._summaries: dict[str, tuple[int, dict[str, ReasonSummary]]] = {}
         self._lock = threading.Lock()
+        self._reading: dict[str, threading.Lock] = {}  # one read per category at a time
 
     def summaries(self, store: VoteReasonStore, category: str) -> dict[str, ReasonSummary]:
         latest = store.latest()
         with self._lock:
             kept = self._summaries.get(category)
+            reading = self._reading.setdefault(category, threading.Lock())
         if kept is not None and kept[0] == latest:
             return kept[1]
-        # Read after `latest`: a set stored in between is included now and read again later.
-        summaries = summarise(store.of_counted_wins(category))
-        with self._lock:
-            self._summaries[category] = (latest, summaries)
+        # Requests that arrive while the category is read wait for that read and take its
+        # result, rather than each running the same query.
+        with reading:
+            with self._lock:
+                kept = self._summaries.get(category)
+            if kept is not None and kept[0] >= latest:
+                return kept[1]
+            # Read after `latest`: a set stored in between is included now and read again later.
+            summaries = summarise(store.of_counted_wins(category))
+            with self._lock:
+                self._summaries[category] = (latest, summaries)
         return summaries
 
 
