@@ -333,9 +333,10 @@ def start_hostile_battle(browser: Browser, url: str, double: ModelServerDouble, 
 
 
 def has_element(locator: Locator) -> bool:
-    """Whether the element exists, asked with a time limit: a spinning frame never answers."""
+    """Whether the element exists, asked with a time limit: a spinning frame never answers
+    (the limit is the counter's frame loading on a busy machine, not the timed response)."""
     try:
-        locator.wait_for(state="attached", timeout=1_000)
+        locator.wait_for(state="attached", timeout=10_000)
     except PlaywrightTimeoutError:
         return False
     return True

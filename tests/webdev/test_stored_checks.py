@@ -143,7 +143,9 @@ class AlwaysBusy(AppChecker):
         self.runtimes = None
         self.compiler = None
 
-    async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
+    async def check(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
+    ) -> CheckResult:
         self.attempts += 1
         raise CheckerBusy("the check queue is full")
 
@@ -175,7 +177,9 @@ class LosesTheBrowser(AppChecker):
         self.runtimes = None
         self.compiler = None
 
-    async def check(self, html: str, stack: WebdevStack = WebdevStack.HTML) -> CheckResult:
+    async def check(
+        self, html: str, stack: WebdevStack = WebdevStack.HTML, compiled: bool = False
+    ) -> CheckResult:
         self.attempts += 1
         if self.attempts <= self.losses:
             raise BrowserLost("the browser was restarted during the check")
