@@ -25,10 +25,16 @@ GENEROUS_RATE_LIMITS = {
     "votes_per_day_per_ip": 100_000,
 }
 FAST_TIMEOUTS = {"connect": 2.0, "first_token": 2.0, "idle": 1.0, "total": 10.0}
+# For tests about something else than timeouts, whose battles must not fail on a busy machine.
+GENEROUS_TIMEOUTS = {"connect": 10.0, "first_token": 60.0, "idle": 60.0, "total": 300.0}
 
 
 def openai_contestant(
-    name: str, base_url: str, upstream_model: str, **generation: Any
+    name: str,
+    base_url: str,
+    upstream_model: str,
+    timeouts: dict[str, float] = FAST_TIMEOUTS,
+    **generation: Any,
 ) -> dict[str, Any]:
     """A contestant served by the OpenAI-protocol test double."""
     entry: dict[str, Any] = {
@@ -38,7 +44,7 @@ def openai_contestant(
             "kind": "openai",
             "model": upstream_model,
             "base_url": base_url,
-            "timeouts": FAST_TIMEOUTS,
+            "timeouts": timeouts,
         },
     }
     if generation:

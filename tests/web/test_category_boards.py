@@ -8,7 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from arena_server import openai_contestant, running_arena, sse_events, write_config
+from arena_server import (
+    GENEROUS_TIMEOUTS,
+    openai_contestant,
+    running_arena,
+    sse_events,
+    write_config,
+)
 
 from openai_test_server import ModelServerDouble, ScriptedModel
 
@@ -38,7 +44,10 @@ def test_a_category_board_after_battles_in_two_categories(tmp_path: Path, browse
     with ModelServerDouble({"m": ScriptedModel(answer="Here you go.")}) as double:
         config = write_config(
             tmp_path,
-            contestants=[openai_contestant(name, double.openai_base_url, "m") for name in MODELS],
+            contestants=[
+                openai_contestant(name, double.openai_base_url, "m", GENEROUS_TIMEOUTS)
+                for name in MODELS
+            ],
         )
         with running_arena(tmp_path, config) as server, httpx.Client(base_url=server.url) as client:
             _arena_with_two_categories(client)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from arena_server import openai_contestant, running_arena, sse_events, write_config
+from arena_server import (
+    GENEROUS_TIMEOUTS,
+    openai_contestant,
+    running_arena,
+    sse_events,
+    write_config,
+)
 from tcp_proxy import TcpRelay
 
 from openai_test_server import ModelServerDouble, ScriptedModel
@@ -35,7 +41,8 @@ def test_a_database_that_goes_away_is_a_clear_503_and_the_arena_recovers(
         config = write_config(
             tmp_path,
             contestants=[
-                openai_contestant(name, double.openai_base_url, "m") for name in ("one", "two")
+                openai_contestant(name, double.openai_base_url, "m", GENEROUS_TIMEOUTS)
+                for name in ("one", "two")
             ],
         )
         with (
