@@ -44,11 +44,12 @@ from openai_test_server import ModelServerDouble, ScriptedModel
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 from arena_server import openai_contestant, running_arena, write_config
+from corpus_checks import CASES as CORPUS_CASES
 from live_server import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS_PROJECTS = {case.id: case.project for case in CORPUS_CASES}
 LOAD_TIMEOUT_MS = 120_000
 # (corpus case, what the app shows when it ran, or None: the app's error is expected)
 CASES = {
@@ -62,14 +63,7 @@ CASES = {
 
 
 def corpus_project(case: str) -> AppProject:
-    folder = CORPUS / case
-    meta = json.loads(folder.with_suffix(".json").read_text())
-    files = {
-        path.relative_to(folder).as_posix(): path.read_text()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-    return AppProject(WebdevStack(case.split("/")[0]), files, meta["entry"])
+    return CORPUS_PROJECTS[case]
 
 
 class SandboxServer:
