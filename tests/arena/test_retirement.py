@@ -5,13 +5,16 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from glassarena.arena.bootstrap import build_arena
 from glassarena.arena.config import load_config
 from glassarena.arena.config.schema import InactiveRule, IntegritySettings, SupersededRule
 from glassarena.arena.standing import decide_retirements, standings
 from glassarena.battles.record import Winner
-from glassarena.storage.integrity import VersionActivity
+from glassarena.storage.integrity import IntegrityStore, VersionActivity
 from glassarena.storage.repository import ArenaRepository
 from vote_seeding import vote_on_a_battle
 
@@ -82,6 +85,42 @@ async def test_removing_a_contestant_retires_it_with_the_same_rating(
         assert "Alpaca (7B)" in arena.service.roster.names("recorded")
         [retirement] = arena.integrity.state().report["retirements"]
         assert retirement["reinstated_at"] is not None
+    finally:
+        await arena.close()
+
+
+async def test_a_start_reads_the_activity_only_when_a_rule_could_act(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules' reading is a pass over every battle and vote (minutes at 10,000,000
+    votes): a start with nothing to retire or reinstate does without it."""
+    readings: list[int] = []
+    reading = IntegrityStore.version_activity
+
+    def counted(store: IntegrityStore, *args: Any, **kwargs: Any) -> list[VersionActivity]:
+        readings.append(1)
+        return reading(store, *args, **kwargs)
+
+    monkeypatch.setattr(IntegrityStore, "version_activity", counted)
+    arena = build_arena(load_config(_config(tmp_path, MODELS)), database_url, secret_key=SECRET)
+    ids = [arena.service.roster.get(name).version_id for name in MODELS]
+    _vote(arena.service.repository, ids, 20)
+    await arena.close()
+    assert readings == []
+
+    # Removed from the config: the rules must look at what it had.
+    arena = build_arena(load_config(_config(tmp_path, MODELS[:2])), database_url, secret_key=SECRET)
+    await arena.close()
+    assert readings == [1]
+    # Retired already: nothing left to decide.
+    arena = build_arena(load_config(_config(tmp_path, MODELS[:2])), database_url, secret_key=SECRET)
+    await arena.close()
+    assert readings == [1]
+    # Back in the config: reinstated and offered without a reading.
+    arena = build_arena(load_config(_config(tmp_path, MODELS)), database_url, secret_key=SECRET)
+    try:
+        assert "Alpaca (7B)" in arena.service.roster.names("recorded")
+        assert readings == [1]
     finally:
         await arena.close()
 

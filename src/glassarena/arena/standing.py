@@ -198,9 +198,16 @@ def enforce_retirement(
     )
     in_config = {model.version_id for model in roster}
     retired = {record.version_id for record in store.retirements() if record.reinstated_at is None}
-    retire, reinstate = decide_retirements(
-        store.version_activity(), in_config, retired, settings.retirement, now
-    )
+    timed = any(isinstance(rule, (InactiveRule, SupersededRule)) for rule in settings.retirement)
+    if timed or store.version_ids() - in_config - retired:
+        # The activity is a pass over every battle and vote: minutes at 10,000,000 votes.
+        retire, reinstate = decide_retirements(
+            store.version_activity(), in_config, retired, settings.retirement, now
+        )
+    else:
+        # Without rules on activity, only a version out of the config can be retired, and
+        # each is already; a retired version back in the config is back in service.
+        retire, reinstate = [], sorted(retired & in_config)
     store.apply_retirements(retire, reinstate)
     retired_now = {
         record.version_id for record in store.retirements() if record.reinstated_at is None

@@ -235,6 +235,11 @@ class IntegrityStore:
                     )
         return readings
 
+    def version_ids(self) -> set[int]:
+        """Every model version ever registered."""
+        with self._database.engine.connect() as reader:
+            return set(reader.execute(select(_versions.c.id)).scalars())
+
     def describe_versions(
         self, origins: Sequence[tuple[int, str, str | None, bool | None]]
     ) -> None:
