@@ -65,3 +65,46 @@ async def test_a_page_gets_a_pending_state_until_the_first_reading_is_done(
         assert ready.report["shares"]["all"]["counted_vote_appearances"] == 2 * 20
     finally:
         await arena.close()
+
+
+class CountingStore(IntegrityStore):
+    """Each reading takes `seconds` and is counted."""
+
+    def __init__(self, database: Database, seconds: float) -> None:
+        super().__init__(database)
+        self.seconds = seconds
+        self.readings = 0
+
+    def version_activities(self, windows: Sequence[ActivityWindow]) -> list[list[VersionActivity]]:
+        self.readings += 1
+        time.sleep(self.seconds)
+        return super().version_activities(windows)
+
+
+async def test_readings_that_take_long_are_spaced_out(tmp_path: Path, database_url: str) -> None:
+    """Pages asking every few milliseconds do not keep a core busy re-reading: the next
+    reading waits `READ_SPACING` times as long as the last one took."""
+    config = load_config(_config(tmp_path, MODELS))
+    arena = build_arena(config, database_url, secret_key=SECRET)
+    try:
+        store = CountingStore(arena.database, seconds=0.2)
+        view = IntegrityView(
+            store,
+            arena.service.repository,
+            lambda: arena.service.roster,
+            arena.sampling,
+            config.integrity,
+            keep_seconds=0.0,
+        )
+        deadline = time.monotonic() + 30
+        while not view.state().ready:
+            assert time.monotonic() < deadline, "the first reading never finished"
+            await asyncio.sleep(0.01)
+        # Pages for one second: without spacing, keep_seconds=0 would re-read all along.
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:
+            view.state()
+            await asyncio.sleep(0.01)
+        assert store.readings == 1
+    finally:
+        await arena.close()

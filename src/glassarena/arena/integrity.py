@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 # How long a page waits for the first reading after a start before it is served without it:
 # a small arena's reading takes milliseconds; a million votes' takes seconds.
 FIRST_WAIT_SECONDS = 2.0
+# A reading is at least this many times its own duration old before the next: at ten
+# million votes a reading takes minutes of a core, which the votes and pages need more.
+READ_SPACING = 10.0
 
 WINDOWS: tuple[tuple[str, timedelta | None], ...] = (
     ("7d", timedelta(days=7)),
@@ -81,16 +84,19 @@ class IntegrityView:
         self._lock = threading.Lock()
         self._cached: tuple[float, IntegrityState] | None = None
         self._reading = False
+        self._read_seconds = 0.0  # how long the last reading took
         self._first_read = threading.Event()
 
     def state(self) -> IntegrityState:
         """The latest reading, at once; when it is older than `keep_seconds`, one background
         re-read starts (grouped queries over every battle cost seconds on a big arena, which
-        no page view should wait for). Before the first reading is done, a caller waits for
+        no page view should wait for), or older than `READ_SPACING` times the last reading's
+        duration, whichever is later. Before the first reading is done, a caller waits for
         it at most `first_wait_seconds`, then gets a state that is not `ready`."""
         with self._lock:
             cached = self._cached
-            if cached is None or time.monotonic() - cached[0] >= self._keep_seconds:
+            keep = max(self._keep_seconds, READ_SPACING * self._read_seconds)
+            if cached is None or time.monotonic() - cached[0] >= keep:
                 self._reread_in_background()
         if cached is not None:
             return cached[1]
@@ -107,9 +113,11 @@ class IntegrityView:
 
     def _reread(self) -> None:
         try:
+            started = time.monotonic()
             state = self._read()
             with self._lock:
                 self._cached = (time.monotonic(), state)
+                self._read_seconds = self._cached[0] - started
             self._first_read.set()
         except Exception:
             logger.exception("the integrity report could not be re-read; keeping the last one")
