@@ -76,7 +76,7 @@ def test_opening_twice_finds_the_schema_at_head(database_url: str, database: Dat
     with again.engine.connect() as connection:
         revisions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
     again.dispose()
-    assert revisions == [("0014",)]
+    assert revisions == [("0015",)]
 
 
 def test_same_settings_keep_their_version(repository: ArenaRepository) -> None:

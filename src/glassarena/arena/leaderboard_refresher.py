@@ -20,11 +20,13 @@ another takes over.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import secrets
 import threading
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -45,6 +47,7 @@ from glassarena.leaderboard import (
     compute_leaderboard_from_counts,
 )
 from glassarena.ratings.errors import RatingError
+from glassarena.storage.board_snapshots import StoredBoard
 from glassarena.storage.repository import ArenaRepository, CountedVote, LogHead
 from glassarena.storage.schema import as_utc
 from glassarena.storage.verdict_log import VerdictLog
@@ -67,6 +70,11 @@ _PROMPT_CATEGORIES = frozenset(PromptCategory)
 # Log entries per stored segment of the board statistics: a restart reads at most this many
 # votes from the log itself (the slow way, JSON), the rest from the segments.
 SEGMENT_ENTRIES = 16_384
+# The published boards are stored for the next start at most this often, and when the
+# arena stops (`LeaderboardRefresher.save_boards`).
+SAVE_BOARDS_SECONDS = 30.0
+# Changes whenever a stored snapshot's meaning or layout changes: older ones are not served.
+STORED_BOARD_FORMAT = "board-snapshot-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +420,12 @@ class LeaderboardRefresher:
         self._loaded = 0  # votes the cold start read from stored segments
         self._verdicts = VerdictLog(repository.database)
         self._style_seconds = 0.0  # style fits since screening last had its budget
+        self._stored_options = stored_board_options(self._options, self.categories)
+        # Boards stored at the last stop and served since this start, by their watermark;
+        # None until they were looked for.
+        self._restored: dict[tuple[str, bool], int] | None = None
+        self._saved: dict[tuple[str, bool], int] = {}  # each board's watermark as stored
+        self._saved_at = time.monotonic()
 
     def snapshot(self, category: str, style_control: bool = False) -> LeaderboardSnapshot | None:
         """The latest computed leaderboard; None until the first computation finished."""
@@ -429,8 +443,12 @@ class LeaderboardRefresher:
             with self._folding:
                 self._statistics, self._folded = None, LogHead(0, GENESIS_HASH)
             return False
+        if self._restored is None:
+            self._restore_boards()
         known = self._store.watermark()
-        if known is not None and known >= head.position:
+        # Statistics are built at once after a start, whatever is served meanwhile, so that
+        # the first vote reaches the board in an interval, not after a cold read.
+        if known is not None and known >= head.position and self._statistics is not None:
             if self._screening is not None and self._screening.due():
                 # A first pass that waited for the first boards runs without a new vote.
                 self._screen(head, 0.0)
@@ -563,6 +581,12 @@ class LeaderboardRefresher:
         for segment in segments:
             statistics.load_segment(segment.payload)
         self._styled.clear()
+        # A style-controlled board stored at exactly this head is the one a fit would give.
+        self._styled.update(
+            (category, watermark)
+            for (category, style_control), watermark in (self._restored or {}).items()
+            if style_control and watermark == head.position
+        )
         self._segmented = segments[-1].last_position if segments else 0
         self._loaded = statistics.size
         logger.info(
@@ -572,6 +596,51 @@ class LeaderboardRefresher:
             time.monotonic() - started,
         )
         return statistics, self._segmented
+
+    def _restore_boards(self) -> None:
+        """Serve the boards stored at the last stop (each names its log head) while the
+        statistics are read back: at millions of votes that takes a while."""
+        self._restored = {}
+        for stored in self._repository.stored_boards(self._stored_options):
+            if stored.category not in self.categories:
+                continue
+            snapshot = LeaderboardSnapshot(**json.loads(zlib.decompress(stored.payload)))
+            self._store.put(snapshot)
+            self._restored[(stored.category, stored.style_control)] = stored.watermark
+        self._saved = dict(self._restored)
+        if self._restored:
+            logger.info(
+                "serving %d leaderboards stored at the last stop (log positions %d to %d)",
+                len(self._restored),
+                min(self._restored.values()),
+                max(self._restored.values()),
+            )
+
+    def save_boards(self) -> int:
+        """Store the published boards for the next start; returns how many were stored.
+
+        Only the worker that computes stores them, and only boards that changed."""
+        if self._statistics is None:
+            return 0
+        boards = []
+        for category in self.categories:
+            for style_control in (False, True):
+                snapshot = self._store.get(category, style_control)
+                key = (category, style_control)
+                if snapshot is None or self._saved.get(key) == snapshot.watermark:
+                    continue
+                payload = zlib.compress(json.dumps(snapshot.to_dict()).encode())
+                boards.append(
+                    StoredBoard(
+                        category, style_control, snapshot.watermark, snapshot.log_head, payload
+                    )
+                )
+        self._repository.save_boards(self._stored_options, boards)
+        self._saved.update(
+            ((board.category, board.style_control), board.watermark) for board in boards
+        )
+        self._saved_at = time.monotonic()
+        return len(boards)
 
     def _store_segments(self, statistics: BoardStatistics, position: int) -> None:
         """Store each whole segment of the log folded since the last one stored."""
@@ -607,12 +676,18 @@ class LeaderboardRefresher:
                 await asyncio.sleep(self.interval_seconds)
         finally:
             styled.cancel()
+            try:
+                await asyncio.to_thread(self.save_boards)
+            except Exception:
+                logger.exception("the leaderboards could not be stored for the next start")
 
     async def _run_style_boards(self) -> None:
         while True:
             started = time.monotonic()
             try:
                 await asyncio.to_thread(self.refresh_style_boards)
+                if time.monotonic() - self._saved_at >= SAVE_BOARDS_SECONDS:
+                    await asyncio.to_thread(self.save_boards)
             except RedisError as error:
                 logger.error("style-controlled leaderboards: Redis unreachable: %s", error)
             except Exception:
@@ -622,3 +697,14 @@ class LeaderboardRefresher:
             # Rest as long as the fit took: at most half a core goes to style fits, the
             # rest stays with the votes.
             await asyncio.sleep(max(self.interval_seconds, time.monotonic() - started))
+
+
+def stored_board_options(options: LeaderboardOptions, categories: Sequence[str]) -> str:
+    """What a stored board's computation depended on besides the log: a board stored under
+    other options or categories is not served."""
+    described = {
+        "format": STORED_BOARD_FORMAT,
+        "options": asdict(options),
+        "categories": list(categories),
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()

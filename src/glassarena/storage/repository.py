@@ -49,6 +49,7 @@ from glassarena.storage.battle_view import (
     VoteView,
     version_label,
 )
+from glassarena.storage.board_snapshots import StoredBoard, read_boards, write_boards
 from glassarena.storage.database import Database
 from glassarena.storage.errors import storage_failures
 from glassarena.storage.schema import (
@@ -804,6 +805,13 @@ class ArenaRepository:
         self, first_position: int, last_position: int, layout: str, payload: bytes
     ) -> None:
         write_segment(self._database, first_position, last_position, layout, payload)
+
+    def stored_boards(self, options: str) -> list[StoredBoard]:
+        """The last published leaderboards stored for a restart (see board_snapshots)."""
+        return read_boards(self._database, options)
+
+    def save_boards(self, options: str, boards: Sequence[StoredBoard]) -> None:
+        write_boards(self._database, options, boards)
 
     def vote_log_entries(self, up_to: int, batch: int = 1000) -> Iterator[VoteLogEntry]:
         """Log entries 1..`up_to` in order, read in batches so a long log streams."""

@@ -330,6 +330,21 @@ class BoardSegment(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class BoardSnapshotRow(Base):
+    """The last leaderboard published for one board, kept for the next start: derived from
+    the vote log at `watermark` (whose entry hash is `log_head`), and served at a start only
+    if that entry is this log's and it was computed with the same `options`."""
+
+    __tablename__ = "board_snapshots"
+
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    style_control: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    watermark: Mapped[int] = mapped_column(Integer)
+    log_head: Mapped[str] = mapped_column(String(64))
+    options: Mapped[str] = mapped_column(String(64))  # fingerprint of how it was computed
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # the snapshot's JSON, compressed
+
+
 class AppCheck(Base):
     """A WebDev answer's app: whether one was found, its code size, and its execution check.
 
