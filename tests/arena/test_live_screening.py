@@ -120,6 +120,13 @@ def test_a_fan_lifts_its_model_without_screening_and_is_uncounted_with_it(
     assert target_row["rank"] == honest_rank
     assert target_row["rank_without_screening"] == rigged_rank
     assert target_row["rank_change"] == rigged_rank - honest_rank
+    # The pass's two boards are the live boards' numbers, with and without the fan.
+    for snapshot, suffix in ((screened, ""), (unscreened.snapshot("text"), "_without_screening")):
+        assert snapshot is not None and snapshot.leaderboard is not None
+        board = {row["model"]: row for row in snapshot.leaderboard["rows"]}
+        for row in run["boards"]["text"]["rows"]:
+            assert row[f"rating{suffix}"] == round(board[row["model"]]["rating"], 2)
+            assert row[f"rank{suffix}"] == board[row["model"]]["rank"]
 
 
 def test_the_exported_log_replays_the_screened_boards(sqlite_repository: ArenaRepository) -> None:

@@ -93,7 +93,6 @@ class ScreenableVotes:
     column by column. Holds voter ids and IP hashes: never published."""
 
     position: list[int]
-    battle_public_id: list[str]
     category: list[str]
     model_a: list[str]
     model_b: list[str]
@@ -148,7 +147,6 @@ class VerdictLog:
         query = (
             select(
                 log.position,
-                log.battle_public_id,
                 log.category,
                 log.model_a,
                 log.model_a_version,
@@ -170,10 +168,9 @@ class VerdictLog:
         with self._database.engine.connect() as reader:
             rows = reader.execute(query).all()
         if not rows:
-            return ScreenableVotes([], [], [], [], [], [], [], [], [])
+            return ScreenableVotes([], [], [], [], [], [], [], [])
         (
             position,
-            battle,
             category,
             model_a,
             version_a,
@@ -196,7 +193,6 @@ class VerdictLog:
         since_epoch = pd.to_datetime(created_at, utc=True) - pd.Timestamp(0, tz="UTC")
         return ScreenableVotes(
             position=position,
-            battle_public_id=battle,
             category=category,
             model_a=list(map(label, model_a, version_a)),
             model_b=list(map(label, model_b, version_b)),
@@ -205,6 +201,19 @@ class VerdictLog:
             ip_hash=ip_hash,
             voted_at=(since_epoch / pd.Timedelta(seconds=1)).to_numpy(dtype=float).tolist(),
         )
+
+    def battle_ids(self, positions: Sequence[int]) -> dict[int, str]:
+        """The battle of each vote logged at these positions (for the verdicts on them:
+        screening keeps no battle id per vote in memory)."""
+        log = _vote_log.c
+        found: dict[int, str] = {}
+        with self._database.engine.connect() as reader:
+            for start in range(0, len(positions), 10_000):
+                query = select(log.position, log.battle_public_id).where(
+                    log.position.in_(list(positions[start : start + 10_000]))
+                )
+                found.update((position, battle) for position, battle in reader.execute(query))
+        return found
 
     def append(self, verdicts: Sequence[Verdict], screening: str) -> int:
         """Chain the verdicts that change a vote's standing (in the given order) onto the log,
