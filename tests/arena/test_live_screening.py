@@ -31,6 +31,7 @@ from glassarena.storage.database import Database, open_database
 from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.personal_votes import PersonalVotes
 from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.schema import as_utc
 from glassarena.storage.verdict_log import Verdict, VerdictLog
 from glassarena.vocabulary import BattleKind, Winner
 from vote_seeding import (
@@ -234,6 +235,22 @@ def test_a_vote_not_counted_when_accepted_is_never_judged(
     )
     later = VerdictLog(repository.database).screenable_votes(head.position, head.position + 1)
     assert len(later) == 0
+
+
+def test_screening_reads_each_vote_time_to_the_microsecond(
+    repository: ArenaRepository,
+) -> None:
+    """Times come back as seconds since the epoch, computed without a datetime per row."""
+    seed_honest_crowd(repository, 2, 5)
+    head = repository.log_head()
+    screenable = VerdictLog(repository.database).screenable_votes(0, head.position)
+    logged = {
+        entry.position: as_utc(entry.created_at).timestamp()
+        for entry in repository.vote_log_entries(head.position)
+    }
+    assert len(screenable) == head.position
+    for position, seconds in zip(screenable.position, screenable.voted_at, strict=True):
+        assert seconds == pytest.approx(logged[position], abs=1e-6)
 
 
 def test_passes_run_on_a_budget_of_the_refresh_time(sqlite_repository: ArenaRepository) -> None:
