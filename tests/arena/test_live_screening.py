@@ -9,6 +9,7 @@ the next refresh leaves them out, no honest vote is touched, and replaying the e
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from glassarena.screening import ScreeningSettings
 from glassarena.storage.database import Database, open_database
 from glassarena.storage.integrity import IntegrityStore
 from glassarena.storage.personal_votes import PersonalVotes
-from glassarena.storage.repository import ArenaRepository
+from glassarena.storage.repository import ArenaRepository, LogHead
 from glassarena.storage.schema import as_utc
 from glassarena.storage.verdict_log import Verdict, VerdictLog
 from glassarena.vocabulary import BattleKind, Winner
@@ -100,7 +101,8 @@ def test_a_fan_lifts_its_model_without_screening_and_is_uncounted_with_it(
     screening = LiveScreening(verdicts, ScreeningSettings())
     live = _refresher(repository, screening)
     attacked_head = repository.log_head()
-    live.refresh()  # the boards at the attacked head, then the screening pass
+    live.refresh()  # the boards at the attacked head
+    assert live.screen_if_due(), "then the screening pass, in a loop of its own"
     uncounted = verdicts.screened_out(repository.log_head().position)
     fan_positions = set(range(attacked_head.position - FAN_VOTES + 1, attacked_head.position + 1))
     assert set(uncounted) == fan_positions, "exactly the fan's votes stop counting"
@@ -138,6 +140,7 @@ def test_the_exported_log_replays_the_screened_boards(sqlite_repository: ArenaRe
         repository, LiveScreening(VerdictLog(repository.database), ScreeningSettings())
     )
     live.refresh()
+    assert live.screen_if_due()
     assert live.refresh_if_needed()
     served = live.snapshot("text")
     assert served is not None
@@ -316,14 +319,45 @@ def test_the_first_pass_waits_for_the_first_boards(sqlite_repository: ArenaRepos
     live = _refresher(repository, LiveScreening(verdicts, ScreeningSettings()))
     attacked = repository.log_head()
     assert live.refresh_if_needed(style_control=False)
-    assert verdicts.latest_run() is None, "no pass before the style-controlled boards"
+    assert not live.screen_if_due(), "no pass before the style-controlled boards"
     assert not live.refresh_if_needed(style_control=False)
-    assert verdicts.latest_run() is None
+    assert not live.screen_if_due() and verdicts.latest_run() is None
     assert live.refresh_style_boards() == len(CATEGORIES)
     assert not live.refresh_if_needed(style_control=False), "no new vote: boards unchanged"
+    assert live.screen_if_due(), "the first pass runs once every board was published"
+    assert not live.screen_if_due(), "and not again over the same log"
     run = verdicts.latest_run()
     assert run is not None and run["position"] == attacked.position
     assert repository.log_head().position == attacked.position + FAN_VOTES
     assert live.refresh_if_needed(style_control=False), "the verdicts reach the boards"
     screened = live.snapshot("text")
     assert screened is not None and screened.votes == HONEST_VOTERS * VOTES_EACH
+
+
+def test_votes_reach_the_boards_while_a_pass_runs(sqlite_repository: ArenaRepository) -> None:
+    """A pass over ten million votes takes minutes: the boards keep following the log
+    meanwhile (the pass runs beside the refresh, not inside it)."""
+    repository = sqlite_repository
+    crowd = seed_honest_crowd(repository, HONEST_VOTERS, VOTES_EACH)
+    release = threading.Event()
+
+    class SlowScreening(LiveScreening):
+        def run(self, head: LogHead) -> live_screening.PassOutcome:
+            assert release.wait(30)
+            return super().run(head)
+
+    live = _refresher(
+        repository, SlowScreening(VerdictLog(repository.database), ScreeningSettings())
+    )
+    live.refresh()
+    screening = threading.Thread(target=live.screen_if_due)
+    screening.start()
+    try:
+        seed_target_fan(repository, crowd, 3)
+        assert live.refresh_if_needed(style_control=False)
+        snapshot = live.snapshot("text")
+        assert snapshot is not None and snapshot.watermark == repository.log_head().position
+        assert screening.is_alive(), "the pass is still running"
+    finally:
+        release.set()
+        screening.join(30)

@@ -420,6 +420,8 @@ class LeaderboardRefresher:
         self._loaded = 0  # votes the cold start read from stored segments
         self._verdicts = VerdictLog(repository.database)
         self._style_seconds = 0.0  # style fits since screening last had its budget
+        self._board_seconds = 0.0  # the other boards' computations since then
+        self._screened_at = -1  # the log position of the last screening pass
         self._stored_options = stored_board_options(self._options, self.categories)
         # Boards stored at the last stop and served since this start, by their watermark;
         # None until they were looked for.
@@ -449,9 +451,6 @@ class LeaderboardRefresher:
         # Statistics are built at once after a start, whatever is served meanwhile, so that
         # the first vote reaches the board in an interval, not after a cold read.
         if known is not None and known >= head.position and self._statistics is not None:
-            if self._screening is not None and self._screening.due():
-                # A first pass that waited for the first boards runs without a new vote.
-                self._screen(head, 0.0)
             return False
         self.refresh(head, style_control=style_control)
         return True
@@ -470,21 +469,35 @@ class LeaderboardRefresher:
             self._store.put(snapshot)
         elapsed = time.monotonic() - started
         logger.info("leaderboards computed at log position %d in %.3f s", head.position, elapsed)
+        self._board_seconds += elapsed
         if style_control:
             self.refresh_style_boards()
-        self._screen(head, elapsed)
 
-    def _screen(self, head: LogHead, elapsed: float) -> None:
-        """Give screening the time the boards took, style fits included, as its budget.
+    def screen_if_due(self) -> bool:
+        """Run a screening pass over the log up to the last folded head when the boards'
+        time since the last pass has earned one; True if a pass ran.
 
-        Not before every board has been published once since the statistics were built: a
-        first pass reads and screens every vote (tens of seconds at a million), and after
-        a restart it would share the CPU with the first boards and pages; it waits for
-        them instead (`glassarena verify` replays verdicts whenever they were logged)."""
-        if self._screening is None or not self._published():
-            return
-        elapsed, self._style_seconds = elapsed + self._style_seconds, 0.0
-        self._screening.after_refresh(head, elapsed)
+        `run` calls this in a loop of its own: a pass reads and screens every vote (minutes
+        at ten million), and new votes must reach the boards meanwhile. Not before every
+        board has been published once since the statistics were built: after a restart a
+        first pass would share the CPU with the first boards and pages; it waits for them
+        instead (`glassarena verify` replays verdicts whenever they were logged)."""
+        if self._screening is None:
+            return False
+        with self._folding:
+            head, published = self._folded, self._statistics is not None and self._published()
+        if not published or head.position == self._screened_at:
+            return False
+        # The time the boards took, style fits included, is screening's budget.
+        elapsed, self._board_seconds, self._style_seconds = (
+            self._board_seconds + self._style_seconds,
+            0.0,
+            0.0,
+        )
+        if self._screening.after_refresh(head, elapsed) is None:
+            return False
+        self._screened_at = head.position
+        return True
 
     def _published(self) -> bool:
         """Whether every board, style-controlled ones included, was computed since the
@@ -658,6 +671,7 @@ class LeaderboardRefresher:
         folded in, after a rest as long as their previous computation.
         """
         styled = asyncio.create_task(self._run_style_boards())
+        screening = asyncio.create_task(self._run_screening())
         try:
             while True:
                 try:
@@ -676,6 +690,7 @@ class LeaderboardRefresher:
                 await asyncio.sleep(self.interval_seconds)
         finally:
             styled.cancel()
+            screening.cancel()
             try:
                 await asyncio.to_thread(self.save_boards)
             except Exception:
@@ -697,6 +712,14 @@ class LeaderboardRefresher:
             # Rest as long as the fit took: at most half a core goes to style fits, the
             # rest stays with the votes.
             await asyncio.sleep(max(self.interval_seconds, time.monotonic() - started))
+
+    async def _run_screening(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.screen_if_due)
+            except Exception:
+                logger.exception("vote screening failed; retrying in %s s", self.interval_seconds)
+            await asyncio.sleep(self.interval_seconds)
 
 
 def stored_board_options(options: LeaderboardOptions, categories: Sequence[str]) -> str:
