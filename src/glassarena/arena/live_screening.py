@@ -143,9 +143,9 @@ class _Screenable:
             model_a=sorted_code[self.model_a[rows]],
             model_b=sorted_code[self.model_b[rows]],
             outcome=self.outcome(rows),
-            voter=self.voter[rows],
+            voter=self.voter[rows].astype(np.intp),
             voter_names=np.array(self.voters.names, dtype=object),
-            ip=self.ip[rows],
+            ip=self.ip[rows].astype(np.intp),
             ip_names=np.array(self.ips.names, dtype=object),
             time=self.time[rows],
         )
