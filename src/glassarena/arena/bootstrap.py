@@ -44,6 +44,7 @@ from glassarena.arena.sampling import (
     SamplingPolicy,
     UniformPairs,
 )
+from glassarena.arena.screening_process import ScreeningProcess
 from glassarena.arena.service import ArenaLimits, ArenaService
 from glassarena.arena.shared_turns import LEASE_S, SharedTurns, node_name
 from glassarena.arena.standing import enforce_retirement
@@ -82,6 +83,7 @@ class Arena:
     shared_redis: AsyncRedis | None = None  # the battles followed across nodes
     sampling: SamplingPolicy = field(default_factory=UniformPairs)
     prompt_judge: PromptJudge | None = None
+    screening: ScreeningProcess | None = None  # stopped with the arena
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -140,6 +142,8 @@ class Arena:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
+        if self.screening is not None:
+            await asyncio.to_thread(self.screening.close)
         await self.service.aclose()
         if self.prompt_judge is not None:
             await self.prompt_judge.aclose()
@@ -267,7 +271,7 @@ def build_arena(
     )
     verdicts = VerdictLog(database)
     screening = (
-        LiveScreening(verdicts, ScreeningSettings(**config.screening.model_dump()))
+        _screening(database, verdicts, ScreeningSettings(**config.screening.model_dump()))
         if config.screening.enabled
         else None
     )
@@ -297,7 +301,19 @@ def build_arena(
         shared_redis=shared_client,
         sampling=sampling,
         prompt_judge=prompt_judge,
+        screening=screening if isinstance(screening, ScreeningProcess) else None,
     )
+
+
+def _screening(
+    database: Database, verdicts: VerdictLog, settings: ScreeningSettings
+) -> LiveScreening | ScreeningProcess:
+    """The live screening in a process of its own, unless the database lives only in this
+    process's memory (a child would open another, empty one)."""
+    url = database.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return LiveScreening(verdicts, settings)
+    return ScreeningProcess(url.render_as_string(hide_password=False), settings)
 
 
 def sampling_policy(settings: SamplingSettings) -> SamplingPolicy:

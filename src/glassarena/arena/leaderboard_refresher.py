@@ -63,8 +63,6 @@ from glassarena.vocabulary import (
 if TYPE_CHECKING:
     from redis import Redis
 
-    from glassarena.arena.live_screening import LiveScreening
-
 logger = logging.getLogger(__name__)
 _PROMPT_CATEGORIES = frozenset(PromptCategory)
 # Log entries per stored segment of the board statistics: a restart reads at most this many
@@ -93,6 +91,14 @@ class LeaderboardSnapshot:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class Screening(Protocol):
+    """The live screening (`LiveScreening`, or `ScreeningProcess` running one in a child)."""
+
+    def after_refresh(self, head: LogHead, refresh_seconds: float) -> object | None:
+        """Count the boards' time; run a pass up to `head` when due (None when none ran)."""
+        ...
 
 
 class SnapshotStore(Protocol):
@@ -400,7 +406,7 @@ class LeaderboardRefresher:
         categories: Sequence[str] = CATEGORIES,
         interval_seconds: float = 1.0,
         options: LeaderboardOptions | None = None,
-        screening: LiveScreening | None = None,
+        screening: Screening | None = None,
     ) -> None:
         self._repository = repository
         # Runs after a refresh, on a budget of the refresh's time; its verdicts move the
