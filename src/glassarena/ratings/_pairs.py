@@ -362,7 +362,7 @@ def _as_outcomes(values: ArrayLike) -> NDArray[np.float64]:
     if raw.ndim != 1:
         raise InvalidInputError(f"outcome must be one-dimensional, got shape {raw.shape}")
     try:
-        outcomes = raw.astype(np.float64)
+        outcomes = raw.astype(np.float64, copy=False)
     except (TypeError, ValueError):
         bad_rows = [i for i, value in enumerate(raw.tolist()) if not _is_number(value)]
         raise InvalidOutcomeError(bad_rows, raw[bad_rows].tolist()) from None
