@@ -54,7 +54,7 @@ class _Design:
     10,000,000 battles), and they stay in cache from one step of the pass to the next.
     """
 
-    outcome: NDArray[np.float64]
+    outcome: NDArray[np.float32]
     weight: NDArray[np.float64]
     features_t: NDArray[np.float64]
     n_models: int
@@ -175,7 +175,7 @@ class StyleControlledBradleyTerry(RatingEstimator):
             names = _feature_names(feature_names, raw_a, raw_b, len(np.asarray(outcome)))
             table = aggregate(battles, uniform_within_pair=weights is None)
             fitted_models, battle_counts = battles.models, battles.battles_per_model()
-            pairs = _sorted_pairs(battles)
+            pairs = _sorted_pairs(battles, unit_weight=weights is None and not self.reweight)
             # The encoded rows are not needed past here: freed before the features are
             # made, the fit's largest array (10,000,000 battles: 320 MB, 4 features).
             del battles
@@ -378,12 +378,13 @@ class _SortedPairs:
     start: NDArray[np.intp]
     first: NDArray[np.intp]
     second: NDArray[np.intp]
-    outcome: NDArray[np.float64]
+    outcome: NDArray[np.float32]
     weight: NDArray[np.float64]
     source: NDArray[np.intp]
 
 
-def _sorted_pairs(battles: EncodedBattles) -> _SortedPairs:
+def _sorted_pairs(battles: EncodedBattles, unit_weight: bool) -> _SortedPairs:
+    """`unit_weight`: every battle weighs 1 (no caller weights, no reweighting)."""
     n = battles.n_models
     key = battles.index_a * n
     key += battles.index_b
@@ -395,16 +396,17 @@ def _sorted_pairs(battles: EncodedBattles) -> _SortedPairs:
     del key
     start = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
     pairs = sorted_key[start].astype(np.intp)
-    # `rows` rise from 0: they are all the caller's when the last is their count less one.
-    # Then the order is the caller's rows too, and no second row-length array is needed.
-    every_row = battles.rows[-1] == len(battles.rows) - 1
     return _SortedPairs(
         start=start,
         first=pairs // n,
         second=pairs % n,
-        outcome=battles.outcome[order],
-        weight=battles.weight[order],
-        source=order if every_row else battles.rows[order],
+        # Outcomes are 0, 0.5 or 1, exact in float32 (and in the float64 sums they enter).
+        outcome=battles.outcome.astype(np.float32)[order],
+        # Weights of 1 are one read-only 1.0 seen from every row, not a row-length array.
+        weight=np.broadcast_to(np.float64(1.0), len(order))
+        if unit_weight
+        else battles.weight[order],
+        source=order if battles.rows is None else battles.rows[order],
     )
 
 
