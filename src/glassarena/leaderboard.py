@@ -380,13 +380,14 @@ class StyleRows:
     """The battles one at a time, for the style-controlled fit (which cannot aggregate).
 
     `model_a`/`model_b` index `CountedBattles.models`, `winner` indexes WINNERS, `totals`
-    has a column per `style_features.STYLE_TOTALS` (NaN where a battle has no count).
+    has a column per `style_features.STYLE_TOTALS` (NaN where a battle has no count), or
+    per the first columns of it, as float32 (counts are whole numbers below 2**24).
     """
 
-    model_a: NDArray[np.intp]
-    model_b: NDArray[np.intp]
-    winner: NDArray[np.intp]
-    totals: NDArray[np.float64]
+    model_a: NDArray[np.int32]
+    model_b: NDArray[np.int32]
+    winner: NDArray[np.int8]
+    totals: NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -460,37 +461,42 @@ def _style_fit(
     rows = battles.style
     if rows is None:
         raise ValueError("style control needs the battles' style rows")
-    kept = (
-        np.ones(len(rows.winner), dtype=bool)
-        if options.both_bad == "tie"
-        else rows.winner != _BOTH_BAD
-    )
     names = (*STYLE_FEATURES, *CODE_STYLE_FEATURES) if options.code_style else STYLE_FEATURES
-    totals = rows.totals[kept, : 2 * len(names)]
+    # Views, not copies, wherever the rows allow: a board's rows may be millions long.
+    totals = rows.totals[:, : 2 * len(names)]
+    model_a, model_b, winner = rows.model_a, rows.model_b, rows.winner
+    if options.both_bad == "drop" and (dropped := winner == _BOTH_BAD).any():
+        kept = np.flatnonzero(~dropped)
+        totals, model_a, model_b, winner = (
+            totals[kept],
+            model_a[kept],
+            model_b[kept],
+            winner[kept],
+        )
     # The message `style_features` gives for a battle table without these counts.
     for column, name in enumerate(STYLE_TOTALS[: totals.shape[1]]):
-        missing = np.flatnonzero(np.isnan(totals[:, column]))
-        if len(missing):
+        if np.isnan(totals[:, column].max(initial=0.0)):
+            missing = np.flatnonzero(np.isnan(totals[:, column]))
             raise BattleDataError(
                 f"style column {name} is missing in {len(missing)} battle(s), "
                 f"first at row {int(missing[0]) + 1}"
             )
-    # Columns per side as `style_features`/`code_style_features` stack them.
-    side_a = [0, 1, 2, 3, 8, 9][: len(names)]
-    side_b = [4, 5, 6, 7, 10, 11][: len(names)]
-    renumber = np.full(len(battles.models), -1, dtype=np.intp)
-    renumber[present] = np.arange(len(present))
+    if len(present) < len(battles.models):
+        renumber = np.full(len(battles.models), -1, dtype=np.int32)
+        renumber[present] = np.arange(len(present))
+        model_a, model_b = renumber[model_a], renumber[model_b]
     outcome_of = np.zeros(len(WINNERS))
     outcome_of[[_MODEL_A, _TIE, _BOTH_BAD]] = (1.0, 0.5, 0.5)
-    winner = rows.winner[kept]
+    # Columns per side as `style_features`/`code_style_features` stack them: LMArena's four
+    # of each side are side by side (views); the code counts follow both, so with them each
+    # side is a copy.
+    k, c = len(STYLE_FEATURES), len(CODE_STYLE_FEATURES)
+    side_a, side_b = totals[:, :k], totals[:, k : 2 * k]
+    if options.code_style:
+        side_a = np.hstack([side_a, totals[:, 2 * k : 2 * k + c]])
+        side_b = np.hstack([side_b, totals[:, 2 * k + c : 2 * (k + c)]])
     return StyleControlledBradleyTerry(**settings).fit(
-        renumber[rows.model_a[kept]],
-        renumber[rows.model_b[kept]],
-        outcome_of[winner],
-        totals[:, side_a],
-        totals[:, side_b],
-        names,
-        models=models,
+        model_a, model_b, outcome_of[winner], side_a, side_b, names, models=models
     )
 
 

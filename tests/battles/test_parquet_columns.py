@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from glassarena.battles.formats import build_mapping, read_battles, write_battles
+from glassarena.battles.errors import BattleDataError
+from glassarena.battles.formats import build_mapping, huggingface, read_battles, write_battles
 from glassarena.battles.style_features import style_features
 from glassarena.battles.table import REQUIRED_COLUMNS, STYLE_COLUMNS
 from glassarena.leaderboard import LeaderboardOptions, compute_leaderboard
@@ -55,3 +57,26 @@ def test_a_missing_count_struct_is_named(parquet: Path, tmp_path: Path) -> None:
         Exception, match=r"header_count_b is missing in 1 battle\(s\), first at row 4"
     ):
         style_features(styled)
+
+
+def test_metadata_read_in_small_batches_gives_the_same_table(
+    parquet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    used = [*REQUIRED_COLUMNS, *STYLE_COLUMNS]
+    whole = read_battles(parquet, columns=used)
+    monkeypatch.setattr(huggingface, "_BATCH_ROWS", 7)
+    batched = read_battles(parquet, columns=used)
+    assert len(whole) > 7 * 10
+    pd.testing.assert_frame_equal(
+        batched.astype({"model_a": object, "model_b": object}),
+        whole.astype({"model_a": object, "model_b": object}),
+    )
+
+
+def test_a_file_without_battles_is_refused_after_a_column_read(
+    parquet: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.parquet"
+    pq.write_table(pq.read_table(parquet).slice(0, 0), empty)
+    with pytest.raises(BattleDataError, match="no battles"):
+        read_battles(empty, columns=[*REQUIRED_COLUMNS, *STYLE_COLUMNS])

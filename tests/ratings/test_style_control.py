@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from glassarena.ratings import BradleyTerry, InvalidInputError, StyleControlledBradleyTerry
+from glassarena.ratings import (
+    BradleyTerry,
+    InvalidInputError,
+    StyleControlledBradleyTerry,
+    style_control,
+)
 
 POINTS = 400.0 / math.log(10.0)
 
@@ -204,3 +209,117 @@ def test_coded_battles_give_the_same_fit_as_names(battles: object) -> None:
     np.testing.assert_allclose(by_code.ratings_, by_name.ratings_, rtol=0, atol=1e-9)
     np.testing.assert_allclose(by_code.style_coef_, by_name.style_coef_, rtol=1e-12)
     np.testing.assert_allclose(by_code.style_upper_, by_name.style_upper_, rtol=1e-10)
+
+
+def test_float32_counts_give_the_fit_of_float64_counts(battles: object) -> None:
+    """A live board holds its counts as float32 (whole numbers, exact): the fit is the same."""
+    names = (battles.model_a, battles.model_b, battles.outcome)
+    wide = StyleControlledBradleyTerry().fit(
+        *names, battles.features_a, battles.features_b, battles.feature_names
+    )
+    narrow = StyleControlledBradleyTerry().fit(
+        *names,
+        battles.features_a.astype(np.float32),
+        battles.features_b.astype(np.float32),
+        battles.feature_names,
+    )
+    np.testing.assert_array_equal(narrow.ratings_, wide.ratings_)
+    np.testing.assert_array_equal(narrow.style_upper_, wide.style_upper_)
+
+
+def test_battles_of_weight_zero_are_left_out(battles: object) -> None:
+    weights = np.ones(len(battles.outcome))
+    weights[::3] = 0.0
+    kept = weights > 0
+    fitted = StyleControlledBradleyTerry().fit(
+        battles.model_a,
+        battles.model_b,
+        battles.outcome,
+        battles.features_a,
+        battles.features_b,
+        battles.feature_names,
+        weights=weights,
+    )
+    subset = StyleControlledBradleyTerry().fit(
+        battles.model_a[kept],
+        battles.model_b[kept],
+        battles.outcome[kept],
+        battles.features_a[kept],
+        battles.features_b[kept],
+        battles.feature_names,
+        weights=weights[kept],
+    )
+    assert fitted.n_battles_ == kept.sum()
+    np.testing.assert_allclose(fitted.ratings_, subset.ratings_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fitted.style_upper_, subset.style_upper_, rtol=1e-10)
+
+
+def _sorted_design(battles: object, chunk_rows: int) -> style_control._Design:
+    """The design of `battles` as the fit makes it, its passes `chunk_rows` rows at a time."""
+    models = sorted(set(battles.model_a.tolist()))
+    position = {name: index for index, name in enumerate(models)}
+    first = np.array([position[name] for name in battles.model_a])
+    second = np.array([position[name] for name in battles.model_b])
+    order = np.argsort(first * len(models) + second, kind="stable")
+    key = (first * len(models) + second)[order]
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    difference = (battles.features_a - battles.features_b) / (
+        battles.features_a + battles.features_b + 1.0
+    )
+    standardised = (difference - difference.mean(axis=0)) / difference.std(axis=0)
+    return style_control._Design(
+        outcome=battles.outcome[order],
+        weight=np.random.default_rng(2).uniform(0.5, 2.0, len(order)),
+        features_t=np.ascontiguousarray(standardised[order].T),
+        n_models=len(models),
+        pair_first=key[start] // len(models),
+        pair_second=key[start] % len(models),
+        chunks=style_control._chunks(start, len(order), chunk_rows),
+    )
+
+
+def test_chunked_passes_sum_to_the_one_pass_sums(synthetic: ModuleType) -> None:
+    """Chunks of 7 rows cut every pair (about 70 rows each) into pieces across several
+    chunks: the sums over the rows are those of one pass over them all."""
+    small = synthetic.make_style_battles(2_000, 6, seed=3)
+    whole = _sorted_design(small, len(small.outcome))
+    assert len(whole.chunks) == 1
+    parameters = np.random.default_rng(1).normal(0.0, 0.5, whole.n_parameters)
+    gradient, matrices = whole.newton_system(parameters, whole.weight, score_covariance=True)
+    for chunk_rows in (7, 500):
+        chunked = _sorted_design(small, chunk_rows)
+        assert len(chunked.chunks) == -(-len(small.outcome) // chunk_rows)
+        cut_gradient, cut_matrices = chunked.newton_system(
+            parameters, chunked.weight, score_covariance=True
+        )
+        np.testing.assert_allclose(cut_gradient, gradient, rtol=1e-12, atol=1e-12)
+        for cut, one in zip(cut_matrices, matrices, strict=True):
+            np.testing.assert_allclose(cut, one, rtol=1e-12, atol=1e-12)
+        assert math.isclose(
+            chunked.log_likelihood(parameters, chunked.weight),
+            whole.log_likelihood(parameters, whole.weight),
+            rel_tol=1e-13,
+        )
+
+
+def test_fit_in_tiny_chunks_is_the_fit_in_one(
+    synthetic: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = synthetic.make_style_battles(3_000, 6, seed=9)
+    arguments = (
+        small.model_a,
+        small.model_b,
+        small.outcome,
+        small.features_a,
+        small.features_b,
+        small.feature_names,
+    )
+    monkeypatch.setattr(style_control, "CHUNK_ROWS", len(small.outcome))
+    whole = StyleControlledBradleyTerry().fit(*arguments)
+    monkeypatch.setattr(style_control, "CHUNK_ROWS", 13)
+    chunked = StyleControlledBradleyTerry().fit(*arguments)
+    np.testing.assert_allclose(chunked.ratings_, whole.ratings_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(chunked.style_coef_, whole.style_coef_, rtol=1e-10)
+    np.testing.assert_allclose(chunked.style_covariance_, whole.style_covariance_, rtol=1e-9)
+    np.testing.assert_allclose(chunked.feature_scale_, whole.feature_scale_, rtol=1e-13)
+    assert math.isclose(chunked.log_likelihood_, whole.log_likelihood_, rel_tol=1e-13)

@@ -408,16 +408,26 @@ class BoardStatistics:
         if style:
             size = self._size
             on = self._counted[:size] & ((self._boards[:size] >> np.uint32(board)) & 1 == 1)
-            index = np.flatnonzero(on)
-            renumber = np.full(len(self._models), -1, dtype=np.intp)
-            renumber[chosen] = np.arange(len(chosen))
             code_style = category in WEBDEV_CATEGORIES
             width = len(STYLE_TOTALS) if code_style else _PLAIN_STYLE_COLUMNS
+            renumber = np.full(len(self._models), -1, dtype=np.int32)
+            renumber[chosen] = np.arange(len(chosen))
+            if on.all():
+                # Every vote held is on the board (a text-only arena's text board): its
+                # rows are the held ones, and held style rows never change (new votes take
+                # rows after them, late ones rebuild the arrays), so a read-only view of
+                # them is as good a copy as a copy, without the copy.
+                totals = self._style[:size, :width]
+                totals.flags.writeable = False
+                index: slice | NDArray[np.intp] = slice(0, size)
+            else:
+                index = np.flatnonzero(on)
+                totals = self._style[index, :width]
             rows = StyleRows(
                 model_a=renumber[self._model_a[index]],
                 model_b=renumber[self._model_b[index]],
-                winner=self._winner[index].astype(np.intp),
-                totals=self._style[index, :width].astype(np.float64),
+                winner=self._winner[index],
+                totals=totals,
             )
         return CountedBattles(
             models=[names[i] for i in order],

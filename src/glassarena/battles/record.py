@@ -82,8 +82,11 @@ def outcomes(
     if both_bad not in BOTH_BAD_POLICIES:
         raise ValueError(f"both-bad policy must be 'tie' or 'drop', not {both_bad!r}")
     series = winners if isinstance(winners, pd.Series) else pd.Series(list(winners), dtype=object)
-    # An index lookup maps a million labels without a Python loop; -1 marks unknown ones.
-    codes = pd.Index(list(WINNER_LABELS)).get_indexer(pd.Index(series, dtype=object))
+    # Only the few distinct labels are looked up, then spread by code: a million labels
+    # (Arrow strings, say) never become a million Python strings; -1 marks unknown ones.
+    label_codes, labels = pd.factorize(series)
+    known = pd.Index(list(WINNER_LABELS)).get_indexer(pd.Index(labels, dtype=object))
+    codes = np.append(known, -1)[label_codes]
     unknown = np.flatnonzero(codes < 0)
     if len(unknown):
         first = int(unknown[0])

@@ -71,18 +71,28 @@ def style_features(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[s
             f"list_count_{side}",
             f"bold_count_{side}",
         )
-        sides.append(np.column_stack([_totals(frame[column], column) for column in columns]))
+        # Battles x features in column order: each column is converted straight into its
+        # place, and the estimator reads a feature's counts from contiguous memory.
+        features = np.empty((len(frame), len(columns)), order="F")
+        for index, column in enumerate(columns):
+            features[:, index] = _totals(frame[column], column)
+        sides.append(features)
     return sides[0], sides[1], STYLE_FEATURES
 
 
 def _totals(values: pd.Series, column: str) -> np.ndarray:
+    """A style column's counts: integers as they are (they cannot be missing), otherwise
+    as floats, checked to be present."""
+
     def total(value: Any) -> float:
         if isinstance(value, Mapping):
             return float(sum(count or 0 for count in value.values()))
         return math.nan if is_missing(value) else float(value)
 
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+        # Counts already totalled (as a parquet file read for ranking gives them): no copy.
+        return values.to_numpy()
     if pd.api.types.is_numeric_dtype(values.dtype):
-        # Counts already totalled (as a parquet file read for ranking gives them): no loop.
         totals = values.to_numpy(dtype=float, na_value=np.nan)
     else:
         totals = np.fromiter((total(value) for value in values), dtype=float, count=len(values))

@@ -35,8 +35,9 @@ class EncodedBattles:
     index_b: NDArray[np.intp]
     outcome: NDArray[np.float64]
     weight: NDArray[np.float64]
-    rows: NDArray[np.intp]
-    """Positions of these battles in the caller's arrays (battles of weight 0 are dropped)."""
+    rows: NDArray[np.intp] | None
+    """Positions of these battles in the caller's arrays where battles of weight 0 were
+    dropped; None where every battle was kept (then they are the caller's, in order)."""
 
     @property
     def n_models(self) -> int:
@@ -125,16 +126,16 @@ def encode_battles(
         raise SelfBattleError(self_battles.tolist(), names[index_a[self_battles]].tolist())
 
     kept = weight > 0
-    rows = np.arange(len(weight))
+    rows = None
     if not kept.all():
-        index_a, index_b, outcomes, weight, rows = (
-            index_a[kept],
-            index_b[kept],
-            outcomes[kept],
-            weight[kept],
-            rows[kept],
+        rows = np.flatnonzero(kept)
+        index_a, index_b, outcomes, weight = (
+            index_a[rows],
+            index_b[rows],
+            outcomes[rows],
+            weight[rows],
         )
-    if models is not None or len(rows) < len(kept):
+    if models is not None or rows is not None:
         index_a, index_b, names = _drop_absent(index_a, index_b, names)
 
     if reweight:
@@ -220,7 +221,8 @@ def aggregate(battles: EncodedBattles, uniform_within_pair: bool) -> PairTable:
     # distinct cells are turned round to (first < second) and merged afterwards.
     key = battles.index_a.astype(np.int64) * n + battles.index_b
     key *= 3
-    key += (battles.outcome * 2.0).astype(np.int64)
+    # In place, through one float temporary (the rows may be millions).
+    np.add(key, battles.outcome * 2.0, out=key, casting="unsafe")
 
     if uniform_within_pair:
         ordered_key, inverse, ordered_count = _group_keys(key, n * n * 3)
@@ -362,7 +364,7 @@ def _as_outcomes(values: ArrayLike) -> NDArray[np.float64]:
     if raw.ndim != 1:
         raise InvalidInputError(f"outcome must be one-dimensional, got shape {raw.shape}")
     try:
-        outcomes = raw.astype(np.float64)
+        outcomes = raw.astype(np.float64, copy=False)
     except (TypeError, ValueError):
         bad_rows = [i for i, value in enumerate(raw.tolist()) if not _is_number(value)]
         raise InvalidOutcomeError(bad_rows, raw[bad_rows].tolist()) from None
