@@ -308,7 +308,8 @@ def log_position(url: str) -> int:
 
 
 def memory(pid: int) -> tuple[int, int]:
-    """RSS and peak RSS (bytes) of the process and its children."""
+    """RSS and peak RSS (bytes) of the process and its children (the live screening runs in
+    one), each child's shown apart."""
     rss = peak = 0
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
@@ -317,8 +318,10 @@ def memory(pid: int) -> tuple[int, int]:
     for each in pids:
         status = Path(f"/proc/{each}/status").read_text()
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        rss += int(fields["VmRSS"].split()[0]) * 1024
-        peak += int(fields["VmHWM"].split()[0]) * 1024
+        own, own_peak = (int(fields[key].split()[0]) * 1024 for key in ("VmRSS", "VmHWM"))
+        rss, peak = rss + own, peak + own_peak
+        if each != pid:
+            print(f"  (child {each}: RSS {own / 2**20:.0f} MiB, peak {own_peak / 2**20:.0f} MiB)")
     return rss, peak
 
 
