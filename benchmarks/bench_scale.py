@@ -311,10 +311,12 @@ def memory(pid: int) -> tuple[int, int]:
     """RSS and peak RSS (bytes) of the process and its children (the live screening runs in
     one), each child's shown apart."""
     rss = peak = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(child) for child in children.read_text().split()]
+    # Children of any of its threads (the screening process is started from a worker thread).
+    pids = [pid] + [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").glob("*")
+        for child in (task / "children").read_text().split()
+    ]
     for each in pids:
         status = Path(f"/proc/{each}/status").read_text()
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
