@@ -381,7 +381,8 @@ class StyleRows:
 
     `model_a`/`model_b` index `CountedBattles.models`, `winner` indexes WINNERS, `totals`
     has a column per `style_features.STYLE_TOTALS` (NaN where a battle has no count), or
-    per the first columns of it, as float32 (counts are whole numbers below 2**24).
+    per its first columns, as float32 (counts are whole numbers below 2**24); it may be a
+    read-only view of the rows a `BoardStatistics` holds.
     """
 
     model_a: NDArray[np.int32]
@@ -475,6 +476,7 @@ def _style_fit(
         )
     # The message `style_features` gives for a battle table without these counts.
     for column, name in enumerate(STYLE_TOTALS[: totals.shape[1]]):
+        # One reduction per column finds a NaN; only then are its rows looked for.
         if np.isnan(totals[:, column].max(initial=0.0)):
             missing = np.flatnonzero(np.isnan(totals[:, column]))
             raise BattleDataError(

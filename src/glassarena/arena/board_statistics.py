@@ -415,8 +415,8 @@ class BoardStatistics:
             if on.all():
                 # Every vote held is on the board (a text-only arena's text board): its
                 # rows are the held ones, and held style rows never change (new votes take
-                # rows after them, late ones rebuild the arrays), so a read-only view of
-                # them is as good a copy as a copy, without the copy.
+                # rows after them, growth and late ones build new arrays), so a read-only
+                # view of them is as good a snapshot as a copy, and costs no memory.
                 totals = self._style[:size, :width]
                 totals.flags.writeable = False
                 index: slice | NDArray[np.intp] = slice(0, size)
