@@ -387,3 +387,20 @@ def test_the_columnar_read_totals_styles_as_the_votes_give_them(
     expected = vote_columns(repository.counted_votes_in_log(head))
     np.testing.assert_array_equal(read.style, expected.style)
     assert np.isnan(read.style).all() == (style_a is None and style_b is None)
+
+
+def test_the_columnar_read_comes_in_pieces_in_log_order(repository: ArenaRepository) -> None:
+    """At most `batch` votes a piece (a cold start reads a million: the rows stream), the
+    pieces in log order, the uncounted and one-model entries left out."""
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    for number in range(7):
+        public_id = _battle(repository, alpha.version_id, beta.version_id)
+        _complete(repository, public_id)
+        _vote(repository, public_id, "model_a", counted=number != 3)
+    single = _battle(repository, alpha.version_id, None)
+    _complete(repository, single, sides="a")
+    _vote(repository, single, "model_a")
+    head = repository.log_head().position
+    pieces = list(repository.vote_columns(1, head, batch=2))
+    assert [piece.position.tolist() for piece in pieces] == [[2, 3], [5, 6], [7]]
