@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_scale.py [--votes 1000000 3000000 10000000]
         [--databases sqlite postgres] [--postgres-url postgresql+psycopg://...]
+        [--keep DIR] [--keep-postgres PREFIX]
 
 For each database and size, a fresh arena (16 contestants played by the OpenAI-protocol
 TEST DOUBLE of tests/openai_test_server.py) gets 40 real battles and votes through its API,

@@ -1,7 +1,7 @@
 """The counted votes of a stretch of the vote log, read as columns, for the board statistics;
 and the statistics' stored segments (derived data, for a fast restart).
 
-One SQL statement per batch of log positions and no ORM object per vote: the style totals
+One SQL statement per stretch, its rows streamed, and no ORM object per vote: the style totals
 the style fit needs are summed inside the database (JSON paths that SQLite and PostgreSQL
 both evaluate), so a cold start never parses millions of JSON documents in Python. Prompt
 categories come back as their JSON text; the few distinct texts are parsed by the caller.
