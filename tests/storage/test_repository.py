@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from glassarena.arena.board_statistics import vote_columns
 from glassarena.arena.log_audit import check_chain, read_log
 from glassarena.arena.log_export import export_lines
+from glassarena.storage import vote_columns as vote_columns_module
 from glassarena.storage.database import Database, open_database
 from glassarena.storage.errors import StorageFailure
 from glassarena.storage.repository import (
@@ -389,9 +390,19 @@ def test_the_columnar_read_totals_styles_as_the_votes_give_them(
     assert np.isnan(read.style).all() == (style_a is None and style_b is None)
 
 
-def test_the_columnar_read_comes_in_pieces_in_log_order(repository: ArenaRepository) -> None:
-    """At most `batch` votes a piece (a cold start reads a million: the rows stream), the
-    pieces in log order, the uncounted and one-model entries left out."""
+@pytest.mark.parametrize(
+    ("stretch", "expected"), [(500_000, [[2, 3], [5, 6], [7]]), (2, [[2, 3], [5], [6, 7]])]
+)
+def test_the_columnar_read_comes_in_pieces_in_log_order(
+    repository: ArenaRepository,
+    monkeypatch: pytest.MonkeyPatch,
+    stretch: int,
+    expected: list[list[int]],
+) -> None:
+    """At most `batch` votes a piece (a cold start reads a million: the rows stream), one
+    statement per stretch of log positions, the pieces in log order, the uncounted and
+    one-model entries left out."""
+    monkeypatch.setattr(vote_columns_module, "_STRETCH", stretch)
     alpha = repository.ensure_version("alpha", "openai", {}, "a")
     beta = repository.ensure_version("beta", "openai", {}, "b")
     for number in range(7):
@@ -403,4 +414,4 @@ def test_the_columnar_read_comes_in_pieces_in_log_order(repository: ArenaReposit
     _vote(repository, single, "model_a")
     head = repository.log_head().position
     pieces = list(repository.vote_columns(1, head, batch=2))
-    assert [piece.position.tolist() for piece in pieces] == [[2, 3], [5, 6], [7]]
+    assert [piece.position.tolist() for piece in pieces] == expected

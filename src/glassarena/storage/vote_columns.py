@@ -47,6 +47,8 @@ _PARTS = {
 }
 
 _log = VoteLogEntry.__table__
+# Log positions one statement of `read_vote_columns` reads.
+_STRETCH = 500_000
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,18 @@ def read_vote_columns(
 
     The rows stream (a server-side cursor on PostgreSQL): a vote's row takes about 2 KB
     as Python objects until it is turned into columns, so reading 500,000 of them at once
-    made most of a cold start's peak memory.
+    made most of a cold start's peak memory. Each statement covers at most `_STRETCH` log
+    positions, so that a SQLite reader's snapshot, which holds back the write-ahead log's
+    checkpoints while the statement runs, lasts seconds, not a whole cold start.
     """
     query = _QUERIES[database.engine.dialect.name == "postgresql"]
     with database.engine.connect() as reader:
-        rows = reader.execution_options(stream_results=True).execute(
-            query, {"after": after, "up_to": up_to}
-        )
-        for piece in rows.partitions(batch):
-            yield _columns(piece)
+        for start in range(after, up_to, _STRETCH):
+            rows = reader.execution_options(stream_results=True).execute(
+                query, {"after": start, "up_to": min(start + _STRETCH, up_to)}
+            )
+            for piece in rows.partitions(batch):
+                yield _columns(piece)
 
 
 def _label(name: ColumnElement[str], version: ColumnElement[int]) -> ColumnElement[str]:
