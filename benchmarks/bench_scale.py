@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_scale.py [--votes 1000000 3000000 10000000]
         [--databases sqlite postgres] [--postgres-url postgresql+psycopg://...]
+        [--keep DIR] [--keep-postgres PREFIX]
 
 For each database and size, a fresh arena (16 contestants played by the OpenAI-protocol
 TEST DOUBLE of tests/openai_test_server.py) gets 40 real battles and votes through its API,
@@ -74,17 +75,27 @@ def table(mapped: type[Any]) -> sa.Table:
 
 
 @contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    """A fresh schema on the PostgreSQL server, dropped afterwards; yields its URL."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+def postgres_schema(url: str, kept: str | None = None) -> Iterator[tuple[str, bool]]:
+    """A fresh schema on the PostgreSQL server, dropped afterwards; yields its URL and False.
+
+    With `kept`, that schema instead, created if missing and never dropped; yields True when
+    it was there already (filled by an earlier run, as `--keep` reuses a SQLite file).
+    """
+    schema = kept or f"bench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        existed = connection.execute(
+            sa.text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :name"),
+            {"name": schema},
+        ).first()
+        if not existed:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{url}?options=-csearch_path%3D{schema}"
+        yield f"{url}?options=-csearch_path%3D{schema}", existed is not None
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if kept is None:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
@@ -159,9 +170,16 @@ def fill(url: str, count: int, seed: int = 7) -> None:
             raw.commit()
     finally:
         raw.close()
-        engine.dispose()
         if maker.is_alive():
             maker.kill()
+    if postgres:
+        # What autovacuum does to a database grown by votes over months: the planner's
+        # statistics (without them it guesses a few hundred rows for any range of the log)
+        # and the visibility map. The test server here runs with autovacuum off.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for name in ("battles", "votes", "vote_log"):
+                connection.execute(sa.text(f"VACUUM ANALYZE {name}"))
+    engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -483,6 +501,11 @@ def main() -> None:
         type=Path,
         help="keep the SQLite databases in this folder, and reuse the ones already filled",
     )
+    parser.add_argument(
+        "--keep-postgres",
+        metavar="PREFIX",
+        help="keep each PostgreSQL fill in schema PREFIX_<votes>, and reuse the ones there",
+    )
     arguments = parser.parse_args()
     print("# glassarena board at scale")
     with (
@@ -500,8 +523,9 @@ def main() -> None:
                     if arguments.keep is None:
                         path.unlink()
                 else:
-                    with postgres_schema(arguments.postgres_url) as url:
-                        bench(name, url, votes, work, double, False)
+                    kept = arguments.keep_postgres and f"{arguments.keep_postgres}_{votes}"
+                    with postgres_schema(arguments.postgres_url, kept) as (url, filled):
+                        bench(name, url, votes, work, double, filled)
 
 
 if __name__ == "__main__":

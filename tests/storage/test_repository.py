@@ -5,15 +5,19 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import replace
+from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 
+from glassarena.arena.board_statistics import vote_columns
 from glassarena.arena.log_audit import check_chain, read_log
 from glassarena.arena.log_export import export_lines
+from glassarena.storage import vote_columns as vote_columns_module
 from glassarena.storage.database import Database, open_database
 from glassarena.storage.errors import StorageFailure
 from glassarena.storage.repository import (
@@ -342,3 +346,72 @@ def test_database_failures_leave_storage_as_storage_failures(
         repository.battle("anything")
     with pytest.raises(StorageFailure, match="finish_answer"):
         repository.finish_answer("anything", 1, "a", AnswerResult(text="", status="done"))
+
+
+@pytest.mark.parametrize(
+    ("style_a", "style_b"),
+    [
+        (  # every count, as the arena counts them
+            {
+                "sum_assistant_a_tokens": 120,
+                "header_count_a": {f"h{level}": level for level in range(1, 7)},
+                "list_count_a": {"ordered": 2, "unordered": 3},
+                "bold_count_a": {"**": 4, "__": 1},
+                "code_block_count_a": 2,
+                "code_line_count_a": 17,
+            },
+            {
+                "sum_assistant_b_tokens": 80,
+                "header_count_b": {"h2": 1},
+                "list_count_b": {"ordered": None, "unordered": 5},
+                "bold_count_b": {},
+            },
+        ),
+        ({"sum_assistant_a_tokens": 2, "header_count_a": {"h1": 0}}, None),  # an older battle
+        (None, None),
+    ],
+)
+def test_the_columnar_read_totals_styles_as_the_votes_give_them(
+    repository: ArenaRepository, style_a: dict[str, Any] | None, style_b: dict[str, Any] | None
+) -> None:
+    """The style totals summed by JSON paths in the database (`jsonb` on PostgreSQL) are
+    those the board statistics take from the log's votes in Python, NaN where absent."""
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    public_id = _battle(repository, alpha.version_id, beta.version_id)
+    for side in "ab":
+        repository.finish_answer(public_id, 1, side, AnswerResult(text="answer", status="done"))
+    repository.finish_turn(public_id, failure_reason=None, style_a=style_a, style_b=style_b)
+    _vote(repository, public_id, "model_a")
+    head = repository.log_head().position
+    (read,) = repository.vote_columns(0, head)
+    expected = vote_columns(repository.counted_votes_in_log(head))
+    np.testing.assert_array_equal(read.style, expected.style)
+    assert np.isnan(read.style).all() == (style_a is None and style_b is None)
+
+
+@pytest.mark.parametrize(
+    ("stretch", "expected"), [(500_000, [[2, 3], [5, 6], [7]]), (2, [[2, 3], [5], [6, 7]])]
+)
+def test_the_columnar_read_comes_in_pieces_in_log_order(
+    repository: ArenaRepository,
+    monkeypatch: pytest.MonkeyPatch,
+    stretch: int,
+    expected: list[list[int]],
+) -> None:
+    """At most `batch` votes a piece (a cold start reads a million: the rows stream), one
+    statement per stretch of log positions, the pieces in log order, the uncounted and
+    one-model entries left out."""
+    monkeypatch.setattr(vote_columns_module, "_STRETCH", stretch)
+    alpha = repository.ensure_version("alpha", "openai", {}, "a")
+    beta = repository.ensure_version("beta", "openai", {}, "b")
+    for number in range(7):
+        public_id = _battle(repository, alpha.version_id, beta.version_id)
+        _complete(repository, public_id)
+        _vote(repository, public_id, "model_a", counted=number != 3)
+    single = _battle(repository, alpha.version_id, None)
+    _complete(repository, single, sides="a")
+    _vote(repository, single, "model_a")
+    head = repository.log_head().position
+    pieces = list(repository.vote_columns(1, head, batch=2))
+    assert [piece.position.tolist() for piece in pieces] == expected

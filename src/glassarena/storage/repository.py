@@ -792,7 +792,7 @@ class ArenaRepository:
                 if row.position not in uncounted
             ]
 
-    def vote_columns(self, after: int, up_to: int, batch: int = 500_000) -> Iterator[VoteColumns]:
+    def vote_columns(self, after: int, up_to: int, batch: int = 20_000) -> Iterator[VoteColumns]:
         """The counted votes of log positions after+1..`up_to`, in log order, as columns
         (what the board statistics fold in; `counted_votes_in_log` as arrays)."""
         return read_vote_columns(self._database, after, up_to, batch)
