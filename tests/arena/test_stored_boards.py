@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 
 from glassarena.arena import leaderboard_refresher
-from glassarena.arena.board_statistics import Board
+from glassarena.arena.board_statistics import Board, BoardStatistics
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
 from glassarena.leaderboard import LeaderboardOptions
 from glassarena.storage.database import Database
 from glassarena.storage.repository import ArenaRepository
 from glassarena.storage.schema import BoardSnapshotRow
+from glassarena.storage.verdict_log import Verdict, VerdictLog
 from glassarena.vocabulary import CATEGORIES, Winner
 from vote_seeding import styled_text, vote_on_a_battle
 
@@ -145,3 +146,28 @@ def test_the_stored_boards_are_what_was_published(database: Database) -> None:
     for board in stored:
         snapshot = LeaderboardSnapshot(**json.loads(zlib.decompress(board.payload)))
         assert snapshot.to_dict() == before[(board.category, board.style_control)]
+
+
+def test_boards_and_segments_that_end_on_a_verdict_are_read_back(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screening verdict takes a log position like a vote: boards stored at a head that is
+    a verdict, and a segment whose last entry is one, are this log's too."""
+    monkeypatch.setattr(leaderboard_refresher, "SEGMENT_ENTRIES", 8)
+    repository, ids = _arena(database, 7)
+    verdicts = VerdictLog(database)
+    [battle] = verdicts.battle_ids([3]).values()
+    assert verdicts.append([Verdict(3, battle, False, "disagreement")], "test") == 1
+    assert repository.log_head().position == 8  # the verdict ends the first segment
+    _vote(repository, ids, 4, seed=5)
+    head = repository.log_head()
+    last = Verdict(head.position, verdicts.battle_ids([head.position])[head.position], False, "x")
+    assert verdicts.append([last], "test") == 1  # and the head is a verdict
+    before = _stopped(repository)
+    layout = BoardStatistics(CATEGORIES).layout
+    assert [segment.last_position for segment in repository.board_segments(layout)] == [8]
+
+    restarted = LeaderboardRefresher(repository)
+    restarted._restore_boards()
+    served = restarted.snapshot("text")
+    assert served is not None and served.to_dict() == before[("text", False)]

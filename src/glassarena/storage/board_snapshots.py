@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import Table, delete, insert, select
 
 from glassarena.storage.database import Database
-from glassarena.storage.schema import BoardSnapshotRow, VoteLogEntry
+from glassarena.storage.schema import BoardSnapshotRow
+from glassarena.storage.vote_columns import entry_hash_at
 
 _snapshots: Table = BoardSnapshotRow.__table__  # type: ignore[assignment]
-_log: Table = VoteLogEntry.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,8 @@ def read_boards(database: Database, options: str) -> list[StoredBoard]:
             _snapshots.c.log_head,
             _snapshots.c.payload,
         )
-        .join(
-            _log,
-            (_log.c.position == _snapshots.c.watermark)
-            & (_log.c.entry_hash == _snapshots.c.log_head),
-        )
         .where(_snapshots.c.options == options)
+        .where(_snapshots.c.log_head == entry_hash_at(_snapshots.c.watermark))
     )
     with database.engine.connect() as reader:
         return [

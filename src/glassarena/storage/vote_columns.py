@@ -31,13 +31,14 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 from glassarena.battles.style_features import STYLE_TOTALS
 from glassarena.storage.database import Database
-from glassarena.storage.schema import BoardSegment, VoteLogEntry
+from glassarena.storage.schema import BoardSegment, VoteLogEntry, VoteVerdict
 
 # Totals that the arena stores as a dict of counts (`battles.style.markdown_counts`).
 _PARTS = {
@@ -47,6 +48,18 @@ _PARTS = {
 }
 
 _log = VoteLogEntry.__table__
+_verdicts: Table = VoteVerdict.__table__  # type: ignore[assignment]
+
+
+def entry_hash_at(position: ColumnElement[int]) -> ColumnElement[str]:
+    """The hash of the log entry at `position`: a vote's, or a screening verdict's (both
+    kinds share the log's positions, so a stretch of the log can end on either)."""
+    return func.coalesce(
+        select(_log.c.entry_hash).where(_log.c.position == position).scalar_subquery(),
+        select(_verdicts.c.entry_hash).where(_verdicts.c.position == position).scalar_subquery(),
+    )
+
+
 # Log positions one statement of `read_vote_columns` reads.
 _STRETCH = 500_000
 
@@ -216,12 +229,8 @@ def read_segments(database: Database, layout: str) -> list[StoredSegment]:
     whose last entry is this log's (a restored or replaced log has other hashes)."""
     query = (
         select(_segments.c.first_position, _segments.c.last_position, _segments.c.payload)
-        .join(
-            _log,
-            (_log.c.position == _segments.c.last_position)
-            & (_log.c.entry_hash == _segments.c.last_hash),
-        )
         .where(_segments.c.format == layout)
+        .where(_segments.c.last_hash == entry_hash_at(_segments.c.last_position))
         .order_by(_segments.c.last_position)
     )
     found: list[StoredSegment] = []
@@ -237,7 +246,7 @@ def write_segment(
     database: Database, first_position: int, last_position: int, layout: str, payload: bytes
 ) -> None:
     """Store a segment, in place of one of another layout or log at the same position."""
-    last_hash = select(_log.c.entry_hash).where(_log.c.position == last_position).scalar_subquery()
+    last_hash = entry_hash_at(literal(last_position))
     with database.transaction() as connection:
         connection.execute(delete(_segments).where(_segments.c.last_position == last_position))
         connection.execute(
