@@ -125,6 +125,34 @@ async def test_a_start_reads_the_activity_only_when_a_rule_could_act(
         await arena.close()
 
 
+async def test_a_version_removed_before_any_vote_is_retired_once(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Left unretired, a version that never had a counted vote would stay a candidate, and
+    every start would read every battle and vote again (30 s at 10,000,000 votes)."""
+    readings: list[int] = []
+    reading = IntegrityStore.version_activity
+
+    def counted(store: IntegrityStore, *args: Any, **kwargs: Any) -> list[VersionActivity]:
+        readings.append(1)
+        return reading(store, *args, **kwargs)
+
+    monkeypatch.setattr(IntegrityStore, "version_activity", counted)
+    for _ in range(2):
+        arena = build_arena(load_config(_config(tmp_path, MODELS)), database_url, secret_key=SECRET)
+        await arena.close()
+    for _ in range(2):
+        arena = build_arena(
+            load_config(_config(tmp_path, MODELS[:2])), database_url, secret_key=SECRET
+        )
+        try:
+            [retirement] = arena.integrity.state().report["retirements"]
+            assert (retirement["model"], retirement["votes"]) == ("Alpaca (7B)", 0)
+        finally:
+            await arena.close()
+    assert readings == [1], "read once, when the version left the config"
+
+
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
 

@@ -98,8 +98,8 @@ def _retirement_reason(
     now: datetime,
 ) -> tuple[str, str] | None:
     if record.version_id not in in_config:
-        if record.counted_votes == 0:
-            return None  # never on the board: nothing to keep on the record
+        # Even a version that never had a counted vote goes on the record: left unretired it
+        # would stay a candidate, and every start would read every battle to look at it again.
         newer = sorted(version for name, version in current if name == record.name)
         if newer:
             return "removed_from_config", f"its settings changed; version {newer[-1]} replaced it"
