@@ -596,9 +596,11 @@ class LeaderboardRefresher:
         started = time.monotonic()
         statistics = BoardStatistics(self.categories)
         statistics.reserve(head.position)  # every entry a counted vote at most
-        segments = self._repository.board_segments(statistics.layout)
-        for segment in segments:
+        segments = 0
+        self._segmented = 0
+        for segment in self._repository.board_segments(statistics.layout):
             statistics.load_segment(segment.payload)
+            segments, self._segmented = segments + 1, segment.last_position
         self._styled.clear()
         # A style-controlled board stored at exactly this head is the one a fit would give.
         self._styled.update(
@@ -606,12 +608,11 @@ class LeaderboardRefresher:
             for (category, style_control), watermark in (self._restored or {}).items()
             if style_control and watermark == head.position
         )
-        self._segmented = segments[-1].last_position if segments else 0
         self._loaded = statistics.size
         logger.info(
             "board statistics: %d votes read from %d stored segments in %.2f s",
             statistics.size,
-            len(segments),
+            segments,
             time.monotonic() - started,
         )
         return statistics, self._segmented

@@ -797,7 +797,7 @@ class ArenaRepository:
         (what the board statistics fold in; `counted_votes_in_log` as arrays)."""
         return read_vote_columns(self._database, after, up_to, batch)
 
-    def board_segments(self, layout: str) -> list[StoredSegment]:
+    def board_segments(self, layout: str) -> Iterator[StoredSegment]:
         """The stored board statistics segments usable with this log (see vote_columns)."""
         return read_segments(self._database, layout)
 
