@@ -67,6 +67,8 @@ from glassarena.storage.vote_chain import chain_entry, entry_hash
 from openai_test_server import ModelServerDouble, ScriptedModel
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+THROUGHPUT_VOTES = 400
+THROUGHPUT_CONNECTIONS = 8
 TARGETS = {"cold start": 10.0, "delay p95": 2.0, "rss": 2 * 1024**3, "page p95": 0.1}
 # Votes a fill transaction writes. Smaller on PostgreSQL: the log's trigger updates the head
 # row once per entry, and each entry's check walks that row's versions of the transaction.
@@ -382,20 +384,41 @@ def wait_for(url: str, style: bool, done: Any, limit: float) -> float:
         time.sleep(0.05)
 
 
+def votes_per_second(url: str) -> float:
+    """Votes acknowledged per second through the API, THROUGHPUT_CONNECTIONS at a time, on
+    THROUGHPUT_VOTES battles made beforehand."""
+    battle_ids, cookies = asyncio.run(create_battles(url, THROUGHPUT_VOTES, concurrency=8))
+    started = time.perf_counter()
+    acknowledged, _, failures = asyncio.run(
+        cast_votes(url, cookies, battle_ids, THROUGHPUT_CONNECTIONS)
+    )
+    if failures:
+        print(f"  {failures} votes failed")
+    return len(acknowledged) / (time.perf_counter() - started)
+
+
 def bench(
-    name: str, url: str, votes: int, workdir: Path, double: ModelServerDouble, filled: bool
+    name: str,
+    url: str,
+    votes: int,
+    workdir: Path,
+    double: ModelServerDouble,
+    filled: bool,
+    empty_url: str,
 ) -> dict:
+    """`url` holds (or gets) the N votes; `empty_url` is an empty database of the same kind,
+    on which the vote throughput is measured too, in the same run, for comparison."""
     print(f"\n## {name}, {votes:,} votes")
     directory = workdir / f"{name}-{votes}"
     directory.mkdir(exist_ok=True)
     config = write_config(directory, double.openai_base_url, 16)
 
-    def serve() -> ServeProcess:
+    def serve(database_url: str = url) -> ServeProcess:
         return ServeProcess(
             config,
             "--no-access-log",
             "--database-url",
-            url,
+            database_url,
             data_dir=directory,
             log=directory / "server.log",
             start_seconds=3600,
@@ -504,6 +527,7 @@ def bench(
                     f"p95 {milliseconds(percentile(latencies, 0.95))}"
                 )
         results["page p95"] = max(value for key, value in results.items() if "page p95 " in key)
+        results["votes/s"] = votes_per_second(arena.url)
         rss, peak = memory(arena.process.pid)
         results["rss"], results["rss peak"] = max(results["rss"], rss), peak
         print(
@@ -512,6 +536,16 @@ def bench(
         )
     finally:
         arena.stop()
+    empty = serve(empty_url)
+    try:
+        results["votes/s empty"] = votes_per_second(empty.url)
+    finally:
+        empty.stop()
+    print(
+        f"votes/s through the API ({THROUGHPUT_CONNECTIONS} at a time, httpx client on the same "
+        f"cores): {results['votes/s']:.0f} at {votes:,} votes, {results['votes/s empty']:.0f} "
+        f"on an empty arena"
+    )
     for key, target in TARGETS.items():
         value = results[key]
         shown = f"{value / 2**20:.0f} MiB" if key == "rss" else f"{value:.3f} s"
@@ -547,13 +581,21 @@ def main() -> None:
                 if name == "sqlite":
                     path = work / f"arena-{votes}.db"
                     filled = path.exists()
-                    bench(name, f"sqlite:///{path}", votes, work, double, filled)
+                    empty = work / f"empty-{votes}.db"
+                    empty.unlink(missing_ok=True)
+                    bench(
+                        name, f"sqlite:///{path}", votes, work, double, filled, f"sqlite:///{empty}"
+                    )
+                    empty.unlink(missing_ok=True)
                     if arguments.keep is None:
                         path.unlink()
                 else:
                     kept = arguments.keep_postgres and f"{arguments.keep_postgres}_{votes}"
-                    with postgres_schema(arguments.postgres_url, kept) as (url, filled):
-                        bench(name, url, votes, work, double, filled)
+                    with (
+                        postgres_schema(arguments.postgres_url, kept) as (url, filled),
+                        postgres_schema(arguments.postgres_url) as (empty, _),
+                    ):
+                        bench(name, url, votes, work, double, filled, empty)
 
 
 if __name__ == "__main__":
