@@ -51,6 +51,10 @@ for (const button of document.querySelectorAll('button.vote')) {
                         headers: {'content-type': 'application/x-www-form-urlencoded'}});
   });
 }
+""".replace("STORED_SECRET", STORED_SECRET)
+# Loaded before the frames: an app posts as soon as it loads, possibly before the end of the
+# page's own parsing, and a message sent before the listener exists is lost.
+MESSAGES_SCRIPT = """
 // Arena messages are accepted only from this page's own origin; sandboxed apps have an
 // opaque origin ("null"), so whatever they post lands in the ignored list.
 window.addEventListener('message', (event) => {
@@ -60,7 +64,7 @@ window.addEventListener('message', (event) => {
   line.textContent = JSON.stringify({origin: event.origin, data: event.data});
   document.getElementById(target).append(line);
 });
-""".replace("STORED_SECRET", STORED_SECRET)
+"""
 
 
 @dataclass
@@ -119,12 +123,13 @@ def _host_app(
 <html><head><title>Arena battle</title></head>
 <body>
 <div id="secret">{IDENTITY_SECRET}</div>
+<ul id="accepted"></ul><ul id="ignored"></ul>
+<script src="/messages.js"></script>
 {frames[0]}
 {frames[1]}
 <button class="vote" id="vote-a" data-choice="a">A is better</button>
 <button class="vote" id="vote-b" data-choice="b">B is better</button>
 <span id="clicks">0</span>
-<ul id="accepted"></ul><ul id="ignored"></ul>
 <script src="/host.js"></script>
 </body></html>"""
         csp = HOST_CSP.replace("FRAME_SOURCES", policy.frame_sources())
@@ -134,6 +139,9 @@ def _host_app(
 
     async def host_script(request: Request) -> Response:
         return Response(HOST_SCRIPT, media_type="text/javascript")
+
+    async def messages_script(request: Request) -> Response:
+        return Response(MESSAGES_SCRIPT, media_type="text/javascript")
 
     async def vote(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -148,6 +156,7 @@ def _host_app(
         routes=[
             Route("/battle", battle),
             Route("/host.js", host_script),
+            Route("/messages.js", messages_script),
             Route("/api/vote", vote, methods=["GET", "POST"]),
             Route("/api/battles", battles),
             Route("/favicon.ico", favicon),

@@ -204,6 +204,7 @@ def assert_contained(
     expected_pages = {
         "GET /battle",
         "GET /host.js",
+        "GET /messages.js",
         "GET /favicon.ico",
         *(f"GET /sandbox/{token}" for token in battle.tokens),
         *(f"GET {path}" for path in runtime_files),
