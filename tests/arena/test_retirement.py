@@ -89,19 +89,25 @@ async def test_removing_a_contestant_retires_it_with_the_same_rating(
         await arena.close()
 
 
+@pytest.fixture
+def readings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per reading of every version's activity (a pass over every battle)."""
+    counted: list[int] = []
+    reading = IntegrityStore.version_activity
+
+    def counting(store: IntegrityStore, *args: Any, **kwargs: Any) -> list[VersionActivity]:
+        counted.append(1)
+        return reading(store, *args, **kwargs)
+
+    monkeypatch.setattr(IntegrityStore, "version_activity", counting)
+    return counted
+
+
 async def test_a_start_reads_the_activity_only_when_a_rule_could_act(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database_url: str, readings: list[int]
 ) -> None:
     """The rules' reading is a pass over every battle and vote (minutes at 10,000,000
     votes): a start with nothing to retire or reinstate does without it."""
-    readings: list[int] = []
-    reading = IntegrityStore.version_activity
-
-    def counted(store: IntegrityStore, *args: Any, **kwargs: Any) -> list[VersionActivity]:
-        readings.append(1)
-        return reading(store, *args, **kwargs)
-
-    monkeypatch.setattr(IntegrityStore, "version_activity", counted)
     arena = build_arena(load_config(_config(tmp_path, MODELS)), database_url, secret_key=SECRET)
     ids = [arena.service.roster.get(name).version_id for name in MODELS]
     _vote(arena.service.repository, ids, 20)
@@ -126,18 +132,10 @@ async def test_a_start_reads_the_activity_only_when_a_rule_could_act(
 
 
 async def test_a_version_removed_before_any_vote_is_retired_once(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database_url: str, readings: list[int]
 ) -> None:
     """Left unretired, a version that never had a counted vote would stay a candidate, and
     every start would read every battle and vote again (30 s at 10,000,000 votes)."""
-    readings: list[int] = []
-    reading = IntegrityStore.version_activity
-
-    def counted(store: IntegrityStore, *args: Any, **kwargs: Any) -> list[VersionActivity]:
-        readings.append(1)
-        return reading(store, *args, **kwargs)
-
-    monkeypatch.setattr(IntegrityStore, "version_activity", counted)
     for _ in range(2):
         arena = build_arena(load_config(_config(tmp_path, MODELS)), database_url, secret_key=SECRET)
         await arena.close()
