@@ -9,7 +9,6 @@ start gets the computed boards as before.
 
 from __future__ import annotations
 
-import json
 import random
 import zlib
 from typing import Any
@@ -144,7 +143,7 @@ def test_the_stored_boards_are_what_was_published(database: Database) -> None:
     )
     assert len(stored) == 2 * len(CATEGORIES)
     for board in stored:
-        snapshot = LeaderboardSnapshot(**json.loads(zlib.decompress(board.payload)))
+        snapshot = LeaderboardSnapshot.from_json(zlib.decompress(board.payload))
         assert snapshot.to_dict() == before[(board.category, board.style_control)]
 
 

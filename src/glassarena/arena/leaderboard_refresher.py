@@ -92,6 +92,14 @@ class LeaderboardSnapshot:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def to_json(self) -> str:
+        """As Redis and the stored boards keep it."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> LeaderboardSnapshot:
+        return cls(**json.loads(text))
+
 
 class Screening(Protocol):
     """The live screening (`LiveScreening`, or `ScreeningProcess` running one in a child)."""
@@ -200,14 +208,14 @@ class RedisSnapshotStore:
             return self._last.get(key)
         if raw is None:
             return None
-        snapshot = LeaderboardSnapshot(**json.loads(raw))
+        snapshot = LeaderboardSnapshot.from_json(raw)
         self._last[key] = snapshot
         return snapshot
 
     def put(self, snapshot: LeaderboardSnapshot) -> None:
         self._put(
             keys=[self._key(snapshot.category, snapshot.style_control), self._watermark_key],
-            args=[snapshot.watermark, json.dumps(snapshot.to_dict()), self._keep_seconds],
+            args=[snapshot.watermark, snapshot.to_json(), self._keep_seconds],
         )
 
     @property
@@ -624,7 +632,7 @@ class LeaderboardRefresher:
         for stored in self._repository.stored_boards(self._stored_options):
             if stored.category not in self.categories:
                 continue
-            snapshot = LeaderboardSnapshot(**json.loads(zlib.decompress(stored.payload)))
+            snapshot = LeaderboardSnapshot.from_json(zlib.decompress(stored.payload))
             self._store.put(snapshot)
             self._restored[(stored.category, stored.style_control)] = stored.watermark
         self._saved = dict(self._restored)
@@ -649,7 +657,7 @@ class LeaderboardRefresher:
                 key = (category, style_control)
                 if snapshot is None or self._saved.get(key) == snapshot.watermark:
                     continue
-                payload = zlib.compress(json.dumps(snapshot.to_dict()).encode())
+                payload = zlib.compress(snapshot.to_json().encode())
                 boards.append(
                     StoredBoard(
                         category, style_control, snapshot.watermark, snapshot.log_head, payload
