@@ -29,6 +29,7 @@ from glassarena.arena.leaderboard_refresher import (
     LeaderboardRefresher,
     MemorySnapshotStore,
     RedisSnapshotStore,
+    Screening,
     SnapshotStore,
 )
 from glassarena.arena.live_screening import LiveScreening
@@ -83,7 +84,7 @@ class Arena:
     shared_redis: AsyncRedis | None = None  # the battles followed across nodes
     sampling: SamplingPolicy = field(default_factory=UniformPairs)
     prompt_judge: PromptJudge | None = None
-    screening: ScreeningProcess | None = None  # stopped with the arena
+    screening: Screening | None = None  # stopped with the arena
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -301,7 +302,7 @@ def build_arena(
         shared_redis=shared_client,
         sampling=sampling,
         prompt_judge=prompt_judge,
-        screening=screening if isinstance(screening, ScreeningProcess) else None,
+        screening=screening,
     )
 
 

@@ -108,6 +108,10 @@ class Screening(Protocol):
         """Count the boards' time; run a pass up to `head` when due (None when none ran)."""
         ...
 
+    def close(self) -> None:
+        """Stop whatever runs the passes (called when the arena stops)."""
+        ...
+
 
 class SnapshotStore(Protocol):
     def get(self, category: str, style_control: bool) -> LeaderboardSnapshot | None: ...

@@ -201,6 +201,9 @@ class LiveScreening:
             self._passed(self._clock() - started)
             return None
 
+    def close(self) -> None:
+        """Nothing to stop: a pass runs only when called (`ScreeningProcess` has a child)."""
+
     def run(self, head: LogHead) -> PassOutcome:
         """Screen every screenable vote up to `head` and log the verdicts that change one."""
         started = self._clock()
