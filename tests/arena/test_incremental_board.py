@@ -307,3 +307,34 @@ def test_a_restart_reads_the_segments_the_refresher_stored(
             after = restarted.snapshot(category, style_control)
             assert before is not None and after is not None
             assert {**after.to_dict(), "computed_at": ""} == {**before.to_dict(), "computed_at": ""}
+
+
+def test_votes_after_a_cold_start_do_not_copy_the_held_votes(database: Database) -> None:
+    """A cold start reserves room beyond the log it read: the first votes after a restart
+    fill that room instead of copying every held array (at ten million votes, a copy of the
+    style rows alone is a gigabyte held twice)."""
+    repository = ArenaRepository(database)
+    rng = random.Random(9)
+    ids = [
+        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
+        for name in ("one", "two", "three")
+    ]
+    for number in range(24):
+        model_a, model_b = rng.sample(ids, 2)
+        vote_on_a_battle(
+            repository,
+            f"room-{number}",
+            model_a,
+            model_b,
+            list(Winner)[number % 3],
+            answers=(styled_text(rng), styled_text(rng)),
+        )
+    statistics = BoardStatistics(CATEGORIES)
+    statistics.reserve(20)  # as a cold start at log position 20 does
+    statistics.add(next(repository.vote_columns(0, 20)))
+    before = statistics.battles("text", style=True).style
+    statistics.add(next(repository.vote_columns(20, 24)))
+    after = statistics.battles("text", style=True).style
+    assert before is not None and after is not None
+    assert len(after.totals) == 24
+    assert np.shares_memory(before.totals, after.totals)
