@@ -37,6 +37,7 @@ import pandas as pd
 from redis.exceptions import RedisError
 
 from glassarena.arena.board_statistics import Board, BoardStatistics
+from glassarena.arena.freed_memory import release_freed_memory
 from glassarena.arena.model_record import NEEDS_WIN_AND_LOSS, model_records
 from glassarena.battles.categories import in_category as tagged_in_category
 from glassarena.battles.errors import BattleDataError
@@ -535,6 +536,8 @@ class LeaderboardRefresher:
             computed = self._refresh_tone_boards()
         else:
             computed = self._refresh_statistics_style_boards()
+        if computed:
+            release_freed_memory()  # else each fit's temporaries stay for good
         self._style_seconds += time.monotonic() - started
         return computed
 
@@ -549,7 +552,10 @@ class LeaderboardRefresher:
                     continue
                 board = statistics.board(category, style_control=True)
             computed_at = datetime.now(UTC).isoformat()
-            self._store.put(board_snapshot(board, head, self._options, computed_at))
+            snapshot = board_snapshot(board, head, self._options, computed_at)
+            # Its copy of the rows goes before the next board's is taken, not after.
+            del board
+            self._store.put(snapshot)
             self._styled[category] = head.position
             computed += 1
         return computed
@@ -594,6 +600,7 @@ class LeaderboardRefresher:
                 [verdict.counted for verdict in verdicts],
             )
         if self._statistics is not statistics:
+            release_freed_memory()  # what reading every vote passed through
             logger.info(
                 "board statistics: %d votes after the stored segments read from the log in %.2f s",
                 statistics.size - self._loaded,

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from glassarena.arena.freed_memory import release_freed_memory
 from glassarena.battles.errors import BattleDataError
 from glassarena.leaderboard import (
     WINNERS,
@@ -237,6 +238,7 @@ class LiveScreening:
         ] + [Verdict(position, battles[position], True, None) for position in cleared]
         changes.sort(key=lambda verdict: verdict.vote_position)
         appended = self._verdicts.append(changes, self.version)
+        release_freed_memory()  # the pass's per-vote temporaries, until the next pass
         seconds = self._clock() - started
         report = {**report, "verdicts_appended": appended}
         self._verdicts.record_run(head.position, seconds, report)
