@@ -163,3 +163,24 @@ def test_bad_codes_are_named() -> None:
         BradleyTerry().fit([0, 1, 0], [1, 0, 1], outcome, models=["a", 7])
     with pytest.raises(SelfBattleError, match=r"rows 2 .*models: b"):
         BradleyTerry().fit([0, 1, 1], [1, 0, 1], outcome, models=["a", "b"])
+
+
+def test_the_quick_connectivity_check_agrees_with_scipy() -> None:
+    """Fits check the beat graph in numpy, and load scipy's graph routines only to name
+    the parts of one that fails: both must say the same of every graph."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from glassarena.ratings._graph import _strongly_connected
+
+    rng = np.random.default_rng(3)
+    verdicts = []
+    for _ in range(300):
+        n = int(rng.integers(2, 12))
+        edges = int(rng.integers(0, n * n))
+        winners, losers = rng.integers(0, n, edges), rng.integers(0, n, edges)
+        graph = coo_matrix((np.ones(edges), (winners, losers)), shape=(n, n))
+        parts, _ = connected_components(graph, directed=True, connection="strong")
+        verdicts.append(parts == 1)
+        assert _strongly_connected(winners, losers, n) == (parts == 1), (n, winners, losers)
+    assert any(verdicts) and not all(verdicts)

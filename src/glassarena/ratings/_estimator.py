@@ -8,10 +8,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-# ndtri is the normal quantile (scipy.stats.norm.ppf) without importing scipy.stats (~1 s).
-from scipy.special import expit, ndtri
-
 from glassarena.ratings._fitted import FittedAttributes
+from glassarena.ratings._logistic import expit, normal_quantile
 from glassarena.ratings._pairs import model_indices
 from glassarena.ratings.errors import UnknownModelError
 from glassarena.ratings.ranking import rank_by_rating, rank_from_intervals, rank_intervals
@@ -133,7 +131,7 @@ class RatingEstimator(FittedAttributes):
         self.rank_lower_ = self.rank_upper_ = None
         if covariance is not None:
             self.covariance_ = points**2 * (gauge @ covariance @ gauge.T)
-            half_width = ndtri(0.5 + self.level / 2.0) * np.sqrt(
+            half_width = normal_quantile(0.5 + self.level / 2.0) * np.sqrt(
                 np.clip(np.diag(self.covariance_), 0.0, None)
             )
             lower = self.ratings_ - half_width

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
-from scipy.special import expit
 
+from glassarena.ratings._logistic import expit
 from glassarena.ratings._sums import sums_by_index
 from glassarena.ratings.errors import RatingError
 
@@ -114,6 +113,9 @@ def fit_pairs_batch(
     # A resample can leave a model without battles; a ridge on the Hessian alone keeps the
     # solve defined there and does not move the fixed point (the gradient is untouched).
     gauge += np.eye(n) * 1e-10 * max(float(totals.sum(axis=1).mean()), 1.0) / n
+    # Imported here: only the bootstrap needs it, and a plain fit should not pay its import.
+    from scipy.sparse import csr_matrix
+
     pairs = np.arange(len(first))
     signs = np.r_[np.ones(len(first)), -np.ones(len(first))]
     incidence_t = csr_matrix(

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
 from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
+from glassarena.ratings._logistic import expit
 from glassarena.ratings._newton import fit_pairs, laplacian, laplacian_pseudo_inverse
 from glassarena.ratings._pairs import PairTable, aggregate, encode_battles
 from glassarena.ratings._sums import sums_by_index

@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
 from glassarena.ratings._fitted import FittedAttributes
+from glassarena.ratings._logistic import expit
 from glassarena.ratings._pairs import encode_battles, model_indices
 from glassarena.ratings.ranking import rank_by_rating
 

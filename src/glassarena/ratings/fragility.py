@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
+from glassarena.ratings._logistic import expit
 from glassarena.ratings.bradley_terry import BradleyTerry
 from glassarena.ratings.errors import RatingError
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
+from glassarena.ratings._logistic import expit
 from glassarena.ratings._pairs import encode_battles, model_indices
 from glassarena.ratings._sums import sums_by_index
 

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
 from scipy.stats import spearmanr
 
+from glassarena.ratings._logistic import expit
 from glassarena.ratings.errors import RatingError
 
 DEFAULT_STRENGTH = 1.0

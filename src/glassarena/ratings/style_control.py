@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit, ndtri
 
 from glassarena.ratings._estimator import RatingEstimator
 from glassarena.ratings._graph import require_finite_mle
+from glassarena.ratings._logistic import expit, normal_quantile
 from glassarena.ratings._newton import FINAL_STEP, STEP_TOLERANCE, fit_pairs, laplacian
 from glassarena.ratings._pairs import EncodedBattles, aggregate, encode_battles
 from glassarena.ratings._sums import sums_by_index
@@ -216,7 +216,9 @@ class StyleControlledBradleyTerry(RatingEstimator):
                 covariance = _sandwich(design, parameters, self.prior)
                 self._publish(fitted_models, battle_counts, parameters[:n], covariance[:n, :n])
                 self.style_covariance_ = covariance[n:, n:]
-                half_width = ndtri(0.5 + self.level / 2.0) * np.sqrt(np.diag(covariance)[n:])
+                half_width = normal_quantile(0.5 + self.level / 2.0) * np.sqrt(
+                    np.diag(covariance)[n:]
+                )
                 self.style_lower_ = self.style_coef_ - half_width
                 self.style_upper_ = self.style_coef_ + half_width
             elif self.ci == "bootstrap":
