@@ -276,21 +276,7 @@ def test_a_restart_reads_the_segments_the_refresher_stored(
 ) -> None:
     monkeypatch.setattr(leaderboard_refresher, "SEGMENT_ENTRIES", 8)
     repository = ArenaRepository(database)
-    rng = random.Random(9)
-    ids = [
-        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
-        for name in ("one", "two", "three")
-    ]
-    for number in range(30):
-        model_a, model_b = rng.sample(ids, 2)
-        vote_on_a_battle(
-            repository,
-            f"restart-{number}",
-            model_a,
-            model_b,
-            list(Winner)[number % 3],
-            answers=(styled_text(rng), styled_text(rng)),
-        )
+    _vote_on_three_models(repository, 30, "restart")
     first = LeaderboardRefresher(repository)
     first.refresh()
     layout = BoardStatistics(CATEGORIES).layout
@@ -314,21 +300,7 @@ def test_votes_after_a_cold_start_do_not_copy_the_held_votes(database: Database)
     fill that room instead of copying every held array (at ten million votes, a copy of the
     style rows alone is a gigabyte held twice)."""
     repository = ArenaRepository(database)
-    rng = random.Random(9)
-    ids = [
-        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
-        for name in ("one", "two", "three")
-    ]
-    for number in range(24):
-        model_a, model_b = rng.sample(ids, 2)
-        vote_on_a_battle(
-            repository,
-            f"room-{number}",
-            model_a,
-            model_b,
-            list(Winner)[number % 3],
-            answers=(styled_text(rng), styled_text(rng)),
-        )
+    _vote_on_three_models(repository, 24, "room")
     statistics = BoardStatistics(CATEGORIES)
     statistics.reserve(20)  # as a cold start at log position 20 does
     statistics.add(next(repository.vote_columns(0, 20)))
@@ -338,3 +310,22 @@ def test_votes_after_a_cold_start_do_not_copy_the_held_votes(database: Database)
     assert before is not None and after is not None
     assert len(after.totals) == 24
     assert np.shares_memory(before.totals, after.totals)
+
+
+def _vote_on_three_models(repository: ArenaRepository, votes: int, prefix: str) -> None:
+    """`votes` text battles between models one, two and three, with styled answers."""
+    rng = random.Random(9)
+    ids = [
+        repository.ensure_version(name, "scripted", {"name": name}, f"fp-{name}").version_id
+        for name in ("one", "two", "three")
+    ]
+    for number in range(votes):
+        model_a, model_b = rng.sample(ids, 2)
+        vote_on_a_battle(
+            repository,
+            f"{prefix}-{number}",
+            model_a,
+            model_b,
+            list(Winner)[number % 3],
+            answers=(styled_text(rng), styled_text(rng)),
+        )

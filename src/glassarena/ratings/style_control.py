@@ -216,9 +216,10 @@ class StyleControlledBradleyTerry(RatingEstimator):
                 covariance = _sandwich(design, parameters, self.prior)
                 self._publish(fitted_models, battle_counts, parameters[:n], covariance[:n, :n])
                 self.style_covariance_ = covariance[n:, n:]
-                half_width = normal_quantile(0.5 + self.level / 2.0) * np.sqrt(
-                    np.diag(covariance)[n:]
-                )
+                # A feature that never varies has variance 0, which rounding can leave a
+                # hair below zero; the ratings' intervals clip the same way.
+                variance = np.clip(np.diag(covariance)[n:], 0.0, None)
+                half_width = normal_quantile(0.5 + self.level / 2.0) * np.sqrt(variance)
                 self.style_lower_ = self.style_coef_ - half_width
                 self.style_upper_ = self.style_coef_ + half_width
             elif self.ci == "bootstrap":
