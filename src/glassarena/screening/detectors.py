@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from scipy.special import expit
 from scipy.stats import binom, poisson
 
+from glassarena.screening.blocks import actor_blocks, chunks
 from glassarena.screening.reference import Reference, critical_z
 from glassarena.screening.result import ModelShift, VoterFlag
 from glassarena.screening.table import VoteTable
@@ -41,8 +42,20 @@ def share_cap(
     )
     cap = np.maximum(floor, np.floor(share * totals))
     over = np.zeros(table.n_votes, dtype=bool)
-    if len(positions) == 0:
-        return over
+    for block in actor_blocks(actor, positions):
+        _mark_over_cap(table, block, actor, cap, over)
+    return over
+
+
+def _mark_over_cap(
+    table: VoteTable,
+    positions: NDArray[np.intp],
+    actor: NDArray[np.intp],
+    cap: NDArray[np.float64],
+    over: Mask,
+) -> None:
+    """Set `over` at the votes beyond the cap among `positions` (every vote of its actors)."""
+    m = table.n_models
     # Only an (actor, model) with more votes than the model's cap can pass it: counting
     # finds those, and only their votes need ordering by time.
     n = len(positions)
@@ -51,17 +64,15 @@ def share_cap(
     pair, inverse, count = group(keys, (int(actor.max()) + 1) * m)
     beyond = count > cap[pair % m]
     if not beyond.any():
-        return over
-    involved = beyond[inverse[:n]] | beyond[inverse[n:]]
-    chosen = np.zeros(table.n_votes, dtype=bool)
-    chosen[positions[involved]] = True
-    positions = time_order(table, chosen)
-    occurrence_a, occurrence_b = _occurrences(table, positions, actor)
-    passed = (occurrence_a > cap[table.model_a[positions]]) | (
-        occurrence_b > cap[table.model_b[positions]]
+        return
+    involved = positions[beyond[inverse[:n]] | beyond[inverse[n:]]]
+    if table.time is not None:
+        involved = involved[np.argsort(table.time[involved], kind="stable")]
+    occurrence_a, occurrence_b = _occurrences(table, involved, actor)
+    passed = (occurrence_a > cap[table.model_a[involved]]) | (
+        occurrence_b > cap[table.model_b[involved]]
     )
-    over[positions[passed]] = True
-    return over
+    over[involved[passed]] = True
 
 
 # Up to this many possible keys, grouping counts into an array instead of sorting.
@@ -151,39 +162,27 @@ def concentration(
     """
     m = table.n_models
     positions = np.flatnonzero(counted)
-    who = actor[positions].astype(np.int64)
-    n_votes = np.bincount(who, minlength=n_actors)
+    n_votes = np.bincount(actor[positions], minlength=n_actors)
     eligible = n_votes >= min_votes
     eligible_actors = int(eligible.sum())
     if eligible_actors == 0 or len(positions) == 0:
         return _no_actors()
     # Only eligible actors are tested, and each actor's test sees only its own votes.
-    keep = eligible[who]
-    positions, who = positions[keep], who[keep]
-    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
-    pair, inverse, k = group(keys, n_actors * m)
-    pair_actor, pair_model = pair // m, pair % m
-    # rank of each model within its actor, most frequent first (ties: the lower model code)
-    most = int(k.max()) + 1
-    order = np.argsort(pair_actor * most + (most - 1 - k), kind="stable")
-    first_of_actor = np.r_[True, pair_actor[order][1:] != pair_actor[order][:-1]]
-    start = np.maximum.accumulate(np.where(first_of_actor, np.arange(len(order)), 0))
-    rank = np.empty(len(pair), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - start
-    n = len(positions)
-    vote_rank = np.minimum(rank[inverse[:n]], rank[inverse[n:]])  # best-ranked model touched
+    positions = positions[eligible[actor[positions]]]
+    sizes = min(max_set, m)
+    top = np.full((n_actors, sizes), -1, dtype=np.int64)  # each actor's models, by frequency
+    # per actor and s: its votes whose best-ranked model is its s-th most frequent
+    touching = np.zeros((n_actors, sizes), dtype=np.int64)
+    for block in actor_blocks(actor, positions):
+        _rank_models(table, block, actor, n_actors, top, touching)
     best_log_p = np.zeros(n_actors)
     log_sets = np.log(float(m))  # log C(M, s), accumulated below
     covered = np.zeros(n_actors)
     rate = np.zeros(n_actors)
-    sizes = min(max_set, m)
-    top = np.full((n_actors, sizes), -1, dtype=np.int64)  # each actor's models, by frequency
-    within = rank < sizes
-    top[pair_actor[within], rank[within]] = pair_model[within]
     for size in range(1, sizes + 1):
         if size > 1:
             log_sets += np.log((m - size + 1) / size)
-        covered += np.bincount(who[vote_rank == size - 1], minlength=n_actors)
+        covered += touching[:, size - 1]
         newest = top[:, size - 1]
         has = newest >= 0
         rate[has] += sampler.model[newest[has]]
@@ -198,6 +197,39 @@ def concentration(
     threshold = np.log(alpha / eligible_actors)
     flagged = np.flatnonzero(best_log_p < threshold)
     return flagged.astype(np.intp), -best_log_p[flagged] / np.log(10.0), top[flagged, 0]
+
+
+def _rank_models(
+    table: VoteTable,
+    positions: NDArray[np.intp],
+    actor: NDArray[np.intp],
+    n_actors: int,
+    top: NDArray[np.int64],
+    touching: NDArray[np.int64],
+) -> None:
+    """For the actors of `positions` (all their votes): their most frequent models into
+    `top`, and into `touching[:, s]` their votes whose best-ranked model is the s-th."""
+    m = table.n_models
+    sizes = top.shape[1]
+    who = actor[positions].astype(np.int64)
+    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    pair, inverse, k = group(keys, n_actors * m)
+    del keys
+    pair_actor, pair_model = pair // m, pair % m
+    # rank of each model within its actor, most frequent first (ties: the lower model code)
+    most = int(k.max()) + 1
+    order = np.argsort(pair_actor * most + (most - 1 - k), kind="stable")
+    first_of_actor = np.r_[True, pair_actor[order][1:] != pair_actor[order][:-1]]
+    start = np.maximum.accumulate(np.where(first_of_actor, np.arange(len(order)), 0))
+    rank = np.empty(len(pair), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - start
+    within = rank < sizes
+    top[pair_actor[within], rank[within]] = pair_model[within]
+    n = len(positions)
+    vote_rank = np.minimum(rank[inverse[:n]], rank[inverse[n:]])  # best-ranked model touched
+    near = vote_rank < sizes
+    cells = who[near] * sizes + vote_rank[near]
+    touching += np.bincount(cells, minlength=touching.size).reshape(touching.shape)
 
 
 def swarm(
@@ -295,13 +327,16 @@ def disagreement(
     analysis with an explicit effect size: an honest but careless voter with hundreds of
     votes is not flagged merely because a large sample makes any imperfection significant.
     """
-    gap = reference.strength[table.model_a] - reference.strength[table.model_b]
-    p = 1.0 / (1.0 + np.exp(-min_agreement * gap))
-    voters = table.voter[counted]
     n = table.n_voters
-    n_votes = np.bincount(voters, minlength=n)
-    score = np.bincount(voters, ((table.outcome - p) * gap)[counted], n)
-    variance = reference.dispersion * np.bincount(voters, (gap**2 * p * (1 - p))[counted], n)
+    n_votes, score, variance = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
+    for chunk in chunks(np.flatnonzero(counted)):
+        gap = reference.strength[table.model_a[chunk]] - reference.strength[table.model_b[chunk]]
+        p = 1.0 / (1.0 + np.exp(-min_agreement * gap))
+        voters = table.voter[chunk]
+        n_votes += np.bincount(voters, minlength=n)
+        score += np.bincount(voters, (table.outcome[chunk] - p) * gap, n)
+        variance += np.bincount(voters, gap**2 * p * (1 - p), n)
+    variance *= reference.dispersion
     eligible = (n_votes >= min_votes) & (variance > 0)
     z = np.zeros(n)
     z[eligible] = score[eligible] / np.sqrt(variance[eligible])
@@ -315,15 +350,19 @@ def voter_agreement(
 ) -> NDArray[np.float64]:
     """Per voter, the beta of P(a wins) = expit(beta * strength gap) by Newton steps from 1,
     kept within [0, 1]: the ratings followed fully, partly, or not at all."""
-    gap = (reference.strength[table.model_a] - reference.strength[table.model_b])[counted]
-    outcome = table.outcome[counted]
-    voters = table.voter[counted]
+    positions = np.flatnonzero(counted)
     n = table.n_voters
     beta = np.ones(n)
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-beta[voters] * gap))
-        score = np.bincount(voters, (outcome - p) * gap, n)
-        curvature = np.bincount(voters, gap**2 * p * (1 - p), n)
+        score, curvature = np.zeros(n), np.zeros(n)
+        for chunk in chunks(positions):
+            gap = (
+                reference.strength[table.model_a[chunk]] - reference.strength[table.model_b[chunk]]
+            )
+            voters = table.voter[chunk]
+            p = 1.0 / (1.0 + np.exp(-beta[voters] * gap))
+            score += np.bincount(voters, (table.outcome[chunk] - p) * gap, n)
+            curvature += np.bincount(voters, gap**2 * p * (1 - p), n)
         beta = np.clip(beta + score / np.maximum(curvature, 1e-9), 0.0, 1.0)
     return beta
 
@@ -351,23 +390,45 @@ def favouritism(
         return _no_actors()
     # Only eligible voters are tested, and each voter's test sees only their own votes.
     counted = counted & (n_votes >= min_votes)[table.voter]
-    gap = (reference.strength[table.model_a] - reference.strength[table.model_b])[counted]
     beta = voter_agreement(table, counted, reference)
-    p = 1.0 / (1.0 + np.exp(-beta[table.voter[counted]] * gap))
-    residual = table.outcome[counted] - p
+    limit = critical_z(alpha, tests)
+    found = [
+        _favoured(table, block, reference, beta, margin, limit)
+        for block in actor_blocks(table.voter, np.flatnonzero(counted))
+    ]
+    if not found:
+        return _no_actors()
+    voters, z, models = (np.concatenate(part) for part in zip(*found, strict=True))
+    return voters.astype(np.intp), z, models.astype(np.intp)
+
+
+def _favoured(
+    table: VoteTable,
+    positions: NDArray[np.intp],
+    reference: Reference,
+    beta: NDArray[np.float64],
+    margin: float,
+    limit: float,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """The (voter, z, model) of the favouritism tests beyond `limit` among `positions`
+    (every vote of their voters)."""
+    m = table.n_models
+    model_a, model_b = table.model_a[positions], table.model_b[positions]
+    gap = reference.strength[model_a] - reference.strength[model_b]
+    who = table.voter[positions].astype(np.int64)
+    p = 1.0 / (1.0 + np.exp(-beta[who] * gap))
+    residual = table.outcome[positions] - p
     weight = p * (1 - p)
-    who = table.voter[counted].astype(np.int64)
-    keys = np.concatenate([who * m + table.model_a[counted], who * m + table.model_b[counted]])
+    keys = np.concatenate([who * m + model_a, who * m + model_b])
     pair, inverse, votes_on = group(keys, table.n_voters * m)
     score = np.abs(np.bincount(inverse, np.concatenate([residual, -residual]), len(pair)))
     score -= margin * votes_on
     variance = reference.dispersion * np.bincount(inverse, np.concatenate([weight, weight]))
-    pair_actor = pair // m
     eligible = variance > 0
     z = np.zeros(len(pair))
     z[eligible] = score[eligible] / np.sqrt(variance[eligible])
-    hit = eligible & (z > critical_z(alpha, tests))
-    return pair_actor[hit].astype(np.intp), z[hit], (pair % m)[hit].astype(np.intp)
+    hit = eligible & (z > limit)
+    return pair[hit] // m, z[hit], pair[hit] % m
 
 
 def cohort_shifts(

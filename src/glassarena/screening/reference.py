@@ -16,6 +16,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from glassarena.ratings import BradleyTerry
+from glassarena.screening.blocks import chunks
 from glassarena.screening.table import VoteTable
 
 
@@ -42,10 +43,12 @@ def fit_reference(table: VoteTable, mask: NDArray[np.bool_], prior: float) -> Re
     covariance = np.diag(np.full(n, 1.0 / prior if prior > 0 else 1e6))
     assert fit.covariance_ is not None
     covariance[np.ix_(present, present)] = fit.covariance_ / points**2
-    probability = expit(strength[table.model_a[mask]] - strength[table.model_b[mask]])
-    residual = table.outcome[mask] - probability
-    bernoulli = float(np.mean(probability * (1.0 - probability)))
-    dispersion = float(np.mean(residual**2)) / bernoulli if bernoulli > 0 else 1.0
+    squares = bernoulli = 0.0
+    for chunk in chunks(np.flatnonzero(mask)):
+        probability = expit(strength[table.model_a[chunk]] - strength[table.model_b[chunk]])
+        squares += float(np.sum((table.outcome[chunk] - probability) ** 2))
+        bernoulli += float(np.sum(probability * (1.0 - probability)))
+    dispersion = squares / bernoulli if bernoulli > 0 else 1.0
     return Reference(strength, covariance, max(dispersion, 1e-3))
 
 
