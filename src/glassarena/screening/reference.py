@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 from scipy.special import expit
 from scipy.stats import norm
 
-from glassarena.ratings import BradleyTerry
+from glassarena.ratings import BradleyTerry, EmptyInputError
+from glassarena.ratings._pairs import pair_table
 from glassarena.screening.blocks import chunks
 from glassarena.screening.table import VoteTable
 
@@ -33,10 +34,20 @@ class Reference:
 
 def fit_reference(table: VoteTable, mask: NDArray[np.bool_], prior: float) -> Reference:
     n = table.n_models
-    fit = BradleyTerry(prior=prior, ci="sandwich").fit(
-        table.model_a[mask], table.model_b[mask], table.outcome[mask], models=list(table.models)
+    # Counted per (model a, model b, outcome) a block at a time: the fit needs no more
+    # (`pair_table` gives it bit for bit what the rows would), and rows cost memory.
+    counts = np.zeros(n * n * 3, dtype=np.int64)
+    for chunk in chunks(np.flatnonzero(mask)):
+        outcome_code = np.rint(table.outcome[chunk] * 2).astype(np.int64)
+        cell = (table.model_a[chunk] * n + table.model_b[chunk]) * 3 + outcome_code
+        counts += np.bincount(cell, minlength=n * n * 3)
+    by_pair = counts.reshape(n, n, 3)
+    present = np.flatnonzero(by_pair.sum(axis=(1, 2)) + by_pair.sum(axis=(0, 2)))
+    if len(present) == 0:
+        raise EmptyInputError("no counted votes to fit the reference ratings on")
+    fit = BradleyTerry(prior=prior, ci="sandwich").fit_table(
+        pair_table(by_pair[np.ix_(present, present)]), list(table.models[present])
     )
-    present = np.searchsorted(table.models, fit.models_)
     points = fit.scale / np.log(fit.base)
     strength = np.zeros(n)
     strength[present] = (fit.ratings_ - fit.ratings_.mean()) / points
