@@ -37,3 +37,18 @@ def test_help_imports_no_command() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_rank_and_the_server_import_no_scipy() -> None:
+    """SciPy's `special` and `stats` cost 0.2 s and most of a second to import: `rank`
+    needs neither, and the server only where a figure or a screening pass needs them."""
+    script = (
+        "import sys\n"
+        "import glassarena.cli.rank, glassarena.cli.serve, glassarena.web.app\n"
+        "import glassarena.arena.bootstrap\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'scipy'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"

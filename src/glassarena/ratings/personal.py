@@ -21,7 +21,6 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import spearmanr
 
 from glassarena.ratings._logistic import expit
 from glassarena.ratings.errors import RatingError
@@ -72,6 +71,9 @@ def rank_correlation(first: NDArray[np.float64], second: NDArray[np.float64]) ->
     one board ranks every model equal)."""
     if len(first) < 3 or np.ptp(first) == 0 or np.ptp(second) == 0:
         return None
+    # Imported here: scipy.stats takes most of a second, and only this figure needs it.
+    from scipy.stats import spearmanr
+
     correlation = spearmanr(first, second).statistic
     return float(correlation)
 

@@ -8,12 +8,12 @@ over everything tested, so a detector fires on an honest board with probability 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
-from scipy.stats import binom, poisson
 
+from glassarena.ratings._logistic import expit
 from glassarena.screening.blocks import actor_blocks, chunks
 from glassarena.screening.reference import Reference, critical_z
 from glassarena.screening.result import ModelShift, VoterFlag
@@ -190,7 +190,7 @@ def concentration(
             rate[has] -= sampler.pair[newest[has], top[has, earlier]]
         active = (n_votes >= min_votes) & (covered > 0)
         log_p = np.zeros(n_actors)
-        log_p[active] = binom.logsf(
+        log_p[active] = _binom().logsf(
             covered[active] - 1, n_votes[active], np.clip(rate[active], 1e-12, 1.0)
         )
         best_log_p = np.minimum(best_log_p, log_p + log_sets + np.log(max_set))
@@ -285,6 +285,7 @@ def swarm(
     # Two tests per model, apart: pooled, the many honest one-vote voters would drown a
     # swarm of two- or three-vote identities that no honest crowd produces.
     limit = alpha / (2 * m)
+    poisson = _poisson()
     many = (observed >= 2) & (poisson.sf(observed - 1, np.maximum(expected, 1e-12)) < limit)
     lone_p = poisson.sf(lone_observed - 1, np.maximum(lone_expected, 1e-12))
     one = (lone_observed >= 2) & (lone_p < limit)
@@ -587,3 +588,17 @@ def flags_for(
 
 def _no_actors() -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
     return np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp)
+
+
+# scipy.stats takes most of a second to import, and the server, which imports the screening
+# package for its settings, never screens itself: the distributions load with the first pass.
+def _binom() -> Any:
+    from scipy.stats import binom
+
+    return binom
+
+
+def _poisson() -> Any:
+    from scipy.stats import poisson
+
+    return poisson

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
-from scipy.stats import norm
 
 from glassarena.ratings import BradleyTerry, EmptyInputError
+from glassarena.ratings._logistic import expit, normal_quantile
 from glassarena.ratings._pairs import pair_table
 from glassarena.screening.blocks import chunks
 from glassarena.screening.table import VoteTable
@@ -66,4 +65,4 @@ def fit_reference(table: VoteTable, mask: NDArray[np.bool_], prior: float) -> Re
 def critical_z(alpha: float, tests: int, two_sided: bool = True) -> float:
     """|z| beyond which one of `tests` tests is significant at family-wise level `alpha`."""
     tail = alpha / max(tests, 1) / (2.0 if two_sided else 1.0)
-    return float(norm.isf(tail))
+    return -normal_quantile(tail)

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
 from scipy.stats import kendalltau
 
 from glassarena.ratings import BradleyTerry
+from glassarena.ratings._logistic import expit
 from glassarena.screening.attacks import Attack, RiggedVotes, rig
 from glassarena.screening.screen import screen
 from glassarena.screening.settings import ScreeningSettings
