@@ -561,7 +561,10 @@ def main() -> None:
     parser.add_argument(
         "--keep",
         type=Path,
-        help="keep the SQLite databases in this folder, and reuse the ones already filled",
+        help=(
+            "keep the SQLite databases and the servers' logs (NAME-VOTES/server.log) in this "
+            "folder, and reuse the databases already filled"
+        ),
     )
     parser.add_argument(
         "--keep-postgres",
