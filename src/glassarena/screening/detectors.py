@@ -60,7 +60,7 @@ def _mark_over_cap(
     # finds those, and only their votes need ordering by time.
     n = len(positions)
     who = actor[positions].astype(np.int64)
-    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    keys = side_keys(table, positions, who)
     pair, inverse, count = group(keys, (int(actor.max()) + 1) * m)
     beyond = count > cap[pair % m]
     if not beyond.any():
@@ -73,6 +73,15 @@ def _mark_over_cap(
         occurrence_b > cap[table.model_b[involved]]
     )
     over[involved[passed]] = True
+
+
+def side_keys(
+    table: VoteTable, positions: NDArray[np.intp], who: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The (actor, model) key, actor * M + model, of each vote's model a, then of each
+    vote's model b: a vote involves both models, so an actor's count per model takes both."""
+    m = table.n_models
+    return np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
 
 
 # Up to this many possible keys, grouping counts into an array instead of sorting.
@@ -100,10 +109,9 @@ def _occurrences(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """For each vote (in `positions`' order), the 1-based count of the actor's votes so far
     that involve its model a, and its model b, on either side."""
-    m = table.n_models
     n = len(positions)
     who = actor[positions].astype(np.int64)
-    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    keys = side_keys(table, positions, who)
     when = np.concatenate([np.arange(n), np.arange(n)])
     # one composite integer per (key, time): a plain sort orders by key, then by time
     order = np.argsort(keys * (n + 1) + when)
@@ -212,7 +220,7 @@ def _rank_models(
     m = table.n_models
     sizes = top.shape[1]
     who = actor[positions].astype(np.int64)
-    keys = np.concatenate([who * m + table.model_a[positions], who * m + table.model_b[positions]])
+    keys = side_keys(table, positions, who)
     pair, inverse, k = group(keys, n_actors * m)
     del keys
     pair_actor, pair_model = pair // m, pair % m
@@ -262,12 +270,7 @@ def swarm(
     if len(positions) == 0:
         return [], drop
     # the model shared by all of a voter's votes, if any: count per (voter, model)
-    keys = np.concatenate(
-        [
-            voters.astype(np.int64) * m + table.model_a[positions],
-            voters * m + table.model_b[positions],
-        ]
-    )
+    keys = side_keys(table, positions, voters.astype(np.int64))
     pair, _, k = group(keys, table.n_voters * m)
     pair_voter, pair_model = pair // m, pair % m
     single = (k == n_votes[pair_voter]) & (n_votes[pair_voter] >= 2)
@@ -420,7 +423,7 @@ def _favoured(
     p = 1.0 / (1.0 + np.exp(-beta[who] * gap))
     residual = table.outcome[positions] - p
     weight = p * (1 - p)
-    keys = np.concatenate([who * m + model_a, who * m + model_b])
+    keys = side_keys(table, positions, who)
     pair, inverse, votes_on = group(keys, table.n_voters * m)
     score = np.abs(np.bincount(inverse, np.concatenate([residual, -residual]), len(pair)))
     score -= margin * votes_on
