@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,18 @@ GENEROUS_RATE_LIMITS = {
     "votes_per_day_per_voter": 100_000,
     "votes_per_day_per_ip": 100_000,
 }
+
+
+def within_one_minute_window(seconds: float) -> None:
+    """Rate limits count in fixed windows aligned to the epoch minute: when fewer than
+    `seconds` are left in the current one, wait for the next, so that a test's requests in
+    the next `seconds` all fall in one window (else a limit of one per minute lets a second
+    request through, just after the boundary)."""
+    left = 60 - time.time() % 60
+    if left < seconds:
+        time.sleep(left + 0.5)
+
+
 FAST_TIMEOUTS = {"connect": 2.0, "first_token": 2.0, "idle": 1.0, "total": 10.0}
 # For tests about something else than timeouts, whose battles must not fail on a busy machine.
 GENEROUS_TIMEOUTS = {"connect": 10.0, "first_token": 60.0, "idle": 60.0, "total": 300.0}

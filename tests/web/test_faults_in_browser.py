@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from arena_server import GENEROUS_RATE_LIMITS, openai_contestant, running_arena, write_config
+from arena_server import (
+    GENEROUS_RATE_LIMITS,
+    openai_contestant,
+    running_arena,
+    within_one_minute_window,
+    write_config,
+)
 
 from openai_test_server import ModelServerDouble, ScriptedModel
 
@@ -54,6 +60,7 @@ def test_rate_limited_prompt_is_explained_and_kept(tmp_path: Path, browser) -> N
         with running_arena(tmp_path, config) as server:
             page = browser.new_page()
             page.goto(server.url + "/")
+            within_one_minute_window(40)  # both battles asked for within one minute
             page.fill("textarea#prompt", "First question")
             page.click("button[data-role=send]")
             page.wait_for_selector("button.vote[data-choice=tie]:not([disabled])")

@@ -8,14 +8,18 @@ through both. Separate in-process counters would allow twice the limit; Redis al
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
-from arena_server import GENEROUS_RATE_LIMITS, openai_contestant, write_config
+from arena_server import (
+    GENEROUS_RATE_LIMITS,
+    openai_contestant,
+    within_one_minute_window,
+    write_config,
+)
 from serve_process import ServeProcess
 
 from openai_test_server import ModelServerDouble, ScriptedModel
@@ -95,9 +99,7 @@ def test_two_workers_enforce_one_rate_limit(two_workers: tuple[str, int]) -> Non
         assert len(by_worker) >= 2, "could not reach both workers"
         clients = list(by_worker.values())[:2]
 
-        # Windows are aligned to the minute: do not straddle a boundary.
-        if time.time() % 60 > 45:
-            time.sleep(61 - time.time() % 60)
+        within_one_minute_window(15)
         statuses = []
         for attempt in range(3 * BATTLES_PER_MINUTE):
             response = clients[attempt % 2].post("/api/battles", json={"prompt": "hi"})
