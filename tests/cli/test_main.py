@@ -33,10 +33,7 @@ def test_help_imports_no_command() -> None:
         "heavy = {'glassarena.cli.rank', 'glassarena.cli.serve', 'pandas', 'scipy', 'numpy'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert _last_line_printed(script) == "[]"
 
 
 def test_rank_and_the_server_import_no_scipy() -> None:
@@ -48,7 +45,12 @@ def test_rank_and_the_server_import_no_scipy() -> None:
         "import glassarena.arena.bootstrap\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] == 'scipy'))\n"
     )
+    assert _last_line_printed(script) == "[]"
+
+
+def _last_line_printed(script: str) -> str:
+    """What `script` printed last, run in a fresh interpreter (nothing imported yet)."""
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    return result.stdout.strip().splitlines()[-1]
