@@ -4,9 +4,9 @@ glibc serves numpy's temporaries of a few MiB from its heaps (after a first larg
 raises its mmap threshold to 32 MiB), one heap per worker thread; what is freed below a
 longer-lived allocation stays in the process. A server that fits style-controlled boards
 over millions of votes after every vote would hold the fits' peak for good: with 2,000,000
-votes, 12 rounds of four fits left 732 MiB resident, and 331 MiB with a trim after each round
-(benchmarks/bench_refit_memory.py). `malloc_trim(0)` returns the free pages of every heap, in
-milliseconds; where the C library has no such call this does nothing.
+votes, 12 rounds of four fits left 656 MiB resident, and 330 MiB with a trim after each round
+(`benchmarks/bench_style_memory.py --rounds 12`). `malloc_trim(0)` returns the free pages
+of every heap, in milliseconds; where the C library has no such call this does nothing.
 """
 
 from __future__ import annotations

@@ -131,9 +131,7 @@ class RatingEstimator(FittedAttributes):
         self.rank_lower_ = self.rank_upper_ = None
         if covariance is not None:
             self.covariance_ = points**2 * (gauge @ covariance @ gauge.T)
-            half_width = normal_quantile(0.5 + self.level / 2.0) * np.sqrt(
-                np.clip(np.diag(self.covariance_), 0.0, None)
-            )
+            half_width = interval_half_width(np.diag(self.covariance_), self.level)
             lower = self.ratings_ - half_width
             upper = self.ratings_ + half_width
         if samples is not None:
@@ -160,3 +158,14 @@ class RatingEstimator(FittedAttributes):
         second = model_indices(self.models_, model_b)
         gap = (self.ratings_[first] - self.ratings_[second]) / self._points_per_unit
         return np.asarray(expit(gap), dtype=np.float64)
+
+
+def interval_half_width(variance: NDArray[np.float64], level: float) -> NDArray[np.float64]:
+    """Half the width of normal intervals at `level` around estimates of these variances.
+
+    A parameter that cannot vary (a constant style feature) has variance 0, which rounding
+    can leave a hair below zero: clipped, so that its interval is a point, not NaN."""
+    width: NDArray[np.float64] = normal_quantile(0.5 + level / 2.0) * np.sqrt(
+        np.clip(variance, 0.0, None)
+    )
+    return width

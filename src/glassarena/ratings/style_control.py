@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from glassarena.ratings._estimator import RatingEstimator
+from glassarena.ratings._estimator import RatingEstimator, interval_half_width
 from glassarena.ratings._graph import require_finite_mle
-from glassarena.ratings._logistic import expit, normal_quantile
+from glassarena.ratings._logistic import expit
 from glassarena.ratings._newton import FINAL_STEP, STEP_TOLERANCE, fit_pairs, laplacian
 from glassarena.ratings._pairs import EncodedBattles, aggregate, encode_battles
 from glassarena.ratings._sums import sums_by_index
@@ -216,10 +216,7 @@ class StyleControlledBradleyTerry(RatingEstimator):
                 covariance = _sandwich(design, parameters, self.prior)
                 self._publish(fitted_models, battle_counts, parameters[:n], covariance[:n, :n])
                 self.style_covariance_ = covariance[n:, n:]
-                # A feature that never varies has variance 0, which rounding can leave a
-                # hair below zero; the ratings' intervals clip the same way.
-                variance = np.clip(np.diag(covariance)[n:], 0.0, None)
-                half_width = normal_quantile(0.5 + self.level / 2.0) * np.sqrt(variance)
+                half_width = interval_half_width(np.diag(covariance)[n:], self.level)
                 self.style_lower_ = self.style_coef_ - half_width
                 self.style_upper_ = self.style_coef_ + half_width
             elif self.ci == "bootstrap":

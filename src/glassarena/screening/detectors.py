@@ -8,7 +8,6 @@ over everything tested, so a detector fires on an honest board with probability 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,9 +22,8 @@ Mask = NDArray[np.bool_]
 _DAY = 86_400.0
 
 
-def time_order(table: VoteTable, mask: Mask) -> NDArray[np.intp]:
-    """Positions of the votes in `mask`, oldest first (file order without times)."""
-    positions = np.flatnonzero(mask)
+def time_order(table: VoteTable, positions: NDArray[np.intp]) -> NDArray[np.intp]:
+    """These (ascending) positions, oldest vote first (file order without times)."""
     if table.time is None:
         return positions
     return positions[np.argsort(table.time[positions], kind="stable")]
@@ -65,9 +63,7 @@ def _mark_over_cap(
     beyond = count > cap[pair % m]
     if not beyond.any():
         return
-    involved = positions[beyond[inverse[:n]] | beyond[inverse[n:]]]
-    if table.time is not None:
-        involved = involved[np.argsort(table.time[involved], kind="stable")]
+    involved = time_order(table, positions[beyond[inverse[:n]] | beyond[inverse[n:]]])
     occurrence_a, occurrence_b = _occurrences(table, involved, actor)
     passed = (occurrence_a > cap[table.model_a[involved]]) | (
         occurrence_b > cap[table.model_b[involved]]
@@ -183,6 +179,10 @@ def concentration(
     touching = np.zeros((n_actors, sizes), dtype=np.int64)
     for block in actor_blocks(actor, positions):
         _rank_models(table, block, actor, n_actors, top, touching)
+    # Imported here: scipy.stats takes most of a second, and the server, which imports the
+    # screening package for its settings, never screens itself.
+    from scipy.stats import binom
+
     best_log_p = np.zeros(n_actors)
     log_sets = np.log(float(m))  # log C(M, s), accumulated below
     covered = np.zeros(n_actors)
@@ -198,7 +198,7 @@ def concentration(
             rate[has] -= sampler.pair[newest[has], top[has, earlier]]
         active = (n_votes >= min_votes) & (covered > 0)
         log_p = np.zeros(n_actors)
-        log_p[active] = _binom().logsf(
+        log_p[active] = binom.logsf(
             covered[active] - 1, n_votes[active], np.clip(rate[active], 1e-12, 1.0)
         )
         best_log_p = np.minimum(best_log_p, log_p + log_sets + np.log(max_set))
@@ -288,7 +288,8 @@ def swarm(
     # Two tests per model, apart: pooled, the many honest one-vote voters would drown a
     # swarm of two- or three-vote identities that no honest crowd produces.
     limit = alpha / (2 * m)
-    poisson = _poisson()
+    from scipy.stats import poisson  # see `concentration`
+
     many = (observed >= 2) & (poisson.sf(observed - 1, np.maximum(expected, 1e-12)) < limit)
     lone_p = poisson.sf(lone_observed - 1, np.maximum(lone_expected, 1e-12))
     one = (lone_observed >= 2) & (lone_p < limit)
@@ -591,17 +592,3 @@ def flags_for(
 
 def _no_actors() -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
     return np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp)
-
-
-# scipy.stats takes most of a second to import, and the server, which imports the screening
-# package for its settings, never screens itself: the distributions load with the first pass.
-def _binom() -> Any:
-    from scipy.stats import binom
-
-    return binom
-
-
-def _poisson() -> Any:
-    from scipy.stats import poisson
-
-    return poisson

@@ -35,8 +35,9 @@ def fit_reference(table: VoteTable, mask: NDArray[np.bool_], prior: float) -> Re
     n = table.n_models
     # Counted per (model a, model b, outcome) a block at a time: the fit needs no more
     # (`pair_table` gives it bit for bit what the rows would), and rows cost memory.
+    positions = np.flatnonzero(mask)
     counts = np.zeros(n * n * 3, dtype=np.int64)
-    for chunk in chunks(np.flatnonzero(mask)):
+    for chunk in chunks(positions):
         outcome_code = np.rint(table.outcome[chunk] * 2).astype(np.int64)
         cell = (table.model_a[chunk] * n + table.model_b[chunk]) * 3 + outcome_code
         counts += np.bincount(cell, minlength=n * n * 3)
@@ -54,7 +55,7 @@ def fit_reference(table: VoteTable, mask: NDArray[np.bool_], prior: float) -> Re
     assert fit.covariance_ is not None
     covariance[np.ix_(present, present)] = fit.covariance_ / points**2
     squares = bernoulli = 0.0
-    for chunk in chunks(np.flatnonzero(mask)):
+    for chunk in chunks(positions):
         probability = expit(strength[table.model_a[chunk]] - strength[table.model_b[chunk]])
         squares += float(np.sum((table.outcome[chunk] - probability) ** 2))
         bernoulli += float(np.sum(probability * (1.0 - probability)))
