@@ -654,6 +654,8 @@ class LeaderboardRefresher:
                 min(self._restored.values()),
                 max(self._restored.values()),
             )
+        else:
+            logger.info("no stored leaderboards of this log and these options to serve")
 
     def save_boards(self) -> int:
         """Store the published boards for the next start; returns how many were stored.
@@ -679,6 +681,13 @@ class LeaderboardRefresher:
             ((board.category, board.style_control), board.watermark) for board in boards
         )
         self._saved_at = time.monotonic()
+        if boards:
+            logger.info(
+                "stored %d leaderboards for the next start (log positions %d to %d)",
+                len(boards),
+                min(board.watermark for board in boards),
+                max(board.watermark for board in boards),
+            )
         return len(boards)
 
     def _store_segments(self, statistics: BoardStatistics, position: int) -> None:
