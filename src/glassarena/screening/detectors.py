@@ -453,79 +453,58 @@ def cohort_shifts(
     the window's own dispersion) plus the uncertainty of the reference ratings it is
     measured against (g' C g with g the gradient of the sum in the strengths): a model
     rated on few established votes is not flagged for what its own interval already allows.
+    The sums are taken a block of votes at a time (each window's share of random verdicts
+    first, then everything that depends on it): in a young arena every vote is a cohort
+    vote, and a dozen arrays per vote were gigabytes at ten million.
     """
     m = table.n_models
     chosen = np.flatnonzero(counted & cohort)
     if len(chosen) == 0:
         return [], np.zeros(table.n_votes, dtype=bool)
-    window = np.zeros(len(chosen), dtype=np.int64)
-    newest = 0.0
-    if window_seconds is not None:
-        assert table.time is not None
-        newest = float(table.time.max())
-        window = np.floor((newest - table.time[chosen]) / window_seconds).astype(np.int64)
-    followed = reference.win_probability(table)[chosen]
-    lapse, code = _lapse(followed, table.outcome[chosen], window)
-    p = followed + lapse * (0.5 - followed)
-    residual = table.outcome[chosen] - p
+    windows = _CohortWindows(table, chosen, window_seconds)
+    lapse = _lapse(table, reference, windows)
+    sums = _ShiftSums(table, reference, windows, lapse)
+    groups = sums.groups
     # Random verdicts are never ties, so they vary more than the established votes' ties
     # let them: each window's cohort gets its own dispersion, never below the reference's.
-    bernoulli = p * (1 - p)
     dispersion = np.maximum(
-        reference.dispersion,
-        np.bincount(code, residual**2) / np.maximum(np.bincount(code, bernoulli), 1e-12),
+        reference.dispersion, sums.squares / np.maximum(sums.window_bernoulli, 1e-12)
     )
-    noise = dispersion[code] * bernoulli  # each vote's variance
-    a, b = table.model_a[chosen], table.model_b[chosen]
-    group = np.concatenate([window * m + a, window * m + b])
-    opponent = np.concatenate([b, a])
-    side_residual = np.concatenate([residual, -residual])
-    side_won = np.concatenate([table.outcome[chosen], 1 - table.outcome[chosen]])
-    side_expected = np.concatenate([p, 1 - p])
-    slope = (1 - lapse) * followed * (1 - followed)  # d p / d strength gap
-    side_slope = np.concatenate([slope, slope])
-    groups, inverse = np.unique(group, return_inverse=True)
-    g_count = np.bincount(inverse, minlength=len(groups))
-    score = np.bincount(inverse, side_residual, len(groups))
-    # gradient of each group's score in the strengths: -S at the model, +s at each opponent
-    gradient = np.zeros((len(groups), m))
-    np.add.at(gradient, (inverse, opponent), side_slope)
-    gradient[np.arange(len(groups)), groups % m] -= np.bincount(inverse, side_slope, len(groups))
-    rating_variance = np.einsum("gi,ij,gj->g", gradient, reference.covariance, gradient)
-    variance = np.bincount(inverse, np.concatenate([noise, noise]), len(groups))
-    variance += rating_variance
-    z = score / np.sqrt(np.maximum(variance, 1e-12))
+    window_of = groups // m
+    variance = dispersion[window_of] * sums.bernoulli
+    gradient = sums.gradient
+    gradient[np.arange(len(groups)), groups % m] -= sums.slope
+    variance += np.einsum("gi,ij,gj->g", gradient, reference.covariance, gradient)
+    z = sums.score / np.sqrt(np.maximum(variance, 1e-12))
     limit = critical_z(alpha, len(groups))
     # Only the strongest group per window is flagged per call: a target inflated by rigged
     # votes drags its opponents' residuals down too, and those shadows vanish once its votes
     # stop counting. The caller repeats until nothing is left above the limit.
-    window_of = groups // m
     order = np.lexsort((-np.abs(z), window_of))
     strongest = order[np.r_[True, window_of[order][1:] != window_of[order][:-1]]]
     flagged = strongest[np.abs(z[strongest]) > limit]
-    won = np.bincount(inverse, side_won, len(groups))
-    expected = np.bincount(inverse, side_expected, len(groups))
     reason = "model-shift" if window_seconds is None else "burst"
     shifts = []
     drop = np.zeros(table.n_votes, dtype=bool)
     for index in flagged:
         model = int(groups[index] % m)
-        window_index = int(groups[index] // m)
+        window_index = int(window_of[index])
         start = end = None
-        in_window = np.ones(len(chosen), dtype=bool)
         if window_seconds is not None:
-            end = newest - window_index * window_seconds
+            end = windows.newest - window_index * window_seconds
             start = end - window_seconds
-            in_window = window == window_index
-        drop[chosen[in_window & ((a == model) | (b == model))]] = True
+        for block in chunks(chosen):
+            on_model = (table.model_a[block] == model) | (table.model_b[block] == model)
+            drop[block[on_model & (windows.of(block) == window_index)]] = True
+        count = sums.count[index]
         shifts.append(
             ModelShift(
                 model=str(table.models[model]),
                 reason=reason,
                 z=float(z[index]),
-                cohort_votes=int(g_count[index]),
-                observed_win_share=float(won[index] / g_count[index]),
-                expected_win_share=float(expected[index] / g_count[index]),
+                cohort_votes=int(count),
+                observed_win_share=float(sums.won[index] / count),
+                expected_win_share=float(sums.expected[index] / count),
                 window_start=start,
                 window_end=end,
             )
@@ -533,11 +512,29 @@ def cohort_shifts(
     return shifts, drop
 
 
-def _lapse(
-    followed: NDArray[np.float64], outcome: NDArray[np.float64], window: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """Per vote, the share of random verdicts in its window's cohort votes (and the
-    window's code, 0..windows - 1).
+class _CohortWindows:
+    """The cohort's votes and the time window of each (0 for the newest; all 0 without)."""
+
+    def __init__(self, table: VoteTable, chosen: NDArray[np.intp], seconds: float | None) -> None:
+        self.chosen = chosen
+        self._seconds = seconds
+        self._time = table.time
+        self.newest = 0.0
+        self.count = 1
+        if seconds is not None:
+            assert table.time is not None
+            self.newest = float(table.time.max())
+            self.count = int(self.of(chosen).max()) + 1
+
+    def of(self, positions: NDArray[np.intp]) -> NDArray[np.int64]:
+        if self._seconds is None:
+            return np.zeros(len(positions), dtype=np.int64)
+        assert self._time is not None
+        return np.floor((self.newest - self._time[positions]) / self._seconds).astype(np.int64)
+
+
+def _lapse(table: VoteTable, reference: Reference, windows: _CohortWindows) -> NDArray[np.float64]:
+    """Per window, the share of random verdicts in its cohort votes.
 
     Random votes (noise voters, careless newcomers) flatten every model towards a 50 % win
     share at once: the strong all look under-rated and the weak over-rated. That is no
@@ -548,12 +545,80 @@ def _lapse(
     as its shift. e is kept within [0, 1]: a cohort that follows the ratings more closely
     than they predict is not sharpened.
     """
-    windows, code = np.unique(window, return_inverse=True)
-    centred = followed - 0.5
-    numerator = np.bincount(code, (followed - outcome) * centred, len(windows))
-    denominator = np.bincount(code, centred**2, len(windows))
-    lapse = np.clip(numerator / np.maximum(denominator, 1e-12), 0.0, 1.0)
-    return lapse[code], code
+    numerator = np.zeros(windows.count)
+    denominator = np.zeros(windows.count)
+    for block in chunks(windows.chosen):
+        window = windows.of(block)
+        followed = reference.win_probability(table, block)
+        centred = followed - 0.5
+        numerator += np.bincount(window, (followed - table.outcome[block]) * centred, windows.count)
+        denominator += np.bincount(window, centred**2, windows.count)
+    lapse: NDArray[np.float64] = np.clip(numerator / np.maximum(denominator, 1e-12), 0.0, 1.0)
+    return lapse
+
+
+class _ShiftSums:
+    """The per-group and per-window sums `cohort_shifts` tests, taken block by block.
+
+    A group is (window, model), numbered window * models + model; `groups` lists those
+    with cohort votes, ascending."""
+
+    def __init__(
+        self,
+        table: VoteTable,
+        reference: Reference,
+        windows: _CohortWindows,
+        lapse: NDArray[np.float64],
+    ) -> None:
+        m = table.n_models
+        present = [
+            np.unique(windows.of(block) * m + side[block])
+            for block in chunks(windows.chosen)
+            for side in (table.model_a, table.model_b)
+        ]
+        self.groups = np.unique(np.concatenate(present))
+        g = len(self.groups)
+        self.count, self.score, self.won = np.zeros(g), np.zeros(g), np.zeros(g)
+        self.expected, self.bernoulli, self.slope = np.zeros(g), np.zeros(g), np.zeros(g)
+        # of each group's score in the strengths, g x m (flat while summed)
+        self.gradient: NDArray[np.float64] = np.zeros(g * m)
+        self.squares = np.zeros(windows.count)
+        self.window_bernoulli = np.zeros(windows.count)
+        for block in chunks(windows.chosen):
+            self._add(table, reference, windows, lapse, block)
+        self.gradient = self.gradient.reshape(g, m)
+
+    def _add(
+        self,
+        table: VoteTable,
+        reference: Reference,
+        windows: _CohortWindows,
+        lapse: NDArray[np.float64],
+        block: NDArray[np.intp],
+    ) -> None:
+        m, g, w = table.n_models, len(self.groups), windows.count
+        window = windows.of(block)
+        followed = reference.win_probability(table, block)
+        share = lapse[window]
+        p = followed + share * (0.5 - followed)
+        outcome = table.outcome[block]
+        residual = outcome - p
+        bernoulli = p * (1 - p)
+        self.squares += np.bincount(window, residual**2, w)
+        self.window_bernoulli += np.bincount(window, bernoulli, w)
+        slope = (1 - share) * followed * (1 - followed)  # d p / d strength gap
+        a, b = table.model_a[block], table.model_b[block]
+        # Side a wins with p, side b with 1 - p; each side's residual is its own.
+        for model, opponent, sign in ((a, b, 1.0), (b, a, -1.0)):
+            group = np.searchsorted(self.groups, window * m + model)
+            self.count += np.bincount(group, minlength=g)
+            self.score += np.bincount(group, sign * residual, g)
+            self.won += np.bincount(group, outcome if sign > 0 else 1 - outcome, g)
+            self.expected += np.bincount(group, p if sign > 0 else 1 - p, g)
+            self.bernoulli += np.bincount(group, bernoulli, g)
+            self.slope += np.bincount(group, slope, g)
+            # +slope at each opponent (the -slope at the model itself is added at the end)
+            self.gradient += np.bincount(group * m + opponent, slope, g * m)
 
 
 def cohort_voters(table: VoteTable, low_history_votes: int, new_voter_days: float) -> Mask:

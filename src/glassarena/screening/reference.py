@@ -26,9 +26,11 @@ class Reference:
     covariance: NDArray[np.float64]  # of `strength`
     dispersion: float  # observed / Bernoulli variance of outcomes (ties make it < 1)
 
-    def win_probability(self, table: VoteTable) -> NDArray[np.float64]:
-        """P(model_a beats model_b) of every vote, a tie counting half."""
-        return expit(self.strength[table.model_a] - self.strength[table.model_b])
+    def win_probability(self, table: VoteTable, positions: NDArray[np.intp]) -> NDArray[np.float64]:
+        """P(model_a beats model_b) of the votes at `positions`, a tie counting half."""
+        return expit(
+            self.strength[table.model_a[positions]] - self.strength[table.model_b[positions]]
+        )
 
 
 def fit_reference(table: VoteTable, mask: NDArray[np.bool_], prior: float) -> Reference:
