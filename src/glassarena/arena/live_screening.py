@@ -133,22 +133,34 @@ class _Screenable:
         return scores[self.winner[rows]]
 
     def table(self, rows: NDArray[np.intp]) -> VoteTable:
-        """The votes at `rows` as a VoteTable (models sorted, as screening requires)."""
-        present = np.unique(np.r_[self.model_a[rows], self.model_b[rows]])
+        """The votes at `rows` as a VoteTable (models sorted, as screening requires).
+
+        When `rows` are every vote (one battle kind), the voter, IP and time columns are
+        the table's as they are, not copies."""
+        every = len(rows) == len(self.position)
+
+        def taken(column: NDArray[Any]) -> NDArray[Any]:
+            return column if every else column[rows]
+
+        model_a, model_b = taken(self.model_a), taken(self.model_b)
+        known = len(self.models.names)
+        present = np.flatnonzero(
+            np.bincount(model_a, minlength=known) + np.bincount(model_b, minlength=known)
+        )
         labels = np.array([self.models.names[code] for code in present], dtype=str)
         order = np.argsort(labels)
-        sorted_code = np.empty(len(self.models.names), dtype=np.intp)
+        sorted_code = np.empty(len(self.models.names), dtype=np.int32)
         sorted_code[present[order]] = np.arange(len(present))
         return VoteTable(
             models=labels[order],
-            model_a=sorted_code[self.model_a[rows]],
-            model_b=sorted_code[self.model_b[rows]],
+            model_a=sorted_code[model_a],
+            model_b=sorted_code[model_b],
             outcome=self.outcome(rows),
-            voter=self.voter[rows].astype(np.intp),
+            voter=taken(self.voter),
             voter_names=np.array(self.voters.names, dtype=object),
-            ip=self.ip[rows].astype(np.intp),
+            ip=taken(self.ip),
             ip_names=np.array(self.ips.names, dtype=object),
-            time=self.time[rows],
+            time=taken(self.time),
         )
 
 

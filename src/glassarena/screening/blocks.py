@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
+from glassarena.screening.table import Codes
+
 _BLOCK = 1 << 20
 
 
@@ -19,9 +21,7 @@ def chunks(positions: NDArray[np.intp]) -> Iterator[NDArray[np.intp]]:
     return (positions[start : start + _BLOCK] for start in range(0, len(positions), _BLOCK))
 
 
-def actor_blocks(
-    actor: NDArray[np.intp], positions: NDArray[np.intp]
-) -> Iterator[NDArray[np.intp]]:
+def actor_blocks(actor: Codes, positions: NDArray[np.intp]) -> Iterator[NDArray[np.intp]]:
     """`positions` in blocks of about _BLOCK votes (ascending), each holding every vote of
     its actors, so that per-actor statistics can be computed block by block."""
     if len(positions) <= _BLOCK:

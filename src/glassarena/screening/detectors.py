@@ -16,7 +16,7 @@ from glassarena.ratings._logistic import expit
 from glassarena.screening.blocks import actor_blocks, chunks
 from glassarena.screening.reference import Reference, critical_z
 from glassarena.screening.result import ModelShift, VoterFlag
-from glassarena.screening.table import VoteTable
+from glassarena.screening.table import Codes, VoteTable
 
 Mask = NDArray[np.bool_]
 _DAY = 86_400.0
@@ -29,9 +29,7 @@ def time_order(table: VoteTable, positions: NDArray[np.intp]) -> NDArray[np.intp
     return positions[np.argsort(table.time[positions], kind="stable")]
 
 
-def share_cap(
-    table: VoteTable, counted: Mask, actor: NDArray[np.intp], share: float, floor: int
-) -> Mask:
+def share_cap(table: VoteTable, counted: Mask, actor: Codes, share: float, floor: int) -> Mask:
     """Votes beyond an actor's share of one model's counted votes (the later ones)."""
     m = table.n_models
     positions = np.flatnonzero(counted)
@@ -48,7 +46,7 @@ def share_cap(
 def _mark_over_cap(
     table: VoteTable,
     positions: NDArray[np.intp],
-    actor: NDArray[np.intp],
+    actor: Codes,
     cap: NDArray[np.float64],
     over: Mask,
 ) -> None:
@@ -101,7 +99,7 @@ def group(
 
 
 def _occurrences(
-    table: VoteTable, positions: NDArray[np.intp], actor: NDArray[np.intp]
+    table: VoteTable, positions: NDArray[np.intp], actor: Codes
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """For each vote (in `positions`' order), the 1-based count of the actor's votes so far
     that involve its model a, and its model b, on either side."""
@@ -146,7 +144,7 @@ class Sampler:
 def concentration(
     table: VoteTable,
     counted: Mask,
-    actor: NDArray[np.intp],
+    actor: Codes,
     n_actors: int,
     alpha: float,
     min_votes: int,
@@ -210,7 +208,7 @@ def concentration(
 def _rank_models(
     table: VoteTable,
     positions: NDArray[np.intp],
-    actor: NDArray[np.intp],
+    actor: Codes,
     n_actors: int,
     top: NDArray[np.int64],
     touching: NDArray[np.int64],

@@ -41,7 +41,7 @@ def fit_reference(table: VoteTable, mask: NDArray[np.bool_], prior: float) -> Re
     counts = np.zeros(n * n * 3, dtype=np.int64)
     for chunk in chunks(positions):
         outcome_code = np.rint(table.outcome[chunk] * 2).astype(np.int64)
-        cell = (table.model_a[chunk] * n + table.model_b[chunk]) * 3 + outcome_code
+        cell = (table.model_a[chunk].astype(np.int64) * n + table.model_b[chunk]) * 3 + outcome_code
         counts += np.bincount(cell, minlength=n * n * 3)
     by_pair = counts.reshape(n, n, 3)
     present = np.flatnonzero(by_pair.sum(axis=(1, 2)) + by_pair.sum(axis=(0, 2)))

@@ -19,7 +19,7 @@ from glassarena.screening import detectors
 from glassarena.screening.reference import Reference, fit_reference
 from glassarena.screening.result import ModelShift, ScreeningResult, VoterFlag
 from glassarena.screening.settings import ScreeningSettings
-from glassarena.screening.table import VoteTable
+from glassarena.screening.table import Codes, VoteTable
 
 # Below this share of established votes, the reference is fitted on every counted vote
 # (a young arena has no established crowd yet).
@@ -159,7 +159,7 @@ def _drop_actors(
     decisions: _Decisions,
     table: VoteTable,
     kind: str,
-    actor: NDArray[np.intp],
+    actor: Codes,
     names: NDArray[np.object_],
     found: NDArray[np.intp],
     statistic: NDArray[np.float64],
