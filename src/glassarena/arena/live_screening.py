@@ -290,7 +290,7 @@ class LiveScreening:
             result = screen(votes.table(rows), self.settings)
             flagged = np.flatnonzero(~result.counted)
             for row, reason in zip(
-                rows[flagged].tolist(), result.reason[flagged].tolist(), strict=True
+                rows[flagged].tolist(), result.reasons_at(flagged).tolist(), strict=True
             ):
                 uncounted[row] = reason
             for reason, count in result.counts_by_reason().items():

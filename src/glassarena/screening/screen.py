@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from glassarena.screening import detectors
 from glassarena.screening.reference import Reference, fit_reference
-from glassarena.screening.result import ModelShift, ScreeningResult, VoterFlag
+from glassarena.screening.result import REASON_CODES, ModelShift, ScreeningResult, VoterFlag
 from glassarena.screening.settings import ScreeningSettings
 from glassarena.screening.table import Codes, VoteTable
 
@@ -32,11 +32,11 @@ _MAX_SHIFT_ROUNDS = 30
 class _Decisions:
     def __init__(self, n: int) -> None:
         self.counted = np.ones(n, dtype=bool)
-        self.reason = np.full(n, None, dtype=object)
+        self.reason = np.zeros(n, dtype=np.int8)
 
     def uncount(self, mask: NDArray[np.bool_], reason: str) -> None:
         fresh = mask & self.counted
-        self.reason[fresh] = reason
+        self.reason[fresh] = REASON_CODES[reason]
         self.counted &= ~mask
 
 
