@@ -267,12 +267,13 @@ def swarm(
     drop = np.zeros(table.n_votes, dtype=bool)
     if len(positions) == 0:
         return [], drop
-    # the model shared by all of a voter's votes, if any: count per (voter, model)
-    keys = side_keys(table, positions, voters.astype(np.int64))
-    pair, _, k = group(keys, table.n_voters * m)
-    pair_voter, pair_model = pair // m, pair % m
-    single = (k == n_votes[pair_voter]) & (n_votes[pair_voter] >= 2)
-    observed = np.bincount(pair_model[single], minlength=m)
+    # the model shared by all of a voter's votes, if any: counted per (voter, model), a
+    # block of voters at a time (in a young arena every voter is in the cohort)
+    shared = [
+        _shared_model(table, block, n_votes) for block in actor_blocks(table.voter, positions)
+    ]
+    shared_voter, shared_model = (np.concatenate(part) for part in zip(*shared, strict=True))
+    observed = np.bincount(shared_model, minlength=m)
     sizes = n_votes[n_votes >= 2]
     expected = np.array([np.sum(q_m**sizes) for q_m in sampler.model])
     lone = positions[n_votes[voters] == 1]
@@ -293,13 +294,25 @@ def swarm(
     one = (lone_observed >= 2) & (lone_p < limit)
     flagged = np.flatnonzero(many | one)
     swarm_voters = np.zeros(table.n_voters, dtype=bool)
-    chosen = single & many[pair_model]
-    swarm_voters[pair_voter[chosen]] = True
+    swarm_voters[shared_voter[many[shared_model]]] = True
     drop[positions[swarm_voters[voters]]] = True
     # every one-vote voter on a flagged model, whichever way they voted: the swarm's
     # misrecognitions go too, and the honest one-vote voters lose wins and losses alike
     drop[lone[one[table.model_a[lone]] | one[table.model_b[lone]]]] = True
     return flagged.tolist(), drop
+
+
+def _shared_model(
+    table: VoteTable, positions: NDArray[np.intp], n_votes: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The voters among `positions` (every vote of theirs) with two votes or more, all
+    involving one model; and that model."""
+    m = table.n_models
+    keys = side_keys(table, positions, table.voter[positions].astype(np.int64))
+    pair, _, k = group(keys, table.n_voters * m)
+    pair_voter, pair_model = pair // m, pair % m
+    single = (k == n_votes[pair_voter]) & (n_votes[pair_voter] >= 2)
+    return pair_voter[single], pair_model[single]
 
 
 def implicated(table: VoteTable, before: Mask, after: Mask, min_votes: int) -> Mask:
