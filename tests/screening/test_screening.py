@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from glassarena.screening import REASONS, ScreeningInputError, ScreeningSettings, VoteTable, screen
+from glassarena.screening import (
+    REASONS,
+    ScreeningInputError,
+    ScreeningSettings,
+    VoteTable,
+    detectors,
+    screen,
+)
 from glassarena.screening.attacks import Attack
 from glassarena.screening.simulation import simulate_rigging, synthetic_crowd
 
@@ -120,3 +127,61 @@ def test_screening_config_section_matches_the_settings() -> None:
     assert settings.alpha == 0.05 and settings == ScreeningSettings(alpha=0.05)
     with pytest.raises(ValueError, match="alpha"):
         ArenaFile.model_validate({"screening": {"alpha": 2}})
+
+
+def _omnipresent_crowd(fellow_votes: int, seed: int = 0) -> VoteTable:
+    """An honest crowd on a sampler that shows six models 2.5 times as often as the rest,
+    and 20 omnipresent identities voting only in battles of model 0 (the target) or its
+    five rivals (models 1-5): for the target, against the rivals. Nineteen cast 100 votes,
+    the last `fellow_votes`; all over the 30 days, like the honest voters."""
+    rng = np.random.default_rng(seed)
+    m, day = 30, 86_400.0
+    weight = np.where(np.arange(m) < 6, 2.5, 1.0)
+    strength = rng.normal(0.0, 0.5, m)
+
+    def battles(n: int, touching_only: bool) -> tuple[np.ndarray, np.ndarray]:
+        a, b = (rng.choice(m, 3 * n, p=weight / weight.sum()) for _ in range(2))
+        keep = (a != b) & (((a < 6) | (b < 6)) | (not touching_only))
+        return a[keep][:n], b[keep][:n]
+
+    a, b = battles(20_000, False)
+    honest_outcome = (rng.random(len(a)) < 1 / (1 + np.exp(strength[b] - strength[a]))) * 1.0
+    voter = np.array([f"honest-{v}" for v in rng.integers(0, 1_500, len(a))], dtype=object)
+    parts = [(a, b, honest_outcome, voter, rng.random(len(a)) * 30 * day)]
+    for identity, votes in enumerate([100] * 19 + [fellow_votes]):
+        ra, rb = battles(votes, True)
+        outcome = np.where(ra == 0, 1.0, np.where(rb == 0, 0.0, np.where(ra < 6, 0.0, 1.0)))
+        name = np.full(votes, f"rigged-{identity}", dtype=object)
+        parts.append((ra, rb, outcome, name, rng.random(votes) * 30 * day))
+    labels = np.array([f"model-{code:02d}" for code in range(m)], dtype=object)
+    a, b, outcome, voters, time = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return VoteTable.from_arrays(labels[a], labels[b], outcome, voters, voters, time)
+
+
+def test_an_omnipresent_identity_among_flagged_fellows_is_caught() -> None:
+    """Where the target and its rivals are the most shown models, an identity of 40 votes
+    stays under the concentration test's limit (which allows for every set of models a
+    voter might favour), while its 19 fellows of 100 votes do not. Their set of models is
+    then known, and the 40 votes are tested for that set alone."""
+    table = _omnipresent_crowd(fellow_votes=40)
+    settings = ScreeningSettings()
+    fellow = int(np.flatnonzero(table.voter_names == "rigged-19")[0])
+    everything = np.ones(table.n_votes, dtype=bool)
+    sampler = detectors.Sampler.estimate(table, everything)
+    concentrated = detectors.concentration(
+        table,
+        everything,
+        table.voter,
+        table.n_voters,
+        settings.alpha,
+        settings.min_voter_votes,
+        settings.concentration_set_size,
+        sampler,
+    )
+    assert len(concentrated.actors) == 19 and fellow not in concentrated.actors
+    result = screen(table, settings)
+    theirs = table.voter == fellow
+    assert set(result.reason[theirs].tolist()) == {"shared-concentration"}
+    honest = np.char.startswith(table.voter_names[table.voter].astype(str), "honest")
+    assert result.counted[honest].all()
+    assert not result.counted[~honest].any()

@@ -7,6 +7,8 @@ over everything tested, so a detector fires on an honest board with probability 
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,7 +152,7 @@ def concentration(
     min_votes: int,
     max_set: int,
     sampler: Sampler,
-) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+) -> Concentrated:
     """Actors whose votes fall on a few models far more often than the sampler shows them.
 
     An honest voter's battles are draws from the arena's sampler; a voter who votes only
@@ -159,8 +161,7 @@ def concentration(
     the actor's s most frequent models; its votes touching the set are compared with a
     binomial at the share of the sampler's battles that touch the set (the models' shares
     less the battles between two of them, counted twice). The Bonferroni count is every
-    possible set: actors * C(M, s). Returns flagged actors, their -log10 p-value and their
-    most frequent model.
+    possible set: actors * C(M, s). Returns the flagged actors with their evidence.
     """
     m = table.n_models
     positions = np.flatnonzero(counted)
@@ -168,7 +169,7 @@ def concentration(
     eligible = n_votes >= min_votes
     eligible_actors = int(eligible.sum())
     if eligible_actors == 0 or len(positions) == 0:
-        return _no_actors()
+        return Concentrated(*_no_actors(), [])
     # Only eligible actors are tested, and each actor's test sees only its own votes.
     positions = positions[eligible[actor[positions]]]
     sizes = min(max_set, m)
@@ -182,6 +183,7 @@ def concentration(
     from scipy.stats import binom
 
     best_log_p = np.zeros(n_actors)
+    best_size = np.ones(n_actors, dtype=np.int64)
     log_sets = np.log(float(m))  # log C(M, s), accumulated below
     covered = np.zeros(n_actors)
     rate = np.zeros(n_actors)
@@ -199,10 +201,90 @@ def concentration(
         log_p[active] = binom.logsf(
             covered[active] - 1, n_votes[active], np.clip(rate[active], 1e-12, 1.0)
         )
-        best_log_p = np.minimum(best_log_p, log_p + log_sets + np.log(max_set))
+        corrected = log_p + log_sets + np.log(max_set)
+        best_size[corrected < best_log_p] = size
+        best_log_p = np.minimum(best_log_p, corrected)
     threshold = np.log(alpha / eligible_actors)
     flagged = np.flatnonzero(best_log_p < threshold)
-    return flagged.astype(np.intp), -best_log_p[flagged] / np.log(10.0), top[flagged, 0]
+    model_sets = [
+        frozenset(top[actor_code, : best_size[actor_code]].tolist()) for actor_code in flagged
+    ]
+    return Concentrated(
+        flagged.astype(np.intp),
+        -best_log_p[flagged] / np.log(10.0),
+        top[flagged, 0].astype(np.intp),
+        model_sets,
+    )
+
+
+@dataclass(frozen=True)
+class Concentrated:
+    """Actors flagged by `concentration`: their -log10 p-value, most frequent model, and the
+    set of models their votes were found concentrated on."""
+
+    actors: NDArray[np.intp]
+    statistic: NDArray[np.float64]
+    model: NDArray[np.intp]
+    model_sets: list[frozenset[int]]
+
+
+# At most this many distinct model sets of flagged actors are looked for in the others'
+# votes (the most shared first): each costs one pass over the votes.
+_SHARED_SETS = 8
+
+
+def shared_concentration(
+    table: VoteTable,
+    counted: Mask,
+    actor: Codes,
+    n_actors: int,
+    alpha: float,
+    min_votes: int,
+    sampler: Sampler,
+    model_sets: Sequence[frozenset[int]],
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    """Actors whose votes fall on a set of models that `concentration` found other actors'
+    votes concentrated on, far more often than the sampler shows that set.
+
+    The omnipresent attacker's identities all vote in battles of the target and its rivals.
+    Where those are the arena's most sampled models, that set covers much of every honest
+    voter's battles too, and an identity with 50 votes can stay under `concentration`'s
+    limit, which allows for every set of up to `max_set` models an actor might have
+    favoured. Once its fellows are flagged, the set is known: each remaining actor is
+    tested for that set alone (a binomial at the share of the sampler's battles touching
+    it), with Bonferroni over the actors and the sets tested. Returns flagged actors, their
+    -log10 p-value and the set's most frequent model among them (the first of the set)."""
+    ranked = [model_set for model_set, _ in Counter(model_sets).most_common(_SHARED_SETS)]
+    positions = np.flatnonzero(counted)
+    n_votes = np.bincount(actor[positions], minlength=n_actors)
+    eligible = n_votes >= min_votes
+    if not ranked or not eligible.any():
+        return _no_actors()
+    from scipy.stats import binom  # see `concentration`
+
+    best_log_p = np.zeros(n_actors)
+    best_set = np.zeros(n_actors, dtype=np.int64)
+    for number, model_set in enumerate(ranked):
+        members = np.array(sorted(model_set), dtype=np.intp)
+        in_set = np.zeros(table.n_models, dtype=bool)
+        in_set[members] = True
+        share = sampler.model[members].sum() - sampler.pair[np.ix_(members, members)].sum() / 2
+        covered = np.zeros(n_actors)
+        for chunk in chunks(positions):
+            touching = in_set[table.model_a[chunk]] | in_set[table.model_b[chunk]]
+            covered += np.bincount(actor[chunk], touching, n_actors)
+        log_p = np.zeros(n_actors)
+        active = eligible & (covered > 0)
+        log_p[active] = binom.logsf(
+            covered[active] - 1, n_votes[active], np.clip(share, 1e-12, 1.0)
+        )
+        better = log_p < best_log_p
+        best_set[better] = number
+        best_log_p = np.minimum(best_log_p, log_p)
+    threshold = np.log(alpha / (int(eligible.sum()) * len(ranked)))
+    flagged = np.flatnonzero(best_log_p < threshold)
+    first = np.array([min(model_set) for model_set in ranked], dtype=np.intp)
+    return flagged.astype(np.intp), -best_log_p[flagged] / np.log(10.0), first[best_set[flagged]]
 
 
 def _rank_models(

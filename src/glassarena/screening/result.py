@@ -16,6 +16,8 @@ REASONS: Mapping[str, str] = {
     "sampler shows it (battles without it were skipped)",
     "ip-concentration": "the votes from this IP hash involve one model far more often than "
     "the sampler shows it",
+    "shared-concentration": "the voter's battles involve the same few models as those of "
+    "voters flagged for concentration, far more often than the sampler shows them",
     "swarm": "one of many new or low-history voters each of whose votes all involve the "
     "same model, far more such voters than the sampler explains (a Sybil swarm)",
     "disagreement": "the voter disagrees with the crowd far beyond chance (likelihood test "

@@ -60,9 +60,10 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
     )
     cohort = cohort_voter[table.voter]
     sampler = detectors.Sampler.estimate(table, _basis(decisions.counted, cohort))
+    model_sets: list[frozenset[int]] = []
     for kind, actor, names in actors:
         reason = "concentration" if kind == "voter" else "ip-concentration"
-        found, statistic, model = detectors.concentration(
+        concentrated = detectors.concentration(
             table,
             decisions.counted,
             actor,
@@ -72,7 +73,32 @@ def screen(table: VoteTable, settings: ScreeningSettings | None = None) -> Scree
             settings.concentration_set_size,
             sampler,
         )
-        flags += _drop_actors(decisions, table, kind, actor, names, found, statistic, model, reason)
+        model_sets += concentrated.model_sets
+        flags += _drop_actors(
+            decisions,
+            table,
+            kind,
+            actor,
+            names,
+            concentrated.actors,
+            concentrated.statistic,
+            concentrated.model,
+            reason,
+        )
+    # Fellows of the flagged: the same set of models, tested for that set alone.
+    shared = detectors.shared_concentration(
+        table,
+        decisions.counted,
+        table.voter,
+        table.n_voters,
+        settings.alpha,
+        settings.min_voter_votes,
+        sampler,
+        model_sets,
+    )
+    flags += _drop_actors(
+        decisions, table, "voter", table.voter, table.voter_names, *shared, "shared-concentration"
+    )
 
     reference = _reference(table, decisions.counted, cohort, settings)
     swarm_models, drop = detectors.swarm(
