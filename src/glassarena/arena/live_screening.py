@@ -53,7 +53,7 @@ from glassarena.vocabulary import Winner
 logger = logging.getLogger(__name__)
 
 # Bumped whenever the detectors change what they decide; logged with every verdict.
-SCREENING_VERSION = "2"
+SCREENING_VERSION = "3"
 _OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 _COLUMNS = ("position", "category", "model_a", "model_b", "winner", "voter", "ip", "time")
 # Log positions read per query: bounds the rows a first pass over a long log holds at once.
