@@ -18,7 +18,7 @@ import pytest
 
 from glassarena.arena import live_screening
 from glassarena.arena.leaderboard_refresher import LeaderboardRefresher, LeaderboardSnapshot
-from glassarena.arena.live_screening import LiveScreening, screening_version
+from glassarena.arena.live_screening import SCREENING_VERSION, LiveScreening, screening_version
 from glassarena.arena.log_audit import (
     check_chain,
     check_verdicts,
@@ -274,7 +274,7 @@ def test_passes_run_on_a_budget_of_the_refresh_time(sqlite_repository: ArenaRepo
 
 def test_the_screening_version_names_the_thresholds() -> None:
     default = screening_version(ScreeningSettings())
-    assert default.startswith("2:")
+    assert default.startswith(f"{SCREENING_VERSION}:")
     assert screening_version(ScreeningSettings(alpha=0.05)) != default
     assert screening_version(ScreeningSettings(refresh_share=0.2)) == default
 
