@@ -37,6 +37,7 @@ DETECTORS = (
     "share_cap",
     "cohort_voters",
     "concentration",
+    "shared_concentration",
     "swarm",
     "disagreement",
     "favouritism",
