@@ -96,7 +96,8 @@ def child(votes: int) -> dict[str, Any]:
         return call
 
     for name in DETECTORS:
-        setattr(detectors, name, measured(name, getattr(detectors, name)))
+        if hasattr(detectors, name):  # an older tree may lack one
+            setattr(detectors, name, measured(name, getattr(detectors, name)))
     screen_module.fit_reference = measured("fit_reference", screen_module.fit_reference)
     tracemalloc.start()
     started = time.perf_counter()
