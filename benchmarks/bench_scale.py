@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_scale.py [--votes 1000000 3000000 10000000]
         [--databases sqlite postgres] [--postgres-url postgresql+psycopg://...]
-        [--keep DIR] [--keep-postgres PREFIX]
+        [--keep DIR] [--keep-postgres PREFIX] [--double-port PORT]
 
 For each database and size, a fresh arena (16 contestants played by the OpenAI-protocol
 TEST DOUBLE of tests/openai_test_server.py) gets 40 real battles and votes through its API,
@@ -567,6 +567,16 @@ def main() -> None:
         ),
     )
     parser.add_argument(
+        "--double-port",
+        type=int,
+        default=0,
+        help=(
+            "the port of the model server double (default: any free one); give the same one "
+            "when rerunning on a kept fill, or the contestants' base URL changes and the "
+            "first start retires every version"
+        ),
+    )
+    parser.add_argument(
         "--keep-postgres",
         metavar="PREFIX",
         help="keep each PostgreSQL fill in schema PREFIX_<votes>, and reuse the ones there",
@@ -575,7 +585,9 @@ def main() -> None:
     print("# glassarena board at scale")
     with (
         tempfile.TemporaryDirectory(prefix="glassarena-scale-") as temporary,
-        ModelServerDouble({UPSTREAM_MODEL: ScriptedModel(answer=ANSWER)}) as double,
+        ModelServerDouble(
+            {UPSTREAM_MODEL: ScriptedModel(answer=ANSWER)}, port=arguments.double_port
+        ) as double,
     ):
         work = arguments.keep or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)

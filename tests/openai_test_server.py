@@ -114,13 +114,13 @@ class _Answer:
 class ModelServerDouble:
     """Context manager running the double; see the module docstring."""
 
-    def __init__(self, script: Mapping[str, ScriptedModel] | None = None) -> None:
+    def __init__(self, script: Mapping[str, ScriptedModel] | None = None, port: int = 0) -> None:
         self.script: dict[str, ScriptedModel] = dict(script or {})
         self.requests: list[ReceivedRequest] = []
         self._closing = threading.Event()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
+        self._socket.bind(("127.0.0.1", port))  # 0: any free port
         self.port: int = self._socket.getsockname()[1]
         app = Starlette(
             routes=[
