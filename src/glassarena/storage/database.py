@@ -79,7 +79,22 @@ def create_database_engine(url: str | URL) -> Engine:
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _configure_postgresql)
+    return engine
+
+
+def _configure_postgresql(dbapi_connection: Any, _record: Any) -> None:
+    """Have PostgreSQL (14 and later) check every second, during a long query, that the
+    client is still there. A process that dies mid-query (a stopped node's background
+    reading, a killed screening process) otherwise leaves the query running to its end: at
+    ten million votes, tens of seconds of disk reads taken from the arena's next start."""
+    if dbapi_connection.info.server_version < 140000:
+        return
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET client_connection_check_interval = 1000")
+    dbapi_connection.commit()
 
 
 class Database:
