@@ -164,9 +164,7 @@ def concentration(
     possible set: actors * C(M, s). Returns the flagged actors with their evidence.
     """
     m = table.n_models
-    positions = np.flatnonzero(counted)
-    n_votes = np.bincount(actor[positions], minlength=n_actors)
-    eligible = n_votes >= min_votes
+    positions, n_votes, eligible = _eligible(counted, actor, n_actors, min_votes)
     eligible_actors = int(eligible.sum())
     if eligible_actors == 0 or len(positions) == 0:
         return Concentrated(*_no_actors(), [])
@@ -228,6 +226,16 @@ class Concentrated:
     model_sets: list[frozenset[int]]
 
 
+def _eligible(
+    counted: Mask, actor: Codes, n_actors: int, min_votes: int
+) -> tuple[NDArray[np.intp], NDArray[np.int64], Mask]:
+    """The counted votes' positions, each actor's number of them, and whether it has enough
+    to be tested."""
+    positions = np.flatnonzero(counted)
+    n_votes = np.bincount(actor[positions], minlength=n_actors)
+    return positions, n_votes, n_votes >= min_votes
+
+
 # At most this many distinct model sets of flagged actors are looked for in the others'
 # votes (the most shared first): each costs one pass over the votes.
 _SHARED_SETS = 8
@@ -253,11 +261,9 @@ def shared_concentration(
     favoured. Once its fellows are flagged, the set is known: each remaining actor is
     tested for that set alone (a binomial at the share of the sampler's battles touching
     it), with Bonferroni over the actors and the sets tested. Returns flagged actors, their
-    -log10 p-value and the set's most frequent model among them (the first of the set)."""
+    -log10 p-value and a model of the set that flagged them (its lowest code)."""
     ranked = [model_set for model_set, _ in Counter(model_sets).most_common(_SHARED_SETS)]
-    positions = np.flatnonzero(counted)
-    n_votes = np.bincount(actor[positions], minlength=n_actors)
-    eligible = n_votes >= min_votes
+    positions, n_votes, eligible = _eligible(counted, actor, n_actors, min_votes)
     if not ranked or not eligible.any():
         return _no_actors()
     from scipy.stats import binom  # see `concentration`
