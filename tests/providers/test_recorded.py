@@ -14,6 +14,7 @@ from glassarena.providers.recorded import (
     RecordedProvider,
     load_generic,
     load_llmfao,
+    shows_something,
 )
 
 
@@ -41,7 +42,17 @@ def test_blank_answers_are_left_out_of_battle_candidates_unless_asked(llmfao_dir
         len(answers.models_for(p, include_empty=True)) - len(answers.models_for(p))
         for p in answers.prompts
     )
-    assert blank == 69  # the real data set holds 69 empty responses
+    # The real data set holds 69 empty responses, and 8 with nothing to read once rendered
+    # (a voter would see an empty pane): Koala's zero-width space (3), CodeGen2's lone "#"
+    # (3, an empty heading) and RedPajama's row of "#" (2).
+    assert blank == 69 + 8
+    assert "Koala (13B)" not in answers.models_for("5")
+    assert "CodeGen2 (16B)" not in answers.models_for("1")
+
+
+def test_an_answer_shows_something_when_it_has_anything_to_read() -> None:
+    assert not any(shows_something(text) for text in ("", " \n", "\u200b", "\n\n#", "**"))
+    assert all(shows_something(text) for text in ("NIKE", "# Title", "42", "🙂", "<human>"))
 
 
 def test_pick_names_what_is_missing(llmfao_dir: Path) -> None:

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,7 @@ class RecordedAnswers:
             model
             for model in self.models
             if (answer := self._answers.get((prompt_id, model))) is not None
-            and (include_empty or answer.text.strip())
+            and (include_empty or shows_something(answer.text))
         ]
 
     def prompts_for(self, model: str) -> list[str]:
@@ -158,6 +159,22 @@ class RecordedProvider:
                 await asyncio.sleep(self.chunk_delay_seconds)
             yield TextDelta(piece)
         yield Finished(completion_tokens=None, finish_reason="stop")
+
+
+# Markdown's marks alone render as nothing a voter can read ("#" is an empty heading).
+_MARKDOWN_MARKS = frozenset("#*_-+>`=|~")
+
+
+def shows_something(text: str) -> bool:
+    """Whether an answer renders as something to read: not only whitespace, invisible
+    characters (a zero-width space is LLMFAO's Koala's whole answer to three prompts) or
+    Markdown's marks (CodeGen2 answers one prompt with "#")."""
+    return any(
+        not (
+            char.isspace() or char in _MARKDOWN_MARKS or unicodedata.category(char) in ("Cc", "Cf")
+        )
+        for char in text
+    )
 
 
 def load_llmfao(
