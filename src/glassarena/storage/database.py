@@ -90,10 +90,13 @@ def _configure_postgresql(dbapi_connection: Any, _record: Any) -> None:
     client is still there. A process that dies mid-query (a stopped node's background
     reading, a killed screening process) otherwise leaves the query running to its end: at
     ten million votes, tens of seconds of disk reads taken from the arena's next start."""
-    if dbapi_connection.info.server_version < 140000:
+    # psycopg 3 says the version in `info`; psycopg2, for a URL that names it, on the connection.
+    info = getattr(dbapi_connection, "info", dbapi_connection)
+    if getattr(info, "server_version", 0) < 140000:
         return
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET client_connection_check_interval = 1000")
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET client_connection_check_interval = 1000")
+    cursor.close()
     dbapi_connection.commit()
 
 
