@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import threading
@@ -368,12 +369,15 @@ def test_with_two_preview_sites_a_spinning_app_leaves_the_other_side_usable(
             )
             if has_element(candidate)
         )
-        assert click_response_time(page, button) < 1.0
+        # Three clicks, their median within 1 s: one click's time on 2 busy cores is noisy
+        # (1.97 s once in a CI dry run, with the other side's app still usable).
+        times = [click_response_time(page, button, count) for count in (1, 2, 3)]
+        assert statistics.median(times) < 1.0, times
         page.context.close()
 
 
-def click_response_time(page: Page, button: Locator) -> float:
-    """Seconds from a real mouse click on the counter to its frame showing the count: the
+def click_response_time(page: Page, button: Locator, count: int = 1) -> float:
+    """Seconds from a real mouse click on the counter to its frame showing `count`: the
     click goes in through DevTools, as a person's would, without Playwright's round trips
     to check the target first (on a busy machine those alone can take a second)."""
     box = button.bounding_box(timeout=5_000)
@@ -388,7 +392,7 @@ def click_response_time(page: Page, button: Locator) -> float:
         )
     deadline = started + 5
     while time.perf_counter() < deadline:
-        if button.text_content(timeout=5_000) == "1":
+        if button.text_content(timeout=5_000) == str(count):
             return time.perf_counter() - started
         time.sleep(0.01)
     raise AssertionError("the counter did not respond to the click within 5 s")
