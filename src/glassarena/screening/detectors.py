@@ -585,6 +585,15 @@ def cohort_shifts(
     reason = "model-shift" if window_seconds is None else "burst"
     shifts = []
     drop = np.zeros(table.n_votes, dtype=bool)
+    if len(flagged):
+        # A cohort vote stops counting when either side's (window, model) group is flagged.
+        hit = np.zeros(len(groups), dtype=bool)
+        hit[flagged] = True
+        for block in chunks(chosen):
+            window = windows.of(block) * m
+            on = hit[np.searchsorted(groups, window + table.model_a[block])]
+            on |= hit[np.searchsorted(groups, window + table.model_b[block])]
+            drop[block[on]] = True
     for index in flagged:
         model = int(groups[index] % m)
         window_index = int(window_of[index])
@@ -592,9 +601,6 @@ def cohort_shifts(
         if window_seconds is not None:
             end = windows.newest - window_index * window_seconds
             start = end - window_seconds
-        for block in chunks(chosen):
-            on_model = (table.model_a[block] == model) | (table.model_b[block] == model)
-            drop[block[on_model & (windows.of(block) == window_index)]] = True
         count = sums.count[index]
         shifts.append(
             ModelShift(
